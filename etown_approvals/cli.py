@@ -1,0 +1,309 @@
+"""The ``etown`` command: thin click glue over the library.
+
+Commands parse options, call :mod:`etown_approvals.reports`, and hand the
+result to a renderer. pandas, pyarrow and rich are imported inside commands,
+so ``etown --help`` and ``etown --version`` start fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import CheckFailedError, EtownError, ExitCode
+
+if TYPE_CHECKING:
+    from .formats import OutputOptions
+    from .reports import Analysis, InputOptions, Result
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta["etown.debug"] = True
+    return value
+
+
+def _debug_enabled(ctx: click.Context) -> bool:
+    return bool(ctx.meta.get("etown.debug")) or os.environ.get("ETOWN_DEBUG", "") not in ("", "0")
+
+
+debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_debug,
+    help="Show a traceback when something goes wrong.",
+)
+
+
+class EtownGroup(click.Group):
+    """Maps library errors to one line on stderr and a documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EtownError as error:
+            if _debug_enabled(ctx):
+                raise
+            click.echo(f"etown: error: {error}", err=True)
+            ctx.exit(int(error.exit_code))
+        except BrokenPipeError:
+            _silence_stdout()
+            ctx.exit(0)
+        except KeyboardInterrupt:
+            click.echo("etown: interrupted", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as error:  # a bug: say so in one line unless debugging
+            if _debug_enabled(ctx):
+                raise
+            click.echo(
+                f"etown: internal error: {type(error).__name__}: {error} "
+                "(run with --debug for a traceback, and please report it)",
+                err=True,
+            )
+            ctx.exit(int(ExitCode.INTERNAL))
+
+
+def _silence_stdout() -> None:
+    """After the reader of our output went away, make the interpreter's final flush quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+@click.group(cls=EtownGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="etown")
+@debug_option
+def cli() -> None:
+    """Measure how fast projects move through approval: days from land
+    acquisition to construction permit, same-day and fast-track cases.
+
+    \b
+    Example:
+      etown summary data/projects.csv
+      etown summary data/projects.csv --format json
+
+    Exit codes: 0 ok, 1 a check failed, 2 usage error, 3 unreadable input,
+    4 unusable data, 5 bad config, 70 internal error.
+    """
+
+
+# -- shared options -------------------------------------------------------
+
+
+def _delimiter(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    value = named.get(value.lower(), value)
+    if len(value) != 1:
+        raise click.BadParameter("give one character, or tab/comma/semicolon/pipe")
+    return value
+
+
+def _sheet(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | int | None:
+    if value is None:
+        return None
+    return int(value) if value.isdigit() else value
+
+
+def input_options(function: F) -> F:
+    """FILE plus the options that say how to read it."""
+    decorators = [
+        click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True)),
+        click.option(
+            "--encoding",
+            metavar="NAME",
+            help="Text encoding of FILE, e.g. gb18030 (default: UTF-8, GB18030 recognised).",
+        ),
+        click.option(
+            "--delimiter",
+            metavar="CHAR",
+            callback=_delimiter,
+            help="Field delimiter (default: sniffed from , ; tab |).",
+        ),
+        click.option(
+            "--dayfirst/--monthfirst",
+            "dayfirst",
+            default=None,
+            help="Read 01/02/2023 as day first or month first (default: decided from the data).",
+        ),
+        click.option(
+            "--sheet",
+            metavar="NAME|INDEX",
+            callback=_sheet,
+            help="Excel sheet to read (default: the first).",
+        ),
+        debug_option,
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def metric_options(function: F) -> F:
+    """Options that change how durations are measured and flagged."""
+    decorators = [
+        click.option(
+            "--fast-track-days",
+            type=click.IntRange(min=0),
+            default=3,
+            show_default=True,
+            metavar="N",
+            help="A complete project within N days is fast-track (same-day included).",
+        ),
+        click.option(
+            "--as-of",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            metavar="DATE",
+            help="Date that open projects have waited until (default: today).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def output_options(*formats: str) -> Callable[[F], F]:
+    """``--format`` with the formats a command offers, and ``--json`` as its shortcut."""
+
+    def decorate(function: F) -> F:
+        function = click.option(
+            "--json",
+            "as_json",
+            is_flag=True,
+            help="Same as --format json.",
+        )(function)
+        function = click.option(
+            "--format",
+            "-f",
+            "output_format",
+            type=click.Choice(formats),
+            default=formats[0],
+            show_default=True,
+            help="Output format.",
+        )(function)
+        return function
+
+    return decorate
+
+
+def _inputs(options: dict[str, Any]) -> InputOptions:
+    from .reports import InputOptions
+
+    return InputOptions(
+        encoding=options.get("encoding"),
+        delimiter=options.get("delimiter"),
+        dayfirst=options.get("dayfirst"),
+        sheet=options.get("sheet"),
+    )
+
+
+def _metric(options: dict[str, Any]):  # type: ignore[no-untyped-def]
+    from .metrics import MetricOptions
+
+    as_of = options.get("as_of")
+    return MetricOptions(
+        fast_track_days=options.get("fast_track_days", 3),
+        as_of=as_of.date() if as_of else None,
+    )
+
+
+def _analyze(options: dict[str, Any]) -> Analysis:
+    from .reports import analyze
+
+    analysis = analyze(options["file"], _inputs(options), _metric(options))
+    _report_input(analysis, strict=options.get("strict", False))
+    return analysis
+
+
+def _report_input(analysis: Analysis, *, strict: bool) -> None:
+    """Tell stderr what was not used, and fail under --strict."""
+    loaded = analysis.loaded
+    for note in loaded.notes:
+        click.echo(f"etown: {note}", err=True)
+    if loaded.rows_rejected:
+        counts = loaded.rejected["type"].value_counts()
+        reasons = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        message = (
+            f"{loaded.source}: {loaded.rows_rejected} of {loaded.rows_read} rows rejected"
+            f" ({reasons}); see them with: etown validate {loaded.source}"
+        )
+        if strict:
+            raise CheckFailedError(message + " (--strict)")
+        click.echo(f"etown: warning: {message}", err=True)
+
+
+def output_settings() -> OutputOptions:
+    """Colour and width, decided once from the environment."""
+    from .formats import OutputOptions
+
+    is_terminal = sys.stdout.isatty()
+    color = is_terminal and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    width = shutil.get_terminal_size((80, 24)).columns if is_terminal else None
+    return OutputOptions(color=color, width=width, unicode=is_terminal)
+
+
+def _emit(result: Result, options: dict[str, Any]) -> None:
+    from .formats import render
+
+    name = "json" if options.get("as_json") else options["output_format"]
+    render(result, name, sys.stdout, output_settings())
+    sys.stdout.flush()
+
+
+def command_options(function: F) -> F:
+    """Pass all options as one dict, so shared decorators need no signature changes."""
+
+    @functools.wraps(function)
+    def wrapper(**options: Any) -> Any:
+        return function(options)
+
+    return wrapper  # type: ignore[return-value]
+
+
+# -- commands -------------------------------------------------------------
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@input_options
+@metric_options
+@output_options("table", "json")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) if any row is rejected.")
+@command_options
+def summary(options: dict[str, Any]) -> None:
+    """Headline numbers: days from land acquisition to construction permit,
+    same-day and fast-track projects.
+
+    \b
+    Example:
+      etown summary data/projects.csv
+      etown summary data/projects.csv --format json --fast-track-days 5
+    """
+    from . import reports
+
+    _emit(reports.summary(_analyze(options)), options)
+
+
+def main() -> None:  # pragma: no cover - console script entry point
+    cli(prog_name="etown")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

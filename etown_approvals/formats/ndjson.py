@@ -1,0 +1,17 @@
+"""Newline-delimited JSON: one compact object per record."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TextIO
+
+from . import records_of
+from .json_format import dumps
+
+if TYPE_CHECKING:
+    from ..reports import Result
+    from . import OutputOptions
+
+
+def render(result: Result, out: TextIO, options: OutputOptions) -> None:
+    for record in records_of(result, "ndjson"):
+        out.write(dumps(record, indent=None) + "\n")

@@ -1,0 +1,154 @@
+"""Terminal tables with rich: one function per kind of result.
+
+Tables fit an 80-column terminal; colour is used only when the options say so
+(a terminal, and no ``NO_COLOR``), so piped output is plain text.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from ..reports import Result
+    from . import OutputOptions
+
+_RENDERERS: dict[str, Callable[[Result, Console, OutputOptions], None]] = {}
+
+
+def renders(
+    kind: str,
+) -> Callable[
+    [Callable[[Result, Console, OutputOptions], None]],
+    Callable[[Result, Console, OutputOptions], None],
+]:
+    def register(
+        function: Callable[[Result, Console, OutputOptions], None],
+    ) -> Callable[[Result, Console, OutputOptions], None]:
+        _RENDERERS[kind] = function
+        return function
+
+    return register
+
+
+def console_for(out: TextIO, options: OutputOptions) -> Console:
+    return Console(
+        file=out,
+        width=options.width or 80,
+        color_system="auto" if options.color else None,
+        force_terminal=options.color,
+        no_color=not options.color,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+        legacy_windows=False,
+    )
+
+
+def render(result: Result, out: TextIO, options: OutputOptions) -> None:
+    buffer = io.StringIO()
+    console = console_for(buffer, options)
+    _RENDERERS[result.kind](result, console, options)
+    # rich pads every line to the table width; trailing blanks only get in the way.
+    out.write("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n")
+
+
+#: box.SIMPLE_HEAD drawn with ASCII, for output that is not a terminal.
+ASCII_SIMPLE_HEAD = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
+
+
+def _box(options: OutputOptions) -> box.Box:
+    return box.SIMPLE_HEAD if options.unicode else ASCII_SIMPLE_HEAD
+
+
+def fmt_number(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def fmt_share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def stage_label(stage: str) -> str:
+    return stage.replace("_", " ")
+
+
+@renders("summary")
+def summary(result: Result, console: Console, options: OutputOptions) -> None:
+    doc = result.document
+    metric, rows, projects, days = doc["metric"], doc["rows"], doc["projects"], doc["days"]
+    unit = metric["unit"].replace("_", " ")
+    console.print(Text(f"Approval time: {doc['source']}", style="bold"))
+    console.print(f"{stage_label(metric['from'])} -> {stage_label(metric['to'])}, in {unit}")
+    console.print()
+
+    overview = Table(box=None, show_header=False, pad_edge=False)
+    overview.add_column("what", style="bold")
+    overview.add_column("numbers")
+    row_text = f"{rows['read']} read, {rows['used']} used, {rows['rejected']} rejected"
+    if rows.get("blank"):
+        row_text += f", {rows['blank']} blank"
+    overview.add_row("Rows", row_text)
+    overview.add_row(
+        "Projects",
+        f"{projects['total']} total, {projects['complete']} complete, "
+        f"{projects['open']} open, {projects['invalid']} invalid",
+    )
+    same, fast = doc["same_day"], doc["fast_track"]
+    overview.add_row(
+        "Same day",
+        f"{same['count']} of {projects['complete']} complete ({fmt_share(same['share'])})",
+    )
+    overview.add_row(
+        f"Within {fast['max_days']} days",
+        f"{fast['count']} of {projects['complete']} complete ({fmt_share(fast['share'])})",
+    )
+    console.print(overview)
+    console.print()
+
+    stats = Table(
+        title="Days, complete projects", box=_box(options), title_justify="left", pad_edge=False
+    )
+    for key in ("count", "min", "p25", "median", "mean", "p75", "p90", "max"):
+        stats.add_column(key, justify="right")
+    stats.add_row(
+        *(
+            fmt_number(days[key])
+            for key in ("count", "min", "p25", "median", "mean", "p75", "p90", "max")
+        )
+    )
+    console.print(stats)
+
+    flagged = result.extras.get("flagged") or []
+    if flagged:
+        table = Table(
+            title=f"Same-day and within-{fast['max_days']}-day projects",
+            box=_box(options),
+            title_justify="left",
+            pad_edge=False,
+        )
+        table.add_column("project", overflow="fold", ratio=1)
+        table.add_column(stage_label(metric["from"]), no_wrap=True)
+        table.add_column(stage_label(metric["to"]), no_wrap=True)
+        table.add_column("days", justify="right")
+        table.add_column("", no_wrap=True)
+        for record in flagged:
+            mark = "same day" if "same_day" in record["flags"] else ""
+            table.add_row(
+                record["project"],
+                record[metric["from"]],
+                record[metric["to"]],
+                fmt_number(record["days"]),
+                Text(mark, style="bold green") if mark else "",
+            )
+        console.print(table)

@@ -1,0 +1,449 @@
+"""Step 2: raw table -> approval events.
+
+Finds the project, event and date columns (long files, one row per event) or
+the stage date columns (wide files, one row per project), maps event names to
+stages, reads dates, and sorts every data row into *used* or *rejected* (with
+its line number and reason). Blank rows are skipped and reported.
+
+All work is done on the distinct values of each column (pyarrow dictionary
+encoding), then spread back to rows with integer indexing: no Python loop runs
+per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import dates as dates_mod
+from .errors import AmbiguousDateError, MissingColumnError, NoUsableRowsError
+from .findings import ERROR, WARNING, FindingsBuilder
+from .reader import RawTable, read_table
+from .stages import (
+    DATE_COLUMN_ALIASES,
+    ETOWN,
+    EVENT_COLUMN_ALIASES,
+    PROJECT_COLUMN_ALIASES,
+    StageSet,
+    find_column,
+)
+
+Layout = Literal["long", "wide"]
+
+
+@dataclass
+class LoadResult:
+    """Approval events read from one file, and what happened to every row."""
+
+    source: str
+    stages: StageSet
+    layout: Layout
+    #: One row per used event: ``project`` (category), ``stage`` (ordered
+    #: category in process order), ``date`` (datetime64), ``row`` (line number).
+    events: pd.DataFrame
+    #: One row per project seen in a used row, indexed by project name, with
+    #: the attribute columns (first non-empty value per project).
+    attributes: pd.DataFrame
+    #: Row-level findings: see :mod:`etown_approvals.findings` for the columns.
+    findings: pd.DataFrame
+    rows_read: int
+    rows_rejected: int
+    rows_blank: int
+    #: Day/month order used for ``01/02/2023``-style dates (None: none seen).
+    dayfirst: bool | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_used(self) -> int:
+        return self.rows_read - self.rows_rejected
+
+    @property
+    def rejected(self) -> pd.DataFrame:
+        """Rejected rows' findings (errors with a line number)."""
+        f = self.findings
+        return f[(f["severity"] == ERROR) & f["row"].notna()]
+
+
+def load(
+    path: str | Path,
+    *,
+    stages: StageSet = ETOWN,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    dayfirst: bool | None = None,
+    sheet: str | int | None = None,
+    stdin: BinaryIO | None = None,
+) -> LoadResult:
+    """Read approval events from a CSV/TSV/Excel file (``-`` for standard input).
+
+    ``dayfirst`` None decides day/month order from the data and raises
+    :class:`~etown_approvals.errors.AmbiguousDateError` when it cannot.
+    """
+    raw = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet, stdin=stdin)
+    return load_raw(raw, stages=stages, dayfirst=dayfirst)
+
+
+def load_raw(
+    raw: RawTable, *, stages: StageSet = ETOWN, dayfirst: bool | None = None
+) -> LoadResult:
+    return _Loader(raw, stages, dayfirst).run()
+
+
+@dataclass
+class _Column:
+    """A dictionary-encoded text column: distinct values and per-row indices."""
+
+    header: str
+    values: pa.Array  # distinct strings, whitespace-trimmed
+    indices: np.ndarray  # per row, -1 for null
+
+    @classmethod
+    def of(cls, raw: RawTable, position: int) -> _Column:
+        chunked = raw.table.column(position)
+        array = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
+        values = pc.utf8_trim_whitespace(array.dictionary)
+        indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
+        return cls(raw.headers[position], values, indices.astype(np.int64, copy=False))
+
+    def blank(self) -> np.ndarray:
+        """Per row: the cell is empty or only white space."""
+        empty_value = np.asarray(
+            pc.equal(self.values, "").to_numpy(zero_copy_only=False), dtype=bool
+        )
+        lookup = np.append(empty_value, True)  # index -1 (null) -> blank
+        return lookup[self.indices]
+
+    def text(self, rows: np.ndarray) -> list[str | None]:
+        """The trimmed cell text of ``rows``."""
+        picked = self.indices[rows]
+        strings = self.values.to_numpy(zero_copy_only=False)
+        return [None if i < 0 else strings[i] for i in picked]
+
+
+class _Loader:
+    def __init__(self, raw: RawTable, stages: StageSet, dayfirst: bool | None) -> None:
+        self.raw = raw
+        self.stages = stages
+        self.dayfirst = dayfirst
+        self.n = raw.num_records
+        self.findings = FindingsBuilder(raw)
+        self.rejected = np.zeros(self.n, dtype=bool)
+
+    # -- column roles -----------------------------------------------------
+    def run(self) -> LoadResult:
+        headers = self.raw.headers
+        stages = self.stages
+        project_at = find_column(headers, stages.project_column, PROJECT_COLUMN_ALIASES)
+        event_at = find_column(headers, stages.event_column, EVENT_COLUMN_ALIASES)
+        date_at = find_column(headers, stages.date_column, DATE_COLUMN_ALIASES)
+        if project_at is None:
+            looked = stages.project_column or ", ".join(PROJECT_COLUMN_ALIASES)
+            raise MissingColumnError(
+                f"no project column (looked for: {looked}); columns are: {_listing(headers)}",
+                source=self.raw.source,
+                field=stages.project_column or "project",
+            )
+        if event_at is not None and date_at is not None and event_at != date_at:
+            return self._long(project_at, event_at, date_at)
+        stage_columns = {
+            i: stage
+            for i, header in enumerate(headers)
+            if i != project_at and (stage := stages.stage_of_header(header)) is not None
+        }
+        if not stage_columns:
+            raise MissingColumnError(
+                "no event and date columns (long format) and no stage date columns "
+                f"(wide format, e.g. {stages.start}_date); columns are: {_listing(headers)}",
+                source=self.raw.source,
+                field="event" if event_at is None else "date",
+            )
+        found = set(stage_columns.values())
+        for needed in (stages.start, stages.end):
+            if needed not in found:
+                raise MissingColumnError(
+                    f"wide file has no column for stage {needed!r} "
+                    f"(stage columns found: {', '.join(headers[i] for i in stage_columns)})",
+                    source=self.raw.source,
+                    field=needed,
+                )
+        return self._wide(project_at, stage_columns)
+
+    # -- shared row checks ------------------------------------------------
+    def _row_basics(
+        self, columns: Sequence[_Column], project: _Column
+    ) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+        """Blank rows, malformed records and missing project names; project codes per row."""
+        self.findings.project_column = project
+        blank = np.ones(self.n, dtype=bool)
+        for column in columns:
+            blank &= column.blank()
+        if blank.any():
+            self.findings.add(
+                blank, "blank-row", WARNING, field=None, column=None, message="blank row skipped"
+            )
+        self.raw.line_numbers()  # also locates the malformed records
+        for record in self.raw.malformed:
+            self.findings.add_line(
+                record.line,
+                "malformed-row",
+                ERROR,
+                value=record.text[:200],
+                message=f"expected {record.expected} fields, found {record.actual}",
+            )
+        codes_of_values, names = pd.factorize(
+            np.asarray(project.values.to_numpy(zero_copy_only=False), dtype=object)
+        )
+        empty_name = names == ""
+        codes_of_values = np.where(empty_name[codes_of_values], -1, codes_of_values)
+        lookup = np.append(codes_of_values, -1)
+        project_codes = lookup[project.indices]
+        missing = ~blank & (project_codes < 0)
+        self._reject(
+            missing, "missing-value", project, f"no project name in column {project.header!r}"
+        )
+        return blank, project_codes, pd.Index(names, dtype=object)
+
+    def _reject(self, mask: np.ndarray, kind: str, column: _Column, message: str) -> None:
+        if mask.any():  # a row may fail several checks; each is reported
+            self.rejected |= mask
+            self.findings.add(
+                mask, kind, ERROR, field=column.header, column=column, message=message
+            )
+
+    def _parse_dates(self, columns: Sequence[_Column]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(days, status) per row for each date column; one parse of all distinct strings."""
+        union = pc.unique(pa.concat_arrays([c.values for c in columns]))
+        parsed = dates_mod.parse_dates(union, self.dayfirst)
+        if parsed.ambiguous is not None:
+            raise self._ambiguity(columns, union, parsed.ambiguous)
+        self.dayfirst = parsed.dayfirst
+        results = []
+        for column in columns:
+            position = pc.index_in(column.values, value_set=union).to_numpy(zero_copy_only=False)
+            position = np.append(position.astype(np.int64), -1)[column.indices]
+            valid = position >= 0
+            days = np.full(self.n, dates_mod.NO_DATE, dtype=np.int64)
+            status = np.full(self.n, dates_mod.MISSING, dtype=np.int8)
+            days[valid] = parsed.days[position[valid]]
+            status[valid] = parsed.status[position[valid]]
+            results.append((days, status))
+        return results
+
+    def _ambiguity(
+        self, columns: Sequence[_Column], union: pa.Array, found: dates_mod.AmbiguousDates
+    ) -> AmbiguousDateError:
+        def where(index: int) -> tuple[str, int | None, str]:
+            value = union[index].as_py()
+            for column in columns:
+                matches = np.flatnonzero(column.values.to_numpy(zero_copy_only=False) == value)
+                if matches.size:
+                    rows = np.flatnonzero(column.indices == matches[0])
+                    if rows.size:
+                        return value, int(self.raw.line_numbers()[rows[0]]), column.header
+            return value, None, ""
+
+        if found.conflict:
+            (day_value, day_row, _), (month_value, month_row, header) = map(where, found.conflict)
+            return AmbiguousDateError(
+                f"dates mix day-first ({day_value!r}, row {day_row}) and month-first "
+                f"({month_value!r}, row {month_row}) order; choose with --dayfirst or --monthfirst",
+                source=self.raw.source,
+                row=month_row,
+                field=header,
+                value=month_value,
+            )
+        value, row, header = where(found.example)
+        return AmbiguousDateError(
+            f"ambiguous date {value!r}: day/month order cannot be told from the data; "
+            "choose with --dayfirst or --monthfirst",
+            source=self.raw.source,
+            row=row,
+            field=header,
+            value=value,
+        )
+
+    def _date_problems(
+        self, column: _Column, status: np.ndarray, skip: np.ndarray, missing_is_error: bool
+    ) -> None:
+        invalid = ~skip & (status == dates_mod.INVALID)
+        self._reject(invalid, "invalid-date", column, "not a valid date")
+        if missing_is_error:
+            self._reject(
+                ~skip & (status == dates_mod.MISSING),
+                "missing-value",
+                column,
+                f"no date in column {column.header!r}",
+            )
+
+    # -- layouts ----------------------------------------------------------
+    def _long(self, project_at: int, event_at: int, date_at: int) -> LoadResult:
+        columns = [_Column.of(self.raw, i) for i in range(len(self.raw.headers))]
+        project, event, date = columns[project_at], columns[event_at], columns[date_at]
+        blank, project_codes, names = self._row_basics(columns, project)
+
+        stage_of_value = np.array(
+            [self._stage_code(v) for v in event.values.to_pylist()] + [-2], dtype=np.int64
+        )
+        stage_codes = stage_of_value[event.indices]
+        self._reject(
+            ~blank & (stage_codes == -2),
+            "missing-value",
+            event,
+            f"no event in column {event.header!r}",
+        )
+        known = ", ".join(self.stages.stages)
+        self._reject(
+            ~blank & (stage_codes == -1),
+            "unknown-event",
+            event,
+            f"unknown event (known stages: {known})",
+        )
+
+        ((days, status),) = self._parse_dates([date])
+        self._date_problems(date, status, blank, missing_is_error=True)
+
+        used = ~blank & ~self.rejected
+        attribute_columns = [
+            c for i, c in enumerate(columns) if i not in (project_at, event_at, date_at)
+        ]
+        return self._result(
+            "long",
+            blank,
+            project_codes,
+            names,
+            used,
+            event_rows=np.flatnonzero(used),
+            event_stages=stage_codes[used],
+            event_days=days[used],
+            attribute_columns=attribute_columns,
+        )
+
+    def _wide(self, project_at: int, stage_columns: dict[int, str]) -> LoadResult:
+        columns = [_Column.of(self.raw, i) for i in range(len(self.raw.headers))]
+        project = columns[project_at]
+        blank, project_codes, names = self._row_basics(columns, project)
+        date_columns = [columns[i] for i in stage_columns]
+        parsed = self._parse_dates(date_columns)
+        for column, (_, status) in zip(date_columns, parsed, strict=True):
+            self._date_problems(column, status, blank, missing_is_error=False)
+        used = ~blank & ~self.rejected
+        rows, stage_list, day_list = [], [], []
+        for stage, (days, status) in zip(stage_columns.values(), parsed, strict=True):
+            has = used & (status == dates_mod.OK)
+            picked = np.flatnonzero(has)
+            rows.append(picked)
+            stage_list.append(np.full(picked.size, self.stages.stages.index(stage), dtype=np.int64))
+            day_list.append(days[picked])
+        event_rows = np.concatenate(rows)
+        order = np.argsort(event_rows, kind="stable")
+        attribute_columns = [
+            c for i, c in enumerate(columns) if i != project_at and i not in stage_columns
+        ]
+        return self._result(
+            "wide",
+            blank,
+            project_codes,
+            names,
+            used,
+            event_rows=event_rows[order],
+            event_stages=np.concatenate(stage_list)[order],
+            event_days=np.concatenate(day_list)[order],
+            attribute_columns=attribute_columns,
+        )
+
+    def _stage_code(self, value: str) -> int:
+        if value == "":
+            return -2
+        stage = self.stages.stage_of_event(value)
+        return -1 if stage is None else self.stages.stages.index(stage)
+
+    def _result(
+        self,
+        layout: Layout,
+        blank: np.ndarray,
+        project_codes: np.ndarray,
+        names: pd.Index,
+        used: np.ndarray,
+        *,
+        event_rows: np.ndarray,
+        event_stages: np.ndarray,
+        event_days: np.ndarray,
+        attribute_columns: Sequence[_Column],
+    ) -> LoadResult:
+        rows_blank = int(blank.sum())
+        rows_read = self.n - rows_blank + len(self.raw.malformed)
+        rows_rejected = int(self.rejected.sum()) + len(self.raw.malformed)
+        if rows_read > 0 and rows_rejected == rows_read:
+            findings = self.findings.build()
+            counts = findings[findings["severity"] == ERROR]["type"].value_counts()
+            reasons = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+            raise NoUsableRowsError(
+                f"no usable rows: all {rows_read} rows rejected ({reasons}); "
+                "run 'etown validate' for details",
+                source=self.raw.source,
+            )
+        # Projects are numbered in order of first use, so names not seen in a
+        # used row (only in rejected rows) are left out.
+        used_codes = project_codes[used]
+        present, first_seen = np.unique(used_codes, return_index=True)
+        ordered = present[np.argsort(first_seen)]
+        renumber = np.full(len(names) + 1, -1, dtype=np.int64)
+        renumber[ordered] = np.arange(ordered.size)
+        project_names = names[ordered]
+
+        lines = self.raw.line_numbers()
+        stage_dtype = pd.CategoricalDtype(list(self.stages.stages), ordered=True)
+        events = pd.DataFrame(
+            {
+                "project": pd.Categorical.from_codes(
+                    renumber[project_codes[event_rows]], categories=project_names
+                ),
+                "stage": pd.Categorical.from_codes(event_stages, dtype=stage_dtype),
+                "date": event_days.astype("datetime64[D]").astype("datetime64[s]"),
+                "row": lines[event_rows],
+            }
+        )
+        attributes = self._attributes(
+            attribute_columns, renumber[used_codes], np.flatnonzero(used), project_names
+        )
+        return LoadResult(
+            source=self.raw.source,
+            stages=self.stages,
+            layout=layout,
+            events=events,
+            attributes=attributes,
+            findings=self.findings.build(),
+            rows_read=rows_read,
+            rows_rejected=rows_rejected,
+            rows_blank=rows_blank,
+            dayfirst=self.dayfirst,
+            notes=list(self.raw.notes),
+        )
+
+    @staticmethod
+    def _attributes(
+        columns: Sequence[_Column], codes: np.ndarray, rows: np.ndarray, names: pd.Index
+    ) -> pd.DataFrame:
+        frame = pd.DataFrame(index=pd.Index(names, name="project"))
+        if not columns or codes.size == 0:
+            return frame
+        data = {}
+        for column in columns:
+            strings = np.append(column.values.to_numpy(zero_copy_only=False).astype(object), None)
+            cells = pd.Series(strings[column.indices[rows]], dtype="str").replace("", None)
+            data[column.header] = cells.groupby(codes, sort=True).first()
+        attrs = pd.DataFrame(data).reindex(np.arange(len(names)))
+        attrs.index = frame.index
+        return attrs
+
+
+def _listing(headers: Sequence[str]) -> str:
+    shown = ", ".join(repr(h) for h in headers[:12])
+    return shown + (", ..." if len(headers) > 12 else "")

@@ -1,0 +1,198 @@
+"""Step 3 and 4: events -> per-project table -> summary numbers.
+
+Pure functions: DataFrames in, DataFrames and dicts out. Nothing here prints or
+opens a file. Dates are handled as integer day numbers; a project's stages are
+a (projects x stages) matrix filled with ``numpy.minimum.at``, so the cost is a
+few vector operations whatever the number of projects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .stages import StageSet
+
+COMPLETE, OPEN, INVALID = "complete", "open", "invalid"
+STATUSES = (COMPLETE, OPEN, INVALID)
+FLAGS = ("same_day", "fast_track", "out_of_order", "duplicate_stage")
+DEFAULT_FAST_TRACK_DAYS = 3
+_NONE = np.iinfo(np.int64).min
+_EPOCH = date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class MetricOptions:
+    """How durations are measured and flagged."""
+
+    fast_track_days: int = DEFAULT_FAST_TRACK_DAYS
+    #: Reference date for how long open projects have waited (default: today).
+    as_of: date | None = None
+
+
+def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of datetime values."""
+    return np.asarray(values, dtype="datetime64[s]").astype("datetime64[D]").astype(np.int64)
+
+
+def stage_matrix(events: pd.DataFrame, n_stages: int) -> tuple[np.ndarray, np.ndarray]:
+    """Earliest day number per (project, stage), and whether the stage has conflicting dates.
+
+    Missing stages hold ``_NONE``. Projects are the categories of ``events.project``.
+    """
+    n_projects = len(events["project"].cat.categories)
+    size = n_projects * n_stages
+    key = events["project"].cat.codes.to_numpy(np.int64) * n_stages + events[
+        "stage"
+    ].cat.codes.to_numpy(np.int64)
+    days = day_numbers(events["date"])
+    first = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(size, _NONE, dtype=np.int64)
+    np.minimum.at(first, key, days)
+    np.maximum.at(last, key, days)
+    present = last != _NONE
+    first = np.where(present, first, _NONE)
+    conflicting = present & (last != first)
+    return first.reshape(n_projects, n_stages), conflicting.reshape(n_projects, n_stages)
+
+
+def project_table(
+    events: pd.DataFrame,
+    stages: StageSet,
+    *,
+    attributes: pd.DataFrame | None = None,
+    options: MetricOptions = MetricOptions(),
+) -> pd.DataFrame:
+    """One row per project: stage dates, ``days``, ``status``, flags, gaps and attributes.
+
+    Columns, in order: one datetime column per stage; ``days`` (metric end
+    minus start, complete projects only); ``status``; the boolean flags
+    ``same_day``, ``fast_track``, ``out_of_order``, ``duplicate_stage``;
+    ``waiting_days`` (open projects: days from start to ``as_of``);
+    ``gap_<stage>`` (days since the previous recorded stage); then the
+    attribute columns.
+    """
+    names = events["project"].cat.categories
+    matrix, conflicting = stage_matrix(events, len(stages.stages))
+    start = matrix[:, stages.stages.index(stages.start)]
+    end = matrix[:, stages.stages.index(stages.end)]
+    has_start, has_end = start != _NONE, end != _NONE
+    complete = has_start & has_end & (end >= start)
+    open_ = has_start & ~has_end
+    days = np.where(complete, end - start, _NONE)
+
+    out_of_order = np.zeros(len(names), dtype=bool)
+    for stage in stages.intermediate:
+        at = matrix[:, stages.stages.index(stage)]
+        has = at != _NONE
+        out_of_order |= has & ((has_start & (at < start)) | (has_end & (at > end)))
+
+    as_of = (options.as_of or date.today()) - _EPOCH
+    columns: dict[str, Any] = {stage: _dates(matrix[:, i]) for i, stage in enumerate(stages.stages)}
+    columns["days"] = _ints(days)
+    columns["status"] = pd.Categorical(
+        np.select([complete, open_], [COMPLETE, OPEN], INVALID), categories=list(STATUSES)
+    )
+    columns["same_day"] = complete & (days == 0)
+    columns["fast_track"] = complete & (days <= options.fast_track_days)
+    columns["out_of_order"] = out_of_order
+    columns["duplicate_stage"] = conflicting.any(axis=1)
+    columns["waiting_days"] = _ints(np.where(open_, as_of.days - start, _NONE))
+    previous = np.full(len(names), _NONE, dtype=np.int64)
+    for i, stage in enumerate(stages.stages):
+        at = matrix[:, i]
+        has = at != _NONE
+        if i > 0:
+            columns[f"gap_{stage}"] = _ints(
+                np.where(has & (previous != _NONE), at - previous, _NONE)
+            )
+        previous = np.where(has, at, previous)
+    table = pd.DataFrame(columns, index=pd.Index(names, name="project"))
+    if attributes is not None and len(attributes.columns):
+        extra = attributes.reindex(table.index)
+        extra = extra[[c for c in extra.columns if c not in table.columns]]
+        table = pd.concat([table, extra], axis=1)
+    return table
+
+
+def _dates(day_values: np.ndarray) -> np.ndarray:
+    out = (
+        np.where(day_values == _NONE, 0, day_values).astype("datetime64[D]").astype("datetime64[s]")
+    )
+    out[day_values == _NONE] = np.datetime64("NaT")
+    return out
+
+
+def _ints(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """A nullable integer array, missing where ``values`` holds ``_NONE``."""
+    missing = values == _NONE
+    return pd.arrays.IntegerArray(np.where(missing, 0, values), missing)
+
+
+def flag_lists(projects: pd.DataFrame) -> list[list[str]]:
+    """The names of the flags set on each project, in :data:`FLAGS` order."""
+    matrix = projects[list(FLAGS)].to_numpy(dtype=bool)
+    return [[FLAGS[j] for j in np.flatnonzero(row)] for row in matrix]
+
+
+def days_statistics(days: pd.Series) -> dict[str, float | int | None]:
+    """count, min, p25, median, mean, p75, p90, max of a nullable integer series."""
+    values = days.dropna().to_numpy(dtype=np.float64)
+    keys = ("min", "p25", "median", "mean", "p75", "p90", "max")
+    if values.size == 0:
+        return {"count": 0, **dict.fromkeys(keys)}
+    p25, median, p75, p90 = np.percentile(values, [25, 50, 75, 90])
+    return {
+        "count": int(values.size),
+        "min": int(values.min()),
+        "p25": _number(p25),
+        "median": _number(median),
+        "mean": _number(values.mean()),
+        "p75": _number(p75),
+        "p90": _number(p90),
+        "max": int(values.max()),
+    }
+
+
+def _number(value: float) -> float | int:
+    """Round to 2 decimals; whole numbers as int so JSON shows ``3`` not ``3.0``."""
+    rounded = round(float(value), 2)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def _share(count: int, total: int) -> float | None:
+    return None if total == 0 else round(count / total, 4)
+
+
+def summarize(
+    projects: pd.DataFrame, *, options: MetricOptions = MetricOptions()
+) -> dict[str, Any]:
+    """Headline numbers of a project table: counts, days statistics, same-day, fast-track."""
+    status = projects["status"]
+    complete = int((status == COMPLETE).sum())
+    same_day = projects.index[projects["same_day"].to_numpy(dtype=bool)]
+    fast_track = projects.index[projects["fast_track"].to_numpy(dtype=bool)]
+    return {
+        "projects": {
+            "total": len(projects),
+            "complete": complete,
+            "open": int((status == OPEN).sum()),
+            "invalid": int((status == INVALID).sum()),
+        },
+        "days": days_statistics(projects["days"]),
+        "same_day": {
+            "count": int(same_day.size),
+            "share": _share(int(same_day.size), complete),
+            "projects": [str(name) for name in same_day],
+        },
+        "fast_track": {
+            "max_days": options.fast_track_days,
+            "count": int(fast_track.size),
+            "share": _share(int(fast_track.size), complete),
+            "projects": [str(name) for name in fast_track],
+        },
+    }

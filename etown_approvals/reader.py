@@ -1,0 +1,334 @@
+"""Step 1: file -> raw table of text cells.
+
+Reads a CSV/TSV (or Excel) file, or standard input, into a pyarrow table whose
+columns are all dictionary-encoded strings. Nothing is interpreted here beyond
+decoding, the delimiter and the header; every record is kept, and records the
+CSV parser cannot split into the right number of fields are kept aside with
+their line numbers so that they can be reported.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from .errors import EncodingError, UnreadableInputError
+
+DELIMITERS = (",", ";", "\t", "|")
+_TEXT = pa.dictionary(pa.int32(), pa.string())
+_SNIFF_BYTES = 64 * 1024
+_CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF))
+
+
+@dataclass
+class MalformedRecord:
+    """A record the CSV parser could not split into one field per column."""
+
+    #: Position among all records, the header being 1 (as pyarrow counts).
+    ordinal: int | None
+    text: str
+    expected: int
+    actual: int
+    #: Line in the file where it starts; set by :meth:`RawTable.line_numbers`.
+    line: int | None = None
+
+
+@dataclass
+class RawTable:
+    """The text cells of one input table, before any interpretation.
+
+    ``table`` has one dictionary-encoded string column per header, named
+    ``c0``, ``c1``, ...; ``headers`` holds the names as written in the file.
+    """
+
+    source: str
+    headers: list[str]
+    table: pa.Table
+    malformed: list[MalformedRecord] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    _line_numbers: Callable[[], np.ndarray] | None = None
+    _lines_cache: np.ndarray | None = None
+
+    @property
+    def num_records(self) -> int:
+        return self.table.num_rows
+
+    def line_numbers(self) -> np.ndarray:
+        """The line in the file where each record starts (the header is line 1)."""
+        if self._lines_cache is None:
+            if self._line_numbers is None:
+                for record in self.malformed:
+                    record.line = record.ordinal
+                self._lines_cache = np.arange(2, self.num_records + 2, dtype=np.int64)
+            else:
+                self._lines_cache = self._line_numbers()
+        return self._lines_cache
+
+
+def source_name(path: str | Path) -> str:
+    return "<stdin>" if str(path) == "-" else str(path)
+
+
+def read_bytes(path: str | Path, stdin: BinaryIO | None = None) -> bytes:
+    """The raw bytes of ``path``, or of standard input for ``-``."""
+    name = source_name(path)
+    try:
+        if str(path) == "-":
+            return (stdin or sys.stdin.buffer).read()
+        return Path(path).read_bytes()
+    except IsADirectoryError:
+        raise UnreadableInputError("is a directory, not a file", source=name) from None
+    except OSError as error:
+        raise UnreadableInputError(error.strerror or str(error), source=name) from None
+
+
+def read_table(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | int | None = None,
+    stdin: BinaryIO | None = None,
+) -> RawTable:
+    """Read ``path`` (or ``-`` for standard input) into a :class:`RawTable`."""
+    name = source_name(path)
+    data = read_bytes(path, stdin)
+    if data.startswith(b"PK\x03\x04"):
+        from .excel import read_excel
+
+        return read_excel(data, source=name, sheet=sheet)
+    return parse_csv_bytes(data, source=name, encoding=encoding, delimiter=delimiter)
+
+
+def parse_csv_bytes(
+    data: bytes,
+    *,
+    source: str,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> RawTable:
+    notes: list[str] = []
+    data = _to_utf8(data, source, encoding, notes)
+    head = data[:_SNIFF_BYTES].decode("utf-8", errors="replace").lstrip()
+    if not head.strip():
+        raise UnreadableInputError("the file is empty", source=source)
+    if head[0] in "{[":
+        raise UnreadableInputError("looks like JSON, not a CSV table", source=source)
+    delimiter = delimiter or sniff_delimiter(head)
+    headers = _read_header(head, delimiter)
+    if not any(h.strip() for h in headers):
+        raise UnreadableInputError("the header row is empty", source=source)
+    headers = [h.strip() or f"column {i + 1}" for i, h in enumerate(headers)]
+    table, malformed = _parse(data, source, delimiter, len(headers))
+    raw = RawTable(source=source, headers=headers, table=table, malformed=malformed, notes=notes)
+    raw._line_numbers = lambda: _line_numbers(
+        data, table, malformed, _header_lines(head, delimiter)
+    )
+    return raw
+
+
+def _to_utf8(data: bytes, source: str, encoding: str | None, notes: list[str]) -> bytes:
+    """Return ``data`` as UTF-8 without a byte-order mark."""
+    if encoding and codecs.lookup(encoding).name != "utf-8":
+        try:
+            return data.decode(encoding).lstrip("\ufeff").encode("utf-8")
+        except UnicodeDecodeError as error:
+            raise EncodingError(
+                f"cannot be decoded as {encoding} (byte {error.start})", source=source
+            ) from None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    elif data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) and not encoding:
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise EncodingError("has a UTF-16 mark but does not decode", source=source) from None
+    if b"\x00" in data:
+        raise UnreadableInputError(
+            "contains NUL bytes: binary data, not a text table", source=source
+        )
+    bad = _first_invalid_utf8(data)
+    if bad is None:
+        return data
+    line = data.count(b"\n", 0, bad) + 1
+    if encoding:  # the user said UTF-8
+        raise EncodingError(
+            f"is not valid UTF-8 (line {line}); for Chinese exports try --encoding gb18030",
+            source=source,
+        )
+    text = _decode_gb18030(data)
+    if text is None:
+        raise EncodingError(
+            f"is not valid UTF-8 (line {line}); give its encoding, e.g. --encoding gb18030",
+            source=source,
+        )
+    notes.append(f"{source}: not UTF-8; read as GB18030 (give --encoding to choose)")
+    return text.encode("utf-8")
+
+
+def _first_invalid_utf8(data: bytes) -> int | None:
+    """Offset of the first byte that is not valid UTF-8, without decoding it all at once."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    chunk = 1 << 22
+    for start in range(0, len(data), chunk):
+        try:
+            decoder.decode(data[start : start + chunk], final=start + chunk >= len(data))
+        except UnicodeDecodeError as error:
+            return start + error.start
+    return None
+
+
+def _decode_gb18030(data: bytes) -> str | None:
+    """Decode ``data`` as GB18030 if that is clearly what it is.
+
+    GB18030 maps almost any byte string to some text, so decoding alone proves
+    nothing: the file must also be mostly CJK ideographs where it is not ASCII.
+    """
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    non_ascii = [c for c in text if ord(c) > 127]
+    if not non_ascii:
+        return None
+    cjk = sum(1 for c in non_ascii if any(lo <= ord(c) <= hi for lo, hi in _CJK_RANGES))
+    return text if cjk / len(non_ascii) >= 0.9 else None
+
+
+def sniff_delimiter(head: str) -> str:
+    """The delimiter that splits the header line into the most fields."""
+    first_line = head.splitlines()[0] if head else ""
+    counts = {d: _count_outside_quotes(first_line, d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _count_outside_quotes(line: str, char: str) -> int:
+    count, quoted = 0, False
+    for c in line:
+        if c == '"':
+            quoted = not quoted
+        elif c == char and not quoted:
+            count += 1
+    return count
+
+
+def _read_header(head: str, delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader(io.StringIO(head), delimiter=delimiter))
+    except (StopIteration, csv.Error):
+        return []
+
+
+def _header_lines(head: str, delimiter: str) -> int:
+    reader = csv.reader(io.StringIO(head), delimiter=delimiter)
+    try:
+        next(reader)
+    except (StopIteration, csv.Error):
+        return 1
+    return max(reader.line_num, 1)
+
+
+def _parse(
+    data: bytes, source: str, delimiter: str, width: int
+) -> tuple[pa.Table, list[MalformedRecord]]:
+    names = [f"c{i}" for i in range(width)]
+    malformed: list[MalformedRecord] = []
+
+    def keep_aside(row: pa_csv.InvalidRow) -> str:
+        malformed.append(
+            MalformedRecord(row.number, row.text, row.expected_columns, row.actual_columns)
+        )
+        return "skip"
+
+    def attempt(use_threads: bool, block_size: int) -> pa.Table:
+        malformed.clear()
+        return pa_csv.read_csv(
+            pa.py_buffer(data),
+            read_options=pa_csv.ReadOptions(
+                use_threads=use_threads,
+                block_size=block_size,
+                column_names=names,
+                skip_rows=1,
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=keep_aside,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={n: _TEXT for n in names},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+
+    block_size = 1 << 22
+    while True:
+        try:
+            table = attempt(True, block_size)
+            if malformed:  # only a single-threaded read knows their line numbers
+                table = attempt(False, block_size)
+            break
+        except pa.ArrowInvalid as error:
+            message = str(error)
+            if "straddling" in message and block_size < len(data) + 1:
+                block_size = min(block_size * 8, len(data) + 1)
+                continue
+            raise UnreadableInputError(
+                "is not a readable CSV table: " + message.splitlines()[0].strip(),
+                source=source,
+            ) from None
+    return table.unify_dictionaries().combine_chunks(), malformed
+
+
+def _line_numbers(
+    data: bytes, table: pa.Table, malformed: list[MalformedRecord], header_lines: int
+) -> np.ndarray:
+    """Line numbers of the records, filling in those of the malformed records too.
+
+    pyarrow numbers a malformed record by its position among all records
+    (header = 1); a line number also counts the newlines inside quoted values.
+    """
+    n = table.num_rows
+    ordinals = np.arange(2, n + 2, dtype=np.int64)
+    for record in sorted(malformed, key=lambda m: m.ordinal or 0):
+        if record.ordinal is not None:
+            ordinals[np.searchsorted(ordinals, record.ordinal) :] += 1
+    extra_header = header_lines - 1
+    expected = header_lines + n + sum(1 + m.text.count("\n") for m in malformed)
+    if data.count(b"\n") <= expected:
+        for record in malformed:
+            record.line = None if record.ordinal is None else record.ordinal + extra_header
+        return ordinals + extra_header
+    # Quoted values span lines: shift each record by the newlines inside those before it.
+    inside = np.zeros(n, dtype=np.int64)
+    for column in table.columns:
+        array = column.chunk(0)
+        per_value = pc.count_substring(array.dictionary, "\n").to_numpy(zero_copy_only=False)
+        if len(per_value) == 0 or not per_value.any():
+            continue
+        indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        inside += np.append(per_value, 0)[indices]
+    all_ordinals = np.concatenate([ordinals, [m.ordinal or 0 for m in malformed]]).astype(np.int64)
+    all_inside = np.concatenate([inside, [m.text.count("\n") for m in malformed]]).astype(np.int64)
+    order = np.argsort(all_ordinals, kind="stable")
+    before = np.zeros(len(order), dtype=np.int64)
+    before[order] = np.concatenate([[0], np.cumsum(all_inside[order])[:-1]])
+    lines = all_ordinals + extra_header + before
+    for i, record in enumerate(malformed):
+        record.line = None if record.ordinal is None else int(lines[n + i])
+    return lines[:n]

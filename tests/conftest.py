@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from etown_approvals.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "projects.csv"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+GOLDEN = FIXTURES / "golden"
+SF_SAMPLE = ROOT.parent / "shared" / "data" / "sf_building_permits_sample.csv"
+
+
+@pytest.fixture
+def run() -> Callable[..., Result]:
+    """Invoke the CLI; stdout and stderr stay apart (click >= 8.2)."""
+    runner = CliRunner()
+
+    def invoke(
+        *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None
+    ) -> Result:
+        return runner.invoke(
+            cli, [str(a) for a in args], input=input, env=env, catch_exceptions=False
+        )
+
+    return invoke
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[..., Path]:
+    """Write text (or bytes) to a file in a temporary folder and return its path."""
+
+    def make(content: str | bytes, name: str = "events.csv", encoding: str = "utf-8") -> Path:
+        path = tmp_path / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
+        return path
+
+    return make
+
+
+def assert_golden(name: str, text: str) -> None:
+    """Compare with tests/fixtures/golden/NAME; ETOWN_UPDATE_GOLDEN=1 rewrites it."""
+    path = GOLDEN / name
+    if os.environ.get("ETOWN_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"golden file {path} missing (run with ETOWN_UPDATE_GOLDEN=1)"
+    assert text == path.read_text(encoding="utf-8")

@@ -1,0 +1,80 @@
+"""Property tests: the loader either returns a table that accounts for every row,
+or raises etown's own error, whatever text it is given."""
+
+from __future__ import annotations
+
+import string
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from etown_approvals.errors import EtownError
+from etown_approvals.loader import load
+
+HEADER = "project,event,date,zone\n"
+cells = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "A",
+            "B",
+            "京东方",
+            "land",
+            "拿地",
+            "construction permit",
+            "施工许可证",
+            "planning permit",
+            "2023-09-15",
+            "2023/9/16",
+            "2023-02-30",
+            "15/03/2023",
+            "03/04/2023",
+            "Sep 15, 2023",
+            '"q,uoted"',
+            "x\ny",
+            "  ",
+            "NA",
+        ]
+    ),
+    st.text(alphabet=string.printable + "项目日期年月日", max_size=12),
+)
+rows = st.lists(st.lists(cells, min_size=0, max_size=5).map(lambda r: ",".join(r)), max_size=12)
+
+
+def _load(text: bytes):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "input.csv"
+        path.write_bytes(text)
+        return load(path)
+
+
+def _check(text: bytes) -> None:
+    try:
+        result = _load(text)
+    except EtownError:
+        return
+    assert result.rows_used + result.rows_rejected == result.rows_read
+    assert result.rows_used == len(set(result.events["row"])) or result.layout == "wide"
+    rejected_rows = set(result.rejected["row"].dropna())
+    assert rejected_rows.isdisjoint(set(result.events["row"]))
+    assert len(rejected_rows) <= result.rows_rejected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows)
+def test_event_tables(body):
+    _check((HEADER + "\n".join(body) + "\n").encode())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_any_bytes(data):
+    _check(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text(text):
+    _check(text.encode("utf-8"))
