@@ -301,6 +301,125 @@ def summary(options: dict[str, Any]) -> None:
     _emit(reports.summary(_analyze(options)), options)
 
 
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@input_options
+@output_options("table", "json", "csv", "ndjson")
+@click.option(
+    "--limit-errors",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    metavar="N",
+    help="List at most N errors and N warnings (the counts stay whole).",
+)
+@click.option(
+    "--invalid-rows",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=False),
+    metavar="FILE",
+    help="Write the rejected rows, with line numbers and reasons, to FILE as CSV.",
+)
+@click.option("--warnings-as-errors", is_flag=True, help="Fail on warnings too.")
+@command_options
+def validate(options: dict[str, Any]) -> None:
+    """Report every problem in FILE, with row, field, value and reason.
+
+    Exit 0 when there are no errors, 1 when there are, 3 when FILE cannot be
+    read at all. Warnings (duplicate or out-of-order stages, blank rows) do
+    not fail unless --warnings-as-errors.
+
+    \b
+    Example:
+      etown validate data/projects.csv
+      etown validate data/projects.csv --format json --invalid-rows rejected.csv
+    """
+    from . import reports
+    from .validation import validate as run_validation
+
+    inputs = _inputs(options)
+    checked = run_validation(
+        options["file"],
+        stages=inputs.stages,
+        encoding=inputs.encoding,
+        delimiter=inputs.delimiter,
+        dayfirst=inputs.dayfirst,
+        sheet=inputs.sheet,
+    )
+    result = reports.validation(
+        checked, limit=options["limit_errors"], warnings_as_errors=options["warnings_as_errors"]
+    )
+    if options["invalid_rows"] and checked.loaded is not None:
+        from .formats.csv_format import write_rows
+
+        rejected = checked.loaded.rejected_rows()
+        with open(options["invalid_rows"], "w", encoding="utf-8", newline="") as out:
+            write_rows(rejected.to_dict("records"), out, list(rejected.columns))
+    _emit(result, options)
+    for note in checked.loaded.notes if checked.loaded else []:
+        click.echo(f"etown: {note}", err=True)
+    stats = result.document["stats"]
+    if checked.unreadable:
+        message = checked.errors["message"].iloc[0]
+        click.echo(f"etown: error: {checked.source}: {message}", err=True)
+        sys.exit(int(ExitCode.UNREADABLE))
+    if not result.document["valid"]:
+        click.echo(
+            f"etown: {checked.source}: not valid ({stats['errors']} errors, "
+            f"{stats['warnings']} warnings)",
+            err=True,
+        )
+        sys.exit(int(ExitCode.CHECK_FAILED))
+
+
+def threshold_options(function: F) -> F:
+    from .checks import THRESHOLDS
+
+    for threshold in reversed(THRESHOLDS):
+        is_share = threshold.name.endswith("_share")
+        function = click.option(
+            threshold.option,
+            threshold.name,
+            type=click.FloatRange(0, 1) if is_share else click.FloatRange(min=0),
+            metavar="X" if is_share else "N",
+            help=threshold.help,
+        )(function)
+    return function
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@input_options
+@metric_options
+@threshold_options
+@output_options("table", "json")
+@command_options
+def check(options: dict[str, Any]) -> None:
+    """Check FILE against thresholds, for CI: exit 1 if any fails.
+
+    A threshold on a number that cannot be measured (a median with no
+    complete project) fails.
+
+    \b
+    Example:
+      etown check data/projects.csv --max-median-days 120 --min-same-day-share 0.05
+    """
+    from . import reports
+    from .checks import THRESHOLDS, evaluate
+
+    limits = {t.name: options.get(t.name) for t in THRESHOLDS}
+    if all(v is None for v in limits.values()):
+        raise click.UsageError(
+            "give at least one threshold: " + ", ".join(t.option for t in THRESHOLDS)
+        )
+    analysis = _analyze(options)
+    summary_document = reports.summary(analysis).document
+    results = evaluate(summary_document, limits)
+    _emit(reports.check(analysis, results), options)
+    failed = [r for r in results if not r.passed]
+    if failed:
+        for r in failed:
+            click.echo(f"etown: check failed: {r.threshold.name}: {r.describe()}", err=True)
+        sys.exit(int(ExitCode.CHECK_FAILED))
+
+
 def main() -> None:  # pragma: no cover - console script entry point
     cli(prog_name="etown")
 

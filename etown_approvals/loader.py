@@ -12,6 +12,7 @@ per row.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,7 @@ class LoadResult:
     #: Day/month order used for ``01/02/2023``-style dates (None: none seen).
     dayfirst: bool | None = None
     notes: list[str] = field(default_factory=list)
+    raw: RawTable | None = field(default=None, repr=False)
 
     @property
     def rows_used(self) -> int:
@@ -69,6 +71,27 @@ class LoadResult:
         """Rejected rows' findings (errors with a line number)."""
         f = self.findings
         return f[(f["severity"] == ERROR) & f["row"].notna()]
+
+    def rejection_reasons(self) -> str:
+        """``"2 invalid-date, 1 unknown-event"``: rejected-row findings by type."""
+        counts = self.rejected["type"].value_counts()
+        return ", ".join(f"{n} {kind}" for kind, n in counts.items())
+
+    def require_rows(self) -> None:
+        """Raise :class:`NoUsableRowsError` when no data row could be used."""
+        if self.rows_used > 0:
+            return
+        if self.rows_read == 0:
+            raise NoUsableRowsError("the file has a header but no data rows", source=self.source)
+        raise NoUsableRowsError(
+            f"no usable rows: all {self.rows_read} rows rejected ({self.rejection_reasons()}); "
+            "see them with: etown validate",
+            source=self.source,
+        )
+
+    def rejected_rows(self) -> pd.DataFrame:
+        """Rejected rows as in the file: ``line``, ``type``, ``message``, then the cells."""
+        return _rejected_rows(self)
 
 
 def load(
@@ -190,12 +213,13 @@ class _Loader:
             )
         self.raw.line_numbers()  # also locates the malformed records
         for record in self.raw.malformed:
+            hint = " (an unclosed quote?)" if "\n" in record.text else ""
             self.findings.add_line(
                 record.line,
                 "malformed-row",
                 ERROR,
                 value=record.text[:200],
-                message=f"expected {record.expected} fields, found {record.actual}",
+                message=f"expected {record.expected} fields, found {record.actual}{hint}",
             )
         codes_of_values, names = pd.factorize(
             np.asarray(project.values.to_numpy(zero_copy_only=False), dtype=object)
@@ -380,15 +404,6 @@ class _Loader:
         rows_blank = int(blank.sum())
         rows_read = self.n - rows_blank + len(self.raw.malformed)
         rows_rejected = int(self.rejected.sum()) + len(self.raw.malformed)
-        if rows_read > 0 and rows_rejected == rows_read:
-            findings = self.findings.build()
-            counts = findings[findings["severity"] == ERROR]["type"].value_counts()
-            reasons = ", ".join(f"{n} {kind}" for kind, n in counts.items())
-            raise NoUsableRowsError(
-                f"no usable rows: all {rows_read} rows rejected ({reasons}); "
-                "run 'etown validate' for details",
-                source=self.raw.source,
-            )
         # Projects are numbered in order of first use, so names not seen in a
         # used row (only in rejected rows) are left out.
         used_codes = project_codes[used]
@@ -425,6 +440,7 @@ class _Loader:
             rows_blank=rows_blank,
             dayfirst=self.dayfirst,
             notes=list(self.raw.notes),
+            raw=self.raw,
         )
 
     @staticmethod
@@ -444,6 +460,43 @@ class _Loader:
         return attrs
 
 
+def _rejected_rows(loaded: LoadResult) -> pd.DataFrame:
+    raw = loaded.raw
+    rejected = loaded.rejected
+    headers = raw.headers if raw is not None else []
+    grouped = rejected.groupby("row", sort=True).agg(
+        type=("type", lambda t: ";".join(dict.fromkeys(t))),
+        message=("message", lambda m: "; ".join(dict.fromkeys(m))),
+    )
+    lines = grouped.index.to_numpy(dtype=np.int64)
+    frame = pd.DataFrame(
+        {
+            "line": lines,
+            "type": grouped["type"].to_numpy(),
+            "message": grouped["message"].to_numpy(),
+        }
+    )
+    if raw is None or not headers:
+        return frame
+    record_of_line = pd.Series(np.arange(raw.num_records), index=raw.line_numbers())
+    positions = record_of_line.reindex(lines).to_numpy()
+    found = ~pd.isna(positions)
+    take = pa.array(np.where(found, positions, 0).astype(np.int64))
+    malformed = {
+        m.line: next(csv.reader([m.text], delimiter=raw.delimiter), []) for m in raw.malformed
+    }
+    for i, header in enumerate(headers):
+        cells = raw.table.column(i).take(take).cast(pa.string()).to_pylist()
+        for j, line in enumerate(lines):
+            if not found[j]:
+                fields = malformed.get(int(line), [])
+                cells[j] = fields[i] if i < len(fields) else None
+        frame[header] = pd.Series(cells, dtype=object)
+    return frame
+
+
 def _listing(headers: Sequence[str]) -> str:
     shown = ", ".join(repr(h) for h in headers[:12])
+    if len(headers) == 1:
+        return shown + " (one column only: is the delimiter , ; tab or |? see --delimiter)"
     return shown + (", ..." if len(headers) > 12 else "")

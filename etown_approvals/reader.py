@@ -55,6 +55,7 @@ class RawTable:
     source: str
     headers: list[str]
     table: pa.Table
+    delimiter: str = ","
     malformed: list[MalformedRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _line_numbers: Callable[[], np.ndarray] | None = None
@@ -131,7 +132,14 @@ def parse_csv_bytes(
         raise UnreadableInputError("the header row is empty", source=source)
     headers = [h.strip() or f"column {i + 1}" for i, h in enumerate(headers)]
     table, malformed = _parse(data, source, delimiter, len(headers))
-    raw = RawTable(source=source, headers=headers, table=table, malformed=malformed, notes=notes)
+    raw = RawTable(
+        source=source,
+        headers=headers,
+        table=table,
+        delimiter=delimiter,
+        malformed=malformed,
+        notes=notes,
+    )
     raw._line_numbers = lambda: _line_numbers(
         data, table, malformed, _header_lines(head, delimiter)
     )

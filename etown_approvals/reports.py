@@ -15,8 +15,10 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from . import metrics
+from .checks import CheckResult
 from .loader import LoadResult, load
 from .stages import ETOWN, StageSet
+from .validation import Validation
 
 #: Bumped when a key is removed or changes meaning (adding keys does not bump it).
 SCHEMA_VERSION = 1
@@ -75,6 +77,7 @@ def analyze(
         sheet=inputs.sheet,
         stdin=stdin,
     )
+    loaded.require_rows()
     projects = metrics.project_table(
         loaded.events, loaded.stages, attributes=loaded.attributes, options=options
     )
@@ -148,3 +151,54 @@ _DERIVED = {"days", "status", "waiting_days", *metrics.FLAGS}
 
 def _plain(value: Any) -> Any:
     return None if value is None or pd.isna(value) else int(value)
+
+
+def finding_records(found: pd.DataFrame) -> list[dict[str, Any]]:
+    """Findings as JSON-ready dicts (without ``severity``, which the list they are in says)."""
+    columns = ["type", "row", "field", "value", "project", "message"]
+    frame = found[columns].astype(object).where(found[columns].notna(), None)
+    records = frame.to_dict("records")
+    for record in records:
+        if record["row"] is not None:
+            record["row"] = int(record["row"])
+    return records
+
+
+def validation(
+    checked: Validation, *, limit: int = 1000, warnings_as_errors: bool = False
+) -> Result:
+    """The ``etown validate`` result; ``limit`` caps each list, not the counts."""
+    errors, warnings = checked.errors, checked.warnings
+    valid = checked.valid and not (warnings_as_errors and len(warnings))
+    document: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "source": checked.source,
+        "valid": valid,
+        "stats": {
+            "rows": checked.rows,
+            "projects": checked.projects,
+            "errors": len(errors),
+            "warnings": len(warnings),
+        },
+        "errors": finding_records(errors.head(limit)),
+        "warnings": finding_records(warnings.head(limit)),
+    }
+    records = [
+        {"severity": severity, **record}
+        for severity, frame in (("error", errors), ("warning", warnings))
+        for record in finding_records(frame.head(limit))
+    ]
+    return Result(kind="validate", document=document, records=records)
+
+
+def check(analysis: Analysis, results: list[CheckResult]) -> Result:
+    """The ``etown check`` result: each threshold with its measured value."""
+    summary_document = summary(analysis).document
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "source": analysis.loaded.source,
+        "passed": all(r.passed for r in results),
+        "checks": [r.as_dict() for r in results],
+        "summary": summary_document,
+    }
+    return Result(kind="check", document=document, records=document["checks"])

@@ -297,8 +297,47 @@ def test_missing_columns(tmp_path):
 
 
 def test_no_usable_rows(tmp_path):
+    result = load_text(tmp_path, "project,event,date\nA,x,2023-09-15\nB,y,2023-09-15\n")
+    assert (result.rows_read, result.rows_used) == (2, 0)
     with pytest.raises(NoUsableRowsError, match="2 unknown-event"):
-        load_text(tmp_path, "project,event,date\nA,x,2023-09-15\nB,y,2023-09-15\n")
+        result.require_rows()
+
+
+def test_header_only(tmp_path):
+    result = load_text(tmp_path, "project,event,date\n")
+    with pytest.raises(NoUsableRowsError, match="no data rows"):
+        result.require_rows()
+
+
+def test_rejected_rows_as_in_the_file(tmp_path):
+    text = "project,event,date\nA,land,2023-09-15\nB,land,2023-02-30\nC,land\n,x,2023-01-01\n"
+    table = load_text(tmp_path, text).rejected_rows()
+    assert table.to_dict("records") == [
+        {
+            "line": 3,
+            "type": "invalid-date",
+            "message": "not a valid date",
+            "project": "B",
+            "event": "land",
+            "date": "2023-02-30",
+        },
+        {
+            "line": 4,
+            "type": "malformed-row",
+            "message": "expected 3 fields, found 2",
+            "project": "C",
+            "event": "land",
+            "date": None,
+        },
+        {
+            "line": 5,
+            "type": "missing-value;unknown-event",
+            "message": "no project name in column 'project'; unknown event (known stages: land_acquisition, project_approval, planning_permit, construction_permit)",
+            "project": None,
+            "event": "x",
+            "date": "2023-01-01",
+        },
+    ]
 
 
 @pytest.mark.parametrize(

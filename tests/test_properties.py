@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import string
 import tempfile
+from datetime import date
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -78,3 +79,64 @@ def test_any_bytes(data):
 @given(st.text(max_size=200))
 def test_any_text(text):
     _check(text.encode("utf-8"))
+
+
+STAGE_NAMES = [
+    "land acquisition",
+    "拿地",
+    "project approval",
+    "立项",
+    "planning permit",
+    "施工许可证",
+    "construction permit",
+]
+DEFECTS = {
+    "invalid-date": lambda p, e, d: (p, e, "2023-02-30"),
+    "unknown-event": lambda p, e, d: (p, "groundbreaking", d),
+    "missing-project": lambda p, e, d: ("", e, d),
+    "missing-date": lambda p, e, d: (p, e, ""),
+    "blank": lambda p, e, d: ("", "", ""),
+}
+
+
+@st.composite
+def event_tables(draw):
+    """Clean event rows, and the same rows with some replaced by defective ones."""
+    n = draw(st.integers(1, 25))
+    clean = []
+    for _ in range(n):
+        project = draw(st.sampled_from(["A", "B", "C", "京东方", "D E"]))
+        event = draw(st.sampled_from(STAGE_NAMES))
+        day = draw(st.dates(min_value=date(2019, 1, 1), max_value=date(2024, 12, 31)))
+        clean.append((project, event, day.isoformat()))
+    kinds = draw(st.lists(st.sampled_from([None, *DEFECTS]), min_size=n, max_size=n))
+    injected = [
+        row if kind is None else DEFECTS[kind](*row) for row, kind in zip(clean, kinds, strict=True)
+    ]
+    kept = [row for row, kind in zip(clean, kinds, strict=True) if kind is None]
+    return injected, kept, kinds
+
+
+def _summary_of(rows):
+    from etown_approvals.metrics import project_table, summarize
+
+    text = "project,event,date\n" + "".join(f"{p},{e},{d}\n" for p, e, d in rows)
+    result = _load(text.encode())
+    return result, summarize(project_table(result.events, result.stages))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(event_tables())
+def test_defective_rows_are_rejected_and_the_rest_measured_alike(table):
+    injected, kept, kinds = table
+    try:
+        result, summary = _summary_of(injected)
+    except EtownError:
+        return
+    defects = [k for k in kinds if k is not None]
+    assert result.rows_blank == defects.count("blank")
+    assert result.rows_rejected == len(defects) - defects.count("blank")
+    assert result.rows_used + result.rows_rejected == result.rows_read
+    if kept:
+        _, expected = _summary_of(kept)
+        assert summary == expected

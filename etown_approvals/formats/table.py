@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from rich import box
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -71,7 +72,7 @@ def fmt_number(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
@@ -152,3 +153,73 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
                 Text(mark, style="bold green") if mark else "",
             )
         console.print(table)
+
+
+@renders("validate")
+def validate(result: Result, console: Console, options: OutputOptions) -> None:
+    doc = result.document
+    stats = doc["stats"]
+    verdict = (
+        Text("valid", style="bold green") if doc["valid"] else Text("not valid", style="bold red")
+    )
+    console.print(
+        Text.assemble(
+            f"{doc['source']}: ",
+            verdict,
+            f" - {stats['errors']} errors, {stats['warnings']} warnings"
+            f" in {stats['rows']} rows, {stats['projects']} projects",
+        )
+    )
+    for title, key, style in (("Errors", "errors", "red"), ("Warnings", "warnings", "yellow")):
+        found = doc[key]
+        if not found:
+            continue
+        shown = f" (first {len(found)} of {stats[key]})" if len(found) < stats[key] else ""
+        console.print()
+        console.print(Text(title + shown, style="bold"))
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for finding in found:
+            groups.setdefault(finding["type"], []).append(finding)
+        for kind, items in groups.items():
+            console.print(Padding(Text(f"{kind} ({len(items)})", style=style), (0, 0, 0, 2)))
+            for finding in items:
+                console.print(Padding(Text(_describe(finding)), (0, 0, 0, 4)))
+
+
+def _describe(finding: dict[str, Any]) -> str:
+    where = []
+    if finding["row"] is not None:
+        where.append(f"row {finding['row']}")
+    if finding["project"]:
+        where.append(finding["project"])
+    if finding["field"]:
+        cell = (
+            finding["field"]
+            if finding["value"] is None
+            else f"{finding['field']} = {finding['value']!r}"
+        )
+        where.append(cell)
+    return f"{', '.join(where)}: {finding['message']}" if where else finding["message"]
+
+
+@renders("check")
+def check(result: Result, console: Console, options: OutputOptions) -> None:
+    doc = result.document
+    table = Table(
+        title=f"Checks: {doc['source']}", title_justify="left", box=_box(options), pad_edge=False
+    )
+    table.add_column("check")
+    table.add_column("measure")
+    table.add_column("limit", justify="right")
+    table.add_column("value", justify="right")
+    table.add_column("result")
+    for item in doc["checks"]:
+        sign = "<=" if item["bound"] == "max" else ">="
+        table.add_row(
+            item["check"],
+            item["measure"],
+            f"{sign} {fmt_number(item['limit'])}",
+            fmt_number(item["value"]),
+            Text("pass", style="green") if item["passed"] else Text("FAIL", style="bold red"),
+        )
+    console.print(table)

@@ -1,0 +1,222 @@
+"""Every problem in an input file, for ``etown validate``.
+
+The validator runs the loader (the same row checks that decide which rows
+``summary`` rejects) and adds what only shows per project: missing start
+dates, construction before land, out-of-order intermediate stages and
+conflicting duplicate stages. File-level problems that stop the loader
+(missing columns, ambiguous dates, undecodable bytes) become findings too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pandas as pd
+
+from . import findings as findings_mod
+from . import metrics
+from .errors import DataError, UnreadableInputError
+from .findings import ERROR, WARNING
+from .loader import LoadResult, load
+from .reader import source_name
+from .stages import ETOWN, StageSet
+
+
+@dataclass
+class Validation:
+    source: str
+    findings: pd.DataFrame
+    rows: int
+    projects: int
+    #: The file itself could not be read (a different exit code from data errors).
+    unreadable: bool = False
+    loaded: LoadResult | None = None
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        return self.findings[self.findings["severity"] == ERROR]
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        return self.findings[self.findings["severity"] == WARNING]
+
+    @property
+    def valid(self) -> bool:
+        return len(self.errors) == 0
+
+
+def validate(
+    path: str | Path,
+    *,
+    stages: StageSet = ETOWN,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    dayfirst: bool | None = None,
+    sheet: str | int | None = None,
+    stdin: BinaryIO | None = None,
+) -> Validation:
+    """Check ``path`` and return all findings (never raises for bad data)."""
+    source = source_name(path)
+    try:
+        loaded = load(
+            path,
+            stages=stages,
+            encoding=encoding,
+            delimiter=delimiter,
+            dayfirst=dayfirst,
+            sheet=sheet,
+            stdin=stdin,
+        )
+    except UnreadableInputError as error:
+        return Validation(source, _file_finding(error, "unreadable"), 0, 0, unreadable=True)
+    except DataError as error:
+        return Validation(source, _file_finding(error, "invalid-table"), 0, 0)
+
+    projects = metrics.project_table(loaded.events, loaded.stages)
+    parts = [
+        loaded.findings,
+        project_findings(projects, loaded.stages),
+        duplicate_findings(loaded.events),
+    ]
+    if loaded.rows_read == 0:
+        parts.append(
+            findings_mod.from_records(
+                [_record("no-data", ERROR, None, None, None, None, "the file has no data rows")]
+            )
+        )
+    found = (
+        pd.concat([p for p in parts if len(p)], ignore_index=True)
+        if any(len(p) for p in parts)
+        else findings_mod.empty()
+    )
+    found["row"] = found["row"].astype("Int64")
+    found = found.sort_values(["row", "type"], kind="stable", na_position="last").reset_index(
+        drop=True
+    )
+    return Validation(loaded.source, found, loaded.rows_read, len(projects), loaded=loaded)
+
+
+def _record(kind, severity, row, field, value, project, message):  # type: ignore[no-untyped-def]
+    return {
+        "type": kind,
+        "severity": severity,
+        "row": row,
+        "field": field,
+        "value": value,
+        "project": project,
+        "message": message,
+    }
+
+
+def _file_finding(error: UnreadableInputError | DataError, fallback: str) -> pd.DataFrame:
+    kind = error.finding_type or fallback
+    return findings_mod.from_records(
+        [_record(kind, ERROR, error.row, error.field, error.value, None, error.message)]
+    )
+
+
+def project_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
+    """Findings about whole projects (``row`` is empty)."""
+    start, end = stages.start, stages.end
+    names = projects.index.astype(str).to_series(index=projects.index)
+    start_iso, end_iso = _iso(projects[start]), _iso(projects[end])
+    parts = [
+        _frame(
+            "missing-land-acquisition",
+            ERROR,
+            projects[start].isna(),
+            start,
+            None,
+            names,
+            f"no {start} date",
+        ),
+        _frame(
+            "construction-before-land",
+            ERROR,
+            projects[end] < projects[start],
+            end,
+            end_iso,
+            names,
+            end + " " + end_iso + " is before " + start + " " + start_iso,
+        ),
+    ]
+    for stage in stages.intermediate:
+        at, at_iso = projects[stage], _iso(projects[stage])
+        parts.append(
+            _frame(
+                "out-of-order",
+                WARNING,
+                at < projects[start],
+                stage,
+                at_iso,
+                names,
+                stage + " " + at_iso + " is before " + start + " " + start_iso,
+            )
+        )
+        parts.append(
+            _frame(
+                "out-of-order",
+                WARNING,
+                at > projects[end],
+                stage,
+                at_iso,
+                names,
+                stage + " " + at_iso + " is after " + end + " " + end_iso,
+            )
+        )
+    found = [p for p in parts if len(p)]
+    return pd.concat(found, ignore_index=True) if found else findings_mod.empty()
+
+
+def _frame(kind, severity, mask, field, value, names, message) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Findings for the projects under ``mask``; value/message may be per-project Series."""
+    keep = mask.fillna(False).to_numpy(dtype=bool)
+
+    def pick(column):  # type: ignore[no-untyped-def]
+        return column[keep].to_numpy(dtype=object) if isinstance(column, pd.Series) else column
+
+    frame = pd.DataFrame(
+        {
+            "type": kind,
+            "severity": severity,
+            "row": pd.array([pd.NA] * int(keep.sum()), dtype="Int64"),
+            "field": field,
+            "value": pick(value),
+            "project": pick(names),
+            "message": pick(message),
+        }
+    )
+    return frame
+
+
+def duplicate_findings(events: pd.DataFrame) -> pd.DataFrame:
+    """Rows that record a stage again with a later date than the earliest (which counts)."""
+    earliest = events.groupby(["project", "stage"], observed=True)["date"].transform("min")
+    later = events[(events["date"] != earliest).to_numpy(dtype=bool)]
+    if later.empty:
+        return findings_mod.empty()
+    kept = earliest[later.index]
+    frame = pd.DataFrame(
+        {
+            "type": "duplicate-stage",
+            "severity": WARNING,
+            "row": later["row"].to_numpy(),
+            "field": later["stage"].astype(str).to_numpy(),
+            "value": later["date"].dt.strftime("%Y-%m-%d").to_numpy(),
+            "project": later["project"].astype(str).to_numpy(),
+            "message": (
+                later["stage"].astype(str)
+                + " recorded again; the earliest date, "
+                + kept.dt.strftime("%Y-%m-%d")
+                + ", is used"
+            ).to_numpy(),
+        }
+    )
+    frame["row"] = frame["row"].astype("Int64")
+    return frame
+
+
+def _iso(dates: pd.Series) -> pd.Series:
+    return dates.dt.strftime("%Y-%m-%d").astype(object)

@@ -1,0 +1,75 @@
+"""Output safety: colour only on a terminal without NO_COLOR; CSV cells safe for spreadsheets."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from etown_approvals import cli
+from etown_approvals.formats.csv_format import cell, write_rows
+
+from .conftest import SAMPLE
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("tty", "env", "color"),
+    [
+        (True, {}, True),
+        (True, {"NO_COLOR": "1"}, False),
+        (False, {}, False),
+        (True, {"TERM": "dumb"}, False),
+    ],
+)
+def test_colour_only_on_a_terminal(monkeypatch, tty, env, color):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr("sys.stdout", FakeTerminal() if tty else io.StringIO())
+    assert cli.output_settings().color is color
+
+
+def test_piped_table_has_no_escape_codes(run):
+    result = run("summary", SAMPLE)
+    assert "\x1b[" not in result.stdout
+    assert "\x1b[" not in run("validate", SAMPLE).stdout
+
+
+def test_terminal_table_is_coloured(monkeypatch):
+    from etown_approvals import reports
+    from etown_approvals.formats import OutputOptions, render
+
+    out = io.StringIO()
+    render(
+        reports.summary(reports.analyze(SAMPLE)), "table", out, OutputOptions(color=True, width=100)
+    )
+    assert "\x1b[" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=SUM(A1)", "'=SUM(A1)"),
+        ("+1", "'+1"),
+        ("-2", "'-2"),
+        ("@x", "'@x"),
+        ("plain", "plain"),
+        (-3, -3),
+        (None, ""),
+        (["same_day", "fast_track"], "same_day;fast_track"),
+    ],
+)
+def test_csv_cells_are_spreadsheet_safe(value, expected):
+    assert cell(value) == expected
+
+
+def test_csv_writer_quotes_properly():
+    out = io.StringIO()
+    write_rows([{"project": 'A, "B"', "flags": ["x"]}], out)
+    assert out.getvalue() == 'project,flags\n"A, ""B""",x\n'

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from etown_approvals.loader import load
+from etown_approvals.validation import validate
+
+from .conftest import ROOT, SAMPLE, assert_golden
+
+FINDING_KEYS = {"type", "row", "field", "value", "project", "message"}
+
+
+def test_sample_report_json(run):
+    result = run("validate", SAMPLE, "--format", "json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["valid"] is False
+    assert doc["stats"] == {"rows": 112, "projects": 29, "errors": 5, "warnings": 4}
+    assert all(set(f) == FINDING_KEYS for f in doc["errors"] + doc["warnings"])
+    assert [(f["type"], f["row"], f["project"]) for f in doc["errors"]] == [
+        ("invalid-date", 77, "Weilai Power Battery Line"),
+        ("unknown-event", 80, "Shengshi Gene Sequencing Center"),
+        ("missing-value", 113, None),
+        ("construction-before-land", None, "Qiming Sensor Packaging"),
+        ("missing-land-acquisition", None, "Jiahe Cold Chain Warehouse"),
+    ]
+    assert [(f["type"], f["row"], f["field"]) for f in doc["warnings"]] == [
+        ("duplicate-stage", 68, "planning_permit"),
+        ("out-of-order", None, "project_approval"),
+        ("out-of-order", None, "project_approval"),
+        ("out-of-order", None, "planning_permit"),
+    ]
+    assert result.stderr == f"etown: {SAMPLE}: not valid (5 errors, 4 warnings)\n"
+
+
+def test_sample_report_table_golden(run, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = run("validate", "data/projects.csv")
+    assert result.exit_code == 1
+    assert_golden("validate_sample.txt", result.stdout)
+
+
+def test_summary_rejects_exactly_the_rows_validate_reports():
+    loaded = load(SAMPLE)
+    checked = validate(SAMPLE)
+    error_rows = set(checked.errors["row"].dropna().astype(int))
+    assert error_rows == set(loaded.rejected["row"].astype(int))
+    assert loaded.rows_rejected == len(error_rows)
+    assert error_rows.isdisjoint(set(loaded.events["row"]))
+
+
+def test_clean_file_is_valid(run, write):
+    path = write("project,event,date\nA,land,2023-01-01\nA,construction permit,2023-01-02\n")
+    result = run("validate", path, "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["valid"] is True
+    assert result.stderr == ""
+
+
+def test_warnings_pass_unless_tightened(run, write):
+    path = write(
+        "project,event,date\nA,land,2023-01-01\nA,land,2023-01-05\nA,construction permit,2023-01-09\n"
+    )
+    assert run("validate", path).exit_code == 0
+    strict = run("validate", path, "--warnings-as-errors", "--json")
+    assert strict.exit_code == 1
+    assert json.loads(strict.stdout)["valid"] is False
+
+
+def test_limit_errors_caps_lists_not_counts(run, write):
+    rows = "".join(f"P{i},land,2023-02-30\n" for i in range(10))
+    path = write("project,event,date\nA,land,2023-01-01\n" + rows)
+    doc = json.loads(run("validate", path, "--json", "--limit-errors", "3").stdout)
+    assert doc["stats"]["errors"] == 10
+    assert len(doc["errors"]) == 3
+
+
+def test_invalid_rows_file(run, tmp_path):
+    out = tmp_path / "rejected.csv"
+    result = run("validate", SAMPLE, "--invalid-rows", out, "--json")
+    assert result.exit_code == 1
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["line"], r["type"], r["project"], r["date"]) for r in rows] == [
+        ("77", "invalid-date", "Weilai Power Battery Line", "2023-02-30"),
+        ("80", "unknown-event", "Shengshi Gene Sequencing Center", "2023-04-20"),
+        ("113", "missing-value", "", "2024-12-02"),
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+def test_findings_as_rows(run, fmt):
+    result = run("validate", SAMPLE, "--format", fmt)
+    assert result.exit_code == 1
+    if fmt == "csv":
+        rows = list(csv.DictReader(result.stdout.splitlines()))
+    else:
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 9
+    assert {r["severity"] for r in rows} == {"error", "warning"}
+
+
+def test_unreadable_file_exit_3_with_report(run, write):
+    path = write(b"\x00\x01")
+    result = run("validate", path, "--json")
+    assert result.exit_code == 3
+    doc = json.loads(result.stdout)
+    assert doc["errors"][0]["type"] == "unreadable"
+    assert (
+        result.stderr
+        == f"etown: error: {path}: contains NUL bytes: binary data, not a text table\n"
+    )
+
+
+def test_encoding_finding(run, write):
+    path = write(b"project,event,date\nA\xff,land,2023-01-01\n")
+    result = run("validate", path, "--json", "--encoding", "utf-8")
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["errors"][0]["type"] == "encoding"
