@@ -180,6 +180,36 @@ def metric_options(function: F) -> F:
     return function
 
 
+def _date_value(value: Any) -> Any:
+    return value.date() if value is not None else None
+
+
+def analysis_options(function: F) -> F:
+    """Group-by and date-window options shared by the measuring commands."""
+    decorators = [
+        click.option(
+            "--group-by",
+            metavar="COLUMN",
+            help="Split the results by an attribute column (zone, sector, company, ...).",
+        ),
+        click.option(
+            "--since",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            metavar="DATE",
+            help="Only projects whose land acquisition is on or after DATE.",
+        ),
+        click.option(
+            "--until",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            metavar="DATE",
+            help="Only projects whose land acquisition is on or before DATE.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
 def output_options(*formats: str) -> Callable[[F], F]:
     """``--format`` with the formats a command offers, and ``--json`` as its shortcut."""
 
@@ -226,9 +256,10 @@ def _metric(options: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 
 def _analyze(options: dict[str, Any]) -> Analysis:
-    from .reports import analyze
+    from .reports import Window, analyze
 
-    analysis = analyze(options["file"], _inputs(options), _metric(options))
+    window = Window(_date_value(options.get("since")), _date_value(options.get("until")))
+    analysis = analyze(options["file"], _inputs(options), _metric(options), window=window)
     _report_input(analysis, strict=options.get("strict", False))
     return analysis
 
@@ -284,6 +315,7 @@ def command_options(function: F) -> F:
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @input_options
 @metric_options
+@analysis_options
 @output_options("table", "json")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) if any row is rejected.")
 @command_options
@@ -295,10 +327,160 @@ def summary(options: dict[str, Any]) -> None:
     Example:
       etown summary data/projects.csv
       etown summary data/projects.csv --format json --fast-track-days 5
+      etown summary data/projects.csv --group-by zone --since 2022-01-01
     """
     from . import reports
 
-    _emit(reports.summary(_analyze(options)), options)
+    _emit(reports.summary(_analyze(options), group_by=options["group_by"]), options)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@input_options
+@metric_options
+@click.option(
+    "--status",
+    type=click.Choice(["complete", "open", "invalid"]),
+    help="Only projects with this status.",
+)
+@click.option(
+    "--flag",
+    "flags",
+    multiple=True,
+    type=click.Choice(["same_day", "fast_track", "out_of_order", "duplicate_stage"]),
+    help="Only projects with this flag (repeat for all of several).",
+)
+@click.option("--sort", type=click.Choice(["days", "land", "project"]), help="Sort by this key.")
+@click.option("--desc", is_flag=True, help="Sort in descending order.")
+@click.option("--limit", type=click.IntRange(min=0), metavar="N", help="At most N projects.")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="DATE",
+    help="Only projects whose land acquisition is on or after DATE.",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="DATE",
+    help="Only projects whose land acquisition is on or before DATE.",
+)
+@output_options("table", "json", "ndjson", "csv")
+@command_options
+def projects(options: dict[str, Any]) -> None:
+    """One row per project: stage dates, days, status, flags and attributes.
+
+    Open projects show how long they have waited so far (as of --as-of).
+
+    \b
+    Example:
+      etown projects data/projects.csv --flag same_day
+      etown projects data/projects.csv --status open --sort land --format csv
+    """
+    from . import reports
+
+    result = reports.projects(
+        _analyze(options),
+        status=options["status"],
+        flags=options["flags"],
+        sort=options["sort"],
+        descending=options["desc"],
+        limit=options["limit"],
+    )
+    _emit(result, options)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@input_options
+@metric_options
+@analysis_options
+@output_options("table", "json", "ndjson", "csv")
+@command_options
+def stages(options: dict[str, Any]) -> None:
+    """Where the time goes: days between consecutive stages.
+
+    Each transition is measured over the projects that have both dates; share
+    is its mean over the mean days of complete projects.
+
+    \b
+    Example:
+      etown stages data/projects.csv
+      etown stages data/projects.csv --group-by sector --format csv
+    """
+    from . import reports
+
+    _emit(reports.stages(_analyze(options), group_by=options["group_by"]), options)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@input_options
+@metric_options
+@analysis_options
+@click.option(
+    "--by",
+    type=click.Choice(["year", "quarter", "month"]),
+    default="year",
+    show_default=True,
+    help="Period of the land-acquisition date.",
+)
+@output_options("table", "json", "ndjson", "csv")
+@command_options
+def trend(options: dict[str, Any]) -> None:
+    """Is approval getting faster? One row per period of land acquisition.
+
+    Periods inside the range with no projects appear with zero counts.
+
+    \b
+    Example:
+      etown trend data/projects.csv --by quarter
+      etown trend data/projects.csv --group-by zone --format json
+    """
+    from . import reports
+
+    result = reports.trend(_analyze(options), by=options["by"], group_by=options["group_by"])
+    _emit(result, options)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@input_options
+@metric_options
+@click.option(
+    "--project", "names", multiple=True, metavar="NAME", help="Draw this project (repeatable)."
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=40,
+    show_default=True,
+    metavar="N",
+    help="Draw at most N projects.",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="DATE",
+    help="Only projects whose land acquisition is on or after DATE.",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="DATE",
+    help="Only projects whose land acquisition is on or before DATE.",
+)
+@command_options
+def timeline(options: dict[str, Any]) -> None:
+    """A terminal timeline: one bar per project from land acquisition to
+    construction permit (dotted to --as-of while open), stages marked.
+
+    \b
+    Example:
+      etown timeline data/projects.csv --limit 20
+      etown timeline data/projects.csv --project "Beijing Yesemi" --project "Fortune Precision"
+    """
+    from . import reports
+
+    result = reports.timeline(_analyze(options), names=options["names"], limit=options["limit"])
+    options["output_format"] = "table"
+    _emit(result, options)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

@@ -196,3 +196,107 @@ def summarize(
             "projects": [str(name) for name in fast_track],
         },
     }
+
+
+def stage_transitions(projects: pd.DataFrame, stages: StageSet) -> list[dict[str, Any]]:
+    """Days between each consecutive pair of stages, over projects that have both dates.
+
+    ``share`` is the transition's mean days over the mean days of complete
+    projects (start to end of the metric): where the time goes. It is null for
+    transitions outside the metric's start..end and when no project is complete.
+    """
+    total = projects["days"].dropna().to_numpy(dtype=np.float64)
+    total_mean = float(total.mean()) if total.size else None
+    inside = stages.stages[stages.stages.index(stages.start) : stages.stages.index(stages.end) + 1]
+    rows = []
+    for first, second in zip(stages.stages, stages.stages[1:], strict=False):
+        both = projects[first].notna() & projects[second].notna()
+        days = (
+            day_numbers(projects.loc[both, second]) - day_numbers(projects.loc[both, first])
+        ).astype(np.float64)
+        stats = days_statistics(pd.Series(days, dtype="Float64"))
+        within = first in inside and second in inside
+        mean = stats["mean"]
+        rows.append(
+            {
+                "from": first,
+                "to": second,
+                "count": stats["count"],
+                "min": stats["min"],
+                "median": stats["median"],
+                "mean": mean,
+                "p90": stats["p90"],
+                "max": stats["max"],
+                "share": None
+                if not within or mean is None or not total_mean
+                else round(float(mean) / total_mean, 4),
+            }
+        )
+    return rows
+
+
+PERIODS = {"year": "Y", "quarter": "Q", "month": "M"}
+
+
+def period_labels(dates: pd.Series, by: str) -> pd.Series:
+    """``2023``, ``2023Q1`` or ``2023-01`` for each date (null stays null)."""
+    periods = dates.dt.to_period(PERIODS[by])
+    return periods.astype(str).where(dates.notna(), None)
+
+
+def trend(projects: pd.DataFrame, stages: StageSet, *, by: str = "year") -> list[dict[str, Any]]:
+    """One row per period of the metric's start date, every period in the range included."""
+    start = projects[stages.start]
+    dated = projects[start.notna().to_numpy(dtype=bool)]
+    if dated.empty:
+        return []
+    freq = PERIODS[by]
+    periods = dated[stages.start].dt.to_period(freq)
+    full_range = pd.period_range(periods.min(), periods.max(), freq=freq)
+    rows = []
+    groups = dict(list(dated.groupby(periods, observed=True)))
+    for period in full_range:
+        part = groups.get(period, dated.iloc[0:0])
+        status = part["status"]
+        complete = int((status == COMPLETE).sum())
+        median = days_statistics(part["days"])["median"]
+        rows.append(
+            {
+                "period": str(period),
+                "projects": len(part),
+                "complete": complete,
+                "open": int((status == OPEN).sum()),
+                "invalid": int((status == INVALID).sum()),
+                "median_days": median,
+                "same_day_share": _share(int(part["same_day"].sum()), complete),
+                "fast_track_share": _share(int(part["fast_track"].sum()), complete),
+            }
+        )
+    return rows
+
+
+def in_window(
+    projects: pd.DataFrame, stages: StageSet, since: date | None, until: date | None
+) -> pd.DataFrame:
+    """Projects whose start date falls in ``since..until`` (inclusive); no window keeps all."""
+    if since is None and until is None:
+        return projects
+    start = projects[stages.start]
+    keep = start.notna()
+    if since is not None:
+        keep &= start >= pd.Timestamp(since)
+    if until is not None:
+        keep &= start <= pd.Timestamp(until)
+    return projects[keep.to_numpy(dtype=bool)]
+
+
+def groups(projects: pd.DataFrame, column: str) -> list[tuple[str | None, pd.DataFrame]]:
+    """Projects split by an attribute's value, in order of first appearance (no value last)."""
+    values = projects[column]
+    out: list[tuple[str | None, pd.DataFrame]] = [
+        (str(value), part) for value, part in projects.groupby(values, sort=False, observed=True)
+    ]
+    missing = projects[values.isna().to_numpy(dtype=bool)]
+    if len(missing):
+        out.append((None, missing))
+    return out

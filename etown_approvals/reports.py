@@ -9,6 +9,7 @@ with the input's row counts into what a user sees. Rendering lives in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -16,12 +17,21 @@ import pandas as pd
 
 from . import metrics
 from .checks import CheckResult
+from .errors import DataError, MissingColumnError
 from .loader import LoadResult, load
 from .stages import ETOWN, StageSet
 from .validation import Validation
 
 #: Bumped when a key is removed or changes meaning (adding keys does not bump it).
 SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Window:
+    """Keep projects whose start (land acquisition) date is in since..until, inclusive."""
+
+    since: date | None = None
+    until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,20 @@ class Analysis:
     loaded: LoadResult
     projects: pd.DataFrame
     options: metrics.MetricOptions
+    window: Window = Window()
+
+    def grouped(self, column: str | None) -> list[tuple[str | None, pd.DataFrame]]:
+        """The projects split by an attribute column (one group of all when None)."""
+        if column is None:
+            return [(None, self.projects)]
+        if column not in self.loaded.attributes.columns:
+            attributes = ", ".join(repr(c) for c in self.loaded.attributes.columns) or "none"
+            raise MissingColumnError(
+                f"no attribute column {column!r} to group by (attributes: {attributes})",
+                source=self.loaded.source,
+                field=column,
+            )
+        return metrics.groups(self.projects, column)
 
     @property
     def stages(self) -> StageSet:
@@ -65,9 +89,10 @@ def analyze(
     inputs: InputOptions = InputOptions(),
     options: metrics.MetricOptions = metrics.MetricOptions(),
     *,
+    window: Window = Window(),
     stdin: BinaryIO | None = None,
 ) -> Analysis:
-    """Load ``path`` and build its per-project table."""
+    """Load ``path`` and build its per-project table (projects in ``window`` only)."""
     loaded = load(
         path,
         stages=inputs.stages,
@@ -81,7 +106,8 @@ def analyze(
     projects = metrics.project_table(
         loaded.events, loaded.stages, attributes=loaded.attributes, options=options
     )
-    return Analysis(loaded=loaded, projects=projects, options=options)
+    projects = metrics.in_window(projects, loaded.stages, window.since, window.until)
+    return Analysis(loaded=loaded, projects=projects, options=options, window=window)
 
 
 def metric_block(stages: StageSet) -> dict[str, str]:
@@ -97,16 +123,37 @@ def rows_block(loaded: LoadResult) -> dict[str, int]:
     }
 
 
-def summary(analysis: Analysis) -> Result:
-    """The ``etown summary`` result."""
-    loaded, projects = analysis.loaded, analysis.projects
+def header(analysis: Analysis) -> dict[str, Any]:
+    """Keys every JSON document of a measuring command starts with."""
+    loaded = analysis.loaded
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "source": loaded.source,
         "metric": metric_block(loaded.stages),
         "rows": rows_block(loaded),
-        **metrics.summarize(projects, options=analysis.options),
     }
+    if analysis.window.since or analysis.window.until:
+        document["window"] = {
+            "since": _iso(analysis.window.since),
+            "until": _iso(analysis.window.until),
+        }
+    return document
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def summary(analysis: Analysis, *, group_by: str | None = None) -> Result:
+    """The ``etown summary`` result; with ``group_by``, a ``groups`` list too."""
+    loaded, projects = analysis.loaded, analysis.projects
+    document = header(analysis) | metrics.summarize(projects, options=analysis.options)
+    if group_by is not None:
+        document["group_by"] = group_by
+        document["groups"] = [
+            {"group": value, **metrics.summarize(part, options=analysis.options)}
+            for value, part in analysis.grouped(group_by)
+        ]
     flagged = projects[projects["fast_track"].to_numpy(dtype=bool)]
     return Result(
         kind="summary",
@@ -115,42 +162,129 @@ def summary(analysis: Analysis) -> Result:
     )
 
 
+def stages(analysis: Analysis, *, group_by: str | None = None) -> Result:
+    """The ``etown stages`` result: days between consecutive stages."""
+    rows = []
+    for value, part in analysis.grouped(group_by):
+        for row in metrics.stage_transitions(part, analysis.stages):
+            rows.append(({"group": value} if group_by else {}) | row)
+    document = (
+        header(analysis) | ({"group_by": group_by} if group_by else {}) | {"transitions": rows}
+    )
+    return Result(kind="stages", document=document, records=rows)
+
+
+def trend(analysis: Analysis, *, by: str = "year", group_by: str | None = None) -> Result:
+    """The ``etown trend`` result: one row per period of the start date."""
+    rows = []
+    for value, part in analysis.grouped(group_by):
+        for row in metrics.trend(part, analysis.stages, by=by):
+            rows.append(({"group": value} if group_by else {}) | row)
+    undated = int(analysis.projects[analysis.stages.start].isna().sum())
+    document = (
+        header(analysis)
+        | {"by": by, "undated_projects": undated}
+        | ({"group_by": group_by} if group_by else {})
+        | {"periods": rows}
+    )
+    return Result(kind="trend", document=document, records=rows)
+
+
+SORT_KEYS = ("days", "land", "project")
+
+
+def projects(
+    analysis: Analysis,
+    *,
+    status: str | None = None,
+    flags: tuple[str, ...] = (),
+    sort: str | None = None,
+    descending: bool = False,
+    limit: int | None = None,
+) -> Result:
+    """The ``etown projects`` result: one record per project, filtered and sorted."""
+    table = analysis.projects
+    if status:
+        table = table[(table["status"] == status).to_numpy(dtype=bool)]
+    for flag in flags:
+        table = table[table[flag].to_numpy(dtype=bool)]
+    if sort:
+        key = {"days": "days", "land": analysis.stages.start, "project": None}[sort]
+        if key is None:
+            order = table.index.astype(str).to_series(index=table.index)
+            table = table.loc[order.sort_values(ascending=not descending, kind="stable").index]
+        else:
+            table = table.sort_values(
+                key, ascending=not descending, kind="stable", na_position="last"
+            )
+    if limit is not None:
+        table = table.head(limit)
+    records = project_records(table, analysis.stages)
+    return Result(
+        kind="projects",
+        document=records,  # type: ignore[arg-type]
+        records=records,
+        extras={"stages": analysis.stages, "columns": project_columns(table, analysis.stages)},
+    )
+
+
+def timeline(
+    analysis: Analysis, *, names: tuple[str, ...] = (), limit: int | None = None
+) -> Result:
+    """The ``etown timeline`` result: projects with dates, for drawing."""
+    table = analysis.projects
+    if names:
+        wanted = [n for n in names if n in table.index]
+        missing = [n for n in names if n not in table.index]
+        if missing:
+            raise DataError(f"no project named {missing[0]!r}", source=analysis.loaded.source)
+        table = table.loc[wanted]
+    table = table[table[analysis.stages.start].notna().to_numpy(dtype=bool)]
+    table = table.sort_values(analysis.stages.start, kind="stable")
+    if limit is not None:
+        table = table.head(limit)
+    records = project_records(table, analysis.stages)
+    as_of = analysis.options.as_of or date.today()
+    return Result(
+        kind="timeline",
+        document={"as_of": as_of.isoformat(), "projects": records},
+        records=records,
+        extras={"stages": analysis.stages, "as_of": as_of},
+    )
+
+
+def project_columns(projects: pd.DataFrame, stages: StageSet) -> list[str]:
+    """Keys of a project record, in order."""
+    attributes = [
+        c for c in projects.columns if c not in _NOT_ATTRIBUTES and not c.startswith("gap_")
+    ]
+    attributes = [c for c in attributes if c not in stages.stages]
+    return ["project", *stages.stages, "days", "status", "flags", "waiting_days", *attributes]
+
+
 def project_records(projects: pd.DataFrame, stages: StageSet) -> list[dict[str, Any]]:
     """One JSON-ready dict per project: name, ISO stage dates, days, status, flags, attributes."""
-    stage_columns = list(stages.stages)
-    iso = {
-        stage: [None if pd.isna(v) else v.date().isoformat() for v in projects[stage]]
-        for stage in stage_columns
-    }
-    flags = metrics.flag_lists(projects)
-    attribute_columns = [
-        c
-        for c in projects.columns
-        if c not in _DERIVED and c not in stage_columns and not c.startswith("gap_")
+    columns = project_columns(projects, stages)
+    values: dict[str, list[Any]] = {"project": projects.index.astype(str).tolist()}
+    for stage in stages.stages:
+        values[stage] = _nullable(projects[stage].dt.strftime("%Y-%m-%d"))
+    values["days"] = _nullable(projects["days"])
+    values["status"] = projects["status"].astype(str).tolist()
+    values["flags"] = metrics.flag_lists(projects)
+    values["waiting_days"] = _nullable(projects["waiting_days"])
+    for column in columns[len(stages.stages) + 5 :]:
+        values[column] = _nullable(projects[column])
+    return [
+        dict(zip(columns, row, strict=True))
+        for row in zip(*(values[c] for c in columns), strict=True)
     ]
-    days = projects["days"].astype(object).where(projects["days"].notna(), None)
-    waiting = projects["waiting_days"].astype(object).where(projects["waiting_days"].notna(), None)
-    records = []
-    for i, name in enumerate(projects.index):
-        record: dict[str, Any] = {"project": str(name)}
-        for stage in stage_columns:
-            record[stage] = iso[stage][i]
-        record["days"] = _plain(days.iat[i])
-        record["status"] = str(projects["status"].iat[i])
-        record["flags"] = flags[i]
-        record["waiting_days"] = _plain(waiting.iat[i])
-        for column in attribute_columns:
-            value = projects[column].iat[i]
-            record[column] = None if pd.isna(value) else value
-        records.append(record)
-    return records
 
 
-_DERIVED = {"days", "status", "waiting_days", *metrics.FLAGS}
+def _nullable(values: pd.Series) -> list[Any]:
+    return values.to_numpy(dtype=object, na_value=None).tolist()
 
 
-def _plain(value: Any) -> Any:
-    return None if value is None or pd.isna(value) else int(value)
+_NOT_ATTRIBUTES = {"days", "status", "waiting_days", *metrics.FLAGS}
 
 
 def finding_records(found: pd.DataFrame) -> list[dict[str, Any]]:

@@ -130,6 +130,9 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
     )
     console.print(stats)
 
+    if "groups" in doc:
+        _groups_side_by_side(doc, console, options)
+
     flagged = result.extras.get("flagged") or []
     if flagged:
         table = Table(
@@ -153,6 +156,31 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
                 Text(mark, style="bold green") if mark else "",
             )
         console.print(table)
+
+
+def _groups_side_by_side(doc: dict[str, Any], console: Console, options: OutputOptions) -> None:
+    table = Table(
+        title=f"By {doc['group_by']}", title_justify="left", box=_box(options), pad_edge=False
+    )
+    table.add_column("")
+    for group in doc["groups"]:
+        table.add_column(_group_label(group["group"]), justify="right", overflow="fold")
+    measures: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+        ("projects", lambda g: fmt_number(g["projects"]["total"])),
+        ("complete", lambda g: fmt_number(g["projects"]["complete"])),
+        ("open", lambda g: fmt_number(g["projects"]["open"])),
+        ("median days", lambda g: fmt_number(g["days"]["median"])),
+        ("p90 days", lambda g: fmt_number(g["days"]["p90"])),
+        ("same day", lambda g: fmt_share(g["same_day"]["share"])),
+        (
+            f"within {doc['fast_track']['max_days']} days",
+            lambda g: fmt_share(g["fast_track"]["share"]),
+        ),
+    ]
+    for label, measure in measures:
+        table.add_row(label, *(measure(g) for g in doc["groups"]))
+    console.print(table)
+    console.print()
 
 
 @renders("validate")
@@ -223,3 +251,119 @@ def check(result: Result, console: Console, options: OutputOptions) -> None:
             Text("pass", style="green") if item["passed"] else Text("FAIL", style="bold red"),
         )
     console.print(table)
+
+
+def _group_label(value: str | None) -> str:
+    return "(none)" if value is None else value
+
+
+@renders("projects")
+def projects(result: Result, console: Console, options: OutputOptions) -> None:
+    stages = result.extras["stages"]
+    records = result.records or []
+    table = Table(
+        box=_box(options), pad_edge=False, title=f"{len(records)} projects", title_justify="left"
+    )
+    table.add_column("project", overflow="fold", ratio=1, min_width=18)
+    table.add_column(stage_label(stages.start), min_width=10, max_width=12)
+    table.add_column(stage_label(stages.end), min_width=10, max_width=12)
+    table.add_column("days", justify="right")
+    table.add_column("status")
+    table.add_column("flags", min_width=10, max_width=14)
+    for record in records:
+        days = record["days"]
+        if days is None and record["waiting_days"] is not None:
+            days_text = Text(f"{record['waiting_days']}+", style="yellow")
+        else:
+            days_text = Text(fmt_number(days))
+        table.add_row(
+            record["project"],
+            record[stages.start] or "-",
+            record[stages.end] or "-",
+            days_text,
+            record["status"],
+            " ".join(f.replace("_", "-") for f in record["flags"]),
+        )
+    console.print(table)
+    if any(r["status"] == "open" for r in records):
+        console.print("N+: open, waiting N days so far")
+
+
+@renders("stages")
+def stages(result: Result, console: Console, options: OutputOptions) -> None:
+    doc = result.document
+    rows = doc["transitions"]
+    grouped = "group_by" in doc
+    measured = [r for r in rows if r["median"] is not None]
+    slowest = max(measured, key=lambda r: (r["median"], r["mean"]), default=None)
+    table = Table(
+        title="Days between stages", title_justify="left", box=_box(options), pad_edge=False
+    )
+    if grouped:
+        table.add_column(doc["group_by"], overflow="fold")
+    table.add_column("from -> to", overflow="fold", ratio=1)
+    for key in ("count", "min", "median", "mean", "p90", "max"):
+        table.add_column(key, justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("", no_wrap=True)
+    for row in rows:
+        is_slowest = row is slowest
+        cells = [] if not grouped else [_group_label(row["group"])]
+        cells.append(f"{stage_label(row['from'])} -> {stage_label(row['to'])}")
+        cells += [fmt_number(row[k]) for k in ("count", "min", "median", "mean", "p90", "max")]
+        cells.append(fmt_share(row["share"]))
+        cells.append("slowest" if is_slowest else "")
+        table.add_row(*cells, style="bold" if is_slowest else "")
+    console.print(table)
+    console.print("share: the transition's mean over the mean days of complete projects;")
+    console.print("slowest: the highest median (then mean)")
+
+
+@renders("trend")
+def trend(result: Result, console: Console, options: OutputOptions) -> None:
+    doc = result.document
+    grouped = "group_by" in doc
+    table = Table(
+        title=f"By {doc['by']} of {stage_label(doc['metric']['from'])}",
+        title_justify="left",
+        box=_box(options),
+        pad_edge=False,
+    )
+    if grouped:
+        table.add_column(doc["group_by"], overflow="fold")
+    table.add_column("period", no_wrap=True)
+    for key in ("projects", "complete", "open", "median days", "same day", "fast track"):
+        table.add_column(key, justify="right")
+    for row in doc["periods"]:
+        cells = [] if not grouped else [_group_label(row["group"])]
+        cells += [
+            row["period"],
+            fmt_number(row["projects"]),
+            fmt_number(row["complete"]),
+            fmt_number(row["open"]),
+            fmt_number(row["median_days"]),
+            fmt_share(row["same_day_share"]),
+            fmt_share(row["fast_track_share"]),
+        ]
+        table.add_row(*cells)
+    console.print(table)
+    if doc["undated_projects"]:
+        start = stage_label(doc["metric"]["from"])
+        console.print(f"{doc['undated_projects']} projects without a {start} date are not shown")
+
+
+@renders("timeline")
+def timeline(result: Result, console: Console, options: OutputOptions) -> None:
+    from .timeline import draw
+
+    lines = draw(
+        result.records or [],
+        result.extras["stages"],
+        result.extras["as_of"],
+        options.width or 80,
+        options.unicode,
+    )
+    *bars, legend = lines
+    for line in bars:
+        console.print(line, overflow="crop", no_wrap=True)
+    console.print(legend)
