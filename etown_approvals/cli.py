@@ -150,6 +150,22 @@ def input_options(function: F) -> F:
             callback=_sheet,
             help="Excel sheet to read (default: the first).",
         ),
+        click.option(
+            "--config",
+            type=click.Path(exists=True, dir_okay=False),
+            metavar="FILE.toml",
+            help="Stages, columns and metric for other permit systems (see README).",
+        ),
+        click.option(
+            "--from-stage",
+            metavar="STAGE",
+            help="Measure from this stage (default: land_acquisition, or the config's).",
+        ),
+        click.option(
+            "--to-stage",
+            metavar="STAGE",
+            help="Measure to this stage (default: construction_permit, or the config's).",
+        ),
         debug_option,
     ]
     for decorator in reversed(decorators):
@@ -235,9 +251,19 @@ def output_options(*formats: str) -> Callable[[F], F]:
 
 
 def _inputs(options: dict[str, Any]) -> InputOptions:
+    from .config import load_config
+    from .errors import ConfigError
     from .reports import InputOptions
+    from .stages import ETOWN
 
+    stages = load_config(options["config"]) if options.get("config") else ETOWN
+    if options.get("from_stage") or options.get("to_stage"):
+        try:
+            stages = stages.with_metric(options.get("from_stage"), options.get("to_stage"))
+        except ConfigError as error:
+            raise click.UsageError(f"--from-stage/--to-stage: {error.message}") from None
     return InputOptions(
+        stages=stages,
         encoding=options.get("encoding"),
         delimiter=options.get("delimiter"),
         dayfirst=options.get("dayfirst"),
@@ -269,6 +295,13 @@ def _report_input(analysis: Analysis, *, strict: bool) -> None:
     loaded = analysis.loaded
     for note in loaded.notes:
         click.echo(f"etown: {note}", err=True)
+    repeated = int((loaded.findings["type"] == "duplicate-project").sum())
+    if repeated:
+        click.echo(
+            f"etown: note: {repeated} rows repeat a project of an earlier row; merged, "
+            "earliest date per stage",
+            err=True,
+        )
     if loaded.rows_rejected:
         counts = loaded.rejected["type"].value_counts()
         reasons = ", ".join(f"{n} {kind}" for kind, n in counts.items())

@@ -34,6 +34,7 @@ TYPES: dict[str, str] = {
     "construction-before-land": ERROR,
     "missing-land-acquisition": ERROR,
     "duplicate-stage": WARNING,
+    "duplicate-project": WARNING,
     "out-of-order": WARNING,
     "blank-row": WARNING,
 }

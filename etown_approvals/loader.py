@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import dates as dates_mod
-from .errors import AmbiguousDateError, MissingColumnError, NoUsableRowsError
+from .errors import AmbiguousDateError, ConfigError, MissingColumnError, NoUsableRowsError
 from .findings import ERROR, WARNING, FindingsBuilder
 from .reader import RawTable, read_table
 from .stages import (
@@ -166,6 +166,16 @@ class _Loader:
         project_at = find_column(headers, stages.project_column, PROJECT_COLUMN_ALIASES)
         event_at = find_column(headers, stages.event_column, EVENT_COLUMN_ALIASES)
         date_at = find_column(headers, stages.date_column, DATE_COLUMN_ALIASES)
+        for key, wanted, found in (
+            ("project", stages.project_column, project_at),
+            ("event", stages.event_column, event_at),
+            ("date", stages.date_column, date_at),
+        ):
+            if wanted and found is None:
+                raise ConfigError(
+                    f"columns.{key} = {wanted!r} is not a column of {self.raw.source}; "
+                    f"columns are: {_listing(headers)}"
+                )
         if project_at is None:
             looked = stages.project_column or ", ".join(PROJECT_COLUMN_ALIASES)
             raise MissingColumnError(
@@ -189,6 +199,12 @@ class _Loader:
             )
         found = set(stage_columns.values())
         for needed in (stages.start, stages.end):
+            if needed not in found and stages.configured:
+                names = ", ".join(repr(n) for n in stages.aliases.get(needed, ()))
+                raise ConfigError(
+                    f"stages.{needed} = [{names}]: no such column in {self.raw.source}; "
+                    f"columns are: {_listing(headers)}"
+                )
             if needed not in found:
                 raise MissingColumnError(
                     f"wide file has no column for stage {needed!r} "
@@ -358,6 +374,7 @@ class _Loader:
         for column, (_, status) in zip(date_columns, parsed, strict=True):
             self._date_problems(column, status, blank, missing_is_error=False)
         used = ~blank & ~self.rejected
+        self._note_repeated_projects(project, project_codes, used)
         rows, stage_list, day_list = [], [], []
         for stage, (days, status) in zip(stage_columns.values(), parsed, strict=True):
             has = used & (status == dates_mod.OK)
@@ -380,6 +397,23 @@ class _Loader:
             event_stages=np.concatenate(stage_list)[order],
             event_days=np.concatenate(day_list)[order],
             attribute_columns=attribute_columns,
+        )
+
+    def _note_repeated_projects(
+        self, project: _Column, codes: np.ndarray, used: np.ndarray
+    ) -> None:
+        """Wide files: a project on several rows is merged; say so for each later row."""
+        used_rows = np.flatnonzero(used)
+        repeated = pd.Series(codes[used_rows]).duplicated().to_numpy()
+        mask = np.zeros(self.n, dtype=bool)
+        mask[used_rows[repeated]] = True
+        self.findings.add(
+            mask,
+            "duplicate-project",
+            WARNING,
+            field=project.header,
+            column=project,
+            message="project already on an earlier row; rows merged, earliest date per stage",
         )
 
     def _stage_code(self, value: str) -> int:

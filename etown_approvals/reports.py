@@ -158,8 +158,15 @@ def summary(analysis: Analysis, *, group_by: str | None = None) -> Result:
     return Result(
         kind="summary",
         document=document,
-        extras={"flagged": project_records(flagged, loaded.stages)},
+        extras={
+            "flagged": project_records(flagged.head(FLAGGED_SHOWN), loaded.stages),
+            "flagged_total": len(flagged),
+        },
     )
+
+
+#: How many same-day and fast-track projects the summary table lists.
+FLAGGED_SHOWN = 20
 
 
 def stages(analysis: Analysis, *, group_by: str | None = None) -> Result:

@@ -52,6 +52,8 @@ class StageSet:
     project_column: str | None = None
     event_column: str | None = None
     date_column: str | None = None
+    #: Came from a configuration file (errors then name its keys).
+    configured: bool = False
 
     def __post_init__(self) -> None:
         if len(self.stages) < 2:
@@ -103,6 +105,7 @@ class StageSet:
             project_column=self.project_column,
             event_column=self.event_column,
             date_column=self.date_column,
+            configured=self.configured,
         )
 
 

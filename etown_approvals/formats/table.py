@@ -96,23 +96,24 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
     overview = Table(box=None, show_header=False, pad_edge=False)
     overview.add_column("what", style="bold")
     overview.add_column("numbers")
-    row_text = f"{rows['read']} read, {rows['used']} used, {rows['rejected']} rejected"
+    n = fmt_number
+    row_text = f"{n(rows['read'])} read, {n(rows['used'])} used, {n(rows['rejected'])} rejected"
     if rows.get("blank"):
-        row_text += f", {rows['blank']} blank"
+        row_text += f", {n(rows['blank'])} blank"
     overview.add_row("Rows", row_text)
     overview.add_row(
         "Projects",
-        f"{projects['total']} total, {projects['complete']} complete, "
-        f"{projects['open']} open, {projects['invalid']} invalid",
+        f"{n(projects['total'])} total, {n(projects['complete'])} complete, "
+        f"{n(projects['open'])} open, {n(projects['invalid'])} invalid",
     )
     same, fast = doc["same_day"], doc["fast_track"]
+    complete = n(projects["complete"])
     overview.add_row(
-        "Same day",
-        f"{same['count']} of {projects['complete']} complete ({fmt_share(same['share'])})",
+        "Same day", f"{n(same['count'])} of {complete} complete ({fmt_share(same['share'])})"
     )
     overview.add_row(
         f"Within {fast['max_days']} days",
-        f"{fast['count']} of {projects['complete']} complete ({fmt_share(fast['share'])})",
+        f"{n(fast['count'])} of {complete} complete ({fmt_share(fast['share'])})",
     )
     console.print(overview)
     console.print()
@@ -156,6 +157,11 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
                 Text(mark, style="bold green") if mark else "",
             )
         console.print(table)
+        more = result.extras.get("flagged_total", len(flagged)) - len(flagged)
+        if more > 0:
+            console.print(
+                f"... and {more:,} more: etown projects {doc['source']} --flag fast_track"
+            )
 
 
 def _groups_side_by_side(doc: dict[str, Any], console: Console, options: OutputOptions) -> None:
@@ -294,7 +300,7 @@ def stages(result: Result, console: Console, options: OutputOptions) -> None:
     doc = result.document
     rows = doc["transitions"]
     grouped = "group_by" in doc
-    measured = [r for r in rows if r["median"] is not None]
+    measured = [r for r in rows if r["median"] is not None and r["share"] is not None]
     slowest = max(measured, key=lambda r: (r["median"], r["mean"]), default=None)
     table = Table(
         title="Days between stages", title_justify="left", box=_box(options), pad_edge=False
