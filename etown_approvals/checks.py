@@ -48,6 +48,12 @@ THRESHOLDS: tuple[Threshold, ...] = (
     ),
     Threshold("max_open", "projects.open", "max", "At most N open projects."),
     Threshold("max_rejected_rows", "rows.rejected", "max", "At most N rejected rows."),
+    Threshold(
+        "max_workdays",
+        "target.over",
+        "max",
+        "Every complete project within N working days (--calendar); reports how many are over.",
+    ),
 )
 
 
@@ -56,6 +62,8 @@ class CheckResult:
     threshold: Threshold
     limit: float
     value: float | None
+    #: For ``max_workdays``: the target in working days (the limit is 0 projects over it).
+    target: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -69,10 +77,13 @@ class CheckResult:
     def describe(self) -> str:
         sign = "<=" if self.threshold.bound == "max" else ">="
         shown = "unmeasurable" if self.value is None else _plain(self.value)
-        return f"{self.threshold.measure} {shown} (limit {sign} {_plain(self.limit)})"
+        text = f"{self.threshold.measure} {shown} (limit {sign} {_plain(self.limit)})"
+        if self.target is not None:
+            text = f"{shown} complete projects over {_plain(self.target)} working days"
+        return text
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        result = {
             "check": self.threshold.name,
             "measure": self.threshold.measure,
             "bound": self.threshold.bound,
@@ -80,6 +91,9 @@ class CheckResult:
             "value": self.value,
             "passed": self.passed,
         }
+        if self.target is not None:
+            result["target_workdays"] = _plain(self.target)
+        return result
 
 
 def _plain(number: float) -> float | int:
@@ -91,10 +105,18 @@ def evaluate(
     limits: Mapping[str, float | None],
     thresholds: tuple[Threshold, ...] = THRESHOLDS,
 ) -> list[CheckResult]:
-    """Compare each threshold that has a limit with its value in ``summary``."""
+    """Compare each threshold that has a limit with its value in ``summary``.
+
+    ``max_workdays`` is special: its limit is the target (a summary made with
+    ``target_workdays``), and it passes when no complete project is over it.
+    """
     results = []
     for threshold in thresholds:
         limit = limits.get(threshold.name)
-        if limit is not None:
+        if limit is None:
+            continue
+        if threshold.name == "max_workdays":
+            results.append(CheckResult(threshold, 0, threshold.value(summary), target=limit))
+        else:
             results.append(CheckResult(threshold, limit, threshold.value(summary)))
     return results

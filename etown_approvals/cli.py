@@ -173,6 +173,16 @@ def input_options(function: F) -> F:
     return function
 
 
+def _calendar_code(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    from .calendars import supported
+
+    if not supported(value):
+        raise click.BadParameter(
+            f"{value!r} is not a country code the holidays package knows (e.g. CN, US)"
+        )
+    return value.upper()
+
+
 def metric_options(function: F) -> F:
     """Options that change how durations are measured and flagged."""
     decorators = [
@@ -183,6 +193,22 @@ def metric_options(function: F) -> F:
             show_default=True,
             metavar="N",
             help="A complete project within N days is fast-track (same-day included).",
+        ),
+        click.option(
+            "--days",
+            "unit",
+            type=click.Choice(["calendar", "workdays"]),
+            default="calendar",
+            show_default=True,
+            help="Count calendar days, or working days on the --calendar.",
+        ),
+        click.option(
+            "--calendar",
+            default="CN",
+            show_default=True,
+            metavar="COUNTRY",
+            callback=_calendar_code,
+            help="Working calendar for --days workdays and targets, e.g. CN, US.",
         ),
         click.option(
             "--as-of",
@@ -278,7 +304,16 @@ def _metric(options: dict[str, Any]):  # type: ignore[no-untyped-def]
     return MetricOptions(
         fast_track_days=options.get("fast_track_days", 3),
         as_of=as_of.date() if as_of else None,
+        unit=options.get("unit", "calendar"),
+        calendar=options.get("calendar", "CN"),
+        target_workdays=_target(options),
     )
+
+
+def _target(options: dict[str, Any]) -> int | None:
+    """``summary --target-workdays N``, or the target of ``check --max-workdays N``."""
+    value = options.get("target_workdays", options.get("max_workdays"))
+    return None if value is None else int(value)
 
 
 def _analyze(options: dict[str, Any]) -> Analysis:
@@ -351,6 +386,12 @@ def command_options(function: F) -> F:
 @analysis_options
 @output_options("table", "json")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) if any row is rejected.")
+@click.option(
+    "--target-workdays",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Count the complete projects within N working days (120: the national reference).",
+)
 @command_options
 def summary(options: dict[str, Any]) -> None:
     """Headline numbers: days from land acquisition to construction permit,
@@ -627,7 +668,7 @@ def check(options: dict[str, Any]) -> None:
     analysis = _analyze(options)
     summary_document = reports.summary(analysis).document
     results = evaluate(summary_document, limits)
-    _emit(reports.check(analysis, results), options)
+    _emit(reports.check(analysis, results, summary_document), options)
     failed = [r for r in results if not r.passed]
     if failed:
         for r in failed:

@@ -8,6 +8,7 @@ few vector operations whatever the number of projects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -25,6 +26,9 @@ _NONE = np.iinfo(np.int64).min
 _EPOCH = date(1970, 1, 1)
 
 
+UNITS = {"calendar": "calendar_days", "workdays": "workdays"}
+
+
 @dataclass(frozen=True)
 class MetricOptions:
     """How durations are measured and flagged."""
@@ -32,6 +36,36 @@ class MetricOptions:
     fast_track_days: int = DEFAULT_FAST_TRACK_DAYS
     #: Reference date for how long open projects have waited (default: today).
     as_of: date | None = None
+    #: ``calendar`` days or ``workdays`` on the working calendar of ``calendar``.
+    unit: str = "calendar"
+    #: Country code of the working calendar (``holidays`` package), for ``workdays``.
+    calendar: str = "CN"
+    #: A reform target in working days: the summary counts projects that met it.
+    target_workdays: int | None = None
+
+    @property
+    def unit_name(self) -> str:
+        return UNITS[self.unit]
+
+
+Clock = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def clock_for(options: MetricOptions, day_values: np.ndarray) -> Clock:
+    """A function (start, end) -> elapsed days in the options' unit, for these day numbers."""
+    if options.unit == "calendar":
+        return lambda start, end: end - start
+    from .calendars import counter_for
+
+    return counter_for(options.calendar, day_values).between
+
+
+def elapsed(clock: Clock, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Elapsed days where both day numbers are present, ``_NONE`` elsewhere."""
+    both = (start != _NONE) & (end != _NONE)
+    out = np.full(start.shape, _NONE, dtype=np.int64)
+    out[both] = clock(start[both], end[both])
+    return out
 
 
 def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -83,7 +117,9 @@ def project_table(
     has_start, has_end = start != _NONE, end != _NONE
     complete = has_start & has_end & (end >= start)
     open_ = has_start & ~has_end
-    days = np.where(complete, end - start, _NONE)
+    as_of = ((options.as_of or date.today()) - _EPOCH).days
+    clock = clock_for(options, np.append(matrix[matrix != _NONE], as_of))
+    days = np.where(complete, elapsed(clock, start, end), _NONE)
 
     out_of_order = np.zeros(len(names), dtype=bool)
     for stage in stages.intermediate:
@@ -91,7 +127,6 @@ def project_table(
         has = at != _NONE
         out_of_order |= has & ((has_start & (at < start)) | (has_end & (at > end)))
 
-    as_of = (options.as_of or date.today()) - _EPOCH
     columns: dict[str, Any] = {stage: _dates(matrix[:, i]) for i, stage in enumerate(stages.stages)}
     columns["days"] = _ints(days)
     columns["status"] = pd.Categorical(
@@ -101,7 +136,9 @@ def project_table(
     columns["fast_track"] = complete & (days <= options.fast_track_days)
     columns["out_of_order"] = out_of_order
     columns["duplicate_stage"] = conflicting.any(axis=1)
-    columns["waiting_days"] = _ints(np.where(open_, as_of.days - start, _NONE))
+    columns["waiting_days"] = _ints(
+        np.where(open_, elapsed(clock, start, np.full_like(start, as_of)), _NONE)
+    )
     previous = np.full(len(names), _NONE, dtype=np.int64)
     for i, stage in enumerate(stages.stages):
         at = matrix[:, i]
@@ -198,7 +235,9 @@ def summarize(
     }
 
 
-def stage_transitions(projects: pd.DataFrame, stages: StageSet) -> list[dict[str, Any]]:
+def stage_transitions(
+    projects: pd.DataFrame, stages: StageSet, options: MetricOptions = MetricOptions()
+) -> list[dict[str, Any]]:
     """Days between each consecutive pair of stages, over projects that have both dates.
 
     ``share`` is the transition's mean days over the mean days of complete
@@ -300,3 +339,28 @@ def groups(projects: pd.DataFrame, column: str) -> list[tuple[str | None, pd.Dat
     if len(missing):
         out.append((None, missing))
     return out
+
+
+def target(
+    projects: pd.DataFrame,
+    stages: StageSet,
+    workdays: int,
+    options: MetricOptions = MetricOptions(),
+) -> dict[str, Any]:
+    """How many complete projects met a target of ``workdays`` working days (always workdays)."""
+    complete = projects[(projects["status"] == COMPLETE).to_numpy(dtype=bool)]
+    start, end = day_numbers(complete[stages.start]), day_numbers(complete[stages.end])
+    if options.unit == "workdays":
+        taken = complete["days"].to_numpy(dtype=np.int64)
+    else:
+        workday_options = MetricOptions(unit="workdays", calendar=options.calendar)
+        taken = clock_for(workday_options, np.concatenate([start, end]))(start, end)
+    over = taken > workdays
+    return {
+        "workdays": workdays,
+        "calendar": options.calendar,
+        "met": int((~over).sum()),
+        "over": int(over.sum()),
+        "share_met": _share(int((~over).sum()), len(complete)),
+        "projects_over": [str(name) for name in complete.index[over]],
+    }

@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from . import metrics
+from . import calendars, metrics
 from .checks import CheckResult
 from .errors import DataError, MissingColumnError
 from .loader import LoadResult, load
@@ -53,6 +53,22 @@ class Analysis:
     projects: pd.DataFrame
     options: metrics.MetricOptions
     window: Window = Window()
+    #: Years with dates but no official working calendar (workdays only).
+    unofficial_years: list[int] = field(default_factory=list)
+
+    def check_calendar(self) -> None:
+        """Note the years whose working calendar is not official (once)."""
+        calendar = self.options.calendar
+        years = _years(self.projects, self.stages)
+        found = calendars.unofficial_years(calendar, years)
+        if found and found != self.unofficial_years:
+            listed = ", ".join(str(y) for y in found)
+            self.loaded.notes.append(
+                f"warning: no official {calendar.upper()} working calendar for {listed}: "
+                "adjusted working weekends are unknown there, so workday counts in those "
+                "years may be off"
+            )
+        self.unofficial_years = found
 
     def grouped(self, column: str | None) -> list[tuple[str | None, pd.DataFrame]]:
         """The projects split by an attribute column (one group of all when None)."""
@@ -107,11 +123,26 @@ def analyze(
         loaded.events, loaded.stages, attributes=loaded.attributes, options=options
     )
     projects = metrics.in_window(projects, loaded.stages, window.since, window.until)
-    return Analysis(loaded=loaded, projects=projects, options=options, window=window)
+    analysis = Analysis(loaded=loaded, projects=projects, options=options, window=window)
+    if options.unit == "workdays" or options.target_workdays is not None:
+        analysis.check_calendar()
+    return analysis
 
 
-def metric_block(stages: StageSet) -> dict[str, str]:
-    return {"from": stages.start, "to": stages.end, "unit": "calendar_days"}
+def _years(projects: pd.DataFrame, stages: StageSet) -> set[int]:
+    years: set[int] = set()
+    for stage in stages.stages:
+        years.update(int(y) for y in projects[stage].dt.year.dropna().unique())
+    return years
+
+
+def metric_block(analysis: Analysis) -> dict[str, Any]:
+    stages, options = analysis.stages, analysis.options
+    block: dict[str, Any] = {"from": stages.start, "to": stages.end, "unit": options.unit_name}
+    if options.unit == "workdays":
+        block["calendar"] = options.calendar.upper()
+        block["unofficial_years"] = analysis.unofficial_years
+    return block
 
 
 def rows_block(loaded: LoadResult) -> dict[str, int]:
@@ -129,7 +160,7 @@ def header(analysis: Analysis) -> dict[str, Any]:
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "source": loaded.source,
-        "metric": metric_block(loaded.stages),
+        "metric": metric_block(analysis),
         "rows": rows_block(loaded),
     }
     if analysis.window.since or analysis.window.until:
@@ -145,9 +176,15 @@ def _iso(value: date | None) -> str | None:
 
 
 def summary(analysis: Analysis, *, group_by: str | None = None) -> Result:
-    """The ``etown summary`` result; with ``group_by``, a ``groups`` list too."""
-    loaded, projects = analysis.loaded, analysis.projects
-    document = header(analysis) | metrics.summarize(projects, options=analysis.options)
+    """The ``etown summary`` result; with ``group_by``, a ``groups`` list too; with a
+    target in the options, a ``target`` block counting the complete projects that met it."""
+    loaded, projects, options = analysis.loaded, analysis.projects, analysis.options
+    document = header(analysis) | metrics.summarize(projects, options=options)
+    if options.target_workdays is not None:
+        document["target"] = metrics.target(
+            projects, analysis.stages, options.target_workdays, options
+        )
+        document["target"]["unofficial_years"] = analysis.unofficial_years
     if group_by is not None:
         document["group_by"] = group_by
         document["groups"] = [
@@ -173,7 +210,7 @@ def stages(analysis: Analysis, *, group_by: str | None = None) -> Result:
     """The ``etown stages`` result: days between consecutive stages."""
     rows = []
     for value, part in analysis.grouped(group_by):
-        for row in metrics.stage_transitions(part, analysis.stages):
+        for row in metrics.stage_transitions(part, analysis.stages, analysis.options):
             rows.append(({"group": value} if group_by else {}) | row)
     document = (
         header(analysis) | ({"group_by": group_by} if group_by else {}) | {"transitions": rows}
@@ -332,9 +369,10 @@ def validation(
     return Result(kind="validate", document=document, records=records)
 
 
-def check(analysis: Analysis, results: list[CheckResult]) -> Result:
+def check(
+    analysis: Analysis, results: list[CheckResult], summary_document: dict[str, Any]
+) -> Result:
     """The ``etown check`` result: each threshold with its measured value."""
-    summary_document = summary(analysis).document
     document = {
         "schema_version": SCHEMA_VERSION,
         "source": analysis.loaded.source,

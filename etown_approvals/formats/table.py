@@ -115,6 +115,13 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
         f"Within {fast['max_days']} days",
         f"{n(fast['count'])} of {complete} complete ({fmt_share(fast['share'])})",
     )
+    target = doc.get("target")
+    if target:
+        overview.add_row(
+            f"Within {target['workdays']} workdays",
+            f"{n(target['met'])} of {complete} complete ({fmt_share(target['share_met'])}), "
+            f"{n(target['over'])} over",
+        )
     console.print(overview)
     console.print()
 
@@ -249,8 +256,11 @@ def check(result: Result, console: Console, options: OutputOptions) -> None:
     table.add_column("result")
     for item in doc["checks"]:
         sign = "<=" if item["bound"] == "max" else ">="
+        name = item["check"]
+        if "target_workdays" in item:
+            name += f" {fmt_number(item['target_workdays'])}"
         table.add_row(
-            item["check"],
+            name,
             item["measure"],
             f"{sign} {fmt_number(item['limit'])}",
             fmt_number(item["value"]),
