@@ -207,7 +207,6 @@ def metric_options(function: F) -> F:
             default="CN",
             show_default=True,
             metavar="COUNTRY",
-            callback=_calendar_code,
             help="Working calendar for --days workdays and targets, e.g. CN, US.",
         ),
         click.option(
@@ -301,11 +300,20 @@ def _metric(options: dict[str, Any]):  # type: ignore[no-untyped-def]
     from .metrics import MetricOptions
 
     as_of = options.get("as_of")
+    calendar = options.get("calendar", "CN").upper()
+    if options.get("unit") == "workdays" or _target(options) is not None:
+        from .calendars import supported
+
+        if not supported(calendar):  # checked only when used: loading holidays takes time
+            raise click.BadParameter(
+                f"{calendar!r} is not a country code the holidays package knows (e.g. CN, US)",
+                param_hint="'--calendar'",
+            )
     return MetricOptions(
         fast_track_days=options.get("fast_track_days", 3),
         as_of=as_of.date() if as_of else None,
         unit=options.get("unit", "calendar"),
-        calendar=options.get("calendar", "CN"),
+        calendar=calendar,
         target_workdays=_target(options),
     )
 

@@ -126,22 +126,25 @@ class _Column:
     header: str
     values: pa.Array  # distinct strings, whitespace-trimmed
     indices: np.ndarray  # per row, -1 for null
+    #: Whether trimming changed any value (so values may no longer be distinct).
+    trimmed: bool = False
 
     @classmethod
     def of(cls, raw: RawTable, position: int) -> _Column:
         chunked = raw.table.column(position)
         array = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
         values = pc.utf8_trim_whitespace(array.dictionary)
+        trimmed = len(values) > 0 and pc.any(pc.not_equal(values, array.dictionary)).as_py()
         indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
-        return cls(raw.headers[position], values, indices.astype(np.int64, copy=False))
+        return cls(raw.headers[position], values, indices, bool(trimmed))
 
-    def blank(self) -> np.ndarray:
-        """Per row: the cell is empty or only white space."""
+    def blank(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per row (all, or ``rows``): the cell is empty or only white space."""
         empty_value = np.asarray(
             pc.equal(self.values, "").to_numpy(zero_copy_only=False), dtype=bool
         )
         lookup = np.append(empty_value, True)  # index -1 (null) -> blank
-        return lookup[self.indices]
+        return lookup[self.indices if rows is None else self.indices[rows]]
 
     def text(self, rows: np.ndarray) -> list[str | None]:
         """The trimmed cell text of ``rows``."""
@@ -217,12 +220,19 @@ class _Loader:
     # -- shared row checks ------------------------------------------------
     def _row_basics(
         self, columns: Sequence[_Column], project: _Column
-    ) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    ) -> tuple[np.ndarray, np.ndarray, pa.Array]:
         """Blank rows, malformed records and missing project names; project codes per row."""
         self.findings.project_column = project
-        blank = np.ones(self.n, dtype=bool)
+        # A blank row has a blank project cell: check the other cells of those rows only.
+        blank = project.blank()
+        candidates = np.flatnonzero(blank)
         for column in columns:
-            blank &= column.blank()
+            if candidates.size == 0:
+                break
+            if column is not project:
+                still = column.blank(candidates)
+                blank[candidates[~still]] = False
+                candidates = candidates[still]
         if blank.any():
             self.findings.add(
                 blank, "blank-row", WARNING, field=None, column=None, message="blank row skipped"
@@ -237,10 +247,15 @@ class _Loader:
                 value=record.text[:200],
                 message=f"expected {record.expected} fields, found {record.actual}{hint}",
             )
-        codes_of_values, names = pd.factorize(
-            np.asarray(project.values.to_numpy(zero_copy_only=False), dtype=object)
-        )
-        empty_name = names == ""
+        if project.trimmed:
+            # Trimming made " A" and "A" one name: encode the trimmed values again.
+            encoded = pc.dictionary_encode(project.values)
+            names = encoded.dictionary
+            codes_of_values = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        else:  # dictionary values are distinct already
+            names = project.values
+            codes_of_values = np.arange(len(names), dtype=np.int64)
+        empty_name = np.asarray(pc.equal(names, "").to_numpy(zero_copy_only=False), dtype=bool)
         codes_of_values = np.where(empty_name[codes_of_values], -1, codes_of_values)
         lookup = np.append(codes_of_values, -1)
         project_codes = lookup[project.indices]
@@ -248,7 +263,7 @@ class _Loader:
         self._reject(
             missing, "missing-value", project, f"no project name in column {project.header!r}"
         )
-        return blank, project_codes, pd.Index(names, dtype=object)
+        return blank, project_codes, names
 
     def _reject(self, mask: np.ndarray, kind: str, column: _Column, message: str) -> None:
         if mask.any():  # a row may fail several checks; each is reported
@@ -266,14 +281,12 @@ class _Loader:
         self.dayfirst = parsed.dayfirst
         results = []
         for column in columns:
+            # Per distinct value of this column, then one gather per row (index -1: null).
             position = pc.index_in(column.values, value_set=union).to_numpy(zero_copy_only=False)
-            position = np.append(position.astype(np.int64), -1)[column.indices]
-            valid = position >= 0
-            days = np.full(self.n, dates_mod.NO_DATE, dtype=np.int64)
-            status = np.full(self.n, dates_mod.MISSING, dtype=np.int8)
-            days[valid] = parsed.days[position[valid]]
-            status[valid] = parsed.status[position[valid]]
-            results.append((days, status))
+            position = position.astype(np.int64)
+            days = np.append(parsed.days[position], dates_mod.NO_DATE)
+            status = np.append(parsed.status[position], dates_mod.MISSING).astype(np.int8)
+            results.append((days[column.indices], status[column.indices]))
         return results
 
     def _ambiguity(
@@ -353,15 +366,16 @@ class _Loader:
         attribute_columns = [
             c for i, c in enumerate(columns) if i not in (project_at, event_at, date_at)
         ]
+        every_row = bool(used.all())  # clean files: no gathers
         return self._result(
             "long",
             blank,
             project_codes,
             names,
             used,
-            event_rows=np.flatnonzero(used),
-            event_stages=stage_codes[used],
-            event_days=days[used],
+            event_rows=np.arange(self.n) if every_row else np.flatnonzero(used),
+            event_stages=stage_codes if every_row else stage_codes[used],
+            event_days=days if every_row else days[used],
             attribute_columns=attribute_columns,
         )
 
@@ -441,26 +455,32 @@ class _Loader:
         # Projects are numbered in order of first use, so names not seen in a
         # used row (only in rejected rows) are left out.
         used_codes = project_codes[used]
-        present, first_seen = np.unique(used_codes, return_index=True)
-        ordered = present[np.argsort(first_seen)]
+        ordered = used_codes[_first_occurrences(used_codes)]
         renumber = np.full(len(names) + 1, -1, dtype=np.int64)
         renumber[ordered] = np.arange(ordered.size)
-        project_names = names[ordered]
+        project_names = pd.Index(names.take(pa.array(ordered)).to_pandas(), name="project")
 
         lines = self.raw.line_numbers()
         stage_dtype = pd.CategoricalDtype(list(self.stages.stages), ordered=True)
+        # Clean long files have one event per row, in order: skip the gathers.
+        every_row = layout == "long" and event_rows.size == self.n
         events = pd.DataFrame(
             {
-                "project": pd.Categorical.from_codes(
-                    renumber[project_codes[event_rows]], categories=project_names
+                "project": _categorical(
+                    renumber[project_codes if every_row else project_codes[event_rows]],
+                    project_names,
                 ),
                 "stage": pd.Categorical.from_codes(event_stages, dtype=stage_dtype),
-                "date": event_days.astype("datetime64[D]").astype("datetime64[s]"),
-                "row": lines[event_rows],
-            }
+                "date": (event_days * 86_400).view("datetime64[s]"),
+                "row": lines if every_row else lines[event_rows],
+            },
+            copy=False,
         )
         attributes = self._attributes(
-            attribute_columns, renumber[used_codes], np.flatnonzero(used), project_names
+            attribute_columns,
+            renumber[used_codes],
+            event_rows if every_row else np.flatnonzero(used),
+            project_names,
         )
         return LoadResult(
             source=self.raw.source,
@@ -481,17 +501,49 @@ class _Loader:
     def _attributes(
         columns: Sequence[_Column], codes: np.ndarray, rows: np.ndarray, names: pd.Index
     ) -> pd.DataFrame:
-        frame = pd.DataFrame(index=pd.Index(names, name="project"))
-        if not columns or codes.size == 0:
-            return frame
+        """Per project, each attribute's first non-empty value in file order."""
+        first = _first_occurrences(codes)
         data = {}
         for column in columns:
-            strings = np.append(column.values.to_numpy(zero_copy_only=False).astype(object), None)
-            cells = pd.Series(strings[column.indices[rows]], dtype="str").replace("", None)
-            data[column.header] = cells.groupby(codes, sort=True).first()
-        attrs = pd.DataFrame(data).reindex(np.arange(len(names)))
-        attrs.index = frame.index
-        return attrs
+            empty = np.append(
+                np.asarray(pc.equal(column.values, "").to_numpy(zero_copy_only=False), dtype=bool), True
+            )
+            # Most projects have the attribute on their first row; look further only if not.
+            value_index = np.full(len(names), -1, dtype=np.int64)
+            value_index[codes[first]] = column.indices[rows[first]]
+            if empty[value_index].any():
+                cells = column.indices[rows]
+                filled = ~empty[cells]
+                project_of, value_of = codes[filled], cells[filled]
+                found = _first_occurrences(project_of)
+                value_index[:] = -1
+                value_index[project_of[found]] = value_of[found]
+            taken = column.values.take(pa.array(value_index, mask=value_index < 0))
+            data[column.header] = pd.Series(taken.to_pandas().array, index=names, dtype="str")
+        return pd.DataFrame(data, index=names)
+
+
+def _categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
+    """A categorical from codes and categories known to be distinct.
+
+    pandas checks that categories are unique by hashing them all, which for a
+    million project names costs more than the rest of loading; the names come
+    from a dictionary encoding, so the check is skipped where pandas allows it.
+    """
+    fastpath = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+    if fastpath is None:  # pragma: no cover - other pandas versions
+        return pd.Categorical.from_codes(codes, categories=categories)
+    return pd.Categorical.from_codes(codes, dtype=fastpath(categories, False), validate=False)
+
+
+def _first_occurrences(codes: np.ndarray) -> np.ndarray:
+    """Mask of the first occurrence of each (non-negative) code."""
+    n = codes.size
+    first = np.full(int(codes.max()) + 1 if n else 0, n, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(n, dtype=np.int64))
+    mask = np.zeros(n, dtype=bool)
+    mask[first[first < n]] = True
+    return mask
 
 
 def _rejected_rows(loaded: LoadResult) -> pd.DataFrame:

@@ -129,9 +129,8 @@ def project_table(
 
     columns: dict[str, Any] = {stage: _dates(matrix[:, i]) for i, stage in enumerate(stages.stages)}
     columns["days"] = _ints(days)
-    columns["status"] = pd.Categorical(
-        np.select([complete, open_], [COMPLETE, OPEN], INVALID), categories=list(STATUSES)
-    )
+    status_codes = np.where(complete, 0, np.where(open_, 1, 2)).astype(np.int8)
+    columns["status"] = pd.Categorical.from_codes(status_codes, categories=list(STATUSES))
     columns["same_day"] = complete & (days == 0)
     columns["fast_track"] = complete & (days <= options.fast_track_days)
     columns["out_of_order"] = out_of_order
@@ -157,11 +156,8 @@ def project_table(
 
 
 def _dates(day_values: np.ndarray) -> np.ndarray:
-    out = (
-        np.where(day_values == _NONE, 0, day_values).astype("datetime64[D]").astype("datetime64[s]")
-    )
-    out[day_values == _NONE] = np.datetime64("NaT")
-    return out
+    """datetime64[s] of day numbers; ``_NONE`` is already NaT's bit pattern."""
+    return np.where(day_values == _NONE, _NONE, day_values * 86_400).view("datetime64[s]")
 
 
 def _ints(values: np.ndarray) -> pd.arrays.IntegerArray:
@@ -178,7 +174,8 @@ def flag_lists(projects: pd.DataFrame) -> list[list[str]]:
 
 def days_statistics(days: pd.Series) -> dict[str, float | int | None]:
     """count, min, p25, median, mean, p75, p90, max of a nullable integer series."""
-    values = days.dropna().to_numpy(dtype=np.float64)
+    values = days.to_numpy(dtype=np.float64, na_value=np.nan)
+    values = values[~np.isnan(values)]
     keys = ("min", "p25", "median", "mean", "p75", "p90", "max")
     if values.size == 0:
         return {"count": 0, **dict.fromkeys(keys)}

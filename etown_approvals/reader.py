@@ -132,6 +132,9 @@ def parse_csv_bytes(
         raise UnreadableInputError("the header row is empty", source=source)
     headers = [h.strip() or f"column {i + 1}" for i, h in enumerate(headers)]
     table, malformed = _parse(data, source, delimiter, len(headers))
+    # Only quoted values can span lines; without quotes, records are lines.
+    newlines = data.count(b"\n") if _has_quoted_values(data) else None
+    header_lines = _header_lines(head, delimiter)
     raw = RawTable(
         source=source,
         headers=headers,
@@ -140,9 +143,7 @@ def parse_csv_bytes(
         malformed=malformed,
         notes=notes,
     )
-    raw._line_numbers = lambda: _line_numbers(
-        data, table, malformed, _header_lines(head, delimiter)
-    )
+    raw._line_numbers = lambda: _line_numbers(newlines, table, malformed, header_lines)
     return raw
 
 
@@ -187,11 +188,14 @@ def _to_utf8(data: bytes, source: str, encoding: str | None, notes: list[str]) -
 
 def _first_invalid_utf8(data: bytes) -> int | None:
     """Offset of the first byte that is not valid UTF-8, without decoding it all at once."""
+    if data.isascii():  # the common case, checked at memory speed
+        return None
     decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
     chunk = 1 << 22
     for start in range(0, len(data), chunk):
         try:
-            decoder.decode(data[start : start + chunk], final=start + chunk >= len(data))
+            decoder.decode(view[start : start + chunk], final=start + chunk >= len(data))
         except UnicodeDecodeError as error:
             return start + error.start
     return None
@@ -253,6 +257,8 @@ def _parse(
 ) -> tuple[pa.Table, list[MalformedRecord]]:
     names = [f"c{i}" for i in range(width)]
     malformed: list[MalformedRecord] = []
+    # Allowing newlines in values costs time, and only quoted values can hold them.
+    quoted = _has_quoted_values(data)
 
     def keep_aside(row: pa_csv.InvalidRow) -> str:
         malformed.append(
@@ -272,7 +278,7 @@ def _parse(
             ),
             parse_options=pa_csv.ParseOptions(
                 delimiter=delimiter,
-                newlines_in_values=True,
+                newlines_in_values=quoted,
                 ignore_empty_lines=False,
                 invalid_row_handler=keep_aside,
             ),
@@ -303,8 +309,13 @@ def _parse(
     return table.unify_dictionaries().combine_chunks(), malformed
 
 
+def _has_quoted_values(data: bytes) -> bool:
+    """Whether any quote comes after the header line (quoted headers are common and harmless)."""
+    return data.find(b'"', data.find(b"\n") + 1) != -1
+
+
 def _line_numbers(
-    data: bytes, table: pa.Table, malformed: list[MalformedRecord], header_lines: int
+    newlines: int | None, table: pa.Table, malformed: list[MalformedRecord], header_lines: int
 ) -> np.ndarray:
     """Line numbers of the records, filling in those of the malformed records too.
 
@@ -318,7 +329,7 @@ def _line_numbers(
             ordinals[np.searchsorted(ordinals, record.ordinal) :] += 1
     extra_header = header_lines - 1
     expected = header_lines + n + sum(1 + m.text.count("\n") for m in malformed)
-    if data.count(b"\n") <= expected:
+    if newlines is None or newlines <= expected:
         for record in malformed:
             record.line = None if record.ordinal is None else record.ordinal + extra_header
         return ordinals + extra_header
