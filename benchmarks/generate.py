@@ -37,18 +37,26 @@ def _text(days: np.ndarray, rng: np.random.Generator, non_iso: float) -> pa.Arra
     if non_iso <= 0:
         return iso
     pick = rng.random(days.size)
-    slash = pc.strftime(pa.array(days.astype("datetime64[D]")).cast(pa.timestamp("s")), format="%Y/%m/%d")
-    chinese = pc.strftime(pa.array(days.astype("datetime64[D]")).cast(pa.timestamp("s")), format="%Y年%m月%d日")
+    slash = pc.strftime(
+        pa.array(days.astype("datetime64[D]")).cast(pa.timestamp("s")), format="%Y/%m/%d"
+    )
+    chinese = pc.strftime(
+        pa.array(days.astype("datetime64[D]")).cast(pa.timestamp("s")), format="%Y年%m月%d日"
+    )
     out = pc.if_else(pa.array(pick < non_iso / 2), slash, iso)
     return pc.if_else(pa.array((pick >= non_iso / 2) & (pick < non_iso)), chinese, out)
 
 
-def generate(path: Path, projects: int, non_iso: float = 0.0, layout: str = "long", seed: int = 1) -> None:
+def generate(
+    path: Path, projects: int, non_iso: float = 0.0, layout: str = "long", seed: int = 1
+) -> None:
     rng = np.random.default_rng(seed)
     dates = _dates(rng, projects)
     waiting = rng.random(projects) < 0.10
     names = pc.binary_join_element_wise("P", pa.array(np.arange(projects)).cast(pa.string()), "")
-    zones = pa.array(np.array(["Core Area", "Taihu", "Majuqiao", "Yizhuang"])[rng.integers(0, 4, projects)])
+    zones = pa.array(
+        np.array(["Core Area", "Taihu", "Majuqiao", "Yizhuang"])[rng.integers(0, 4, projects)]
+    )
     if layout == "wide":
         columns = {"project": names, "zone": zones}
         for i, stage in enumerate(STAGES):

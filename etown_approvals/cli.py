@@ -166,6 +166,12 @@ def input_options(function: F) -> F:
             metavar="STAGE",
             help="Measure to this stage (default: construction_permit, or the config's).",
         ),
+        click.option(
+            "--quiet",
+            "-q",
+            is_flag=True,
+            help="No progress or warnings on stderr (errors are still shown).",
+        ),
         debug_option,
     ]
     for decorator in reversed(decorators):
@@ -173,14 +179,35 @@ def input_options(function: F) -> F:
     return function
 
 
-def _calendar_code(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    from .calendars import supported
+#: Files at least this large get a progress line on a terminal.
+PROGRESS_BYTES = 20_000_000
 
-    if not supported(value):
-        raise click.BadParameter(
-            f"{value!r} is not a country code the holidays package knows (e.g. CN, US)"
-        )
-    return value.upper()
+
+class Progress:
+    """One self-erasing status line on stderr, for large inputs on a terminal."""
+
+    def __init__(self, source: str, enabled: bool) -> None:
+        self.source = source
+        self.enabled = enabled
+        self.shown = False
+
+    @classmethod
+    def for_options(cls, options: dict[str, Any]) -> Progress:
+        path = options["file"]
+        large = path == "-" or (os.path.exists(path) and os.path.getsize(path) >= PROGRESS_BYTES)
+        return cls(path, large and not options.get("quiet") and sys.stderr.isatty())
+
+    def __call__(self, step: str) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\r\x1b[Ketown: {self.source}: {step}...")
+            sys.stderr.flush()
+            self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
 
 
 def metric_options(function: F) -> F:
@@ -328,14 +355,28 @@ def _analyze(options: dict[str, Any]) -> Analysis:
     from .reports import Window, analyze
 
     window = Window(_date_value(options.get("since")), _date_value(options.get("until")))
-    analysis = analyze(options["file"], _inputs(options), _metric(options), window=window)
-    _report_input(analysis, strict=options.get("strict", False))
+    progress = Progress.for_options(options)
+    try:
+        analysis = analyze(
+            options["file"], _inputs(options), _metric(options), window=window, progress=progress
+        )
+    finally:
+        progress.done()
+    _report_input(analysis, strict=options.get("strict", False), quiet=options.get("quiet", False))
     return analysis
 
 
-def _report_input(analysis: Analysis, *, strict: bool) -> None:
+def _report_input(analysis: Analysis, *, strict: bool, quiet: bool = False) -> None:
     """Tell stderr what was not used, and fail under --strict."""
     loaded = analysis.loaded
+    summary = (
+        f"{loaded.source}: {loaded.rows_rejected} of {loaded.rows_read} rows rejected"
+        f" ({loaded.rejection_reasons()})"
+    )
+    if loaded.rows_rejected and strict:
+        raise CheckFailedError(summary + " (--strict)")
+    if quiet:
+        return
     for note in loaded.notes:
         click.echo(f"etown: {note}", err=True)
     repeated = int((loaded.findings["type"] == "duplicate-project").sum())
@@ -346,15 +387,9 @@ def _report_input(analysis: Analysis, *, strict: bool) -> None:
             err=True,
         )
     if loaded.rows_rejected:
-        counts = loaded.rejected["type"].value_counts()
-        reasons = ", ".join(f"{n} {kind}" for kind, n in counts.items())
-        message = (
-            f"{loaded.source}: {loaded.rows_rejected} of {loaded.rows_read} rows rejected"
-            f" ({reasons}); see them with: etown validate {loaded.source}"
+        click.echo(
+            f"etown: warning: {summary}; see them with: etown validate {loaded.source}", err=True
         )
-        if strict:
-            raise CheckFailedError(message + " (--strict)")
-        click.echo(f"etown: warning: {message}", err=True)
 
 
 def output_settings() -> OutputOptions:
@@ -618,7 +653,7 @@ def validate(options: dict[str, Any]) -> None:
         with open(options["invalid_rows"], "w", encoding="utf-8", newline="") as out:
             write_rows(rejected.to_dict("records"), out, list(rejected.columns))
     _emit(result, options)
-    for note in checked.loaded.notes if checked.loaded else []:
+    for note in checked.loaded.notes if checked.loaded and not options["quiet"] else []:
         click.echo(f"etown: {note}", err=True)
     stats = result.document["stats"]
     if checked.unreadable:

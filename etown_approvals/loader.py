@@ -138,13 +138,13 @@ class _Column:
         indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
         return cls(raw.headers[position], values, indices, bool(trimmed))
 
+    def empty_values(self) -> np.ndarray:
+        """Per distinct value: empty after trimming; one more entry (True) for index -1."""
+        return np.append(_is_empty(self.values), True)
+
     def blank(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Per row (all, or ``rows``): the cell is empty or only white space."""
-        empty_value = np.asarray(
-            pc.equal(self.values, "").to_numpy(zero_copy_only=False), dtype=bool
-        )
-        lookup = np.append(empty_value, True)  # index -1 (null) -> blank
-        return lookup[self.indices if rows is None else self.indices[rows]]
+        return self.empty_values()[self.indices if rows is None else self.indices[rows]]
 
     def text(self, rows: np.ndarray) -> list[str | None]:
         """The trimmed cell text of ``rows``."""
@@ -255,7 +255,7 @@ class _Loader:
         else:  # dictionary values are distinct already
             names = project.values
             codes_of_values = np.arange(len(names), dtype=np.int64)
-        empty_name = np.asarray(pc.equal(names, "").to_numpy(zero_copy_only=False), dtype=bool)
+        empty_name = _is_empty(names)
         codes_of_values = np.where(empty_name[codes_of_values], -1, codes_of_values)
         lookup = np.append(codes_of_values, -1)
         project_codes = lookup[project.indices]
@@ -505,9 +505,7 @@ class _Loader:
         first = _first_occurrences(codes)
         data = {}
         for column in columns:
-            empty = np.append(
-                np.asarray(pc.equal(column.values, "").to_numpy(zero_copy_only=False), dtype=bool), True
-            )
+            empty = column.empty_values()
             # Most projects have the attribute on their first row; look further only if not.
             value_index = np.full(len(names), -1, dtype=np.int64)
             value_index[codes[first]] = column.indices[rows[first]]
@@ -521,6 +519,10 @@ class _Loader:
             taken = column.values.take(pa.array(value_index, mask=value_index < 0))
             data[column.header] = pd.Series(taken.to_pandas().array, index=names, dtype="str")
         return pd.DataFrame(data, index=names)
+
+
+def _is_empty(strings: pa.Array) -> np.ndarray:
+    return np.asarray(pc.equal(strings, "").to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:

@@ -8,6 +8,7 @@ with the input's row counts into what a user sees. Rendering lives in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -107,8 +108,14 @@ def analyze(
     *,
     window: Window = Window(),
     stdin: BinaryIO | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Analysis:
-    """Load ``path`` and build its per-project table (projects in ``window`` only)."""
+    """Load ``path`` and build its per-project table (projects in ``window`` only).
+
+    ``progress``, if given, is called with a short description of each step.
+    """
+    if progress:
+        progress("reading")
     loaded = load(
         path,
         stages=inputs.stages,
@@ -119,6 +126,8 @@ def analyze(
         stdin=stdin,
     )
     loaded.require_rows()
+    if progress:
+        progress(f"measuring {loaded.rows_used:,} events")
     projects = metrics.project_table(
         loaded.events, loaded.stages, attributes=loaded.attributes, options=options
     )
