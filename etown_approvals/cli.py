@@ -28,6 +28,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def stacked(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """One decorator made of several, applied in the order written."""
+
+    def apply(function: F) -> F:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
 def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
     if value:
         ctx.meta["etown.debug"] = True
@@ -123,60 +137,56 @@ def _sheet(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     return int(value) if value.isdigit() else value
 
 
-def input_options(function: F) -> F:
-    """FILE plus the options that say how to read it."""
-    decorators = [
-        click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True)),
-        click.option(
-            "--encoding",
-            metavar="NAME",
-            help="Text encoding of FILE, e.g. gb18030 (default: UTF-8, GB18030 recognised).",
-        ),
-        click.option(
-            "--delimiter",
-            metavar="CHAR",
-            callback=_delimiter,
-            help="Field delimiter (default: sniffed from , ; tab |).",
-        ),
-        click.option(
-            "--dayfirst/--monthfirst",
-            "dayfirst",
-            default=None,
-            help="Read 01/02/2023 as day first or month first (default: decided from the data).",
-        ),
-        click.option(
-            "--sheet",
-            metavar="NAME|INDEX",
-            callback=_sheet,
-            help="Excel sheet to read (default: the first).",
-        ),
-        click.option(
-            "--config",
-            type=click.Path(exists=True, dir_okay=False),
-            metavar="FILE.toml",
-            help="Stages, columns and metric for other permit systems (see README).",
-        ),
-        click.option(
-            "--from-stage",
-            metavar="STAGE",
-            help="Measure from this stage (default: land_acquisition, or the config's).",
-        ),
-        click.option(
-            "--to-stage",
-            metavar="STAGE",
-            help="Measure to this stage (default: construction_permit, or the config's).",
-        ),
-        click.option(
-            "--quiet",
-            "-q",
-            is_flag=True,
-            help="No progress or warnings on stderr (errors are still shown).",
-        ),
-        debug_option,
-    ]
-    for decorator in reversed(decorators):
-        function = decorator(function)
-    return function
+input_options = stacked(
+    click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True)),
+    click.option(
+        "--encoding",
+        metavar="NAME",
+        help="Text encoding of FILE, e.g. gb18030 (default: UTF-8, GB18030 recognised).",
+    ),
+    click.option(
+        "--delimiter",
+        metavar="CHAR",
+        callback=_delimiter,
+        help="Field delimiter (default: sniffed from , ; tab |).",
+    ),
+    click.option(
+        "--dayfirst/--monthfirst",
+        "dayfirst",
+        default=None,
+        help="Read 01/02/2023 as day first or month first (default: decided from the data).",
+    ),
+    click.option(
+        "--sheet",
+        metavar="NAME|INDEX",
+        callback=_sheet,
+        help="Excel sheet to read (default: the first).",
+    ),
+    click.option(
+        "--config",
+        type=click.Path(exists=True, dir_okay=False),
+        metavar="FILE.toml",
+        help="Stages, columns and metric for other permit systems (see README).",
+    ),
+    click.option(
+        "--from-stage",
+        metavar="STAGE",
+        help="Measure from this stage (default: land_acquisition, or the config's).",
+    ),
+    click.option(
+        "--to-stage",
+        metavar="STAGE",
+        help="Measure to this stage (default: construction_permit, or the config's).",
+    ),
+    click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        help="No progress or warnings on stderr (errors are still shown).",
+    ),
+    debug_option,
+)
+"""FILE plus the options that say how to read it."""
 
 
 #: Files at least this large get a progress line on a terminal.
@@ -210,72 +220,69 @@ class Progress:
             self.shown = False
 
 
-def metric_options(function: F) -> F:
-    """Options that change how durations are measured and flagged."""
-    decorators = [
-        click.option(
-            "--fast-track-days",
-            type=click.IntRange(min=0),
-            default=3,
-            show_default=True,
-            metavar="N",
-            help="A complete project within N days is fast-track (same-day included).",
-        ),
-        click.option(
-            "--days",
-            "unit",
-            type=click.Choice(["calendar", "workdays"]),
-            default="calendar",
-            show_default=True,
-            help="Count calendar days, or working days on the --calendar.",
-        ),
-        click.option(
-            "--calendar",
-            default="CN",
-            show_default=True,
-            metavar="COUNTRY",
-            help="Working calendar for --days workdays and targets, e.g. CN, US.",
-        ),
-        click.option(
-            "--as-of",
-            type=click.DateTime(formats=["%Y-%m-%d"]),
-            metavar="DATE",
-            help="Date that open projects have waited until (default: today).",
-        ),
-    ]
-    for decorator in reversed(decorators):
-        function = decorator(function)
-    return function
+metric_options = stacked(
+    click.option(
+        "--fast-track-days",
+        type=click.IntRange(min=0),
+        default=3,
+        show_default=True,
+        metavar="N",
+        help="A complete project within N days is fast-track (same-day included).",
+    ),
+    click.option(
+        "--days",
+        "unit",
+        type=click.Choice(["calendar", "workdays"]),
+        default="calendar",
+        show_default=True,
+        help="Count calendar days, or working days on the --calendar.",
+    ),
+    click.option(
+        "--calendar",
+        default="CN",
+        show_default=True,
+        metavar="COUNTRY",
+        help="Working calendar for --days workdays and targets, e.g. CN, US.",
+    ),
+    click.option(
+        "--as-of",
+        type=DATE,
+        metavar="DATE",
+        help="Date that open projects have waited until (default: today).",
+    ),
+)
+"""Options that change how durations are measured and flagged."""
 
 
 def _date_value(value: Any) -> Any:
     return value.date() if value is not None else None
 
 
-def analysis_options(function: F) -> F:
-    """Group-by and date-window options shared by the measuring commands."""
-    decorators = [
-        click.option(
-            "--group-by",
-            metavar="COLUMN",
-            help="Split the results by an attribute column (zone, sector, company, ...).",
-        ),
-        click.option(
-            "--since",
-            type=click.DateTime(formats=["%Y-%m-%d"]),
-            metavar="DATE",
-            help="Only projects whose land acquisition is on or after DATE.",
-        ),
-        click.option(
-            "--until",
-            type=click.DateTime(formats=["%Y-%m-%d"]),
-            metavar="DATE",
-            help="Only projects whose land acquisition is on or before DATE.",
-        ),
-    ]
-    for decorator in reversed(decorators):
-        function = decorator(function)
-    return function
+window_options = stacked(
+    click.option(
+        "--since",
+        type=DATE,
+        metavar="DATE",
+        help="Only projects whose land acquisition is on or after DATE.",
+    ),
+    click.option(
+        "--until",
+        type=DATE,
+        metavar="DATE",
+        help="Only projects whose land acquisition is on or before DATE.",
+    ),
+)
+"""The date window on land acquisition, for every command that lists or measures projects."""
+
+analysis_options = stacked(
+    click.option(
+        "--group-by",
+        metavar="COLUMN",
+        help="Split the results by an attribute column (zone, sector, company, ...).",
+    ),
+    window_options,
+)
+"""Group-by and date window, for the commands that aggregate."""
 
 
 def output_options(*formats: str) -> Callable[[F], F]:
@@ -469,18 +476,7 @@ def summary(options: dict[str, Any]) -> None:
 @click.option("--sort", type=click.Choice(["days", "land", "project"]), help="Sort by this key.")
 @click.option("--desc", is_flag=True, help="Sort in descending order.")
 @click.option("--limit", type=click.IntRange(min=0), metavar="N", help="At most N projects.")
-@click.option(
-    "--since",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="DATE",
-    help="Only projects whose land acquisition is on or after DATE.",
-)
-@click.option(
-    "--until",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="DATE",
-    help="Only projects whose land acquisition is on or before DATE.",
-)
+@window_options
 @output_options("table", "json", "ndjson", "csv")
 @command_options
 def projects(options: dict[str, Any]) -> None:
@@ -571,18 +567,7 @@ def trend(options: dict[str, Any]) -> None:
     metavar="N",
     help="Draw at most N projects.",
 )
-@click.option(
-    "--since",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="DATE",
-    help="Only projects whose land acquisition is on or after DATE.",
-)
-@click.option(
-    "--until",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="DATE",
-    help="Only projects whose land acquisition is on or before DATE.",
-)
+@window_options
 @command_options
 def timeline(options: dict[str, Any]) -> None:
     """A terminal timeline: one bar per project from land acquisition to

@@ -200,15 +200,15 @@ class _Loader:
                 source=self.raw.source,
                 field="event" if event_at is None else "date",
             )
-        found = set(stage_columns.values())
+        stages_found = set(stage_columns.values())
         for needed in (stages.start, stages.end):
-            if needed not in found and stages.configured:
+            if needed not in stages_found and stages.configured:
                 names = ", ".join(repr(n) for n in stages.aliases.get(needed, ()))
                 raise ConfigError(
                     f"stages.{needed} = [{names}]: no such column in {self.raw.source}; "
                     f"columns are: {_listing(headers)}"
                 )
-            if needed not in found:
+            if needed not in stages_found:
                 raise MissingColumnError(
                     f"wide file has no column for stage {needed!r} "
                     f"(stage columns found: {', '.join(headers[i] for i in stage_columns)})",

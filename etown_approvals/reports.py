@@ -382,11 +382,12 @@ def check(
     analysis: Analysis, results: list[CheckResult], summary_document: dict[str, Any]
 ) -> Result:
     """The ``etown check`` result: each threshold with its measured value."""
+    checks = [r.as_dict() for r in results]
     document = {
         "schema_version": SCHEMA_VERSION,
         "source": analysis.loaded.source,
         "passed": all(r.passed for r in results),
-        "checks": [r.as_dict() for r in results],
+        "checks": checks,
         "summary": summary_document,
     }
-    return Result(kind="check", document=document, records=document["checks"])
+    return Result(kind="check", document=document, records=checks)

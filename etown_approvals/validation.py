@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any
 
 import pandas as pd
 
@@ -21,7 +21,7 @@ from .errors import DataError, UnreadableInputError
 from .findings import ERROR, WARNING
 from .loader import LoadResult, load
 from .reader import source_name
-from .stages import ETOWN, StageSet
+from .stages import StageSet
 
 
 @dataclass
@@ -47,28 +47,15 @@ class Validation:
         return len(self.errors) == 0
 
 
-def validate(
-    path: str | Path,
-    *,
-    stages: StageSet = ETOWN,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    dayfirst: bool | None = None,
-    sheet: str | int | None = None,
-    stdin: BinaryIO | None = None,
-) -> Validation:
-    """Check ``path`` and return all findings (never raises for bad data)."""
+def validate(path: str | Path, **options: Any) -> Validation:
+    """Check ``path`` and return all findings (never raises for bad data).
+
+    ``options`` are those of :func:`etown_approvals.loader.load` (stages,
+    encoding, delimiter, dayfirst, sheet, stdin).
+    """
     source = source_name(path)
     try:
-        loaded = load(
-            path,
-            stages=stages,
-            encoding=encoding,
-            delimiter=delimiter,
-            dayfirst=dayfirst,
-            sheet=sheet,
-            stdin=stdin,
-        )
+        loaded = load(path, **options)
     except UnreadableInputError as error:
         return Validation(source, _file_finding(error, "unreadable"), 0, 0, unreadable=True)
     except DataError as error:
