@@ -449,25 +449,34 @@ class _Loader:
         event_days: np.ndarray,
         attribute_columns: Sequence[_Column],
     ) -> LoadResult:
+        # Clean long files have one event per row, in order: skip the gathers.
+        every_row = layout == "long" and event_rows.size == self.n
         rows_blank = int(blank.sum())
         rows_read = self.n - rows_blank + len(self.raw.malformed)
         rows_rejected = int(self.rejected.sum()) + len(self.raw.malformed)
         # Projects are numbered in order of first use, so names not seen in a
         # used row (only in rejected rows) are left out.
-        used_codes = project_codes[used]
-        ordered = used_codes[_first_occurrences(used_codes)]
-        renumber = np.full(len(names) + 1, -1, dtype=np.int64)
-        renumber[ordered] = np.arange(ordered.size)
-        project_names = pd.Index(names.take(pa.array(ordered)).to_pandas(), name="project")
+        used_codes = project_codes if every_row else project_codes[used]
+        first = _first_occurrences(used_codes)
+        ordered = used_codes[first]
+        if ordered.size == len(names) and np.array_equal(ordered, np.arange(ordered.size)):
+            # The dictionary is in order of first appearance already (the common case).
+            project_names = pd.Index(names.to_pandas(), name="project")
+            new_code: np.ndarray | None = None
+        else:
+            new_code = np.full(len(names) + 1, -1, dtype=np.int64)
+            new_code[ordered] = np.arange(ordered.size)
+            project_names = pd.Index(names.take(pa.array(ordered)).to_pandas(), name="project")
+
+        def renumber(codes: np.ndarray) -> np.ndarray:
+            return codes if new_code is None else new_code[codes]
 
         lines = self.raw.line_numbers()
         stage_dtype = pd.CategoricalDtype(list(self.stages.stages), ordered=True)
-        # Clean long files have one event per row, in order: skip the gathers.
-        every_row = layout == "long" and event_rows.size == self.n
         events = pd.DataFrame(
             {
                 "project": _categorical(
-                    renumber[project_codes if every_row else project_codes[event_rows]],
+                    renumber(project_codes if every_row else project_codes[event_rows]),
                     project_names,
                 ),
                 "stage": pd.Categorical.from_codes(event_stages, dtype=stage_dtype),
@@ -478,8 +487,9 @@ class _Loader:
         )
         attributes = self._attributes(
             attribute_columns,
-            renumber[used_codes],
+            renumber(used_codes),
             event_rows if every_row else np.flatnonzero(used),
+            first,
             project_names,
         )
         return LoadResult(
@@ -499,10 +509,17 @@ class _Loader:
 
     @staticmethod
     def _attributes(
-        columns: Sequence[_Column], codes: np.ndarray, rows: np.ndarray, names: pd.Index
+        columns: Sequence[_Column],
+        codes: np.ndarray,
+        rows: np.ndarray,
+        first: np.ndarray,
+        names: pd.Index,
     ) -> pd.DataFrame:
-        """Per project, each attribute's first non-empty value in file order."""
-        first = _first_occurrences(codes)
+        """Per project, each attribute's first non-empty value in file order.
+
+        ``codes`` are the projects of the used ``rows``; ``first`` marks each
+        project's first row among them.
+        """
         data = {}
         for column in columns:
             empty = column.empty_values()

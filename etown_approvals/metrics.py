@@ -70,7 +70,8 @@ def elapsed(clock: Clock, start: np.ndarray, end: np.ndarray) -> np.ndarray:
 
 def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 of datetime values."""
-    return np.asarray(values, dtype="datetime64[s]").astype("datetime64[D]").astype(np.int64)
+    seconds = np.asarray(values, dtype="datetime64[s]").view(np.int64)
+    return seconds // 86_400  # floor division: days before 1970 stay whole days
 
 
 def stage_matrix(events: pd.DataFrame, n_stages: int) -> tuple[np.ndarray, np.ndarray]:
@@ -221,13 +222,13 @@ def summarize(
         "same_day": {
             "count": int(same_day.size),
             "share": _share(int(same_day.size), complete),
-            "projects": [str(name) for name in same_day],
+            "projects": same_day.astype(str).tolist(),
         },
         "fast_track": {
             "max_days": options.fast_track_days,
             "count": int(fast_track.size),
             "share": _share(int(fast_track.size), complete),
-            "projects": [str(name) for name in fast_track],
+            "projects": fast_track.astype(str).tolist(),
         },
     }
 

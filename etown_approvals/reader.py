@@ -12,8 +12,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import mmap
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -81,13 +83,56 @@ def source_name(path: str | Path) -> str:
     return "<stdin>" if str(path) == "-" else str(path)
 
 
-def read_bytes(path: str | Path, stdin: BinaryIO | None = None) -> bytes:
-    """The raw bytes of ``path``, or of standard input for ``-``."""
+class FileBytes:
+    """A file's bytes, memory-mapped (files) or in memory (standard input, decoded text).
+
+    Mapping instead of reading saves a copy of the whole file; the few
+    operations the reader needs work on both, from ``start`` on (past a
+    byte-order mark).
+    """
+
+    _CHUNK = 1 << 24
+
+    def __init__(self, data: bytes | mmap.mmap, start: int = 0) -> None:
+        self.data = data
+        self.start = start
+
+    def __len__(self) -> int:
+        return len(self.data) - self.start
+
+    def head(self, size: int) -> bytes:
+        return self.data[self.start : self.start + size]
+
+    def find(self, sub: bytes, offset: int = 0) -> int:
+        found = self.data.find(sub, self.start + offset)
+        return -1 if found == -1 else found - self.start
+
+    def chunks(self, end: int | None = None) -> Iterator[tuple[int, bytes]]:
+        """(offset, bytes) pieces, so that big files are never copied whole."""
+        stop = len(self.data) if end is None else self.start + end
+        for at in range(self.start, stop, self._CHUNK):
+            yield at - self.start, self.data[at : min(at + self._CHUNK, stop)]
+
+    def count(self, sub: bytes, end: int | None = None) -> int:
+        return sum(piece.count(sub) for _, piece in self.chunks(end))
+
+    def buffer(self) -> pa.Buffer:
+        return pa.py_buffer(memoryview(self.data)[self.start :])
+
+    def all(self) -> bytes:
+        return bytes(self.data[self.start :])
+
+
+def open_bytes(path: str | Path, stdin: BinaryIO | None = None) -> FileBytes:
+    """The bytes of ``path`` (memory-mapped), or of standard input for ``-``."""
     name = source_name(path)
     try:
         if str(path) == "-":
-            return (stdin or sys.stdin.buffer).read()
-        return Path(path).read_bytes()
+            return FileBytes((stdin or sys.stdin.buffer).read())
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size == 0:
+                return FileBytes(b"")
+            return FileBytes(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
     except IsADirectoryError:
         raise UnreadableInputError("is a directory, not a file", source=name) from None
     except OSError as error:
@@ -104,24 +149,26 @@ def read_table(
 ) -> RawTable:
     """Read ``path`` (or ``-`` for standard input) into a :class:`RawTable`."""
     name = source_name(path)
-    data = read_bytes(path, stdin)
-    if data.startswith(b"PK\x03\x04"):
+    data = open_bytes(path, stdin)
+    if data.head(4) == b"PK\x03\x04":
         from .excel import read_excel
 
-        return read_excel(data, source=name, sheet=sheet)
+        return read_excel(data.all(), source=name, sheet=sheet)
     return parse_csv_bytes(data, source=name, encoding=encoding, delimiter=delimiter)
 
 
 def parse_csv_bytes(
-    data: bytes,
+    data: bytes | FileBytes,
     *,
     source: str,
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> RawTable:
     notes: list[str] = []
-    data = _to_utf8(data, source, encoding, notes)
-    head = data[:_SNIFF_BYTES].decode("utf-8", errors="replace").lstrip()
+    text = _to_utf8(
+        data if isinstance(data, FileBytes) else FileBytes(data), source, encoding, notes
+    )
+    head = text.head(_SNIFF_BYTES).decode("utf-8", errors="replace").lstrip()
     if not head.strip():
         raise UnreadableInputError("the file is empty", source=source)
     if head[0] in "{[":
@@ -131,9 +178,11 @@ def parse_csv_bytes(
     if not any(h.strip() for h in headers):
         raise UnreadableInputError("the header row is empty", source=source)
     headers = [h.strip() or f"column {i + 1}" for i, h in enumerate(headers)]
-    table, malformed = _parse(data, source, delimiter, len(headers))
-    # Only quoted values can span lines; without quotes, records are lines.
-    newlines = data.count(b"\n") if _has_quoted_values(data) else None
+    # Allowing newlines in values costs time, and only quoted values can hold them.
+    quoted = _has_quoted_values(text)
+    table, malformed = _parse(text, source, delimiter, len(headers), quoted)
+    # Without quoted values, records are lines.
+    newlines = text.count(b"\n") if quoted else None
     header_lines = _header_lines(head, delimiter)
     raw = RawTable(
         source=source,
@@ -147,57 +196,56 @@ def parse_csv_bytes(
     return raw
 
 
-def _to_utf8(data: bytes, source: str, encoding: str | None, notes: list[str]) -> bytes:
-    """Return ``data`` as UTF-8 without a byte-order mark."""
+def _to_utf8(data: FileBytes, source: str, encoding: str | None, notes: list[str]) -> FileBytes:
+    """``data`` as UTF-8, past any byte-order mark."""
     if encoding and codecs.lookup(encoding).name != "utf-8":
         try:
-            return data.decode(encoding).lstrip("\ufeff").encode("utf-8")
+            return FileBytes(data.all().decode(encoding).lstrip("\ufeff").encode("utf-8"))
         except UnicodeDecodeError as error:
             raise EncodingError(
                 f"cannot be decoded as {encoding} (byte {error.start})", source=source
             ) from None
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    elif data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) and not encoding:
+    if data.head(3) == codecs.BOM_UTF8:
+        data = FileBytes(data.data, data.start + len(codecs.BOM_UTF8))
+    elif data.head(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) and not encoding:
         try:
-            return data.decode("utf-16").encode("utf-8")
+            return FileBytes(data.all().decode("utf-16").encode("utf-8"))
         except UnicodeDecodeError:
             raise EncodingError("has a UTF-16 mark but does not decode", source=source) from None
-    if b"\x00" in data:
+    if data.find(b"\x00") != -1:
         raise UnreadableInputError(
             "contains NUL bytes: binary data, not a text table", source=source
         )
     bad = _first_invalid_utf8(data)
     if bad is None:
         return data
-    line = data.count(b"\n", 0, bad) + 1
+    line = data.count(b"\n", bad) + 1
     if encoding:  # the user said UTF-8
         raise EncodingError(
             f"is not valid UTF-8 (line {line}); for Chinese exports try --encoding gb18030",
             source=source,
         )
-    text = _decode_gb18030(data)
+    text = _decode_gb18030(data.all())
     if text is None:
         raise EncodingError(
             f"is not valid UTF-8 (line {line}); give its encoding, e.g. --encoding gb18030",
             source=source,
         )
     notes.append(f"{source}: not UTF-8; read as GB18030 (give --encoding to choose)")
-    return text.encode("utf-8")
+    return FileBytes(text.encode("utf-8"))
 
 
-def _first_invalid_utf8(data: bytes) -> int | None:
-    """Offset of the first byte that is not valid UTF-8, without decoding it all at once."""
-    if data.isascii():  # the common case, checked at memory speed
-        return None
+def _first_invalid_utf8(data: FileBytes) -> int | None:
+    """Offset of the first byte that is not valid UTF-8, piece by piece."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
-    chunk = 1 << 22
-    for start in range(0, len(data), chunk):
+    total = len(data)
+    for offset, piece in data.chunks():
+        if piece.isascii() and not decoder.getstate()[0]:  # the common case, at memory speed
+            continue
         try:
-            decoder.decode(view[start : start + chunk], final=start + chunk >= len(data))
+            decoder.decode(piece, final=offset + len(piece) >= total)
         except UnicodeDecodeError as error:
-            return start + error.start
+            return offset + error.start
     return None
 
 
@@ -253,12 +301,10 @@ def _header_lines(head: str, delimiter: str) -> int:
 
 
 def _parse(
-    data: bytes, source: str, delimiter: str, width: int
+    data: FileBytes, source: str, delimiter: str, width: int, quoted: bool
 ) -> tuple[pa.Table, list[MalformedRecord]]:
     names = [f"c{i}" for i in range(width)]
     malformed: list[MalformedRecord] = []
-    # Allowing newlines in values costs time, and only quoted values can hold them.
-    quoted = _has_quoted_values(data)
 
     def keep_aside(row: pa_csv.InvalidRow) -> str:
         malformed.append(
@@ -269,7 +315,7 @@ def _parse(
     def attempt(use_threads: bool, block_size: int) -> pa.Table:
         malformed.clear()
         return pa_csv.read_csv(
-            pa.py_buffer(data),
+            data.buffer(),
             read_options=pa_csv.ReadOptions(
                 use_threads=use_threads,
                 block_size=block_size,
@@ -309,7 +355,7 @@ def _parse(
     return table.unify_dictionaries().combine_chunks(), malformed
 
 
-def _has_quoted_values(data: bytes) -> bool:
+def _has_quoted_values(data: FileBytes) -> bool:
     """Whether any quote comes after the header line (quoted headers are common and harmless)."""
     return data.find(b'"', data.find(b"\n") + 1) != -1
 

@@ -359,3 +359,18 @@ def test_bundled_sample_accounts_for_every_row():
     assert result.rows_read + result.rows_blank == data_lines
     assert result.rows_used + result.rows_rejected == result.rows_read
     assert set(result.rejected["type"]) == {"invalid-date", "unknown-event", "missing-value"}
+
+
+def test_utf8_check_across_piece_boundaries(monkeypatch, tmp_path):
+    """A multi-byte character split between two pieces of a large file is still valid."""
+    from etown_approvals.reader import FileBytes
+
+    monkeypatch.setattr(FileBytes, "_CHUNK", 7)
+    text = "project,event,date\n京东方显示,拿地,2023-09-15\n"
+    result = load_text(tmp_path, text)
+    assert stage_dates(result) == {("京东方显示", "land_acquisition"): "2023-09-15"}
+    assert result.notes == []
+    path = tmp_path / "cut.csv"
+    path.write_bytes(b"project,event,date\nA\xe4\xba,land,2023-09-15\n")  # a character cut short
+    with pytest.raises(EncodingError, match="line 2"):
+        load(path, encoding="utf-8")
