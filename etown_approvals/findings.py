@@ -24,6 +24,8 @@ COLUMNS = ("type", "severity", "row", "field", "value", "project", "message")
 
 #: Every finding type etown reports, with its severity.
 TYPES: dict[str, str] = {
+    "unreadable": ERROR,
+    "no-data": ERROR,
     "missing-column": ERROR,
     "encoding": ERROR,
     "ambiguous-date": ERROR,

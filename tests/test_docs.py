@@ -1,0 +1,71 @@
+"""The README documents what the code does: finding types, exit codes, the quick start."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from etown_approvals.errors import ExitCode
+from etown_approvals.findings import TYPES
+
+from .conftest import ROOT, SAMPLE
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _table_after(heading: str) -> list[list[str]]:
+    section = README.split(heading, 1)[1]
+    rows = []
+    for line in section.splitlines()[1:]:
+        if line.startswith("## "):
+            break
+        if line.startswith("| ") and not line.startswith("| ---"):
+            rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_finding_types_are_documented_with_their_severity():
+    documented = {
+        row[0].strip("`"): row[1]
+        for row in _table_after("## `etown validate FILE`")
+        if row[0].startswith("`")
+    }
+    assert documented == TYPES
+
+
+def test_exit_codes_are_documented():
+    documented = {int(row[0]) for row in _table_after("## Exit codes") if row[0].isdigit()}
+    assert documented == {int(code) for code in ExitCode}
+
+
+def test_quick_start_has_exactly_two_commands():
+    block = README.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.strip().splitlines() if line.strip()]
+    assert len(commands) == 2
+    assert commands[0].endswith("etown summary data/projects.csv")
+    assert "pytest" in commands[1]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pip install --quiet '.[test]' && .venv/bin/python -m pytest" in ci
+
+
+@pytest.mark.parametrize("kind", ["sample", "bad"])
+def test_every_emitted_finding_type_is_known(run, kind):
+    paths = (
+        [SAMPLE]
+        if kind == "sample"
+        else sorted((ROOT / "tests" / "fixtures" / "bad").glob("*.[cpj]*"))
+    )
+    for path in paths:
+        doc = json.loads(run("validate", path, "--json").stdout)
+        for finding in doc["errors"] + doc["warnings"]:
+            assert finding["type"] in TYPES, (path, finding)
+
+
+def test_readme_check_examples_pass_on_the_sample(run):
+    examples = re.findall(r"etown check data/projects.csv (.*)", README)
+    assert len(examples) >= 2  # the check section and the GitHub Actions step
+    for arguments in examples:
+        result = run("check", SAMPLE, *arguments.split())
+        assert result.exit_code == 0, (arguments, result.stderr)
