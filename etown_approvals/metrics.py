@@ -167,10 +167,24 @@ def _ints(values: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(np.where(missing, 0, values), missing)
 
 
+def flag_names(projects: pd.DataFrame) -> np.ndarray:
+    """Per project, the tuple of flags set on it, in :data:`FLAGS` order (an object array).
+
+    Each project's flags form a bit pattern; the 16 possible tuples are made once
+    and picked per project with one vectorized lookup.
+    """
+    matrix = projects[list(FLAGS)].to_numpy(dtype=bool)
+    patterns = matrix.astype(np.int64) @ (1 << np.arange(len(FLAGS)))
+    tuples = np.empty(1 << len(FLAGS), dtype=object)
+    tuples[:] = [
+        tuple(f for j, f in enumerate(FLAGS) if code >> j & 1) for code in range(tuples.size)
+    ]
+    return tuples[patterns]
+
+
 def flag_lists(projects: pd.DataFrame) -> list[list[str]]:
     """The names of the flags set on each project, in :data:`FLAGS` order."""
-    matrix = projects[list(FLAGS)].to_numpy(dtype=bool)
-    return [[FLAGS[j] for j in np.flatnonzero(row)] for row in matrix]
+    return [list(names) for names in flag_names(projects)]
 
 
 def days_statistics(days: pd.Series) -> dict[str, float | int | None]:

@@ -73,3 +73,39 @@ def test_csv_writer_quotes_properly():
     out = io.StringIO()
     write_rows([{"project": 'A, "B"', "flags": ["x"]}], out)
     assert out.getvalue() == 'project,flags\n"A, ""B""",x\n'
+
+
+@pytest.mark.parametrize("fmt", ["json", "ndjson", "csv"])
+def test_long_lists_are_written_in_pieces_without_seams(run, monkeypatch, fmt):
+    import csv as csv_module
+    import json
+
+    from etown_approvals.formats import json_format
+
+    whole = run("projects", SAMPLE, "--format", fmt, "--as-of", "2025-01-01").stdout
+    monkeypatch.setattr(json_format, "PIECE_ROWS", 4)
+    monkeypatch.setattr("etown_approvals.formats.csv_format.PIECE_ROWS", 4)
+    pieces = run("projects", SAMPLE, "--format", fmt, "--as-of", "2025-01-01").stdout
+    assert pieces == whole
+    if fmt == "json":
+        assert len(json.loads(pieces)) == 29
+    elif fmt == "ndjson":
+        assert [json.loads(line)["project"] for line in pieces.splitlines()][:2] == [
+            "BOE 6th-generation semiconductor display line",
+            "Beijing Yesemi",
+        ]
+    else:
+        assert len(list(csv_module.reader(pieces.splitlines()))) == 30
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [("json", "[]\n"), ("ndjson", ""), ("csv", None)])
+def test_empty_lists(run, fmt, expected):
+    result = run("projects", SAMPLE, "--format", fmt, "--since", "2030-01-01")
+    assert result.exit_code == 0
+    if expected is None:
+        assert (
+            result.stdout.startswith('"project","land_acquisition"')
+            and result.stdout.count("\n") == 1
+        )
+    else:
+        assert result.stdout == expected

@@ -48,9 +48,10 @@ def render(
 
 
 def records_of(result: Result, format_name: str) -> list[dict]:
-    if result.records is None:
+    rows = result.rows()
+    if rows is None:
         raise UnsupportedFormatError(
             f"{result.kind} output is not a list of rows; use --format table or json"
             f" (not {format_name})"
         )
-    return result.records
+    return rows

@@ -6,13 +6,53 @@ import json
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..reports import Result
     from . import OutputOptions
 
 
+_ENCODERS = {
+    indent: json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=indent)
+    for indent in (None, 2)
+}
+
+
 def dumps(value: Any, indent: int | None = 2) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent)
+    """Strict JSON text; the encoders are made once (json.dumps makes one per call)."""
+    return _ENCODERS[indent].encode(value)
+
+
+#: Rows per piece when writing a frame, so that a million rows never sit in memory as text.
+PIECE_ROWS = 100_000
+
+
+def write_frame(frame: pd.DataFrame, out: TextIO, *, lines: bool) -> None:
+    """A frame's rows as a JSON array (or JSON lines), written by pandas piece by piece.
+
+    pandas writes missing values as null and never NaN; it escapes ``/`` as ``\\/``,
+    which JSON readers read back as ``/``.
+    """
+    if frame.empty:
+        out.write("" if lines else "[]\n")
+        return
+    if not lines:
+        out.write("[\n")
+    for start in range(0, len(frame), PIECE_ROWS):
+        piece = frame.iloc[start : start + PIECE_ROWS]
+        text = piece.to_json(
+            orient="records", lines=lines, force_ascii=False, indent=0 if lines else 2
+        )
+        if lines:
+            out.write(text if text.endswith("\n") else text + "\n")
+        else:  # "[\n  {...},\n  {...}\n]" -> the objects, joined across pieces
+            out.write(("" if start == 0 else ",\n") + text[2:-2])
+    if not lines:
+        out.write("\n]\n")
 
 
 def render(result: Result, out: TextIO, options: OutputOptions) -> None:
-    out.write(dumps(result.document) + "\n")
+    if result.document is None and result.frame is not None:
+        write_frame(result.frame, out, lines=False)
+    else:
+        out.write(dumps(result.document) + "\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TextIO
 
 from . import records_of
-from .json_format import dumps
+from .json_format import dumps, write_frame
 
 if TYPE_CHECKING:
     from ..reports import Result
@@ -13,5 +13,8 @@ if TYPE_CHECKING:
 
 
 def render(result: Result, out: TextIO, options: OutputOptions) -> None:
+    if result.frame is not None:
+        write_frame(result.frame, out, lines=True)
+        return
     for record in records_of(result, "ndjson"):
         out.write(dumps(record, indent=None) + "\n")

@@ -276,7 +276,7 @@ def _group_label(value: str | None) -> str:
 @renders("projects")
 def projects(result: Result, console: Console, options: OutputOptions) -> None:
     stages = result.extras["stages"]
-    records = result.records or []
+    records = result.rows() or []
     table = Table(
         box=_box(options), pad_edge=False, title=f"{len(records)} projects", title_justify="left"
     )
@@ -373,7 +373,7 @@ def timeline(result: Result, console: Console, options: OutputOptions) -> None:
     from .timeline import draw
 
     lines = draw(
-        result.records or [],
+        result.rows() or [],
         result.extras["stages"],
         result.extras["as_of"],
         options.width or 80,
