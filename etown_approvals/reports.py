@@ -96,8 +96,8 @@ class Result:
     """What a command produced, ready for any output format."""
 
     kind: str
-    #: The JSON document; None when the result is the list of ``frame``'s rows.
-    document: dict[str, Any] | None
+    #: The JSON document (a dict); None when the result is the list of ``frame``'s rows.
+    document: Any
     #: One dict per item for CSV/NDJSON output; None when the result is not a list.
     records: list[dict[str, Any]] | None = None
     #: Extra data a table rendering needs (not part of the JSON document).
