@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import findings as findings_mod
@@ -105,86 +106,84 @@ def _file_finding(error: UnreadableInputError | DataError, fallback: str) -> pd.
 
 
 def project_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
-    """Findings about whole projects (``row`` is empty)."""
+    """Findings about whole projects (``row`` is empty).
+
+    Each check selects its projects first; text is made for those only.
+    """
     start, end = stages.start, stages.end
-    names = projects.index.astype(str).to_series(index=projects.index)
-    start_iso, end_iso = _iso(projects[start]), _iso(projects[end])
-    parts = [
-        _frame(
-            "missing-land-acquisition",
-            ERROR,
-            projects[start].isna(),
-            start,
-            None,
-            names,
-            f"no {start} date",
-        ),
-        _frame(
+    checks: list[tuple[str, str, pd.Series, str, str | None, str]] = [
+        # (type, severity, which projects, field, stage whose date is the value, message)
+        ("missing-land-acquisition", ERROR, projects[start].isna(), start, None, "no {start} date"),
+        (
             "construction-before-land",
             ERROR,
             projects[end] < projects[start],
             end,
-            end_iso,
-            names,
-            end + " " + end_iso + " is before " + start + " " + start_iso,
+            end,
+            "{end} {end_date} is before {start} {start_date}",
         ),
     ]
     for stage in stages.intermediate:
-        at, at_iso = projects[stage], _iso(projects[stage])
-        parts.append(
-            _frame(
+        checks.append(
+            (
                 "out-of-order",
                 WARNING,
-                at < projects[start],
+                projects[stage] < projects[start],
                 stage,
-                at_iso,
-                names,
-                stage + " " + at_iso + " is before " + start + " " + start_iso,
+                stage,
+                stage + " {value} is before {start} {start_date}",
             )
         )
-        parts.append(
-            _frame(
+        checks.append(
+            (
                 "out-of-order",
                 WARNING,
-                at > projects[end],
+                projects[stage] > projects[end],
                 stage,
-                at_iso,
-                names,
-                stage + " " + at_iso + " is after " + end + " " + end_iso,
+                stage,
+                stage + " {value} is after {end} {end_date}",
             )
         )
-    found = [p for p in parts if len(p)]
-    return pd.concat(found, ignore_index=True) if found else findings_mod.empty()
-
-
-def _frame(kind, severity, mask, field, value, names, message) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """Findings for the projects under ``mask``; value/message may be per-project Series."""
-    keep = mask.fillna(False).to_numpy(dtype=bool)
-
-    def pick(column):  # type: ignore[no-untyped-def]
-        return column[keep].to_numpy(dtype=object) if isinstance(column, pd.Series) else column
-
-    frame = pd.DataFrame(
-        {
-            "type": kind,
-            "severity": severity,
-            "row": pd.array([pd.NA] * int(keep.sum()), dtype="Int64"),
-            "field": field,
-            "value": pick(value),
-            "project": pick(names),
-            "message": pick(message),
-        }
-    )
-    return frame
+    parts = []
+    for kind, severity, mask, field, value_stage, template in checks:
+        selected = projects[mask.fillna(False).to_numpy(dtype=bool)]
+        if selected.empty:
+            continue
+        start_date, end_date = _iso(selected[start]), _iso(selected[end])
+        value = _iso(selected[value_stage]) if value_stage else [None] * len(selected)
+        messages = [
+            template.format(start=start, end=end, value=v, start_date=a, end_date=b)
+            for v, a, b in zip(value, start_date, end_date, strict=True)
+        ]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "type": kind,
+                    "severity": severity,
+                    "row": pd.array([pd.NA] * len(selected), dtype="Int64"),
+                    "field": field,
+                    "value": value,
+                    "project": selected.index.astype(str).to_numpy(dtype=object),
+                    "message": messages,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True) if parts else findings_mod.empty()
 
 
 def duplicate_findings(events: pd.DataFrame) -> pd.DataFrame:
     """Rows that record a stage again with a later date than the earliest (which counts)."""
-    earliest = events.groupby(["project", "stage"], observed=True)["date"].transform("min")
-    later = events[(events["date"] != earliest).to_numpy(dtype=bool)]
+    n_stages = len(events["stage"].cat.categories)
+    first, _ = metrics.stage_matrix(events, n_stages)
+    key = events["project"].cat.codes.to_numpy(np.int64) * n_stages + events[
+        "stage"
+    ].cat.codes.to_numpy(np.int64)
+    earliest_days = first.ravel()[key]
+    is_later = metrics.day_numbers(events["date"]) != earliest_days
+    later = events[is_later]
     if later.empty:
         return findings_mod.empty()
-    kept = earliest[later.index]
+    kept = pd.Series((earliest_days[is_later] * 86_400).view("datetime64[s]"), index=later.index)
     frame = pd.DataFrame(
         {
             "type": "duplicate-stage",
@@ -205,5 +204,5 @@ def duplicate_findings(events: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _iso(dates: pd.Series) -> pd.Series:
-    return dates.dt.strftime("%Y-%m-%d").astype(object)
+def _iso(dates: pd.Series) -> list[str | None]:
+    return dates.dt.strftime("%Y-%m-%d").to_numpy(dtype=object, na_value=None).tolist()
