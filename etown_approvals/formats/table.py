@@ -89,6 +89,7 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
     doc = result.document
     metric, rows, projects, days = doc["metric"], doc["rows"], doc["projects"], doc["days"]
     unit = metric["unit"].replace("_", " ")
+    days_word = "workdays" if metric["unit"] == "workdays" else "days"
     console.print(Text(f"Approval time: {doc['source']}", style="bold"))
     console.print(f"{stage_label(metric['from'])} -> {stage_label(metric['to'])}, in {unit}")
     console.print()
@@ -112,7 +113,7 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
         "Same day", f"{n(same['count'])} of {complete} complete ({fmt_share(same['share'])})"
     )
     overview.add_row(
-        f"Within {fast['max_days']} days",
+        f"Within {fast['max_days']} {days_word}",
         f"{n(fast['count'])} of {complete} complete ({fmt_share(fast['share'])})",
     )
     target = doc.get("target")
@@ -126,7 +127,10 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
     console.print()
 
     stats = Table(
-        title="Days, complete projects", box=_box(options), title_justify="left", pad_edge=False
+        title=f"{days_word.capitalize()}, complete projects",
+        box=_box(options),
+        title_justify="left",
+        pad_edge=False,
     )
     for key in ("count", "min", "p25", "median", "mean", "p75", "p90", "max"):
         stats.add_column(key, justify="right")
