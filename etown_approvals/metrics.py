@@ -132,7 +132,7 @@ def project_table(
     columns["days"] = _ints(days)
     status_codes = np.where(complete, 0, np.where(open_, 1, 2)).astype(np.int8)
     columns["status"] = pd.Categorical.from_codes(status_codes, categories=list(STATUSES))
-    columns["same_day"] = complete & (days == 0)
+    columns["same_day"] = complete & (end == start)  # the same date, whatever the unit
     columns["fast_track"] = complete & (days <= options.fast_track_days)
     columns["out_of_order"] = out_of_order
     columns["duplicate_stage"] = conflicting.any(axis=1)

@@ -158,3 +158,12 @@ def test_unknown_calendar_is_a_usage_error(run, write):
     result = run("summary", write(PINNED), "--days", "workdays", "--calendar", "XX")
     assert result.exit_code == 2
     assert "'XX' is not a country code" in result.stderr
+
+
+def test_same_day_means_the_same_date_in_any_unit(run, write):
+    # Saturday 2024-03-02 -> Sunday 2024-03-03: no working day between, yet not the same day.
+    path = write("project,event,date\nA,land,2024-03-02\nA,construction permit,2024-03-03\n")
+    doc = json.loads(run("summary", path, "--json", "--days", "workdays").stdout)
+    assert doc["days"]["max"] == 0
+    assert doc["same_day"]["count"] == 0
+    assert doc["fast_track"]["count"] == 1
