@@ -202,13 +202,3 @@ def _parse_with_month_name(value: str) -> date | None:
     except (ValueError, OverflowError):
         return None
     return readings.pop() if len(readings) == 1 else None
-
-
-def days_to_iso(day_numbers: np.ndarray) -> list[str | None]:
-    """ISO 8601 strings for day numbers (None for ``NO_DATE``)."""
-    out: list[str | None] = []
-    as_dates = np.asarray(day_numbers, dtype=np.int64)
-    strings = np.where(as_dates == NO_DATE, 0, as_dates).astype("datetime64[D]").astype(str)
-    for value, text in zip(as_dates, strings, strict=False):
-        out.append(None if value == NO_DATE else str(text))
-    return out

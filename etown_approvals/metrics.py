@@ -289,12 +289,6 @@ def stage_transitions(
 PERIODS = {"year": "Y", "quarter": "Q", "month": "M"}
 
 
-def period_labels(dates: pd.Series, by: str) -> pd.Series:
-    """``2023``, ``2023Q1`` or ``2023-01`` for each date (null stays null)."""
-    periods = dates.dt.to_period(PERIODS[by])
-    return periods.astype(str).where(dates.notna(), None)
-
-
 def trend(projects: pd.DataFrame, stages: StageSet, *, by: str = "year") -> list[dict[str, Any]]:
     """One row per period of the metric's start date, every period in the range included."""
     start = projects[stages.start]
