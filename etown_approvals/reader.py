@@ -165,9 +165,9 @@ def parse_csv_bytes(
     delimiter: str | None = None,
 ) -> RawTable:
     notes: list[str] = []
-    text = _to_utf8(
-        data if isinstance(data, FileBytes) else FileBytes(data), source, encoding, notes
-    )
+    text = _prepare(data if isinstance(data, FileBytes) else FileBytes(data), source, encoding)
+    if _first_invalid_utf8(text, end=_SNIFF_BYTES) is not None:
+        text = _require_utf8(text, source, encoding, notes)
     head = text.head(_SNIFF_BYTES).decode("utf-8", errors="replace").lstrip()
     if not head.strip():
         raise UnreadableInputError("the file is empty", source=source)
@@ -180,7 +180,12 @@ def parse_csv_bytes(
     headers = [h.strip() or f"column {i + 1}" for i, h in enumerate(headers)]
     # Allowing newlines in values costs time, and only quoted values can hold them.
     quoted = _has_quoted_values(text)
-    table, malformed = _parse(text, source, delimiter, len(headers), quoted)
+    try:  # pyarrow checks the rest of the UTF-8 as it converts, at no extra cost
+        table, malformed = _parse(text, source, delimiter, len(headers), quoted)
+    except _NotUtf8:
+        text = _require_utf8(text, source, encoding, notes)
+        quoted = _has_quoted_values(text)
+        table, malformed = _parse(text, source, delimiter, len(headers), quoted)
     # Without quoted values, records are lines.
     newlines = text.count(b"\n") if quoted else None
     header_lines = _header_lines(head, delimiter)
@@ -196,8 +201,12 @@ def parse_csv_bytes(
     return raw
 
 
-def _to_utf8(data: FileBytes, source: str, encoding: str | None, notes: list[str]) -> FileBytes:
-    """``data`` as UTF-8, past any byte-order mark."""
+class _NotUtf8(Exception):
+    """pyarrow found bytes that are not UTF-8."""
+
+
+def _prepare(data: FileBytes, source: str, encoding: str | None) -> FileBytes:
+    """``data`` in UTF-8 (if another encoding is named or marked), past any byte-order mark."""
     if encoding and codecs.lookup(encoding).name != "utf-8":
         try:
             return FileBytes(data.all().decode(encoding).lstrip("\ufeff").encode("utf-8"))
@@ -216,6 +225,13 @@ def _to_utf8(data: FileBytes, source: str, encoding: str | None, notes: list[str
         raise UnreadableInputError(
             "contains NUL bytes: binary data, not a text table", source=source
         )
+    return data
+
+
+def _require_utf8(
+    data: FileBytes, source: str, encoding: str | None, notes: list[str]
+) -> FileBytes:
+    """``data`` if it is UTF-8, else GB18030 text that is clearly Chinese, else an error."""
     bad = _first_invalid_utf8(data)
     if bad is None:
         return data
@@ -235,15 +251,19 @@ def _to_utf8(data: FileBytes, source: str, encoding: str | None, notes: list[str
     return FileBytes(text.encode("utf-8"))
 
 
-def _first_invalid_utf8(data: FileBytes) -> int | None:
-    """Offset of the first byte that is not valid UTF-8, piece by piece."""
+def _first_invalid_utf8(data: FileBytes, end: int | None = None) -> int | None:
+    """Offset of the first byte (before ``end``) that is not valid UTF-8, piece by piece.
+
+    A character cut by ``end`` is not counted as invalid.
+    """
     decoder = codecs.getincrementaldecoder("utf-8")()
-    total = len(data)
-    for offset, piece in data.chunks():
+    total = len(data) if end is None else min(end, len(data))
+    final_piece = end is None or end >= len(data)
+    for offset, piece in data.chunks(total):
         if piece.isascii() and not decoder.getstate()[0]:  # the common case, at memory speed
             continue
         try:
-            decoder.decode(piece, final=offset + len(piece) >= total)
+            decoder.decode(piece, final=final_piece and offset + len(piece) >= total)
         except UnicodeDecodeError as error:
             return offset + error.start
     return None
@@ -345,6 +365,8 @@ def _parse(
             break
         except pa.ArrowInvalid as error:
             message = str(error)
+            if "invalid UTF8" in message:
+                raise _NotUtf8 from None
             if "straddling" in message and block_size < len(data) + 1:
                 block_size = min(block_size * 8, len(data) + 1)
                 continue

@@ -374,3 +374,17 @@ def test_utf8_check_across_piece_boundaries(monkeypatch, tmp_path):
     path.write_bytes(b"project,event,date\nA\xe4\xba,land,2023-09-15\n")  # a character cut short
     with pytest.raises(EncodingError, match="line 2"):
         load(path, encoding="utf-8")
+
+
+def test_encoding_problems_deep_in_a_large_file(tmp_path):
+    """Bytes past the first 64 KB are checked too (by the CSV parser), with the same outcome."""
+    body = "".join(f"P{i},land,2023-09-15\n" for i in range(5000))  # about 100 KB
+    chinese = "京东方显示,拿地,2023-09-16\n".encode("gb18030")
+    path = tmp_path / "deep.csv"
+    path.write_bytes(b"project,event,date\n" + body.encode() + chinese)
+    result = load(path)
+    assert any("GB18030" in note for note in result.notes)
+    assert stage_dates(result)[("京东方显示", "land_acquisition")] == "2023-09-16"
+    path.write_bytes(b"project,event,date\n" + body.encode() + b"Q\xff\xfe,land,2023-09-16\n")
+    with pytest.raises(EncodingError, match="line 5002"):
+        load(path)
