@@ -69,3 +69,12 @@ def test_readme_check_examples_pass_on_the_sample(run):
     for arguments in examples:
         result = run("check", SAMPLE, *arguments.split())
         assert result.exit_code == 0, (arguments, result.stderr)
+
+
+def test_readme_summary_json_example_is_current(run, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    block = README.split("$ etown summary data/projects.csv --json\n", 1)[1].split("```", 1)[0]
+    shown = json.loads(block)
+    actual = json.loads(run("summary", "data/projects.csv", "--json").stdout)
+    assert shown["fast_track"].pop("projects")[:2] == actual["fast_track"].pop("projects")[:2]
+    assert shown == actual
