@@ -77,3 +77,25 @@ def test_debug_shows_library_errors_as_exceptions(run, write):
     path = write("name,when\nA,2023-01-01\n")
     with pytest.raises(MissingColumnError):
         run("summary", path, "--debug")
+
+
+def test_debug_from_the_environment(run, write):
+    from etown_approvals.errors import MissingColumnError
+
+    path = write("name,when\nA,2023-01-01\n")
+    with pytest.raises(MissingColumnError):
+        run("summary", path, env={"ETOWN_DEBUG": "1"})
+    assert run("summary", path, env={"ETOWN_DEBUG": "0"}).exit_code == ExitCode.BAD_DATA
+
+
+@pytest.mark.parametrize(("name", "char"), [("tab", "\t"), ("\\t", "\t"), ("semicolon", ";"), ("pipe", "|"), (";", ";")])
+def test_delimiter_by_name(run, write, name, char):
+    path = write(f"project{char}event{char}date\nA{char}land{char}2023-01-01\nA{char}construction permit{char}2023-01-02\n")
+    result = run("summary", path, "--json", "--delimiter", name)
+    assert result.exit_code == 0, result.stderr
+
+
+def test_bad_delimiter_is_a_usage_error(run):
+    result = run("summary", SAMPLE, "--delimiter", "ab")
+    assert result.exit_code == ExitCode.USAGE
+    assert "give one character" in result.stderr
