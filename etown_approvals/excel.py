@@ -12,11 +12,10 @@ import zipfile
 from datetime import date, datetime, time
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from .errors import DataError, UnreadableInputError
-from .reader import RawTable
+from .rawtable import RawTable
 
 
 def _text(value: Any) -> str | None:
@@ -72,6 +71,4 @@ def read_excel(data: bytes, *, source: str, sheet: str | int | None = None) -> R
             for i, values in enumerate(columns)
         }
     )
-    raw = RawTable(source=f"{source}[{chosen}]", headers=headers, table=table)
-    raw._line_numbers = lambda: np.arange(2, table.num_rows + 2, dtype=np.int64)
-    return raw
+    return RawTable(source=f"{source}[{chosen}]", headers=headers, table=table)

@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from .loader import _Column
-    from .reader import RawTable
+    from .rawtable import RawTable, TextColumn
 
 ERROR = "error"
 WARNING = "warning"
@@ -61,7 +60,7 @@ class FindingsBuilder:
 
     def __init__(self, raw: RawTable) -> None:
         self.raw = raw
-        self.project_column: _Column | None = None
+        self.project_column: TextColumn | None = None
         self._chunks: list[pd.DataFrame] = []
 
     def add(
@@ -71,7 +70,7 @@ class FindingsBuilder:
         severity: str,
         *,
         field: str | None,
-        column: _Column | None,
+        column: TextColumn | None,
         message: str,
     ) -> None:
         rows = np.flatnonzero(mask)

@@ -26,7 +26,8 @@ import pyarrow.compute as pc
 from . import dates as dates_mod
 from .errors import AmbiguousDateError, ConfigError, MissingColumnError, NoUsableRowsError
 from .findings import ERROR, WARNING, FindingsBuilder
-from .reader import RawTable, read_table
+from .rawtable import RawTable, TextColumn, is_empty
+from .reader import read_table
 from .stages import (
     DATE_COLUMN_ALIASES,
     ETOWN,
@@ -119,40 +120,6 @@ def load_raw(
     return _Loader(raw, stages, dayfirst).run()
 
 
-@dataclass
-class _Column:
-    """A dictionary-encoded text column: distinct values and per-row indices."""
-
-    header: str
-    values: pa.Array  # distinct strings, whitespace-trimmed
-    indices: np.ndarray  # per row, -1 for null
-    #: Whether trimming changed any value (so values may no longer be distinct).
-    trimmed: bool = False
-
-    @classmethod
-    def of(cls, raw: RawTable, position: int) -> _Column:
-        chunked = raw.table.column(position)
-        array = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
-        values = pc.utf8_trim_whitespace(array.dictionary)
-        trimmed = len(values) > 0 and pc.any(pc.not_equal(values, array.dictionary)).as_py()
-        indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
-        return cls(raw.headers[position], values, indices, bool(trimmed))
-
-    def empty_values(self) -> np.ndarray:
-        """Per distinct value: empty after trimming; one more entry (True) for index -1."""
-        return np.append(_is_empty(self.values), True)
-
-    def blank(self, rows: np.ndarray | None = None) -> np.ndarray:
-        """Per row (all, or ``rows``): the cell is empty or only white space."""
-        return self.empty_values()[self.indices if rows is None else self.indices[rows]]
-
-    def text(self, rows: np.ndarray) -> list[str | None]:
-        """The trimmed cell text of ``rows``."""
-        picked = self.indices[rows]
-        strings = self.values.to_numpy(zero_copy_only=False)
-        return [None if i < 0 else strings[i] for i in picked]
-
-
 class _Loader:
     def __init__(self, raw: RawTable, stages: StageSet, dayfirst: bool | None) -> None:
         self.raw = raw
@@ -219,7 +186,7 @@ class _Loader:
 
     # -- shared row checks ------------------------------------------------
     def _row_basics(
-        self, columns: Sequence[_Column], project: _Column
+        self, columns: Sequence[TextColumn], project: TextColumn
     ) -> tuple[np.ndarray, np.ndarray, pa.Array]:
         """Blank rows, malformed records and missing project names; project codes per row."""
         self.findings.project_column = project
@@ -255,7 +222,7 @@ class _Loader:
         else:  # dictionary values are distinct already
             names = project.values
             codes_of_values = np.arange(len(names), dtype=np.int64)
-        empty_name = _is_empty(names)
+        empty_name = is_empty(names)
         codes_of_values = np.where(empty_name[codes_of_values], -1, codes_of_values)
         lookup = np.append(codes_of_values, -1)
         project_codes = lookup[project.indices]
@@ -265,14 +232,14 @@ class _Loader:
         )
         return blank, project_codes, names
 
-    def _reject(self, mask: np.ndarray, kind: str, column: _Column, message: str) -> None:
+    def _reject(self, mask: np.ndarray, kind: str, column: TextColumn, message: str) -> None:
         if mask.any():  # a row may fail several checks; each is reported
             self.rejected |= mask
             self.findings.add(
                 mask, kind, ERROR, field=column.header, column=column, message=message
             )
 
-    def _parse_dates(self, columns: Sequence[_Column]) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _parse_dates(self, columns: Sequence[TextColumn]) -> list[tuple[np.ndarray, np.ndarray]]:
         """(days, status) per row for each date column; one parse of all distinct strings."""
         union = pc.unique(pa.concat_arrays([c.values for c in columns]))
         parsed = dates_mod.parse_dates(union, self.dayfirst)
@@ -290,7 +257,7 @@ class _Loader:
         return results
 
     def _ambiguity(
-        self, columns: Sequence[_Column], union: pa.Array, found: dates_mod.AmbiguousDates
+        self, columns: Sequence[TextColumn], union: pa.Array, found: dates_mod.AmbiguousDates
     ) -> AmbiguousDateError:
         def where(index: int) -> tuple[str, int | None, str]:
             value = union[index].as_py()
@@ -323,7 +290,7 @@ class _Loader:
         )
 
     def _date_problems(
-        self, column: _Column, status: np.ndarray, skip: np.ndarray, missing_is_error: bool
+        self, column: TextColumn, status: np.ndarray, skip: np.ndarray, missing_is_error: bool
     ) -> None:
         invalid = ~skip & (status == dates_mod.INVALID)
         self._reject(invalid, "invalid-date", column, "not a valid date")
@@ -337,7 +304,7 @@ class _Loader:
 
     # -- layouts ----------------------------------------------------------
     def _long(self, project_at: int, event_at: int, date_at: int) -> LoadResult:
-        columns = [_Column.of(self.raw, i) for i in range(len(self.raw.headers))]
+        columns = [TextColumn.of(self.raw, i) for i in range(len(self.raw.headers))]
         project, event, date = columns[project_at], columns[event_at], columns[date_at]
         blank, project_codes, names = self._row_basics(columns, project)
 
@@ -380,7 +347,7 @@ class _Loader:
         )
 
     def _wide(self, project_at: int, stage_columns: dict[int, str]) -> LoadResult:
-        columns = [_Column.of(self.raw, i) for i in range(len(self.raw.headers))]
+        columns = [TextColumn.of(self.raw, i) for i in range(len(self.raw.headers))]
         project = columns[project_at]
         blank, project_codes, names = self._row_basics(columns, project)
         date_columns = [columns[i] for i in stage_columns]
@@ -414,7 +381,7 @@ class _Loader:
         )
 
     def _note_repeated_projects(
-        self, project: _Column, codes: np.ndarray, used: np.ndarray
+        self, project: TextColumn, codes: np.ndarray, used: np.ndarray
     ) -> None:
         """Wide files: a project on several rows is merged; say so for each later row."""
         used_rows = np.flatnonzero(used)
@@ -447,7 +414,7 @@ class _Loader:
         event_rows: np.ndarray,
         event_stages: np.ndarray,
         event_days: np.ndarray,
-        attribute_columns: Sequence[_Column],
+        attribute_columns: Sequence[TextColumn],
     ) -> LoadResult:
         # Clean long files have one event per row, in order: skip the gathers.
         every_row = layout == "long" and event_rows.size == self.n
@@ -509,7 +476,7 @@ class _Loader:
 
     @staticmethod
     def _attributes(
-        columns: Sequence[_Column],
+        columns: Sequence[TextColumn],
         codes: np.ndarray,
         rows: np.ndarray,
         first: np.ndarray,
@@ -536,10 +503,6 @@ class _Loader:
             taken = column.values.take(pa.array(value_index, mask=value_index < 0))
             data[column.header] = pd.Series(taken.to_pandas().array, index=names, dtype="str")
         return pd.DataFrame(data, index=names)
-
-
-def _is_empty(strings: pa.Array) -> np.ndarray:
-    return np.asarray(pc.equal(strings, "").to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:

@@ -15,8 +15,7 @@ import io
 import mmap
 import os
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,61 +25,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from .errors import EncodingError, UnreadableInputError
+from .rawtable import MalformedRecord, RawTable, source_name
 
 DELIMITERS = (",", ";", "\t", "|")
 _TEXT = pa.dictionary(pa.int32(), pa.string())
 _SNIFF_BYTES = 64 * 1024
 _CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF))
-
-
-@dataclass
-class MalformedRecord:
-    """A record the CSV parser could not split into one field per column."""
-
-    #: Position among all records, the header being 1 (as pyarrow counts).
-    ordinal: int | None
-    text: str
-    expected: int
-    actual: int
-    #: Line in the file where it starts; set by :meth:`RawTable.line_numbers`.
-    line: int | None = None
-
-
-@dataclass
-class RawTable:
-    """The text cells of one input table, before any interpretation.
-
-    ``table`` has one dictionary-encoded string column per header, named
-    ``c0``, ``c1``, ...; ``headers`` holds the names as written in the file.
-    """
-
-    source: str
-    headers: list[str]
-    table: pa.Table
-    delimiter: str = ","
-    malformed: list[MalformedRecord] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    _line_numbers: Callable[[], np.ndarray] | None = None
-    _lines_cache: np.ndarray | None = None
-
-    @property
-    def num_records(self) -> int:
-        return self.table.num_rows
-
-    def line_numbers(self) -> np.ndarray:
-        """The line in the file where each record starts (the header is line 1)."""
-        if self._lines_cache is None:
-            if self._line_numbers is None:
-                for record in self.malformed:
-                    record.line = record.ordinal
-                self._lines_cache = np.arange(2, self.num_records + 2, dtype=np.int64)
-            else:
-                self._lines_cache = self._line_numbers()
-        return self._lines_cache
-
-
-def source_name(path: str | Path) -> str:
-    return "<stdin>" if str(path) == "-" else str(path)
 
 
 class FileBytes:
@@ -189,16 +139,15 @@ def parse_csv_bytes(
     # Without quoted values, records are lines.
     newlines = text.count(b"\n") if quoted else None
     header_lines = _header_lines(head, delimiter)
-    raw = RawTable(
+    return RawTable(
         source=source,
         headers=headers,
         table=table,
         delimiter=delimiter,
         malformed=malformed,
         notes=notes,
+        locate=lambda: _line_numbers(newlines, table, malformed, header_lines),
     )
-    raw._line_numbers = lambda: _line_numbers(newlines, table, malformed, header_lines)
-    return raw
 
 
 class _NotUtf8(Exception):

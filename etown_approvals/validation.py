@@ -21,7 +21,7 @@ from . import metrics
 from .errors import DataError, UnreadableInputError
 from .findings import ERROR, WARNING
 from .loader import LoadResult, load
-from .reader import source_name
+from .rawtable import source_name
 from .stages import StageSet
 
 

@@ -88,9 +88,13 @@ def test_debug_from_the_environment(run, write):
     assert run("summary", path, env={"ETOWN_DEBUG": "0"}).exit_code == ExitCode.BAD_DATA
 
 
-@pytest.mark.parametrize(("name", "char"), [("tab", "\t"), ("\\t", "\t"), ("semicolon", ";"), ("pipe", "|"), (";", ";")])
+@pytest.mark.parametrize(
+    ("name", "char"), [("tab", "\t"), ("\\t", "\t"), ("semicolon", ";"), ("pipe", "|"), (";", ";")]
+)
 def test_delimiter_by_name(run, write, name, char):
-    path = write(f"project{char}event{char}date\nA{char}land{char}2023-01-01\nA{char}construction permit{char}2023-01-02\n")
+    path = write(
+        f"project{char}event{char}date\nA{char}land{char}2023-01-01\nA{char}construction permit{char}2023-01-02\n"
+    )
     result = run("summary", path, "--json", "--delimiter", name)
     assert result.exit_code == 0, result.stderr
 

@@ -1,0 +1,107 @@
+"""The raw table: an input's text cells with the line each record starts on.
+
+Readers (CSV, Excel) produce a :class:`RawTable`; the loader reads it column by
+column as :class:`TextColumn`. Nothing here interprets a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def source_name(path: str | Path) -> str:
+    """How an input is named in messages: its path, or ``<stdin>`` for ``-``."""
+    return "<stdin>" if str(path) == "-" else str(path)
+
+
+def is_empty(strings: pa.Array) -> np.ndarray:
+    """Per string: it is the empty string."""
+    return np.asarray(pc.equal(strings, "").to_numpy(zero_copy_only=False), dtype=bool)
+
+
+@dataclass
+class MalformedRecord:
+    """A record the CSV parser could not split into one field per column."""
+
+    #: Position among all records, the header being 1 (as pyarrow counts).
+    ordinal: int | None
+    text: str
+    expected: int
+    actual: int
+    #: Line in the file where it starts; set by :meth:`RawTable.line_numbers`.
+    line: int | None = None
+
+
+@dataclass
+class RawTable:
+    """The text cells of one input table, before any interpretation.
+
+    ``table`` has one dictionary-encoded string column per header, named
+    ``c0``, ``c1``, ...; ``headers`` holds the names as written in the file.
+    """
+
+    source: str
+    headers: list[str]
+    table: pa.Table
+    delimiter: str = ","
+    malformed: list[MalformedRecord] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: Computes the line where each record starts (and sets ``line`` on ``malformed``);
+    #: None: one line per record, right after a one-line header.
+    locate: Callable[[], np.ndarray] | None = field(default=None, repr=False)
+    _lines_cache: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def num_records(self) -> int:
+        return self.table.num_rows
+
+    def line_numbers(self) -> np.ndarray:
+        """The line in the file where each record starts (the header is line 1)."""
+        if self._lines_cache is None:
+            if self.locate is None:
+                for record in self.malformed:
+                    record.line = record.ordinal
+                self._lines_cache = np.arange(2, self.num_records + 2, dtype=np.int64)
+            else:
+                self._lines_cache = self.locate()
+        return self._lines_cache
+
+
+@dataclass
+class TextColumn:
+    """A dictionary-encoded text column: distinct values and per-row indices."""
+
+    header: str
+    values: pa.Array  # distinct strings, whitespace-trimmed
+    indices: np.ndarray  # per row, -1 for null
+    #: Whether trimming changed any value (so values may no longer be distinct).
+    trimmed: bool = False
+
+    @classmethod
+    def of(cls, raw: RawTable, position: int) -> TextColumn:
+        chunked = raw.table.column(position)
+        array = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
+        values = pc.utf8_trim_whitespace(array.dictionary)
+        trimmed = len(values) > 0 and pc.any(pc.not_equal(values, array.dictionary)).as_py()
+        indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
+        return cls(raw.headers[position], values, indices, bool(trimmed))
+
+    def empty_values(self) -> np.ndarray:
+        """Per distinct value: empty after trimming; one more entry (True) for index -1."""
+        return np.append(is_empty(self.values), True)
+
+    def blank(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per row (all, or ``rows``): the cell is empty or only white space."""
+        return self.empty_values()[self.indices if rows is None else self.indices[rows]]
+
+    def text(self, rows: np.ndarray) -> list[str | None]:
+        """The trimmed cell text of ``rows``."""
+        picked = self.indices[rows]
+        strings = self.values.to_numpy(zero_copy_only=False)
+        return [None if i < 0 else strings[i] for i in picked]
