@@ -2,10 +2,17 @@
 
 The library is the product; the ``etown`` command is a thin layer on top::
 
+    from etown_approvals import analyze
+
+    analysis = analyze("data/projects.csv")
+    print(analysis.summary().document["days"]["median"])
+
+or step by step::
+
     from etown_approvals import load, project_table, summarize
 
     loaded = load("data/projects.csv")
-    projects = project_table(loaded.events, loaded.stages, attributes=loaded.attributes)
+    projects = project_table(loaded.events, loaded.stages)
     print(summarize(projects)["days"]["median"])
 
 Heavy modules (pandas, pyarrow) load on first use of these names, so that
@@ -25,8 +32,17 @@ _LAZY = {
     "project_table": "metrics",
     "summarize": "metrics",
     "MetricOptions": "metrics",
-    "analyze": "reports",
-    "InputOptions": "reports",
+    "analyze": "analysis",
+    "Analysis": "analysis",
+    "InputOptions": "options",
+    "Selection": "options",
+    "OutputOptions": "options",
+    "Result": "results",
+    "Kind": "kinds",
+    "validate": "validation",
+    "Validation": "validation",
+    "load_config": "config",
+    "render": "formats",
     "StageSet": "stages",
     "ETOWN": "stages",
     "EtownError": "errors",

@@ -25,15 +25,19 @@ from functools import lru_cache
 
 import numpy as np
 
-from .errors import EtownError, ExitCode
+from .errors import CalendarError
 
 _EPOCH = date(1970, 1, 1)
 #: Countries whose working calendar is announced year by year (adjusted weekends).
 ANNOUNCED_YEARLY = {"CN"}
 
 
-class CalendarError(EtownError, ValueError):
-    exit_code = ExitCode.USAGE
+def require(country: str) -> None:
+    """Raise :class:`CalendarError` unless ``country`` has a working calendar."""
+    if not supported(country):
+        raise CalendarError(
+            f"{country!r} is not a country code the holidays package knows (e.g. CN, US)"
+        )
 
 
 def supported(country: str) -> bool:

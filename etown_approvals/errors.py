@@ -27,6 +27,9 @@ class ExitCode(IntEnum):
     BAD_DATA = 4
     #: A ``--config`` file is malformed or names something that does not exist.
     BAD_CONFIG = 5
+    #: The result could not be written: a full disk, a folder that does not exist,
+    #: no permission to write ``--output``.
+    CANNOT_WRITE = 6
     #: A bug in etown (please report it); details with ``--debug``.
     INTERNAL = 70
 
@@ -76,6 +79,27 @@ class EncodingError(UnreadableInputError, UnicodeError):
     """The input's bytes do not decode in the expected encoding."""
 
     finding_type = "encoding"
+
+
+class UsageError(EtownError, ValueError):
+    """An option or argument the library cannot act on (an unknown encoding, a sheet
+    that does not exist, a date window that ends before it starts)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class UnsupportedFormatError(UsageError):
+    """An output format that cannot show this kind of result (CSV of a summary)."""
+
+
+class CalendarError(UsageError):
+    """No working calendar is known for the country or region asked for."""
+
+
+class OutputError(EtownError, OSError):
+    """The result could not be written where it was asked to go."""
+
+    exit_code = ExitCode.CANNOT_WRITE
 
 
 class DataError(EtownError, ValueError):

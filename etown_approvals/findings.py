@@ -1,14 +1,20 @@
 """Findings: every problem etown notices in the input, as one table.
 
-A finding has a fixed ``type`` code (documented in the README), a ``severity``
-(``error`` makes the row unusable; ``warning`` keeps it), the ``row`` (line in
-the file, header = 1; empty for findings about a whole project), the ``field``
-(column), the cell ``value``, the ``project`` and a human ``message``.
+A finding has a fixed ``type`` code, a ``severity`` (``error`` makes the row
+unusable; ``warning`` keeps it), the ``row`` (line in the file, header = 1; empty
+for findings about a whole project), the ``field`` (column), the cell ``value``,
+the ``project`` and a human ``message``.
+
+Every type is declared once in :data:`REGISTRY` (code, severity, title,
+description), as frictionless-py declares its error classes: the loader, the
+validator, the README test and the JSON Schema all read it from there.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -16,29 +22,111 @@ import pandas as pd
 if TYPE_CHECKING:
     from .rawtable import RawTable, TextColumn
 
-ERROR = "error"
-WARNING = "warning"
+Severity = Literal["error", "warning"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
 
 COLUMNS = ("type", "severity", "row", "field", "value", "project", "message")
 
-#: Every finding type etown reports, with its severity.
-TYPES: dict[str, str] = {
-    "unreadable": ERROR,
-    "no-data": ERROR,
-    "missing-column": ERROR,
-    "encoding": ERROR,
-    "ambiguous-date": ERROR,
-    "malformed-row": ERROR,
-    "missing-value": ERROR,
-    "invalid-date": ERROR,
-    "unknown-event": ERROR,
-    "construction-before-land": ERROR,
-    "missing-land-acquisition": ERROR,
-    "duplicate-stage": WARNING,
-    "duplicate-project": WARNING,
-    "out-of-order": WARNING,
-    "blank-row": WARNING,
-}
+
+@dataclass(frozen=True)
+class FindingType:
+    """One kind of problem: its stable code, severity and what it means."""
+
+    code: str
+    severity: Severity
+    #: A few words, e.g. for the title of a CI annotation.
+    title: str
+    #: What the finding means, as the README's table says it.
+    description: str
+
+
+_TYPES = (
+    FindingType(
+        "unreadable",
+        ERROR,
+        "Unreadable file",
+        "the file is not a text table (empty, binary, JSON, malformed CSV) — exit 3",
+    ),
+    FindingType("encoding", ERROR, "Encoding", "the bytes do not decode — exit 3"),
+    FindingType(
+        "missing-column",
+        ERROR,
+        "Missing column",
+        "no project column, or neither event/date nor stage date columns",
+    ),
+    FindingType(
+        "ambiguous-date",
+        ERROR,
+        "Ambiguous dates",
+        "day/month order cannot be decided (use `--dayfirst`/`--monthfirst`)",
+    ),
+    FindingType(
+        "invalid-table",
+        ERROR,
+        "Unusable table",
+        "the file is a table that cannot be used as a whole",
+    ),
+    FindingType("no-data", ERROR, "No data", "a header but no data rows"),
+    FindingType(
+        "malformed-row",
+        ERROR,
+        "Malformed row",
+        "a row with the wrong number of fields (an unclosed quote, a stray delimiter)",
+    ),
+    FindingType(
+        "missing-value",
+        ERROR,
+        "Missing value",
+        "no project, event or (long format) date in the row",
+    ),
+    FindingType(
+        "invalid-date",
+        ERROR,
+        "Invalid date",
+        "a date that cannot be read or does not exist",
+    ),
+    FindingType("unknown-event", ERROR, "Unknown event", "an event name that is no stage"),
+    FindingType(
+        "missing-land-acquisition",
+        ERROR,
+        "No start date",
+        "a project without the metric's start date (project `invalid`)",
+    ),
+    FindingType(
+        "construction-before-land",
+        ERROR,
+        "End before start",
+        "the metric's end before its start (project `invalid`)",
+    ),
+    FindingType(
+        "duplicate-stage",
+        WARNING,
+        "Stage recorded again",
+        "a stage recorded again with a later date; the earliest counts",
+    ),
+    FindingType(
+        "duplicate-project",
+        WARNING,
+        "Project repeated",
+        "(wide files) a project already on an earlier row; the rows are merged",
+    ),
+    FindingType(
+        "out-of-order",
+        WARNING,
+        "Stages out of order",
+        "an intermediate stage before land acquisition or after the construction permit",
+    ),
+    FindingType("blank-row", WARNING, "Blank row", "an empty row, skipped"),
+)
+
+#: Every finding type etown reports, by code.
+REGISTRY: dict[str, FindingType] = {t.code: t for t in _TYPES}
+
+
+def severity_of(code: str) -> Severity:
+    """The severity of finding type ``code`` (a KeyError names an undeclared type)."""
+    return REGISTRY[code].severity
 
 
 def empty() -> pd.DataFrame:
@@ -47,12 +135,57 @@ def empty() -> pd.DataFrame:
     )
 
 
-def from_records(records: list[dict[str, Any]]) -> pd.DataFrame:
-    if not records:
+def frame(
+    code: str,
+    *,
+    rows: Sequence[Any] | np.ndarray | None = None,
+    field: str | Sequence[str | None] | np.ndarray | None = None,
+    value: Sequence[Any] | np.ndarray | None = None,
+    project: Sequence[Any] | np.ndarray | None = None,
+    message: str | Sequence[str] | np.ndarray,
+    count: int | None = None,
+) -> pd.DataFrame:
+    """Findings of one type as columns: the one way a findings table is made.
+
+    Scalars are repeated; ``count`` gives the length when every argument is a scalar.
+    """
+    sizes = [
+        len(v)
+        for v in (rows, field, value, project, message)
+        if v is not None and not isinstance(v, str)
+    ]
+    n = sizes[0] if sizes else (1 if count is None else count)
+    if n == 0:
         return empty()
-    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
-    frame["row"] = frame["row"].astype("Int64")
-    return frame
+    out = pd.DataFrame(
+        {
+            "type": code,
+            "severity": severity_of(code),
+            "row": pd.array([pd.NA] * n if rows is None else list(rows), dtype="Int64"),
+            "field": _column(field, n),
+            "value": _column(value, n),
+            "project": _column(project, n),
+            "message": _column(message, n),
+        },
+        columns=list(COLUMNS),
+    )
+    return out
+
+
+def _column(values: Any, n: int) -> Any:
+    if values is None or isinstance(values, str):
+        return np.full(n, values, dtype=object)
+    return np.asarray(values, dtype=object)
+
+
+def concat(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Findings tables as one, ordered by row (whole-project findings last)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return empty()
+    found = pd.concat(parts, ignore_index=True)
+    found["row"] = found["row"].astype("Int64")
+    return found.sort_values(["row"], kind="stable", na_position="last").reset_index(drop=True)
 
 
 class FindingsBuilder:
@@ -67,51 +200,46 @@ class FindingsBuilder:
         self,
         mask: np.ndarray,
         kind: str,
-        severity: str,
+        severity: Severity | None = None,
         *,
         field: str | None,
         column: TextColumn | None,
         message: str,
     ) -> None:
+        """Findings of type ``kind`` for the rows under ``mask``.
+
+        ``severity``, if given, must be the registered one (a check that a caller
+        did not mean another type).
+        """
+        if severity is not None and severity != severity_of(kind):
+            raise ValueError(f"finding type {kind!r} is an {severity_of(kind)}, not {severity}")
         rows = np.flatnonzero(mask)
         if rows.size == 0:
             return
         self._chunks.append(
-            pd.DataFrame(
-                {
-                    "type": kind,
-                    "severity": severity,
-                    "row": self.raw.line_numbers()[rows],
-                    "field": field,
-                    "value": column.text(rows) if column is not None else None,
-                    "project": self.project_column.text(rows) if self.project_column else None,
-                    "message": message,
-                }
+            frame(
+                kind,
+                rows=self.raw.line_numbers()[rows],
+                field=field,
+                value=column.text(rows) if column is not None else None,
+                project=self.project_column.text(rows) if self.project_column else None,
+                message=message,
             )
         )
 
     def add_line(
-        self, line: int | None, kind: str, severity: str, *, value: str, message: str
+        self,
+        line: int | None,
+        kind: str,
+        severity: Severity | None = None,
+        *,
+        value: str,
+        message: str,
     ) -> None:
-        self._chunks.append(
-            from_records(
-                [
-                    {
-                        "type": kind,
-                        "severity": severity,
-                        "row": line,
-                        "field": None,
-                        "value": value,
-                        "project": None,
-                        "message": message,
-                    }
-                ]
-            )
-        )
+        """One finding about a line that is not a record (a malformed row)."""
+        if severity is not None and severity != severity_of(kind):
+            raise ValueError(f"finding type {kind!r} is an {severity_of(kind)}, not {severity}")
+        self._chunks.append(frame(kind, rows=[line], value=[value], message=message))
 
     def build(self) -> pd.DataFrame:
-        if not self._chunks:
-            return empty()
-        frame = pd.concat(self._chunks, ignore_index=True)
-        frame["row"] = frame["row"].astype("Int64")
-        return frame.sort_values("row", kind="stable", na_position="last").reset_index(drop=True)
+        return concat(self._chunks)

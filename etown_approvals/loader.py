@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import dates as dates_mod
+from ._compat import categorical_from_codes
 from .errors import AmbiguousDateError, ConfigError, MissingColumnError, NoUsableRowsError
 from .findings import ERROR, WARNING, FindingsBuilder
 from .rawtable import RawTable, TextColumn, is_empty
@@ -78,15 +79,16 @@ class LoadResult:
         counts = self.rejected["type"].value_counts()
         return ", ".join(f"{n} {kind}" for kind, n in counts.items())
 
-    def require_rows(self) -> None:
-        """Raise :class:`NoUsableRowsError` when no data row could be used."""
+    def require_rows(self, hint: str = "see them with: etown validate FILE") -> None:
+        """Raise :class:`NoUsableRowsError` when no data row could be used; ``hint``
+        says how to see the rejected rows."""
         if self.rows_used > 0:
             return
         if self.rows_read == 0:
             raise NoUsableRowsError("the file has a header but no data rows", source=self.source)
         raise NoUsableRowsError(
             f"no usable rows: all {self.rows_read} rows rejected ({self.rejection_reasons()}); "
-            "see them with: etown validate",
+            + hint,
             source=self.source,
         )
 
@@ -442,7 +444,7 @@ class _Loader:
         stage_dtype = pd.CategoricalDtype(list(self.stages.stages), ordered=True)
         events = pd.DataFrame(
             {
-                "project": _categorical(
+                "project": categorical_from_codes(
                     renumber(project_codes if every_row else project_codes[event_rows]),
                     project_names,
                 ),
@@ -503,19 +505,6 @@ class _Loader:
             taken = column.values.take(pa.array(value_index, mask=value_index < 0))
             data[column.header] = pd.Series(taken.to_pandas().array, index=names, dtype="str")
         return pd.DataFrame(data, index=names)
-
-
-def _categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
-    """A categorical from codes and categories known to be distinct.
-
-    pandas checks that categories are unique by hashing them all, which for a
-    million project names costs more than the rest of loading; the names come
-    from a dictionary encoding, so the check is skipped where pandas allows it.
-    """
-    fastpath = getattr(pd.CategoricalDtype, "_from_fastpath", None)
-    if fastpath is None:  # pragma: no cover - other pandas versions
-        return pd.Categorical.from_codes(codes, categories=categories)
-    return pd.Categorical.from_codes(codes, dtype=fastpath(categories, False), validate=False)
 
 
 def _first_occurrences(codes: np.ndarray) -> np.ndarray:

@@ -99,17 +99,17 @@ def project_table(
     events: pd.DataFrame,
     stages: StageSet,
     *,
-    attributes: pd.DataFrame | None = None,
     options: MetricOptions = MetricOptions(),
 ) -> pd.DataFrame:
-    """One row per project: stage dates, ``days``, ``status``, flags, gaps and attributes.
+    """One row per project: stage dates, ``days``, ``status``, flags and gaps.
 
     Columns, in order: one datetime column per stage; ``days`` (metric end
     minus start, complete projects only); ``status``; the boolean flags
     ``same_day``, ``fast_track``, ``out_of_order``, ``duplicate_stage``;
     ``waiting_days`` (open projects: days from start to ``as_of``);
-    ``gap_<stage>`` (days since the previous recorded stage); then the
-    attribute columns.
+    ``gap_<stage>`` (days since the previous recorded stage). The file's
+    attribute columns are not joined here (see ``Analysis.attributes``), so
+    they can never collide with these.
     """
     names = events["project"].cat.categories
     matrix, conflicting = stage_matrix(events, len(stages.stages))
@@ -148,12 +148,7 @@ def project_table(
                 np.where(has & (previous != _NONE), at - previous, _NONE)
             )
         previous = np.where(has, at, previous)
-    table = pd.DataFrame(columns, index=pd.Index(names, name="project"))
-    if attributes is not None and len(attributes.columns):
-        extra = attributes.reindex(table.index)
-        extra = extra[[c for c in extra.columns if c not in table.columns]]
-        table = pd.concat([table, extra], axis=1)
-    return table
+    return pd.DataFrame(columns, index=pd.Index(names, name="project"))
 
 
 def _dates(day_values: np.ndarray) -> np.ndarray:
@@ -180,11 +175,6 @@ def flag_names(projects: pd.DataFrame) -> np.ndarray:
         tuple(f for j, f in enumerate(FLAGS) if code >> j & 1) for code in range(tuples.size)
     ]
     return tuples[patterns]
-
-
-def flag_lists(projects: pd.DataFrame) -> list[list[str]]:
-    """The names of the flags set on each project, in :data:`FLAGS` order."""
-    return [list(names) for names in flag_names(projects)]
 
 
 def days_statistics(days: pd.Series) -> dict[str, float | int | None]:
@@ -335,9 +325,9 @@ def in_window(
     return projects[keep.to_numpy(dtype=bool)]
 
 
-def groups(projects: pd.DataFrame, column: str) -> list[tuple[str | None, pd.DataFrame]]:
-    """Projects split by an attribute's value, in order of first appearance (no value last)."""
-    values = projects[column]
+def groups(projects: pd.DataFrame, values: pd.Series) -> list[tuple[str | None, pd.DataFrame]]:
+    """Projects split by ``values`` (one per project, e.g. an attribute column), in order of
+    first appearance; projects without a value last."""
     out: list[tuple[str | None, pd.DataFrame]] = [
         (str(value), part) for value, part in projects.groupby(values, sort=False, observed=True)
     ]

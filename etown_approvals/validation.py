@@ -69,39 +69,21 @@ def validate(path: str | Path, **options: Any) -> Validation:
         duplicate_findings(loaded.events),
     ]
     if loaded.rows_read == 0:
-        parts.append(
-            findings_mod.from_records(
-                [_record("no-data", ERROR, None, None, None, None, "the file has no data rows")]
-            )
-        )
-    found = (
-        pd.concat([p for p in parts if len(p)], ignore_index=True)
-        if any(len(p) for p in parts)
-        else findings_mod.empty()
-    )
-    found["row"] = found["row"].astype("Int64")
+        parts.append(findings_mod.frame("no-data", message="the file has no data rows", count=1))
+    found = findings_mod.concat(parts)
     found = found.sort_values(["row", "type"], kind="stable", na_position="last").reset_index(
         drop=True
     )
     return Validation(loaded.source, found, loaded.rows_read, len(projects), loaded=loaded)
 
 
-def _record(kind, severity, row, field, value, project, message):  # type: ignore[no-untyped-def]
-    return {
-        "type": kind,
-        "severity": severity,
-        "row": row,
-        "field": field,
-        "value": value,
-        "project": project,
-        "message": message,
-    }
-
-
 def _file_finding(error: UnreadableInputError | DataError, fallback: str) -> pd.DataFrame:
-    kind = error.finding_type or fallback
-    return findings_mod.from_records(
-        [_record(kind, ERROR, error.row, error.field, error.value, None, error.message)]
+    return findings_mod.frame(
+        error.finding_type or fallback,
+        rows=[error.row],
+        field=[error.field],
+        value=[error.value],
+        message=[error.message],
     )
 
 
@@ -111,12 +93,11 @@ def project_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
     Each check selects its projects first; text is made for those only.
     """
     start, end = stages.start, stages.end
-    checks: list[tuple[str, str, pd.Series, str, str | None, str]] = [
-        # (type, severity, which projects, field, stage whose date is the value, message)
-        ("missing-land-acquisition", ERROR, projects[start].isna(), start, None, "no {start} date"),
+    checks: list[tuple[str, pd.Series, str, str | None, str]] = [
+        # (type, which projects, field, stage whose date is the value, message)
+        ("missing-land-acquisition", projects[start].isna(), start, None, "no {start} date"),
         (
             "construction-before-land",
-            ERROR,
             projects[end] < projects[start],
             end,
             end,
@@ -127,7 +108,6 @@ def project_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
         checks.append(
             (
                 "out-of-order",
-                WARNING,
                 projects[stage] < projects[start],
                 stage,
                 stage,
@@ -137,7 +117,6 @@ def project_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
         checks.append(
             (
                 "out-of-order",
-                WARNING,
                 projects[stage] > projects[end],
                 stage,
                 stage,
@@ -145,7 +124,7 @@ def project_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
             )
         )
     parts = []
-    for kind, severity, mask, field, value_stage, template in checks:
+    for kind, mask, field, value_stage, template in checks:
         selected = projects[mask.fillna(False).to_numpy(dtype=bool)]
         if selected.empty:
             continue
@@ -156,19 +135,15 @@ def project_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
             for v, a, b in zip(value, start_date, end_date, strict=True)
         ]
         parts.append(
-            pd.DataFrame(
-                {
-                    "type": kind,
-                    "severity": severity,
-                    "row": pd.array([pd.NA] * len(selected), dtype="Int64"),
-                    "field": field,
-                    "value": value,
-                    "project": selected.index.astype(str).to_numpy(dtype=object),
-                    "message": messages,
-                }
+            findings_mod.frame(
+                kind,
+                field=field,
+                value=value,
+                project=selected.index.astype(str).to_numpy(dtype=object),
+                message=messages,
             )
         )
-    return pd.concat(parts, ignore_index=True) if parts else findings_mod.empty()
+    return findings_mod.concat(parts)
 
 
 def duplicate_findings(events: pd.DataFrame) -> pd.DataFrame:
@@ -184,24 +159,19 @@ def duplicate_findings(events: pd.DataFrame) -> pd.DataFrame:
     if later.empty:
         return findings_mod.empty()
     kept = pd.Series((earliest_days[is_later] * 86_400).view("datetime64[s]"), index=later.index)
-    frame = pd.DataFrame(
-        {
-            "type": "duplicate-stage",
-            "severity": WARNING,
-            "row": later["row"].to_numpy(),
-            "field": later["stage"].astype(str).to_numpy(),
-            "value": later["date"].dt.strftime("%Y-%m-%d").to_numpy(),
-            "project": later["project"].astype(str).to_numpy(),
-            "message": (
-                later["stage"].astype(str)
-                + " recorded again; the earliest date, "
-                + kept.dt.strftime("%Y-%m-%d")
-                + ", is used"
-            ).to_numpy(),
-        }
+    return findings_mod.frame(
+        "duplicate-stage",
+        rows=later["row"].to_numpy(),
+        field=later["stage"].astype(str).to_numpy(),
+        value=later["date"].dt.strftime("%Y-%m-%d").to_numpy(),
+        project=later["project"].astype(str).to_numpy(),
+        message=(
+            later["stage"].astype(str)
+            + " recorded again; the earliest date, "
+            + kept.dt.strftime("%Y-%m-%d")
+            + ", is used"
+        ).to_numpy(),
     )
-    frame["row"] = frame["row"].astype("Int64")
-    return frame
 
 
 def _iso(dates: pd.Series) -> list[str | None]:

@@ -36,7 +36,8 @@ def test_nyc_layout(run, write):
         run("projects", path, "--config", NYC, "--json", "--as-of", "2016-01-01").stdout
     )
     assert [r["project"] for r in records] == ["121184752", "320612349", "420089999", "012345678"]
-    assert set(records[0]) >= {"filing", "permit_issued", "job_start", "Borough"}
+    assert set(records[0]) >= {"filing", "permit_issued", "job_start", "attributes"}
+    assert "Borough" in records[0]["attributes"]
     assert "1 rows repeat a project" in result.stderr
 
 

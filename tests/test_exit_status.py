@@ -31,7 +31,7 @@ def test_usage(run, args):
     result = run(*args)
     assert result.exit_code == ExitCode.USAGE
     assert result.stdout == ""
-    assert "Error" in result.stderr
+    assert "error" in result.stderr.lower()
 
 
 def test_directory_is_usage_error(run, tmp_path):
@@ -56,12 +56,12 @@ def test_bad_data(run, write):
 
 
 def test_internal_errors_are_one_line_unless_debugging(run, monkeypatch):
-    from etown_approvals import reports
+    from etown_approvals import results
 
-    def broken(*args, **kwargs):
+    def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(reports, "summary", broken)
+    monkeypatch.setattr(results, "summary", broken)
     result = run("summary", SAMPLE)
     assert result.exit_code == ExitCode.INTERNAL
     assert result.stderr.splitlines()[-1] == (

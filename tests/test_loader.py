@@ -213,7 +213,7 @@ def test_undecodable_with_explicit_utf8(tmp_path):
         load(path, encoding="utf-8")
 
 
-def test_stdin(tmp_path):
+def test_stdin():
     result = load("-", stdin=io.BytesIO(LONG.encode()))
     assert result.source == "<stdin>"
     assert result.rows_used == 2

@@ -7,7 +7,7 @@ import pandas as pd
 from etown_approvals.metrics import (
     MetricOptions,
     days_statistics,
-    flag_lists,
+    flag_names,
     project_table,
     summarize,
 )
@@ -56,7 +56,14 @@ def test_status_days_and_flags():
         "invalid",
     ]
     assert projects["days"].tolist() == [0, 3, 59, pd.NA, pd.NA, pd.NA]
-    assert flag_lists(projects) == [["same_day", "fast_track"], ["fast_track"], [], [], [], []]
+    assert [list(names) for names in flag_names(projects)] == [
+        ["same_day", "fast_track"],
+        ["fast_track"],
+        [],
+        [],
+        [],
+        [],
+    ]
     assert projects.loc["open", "waiting_days"] == 31
 
 
@@ -145,3 +152,18 @@ def test_summary_shares_are_null_without_complete_projects():
     assert result["projects"]["complete"] == 0
     assert result["same_day"]["share"] is None
     assert result["days"]["median"] is None
+
+
+def test_categorical_fast_path_equals_public_constructor():
+    import numpy as np
+    import pandas as pd
+
+    from etown_approvals._compat import categorical_from_codes
+
+    names = pd.Index(["b", "a", "c"])
+    codes = np.array([0, 2, 1, 0, -1])
+    fast = categorical_from_codes(codes, names)
+    public = categorical_from_codes(codes, names, fastpath=False)
+    assert list(fast.categories) == list(public.categories) == ["b", "a", "c"]
+    assert fast.codes.tolist() == public.codes.tolist() == codes.tolist()
+    assert fast.equals(public)

@@ -6,15 +6,10 @@ import io
 
 import pytest
 
-from etown_approvals import cli
+from etown_approvals.cli.app import color_enabled
 from etown_approvals.formats.csv_format import cell, write_rows
 
 from .conftest import SAMPLE
-
-
-class FakeTerminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
 
 
 @pytest.mark.parametrize(
@@ -22,17 +17,22 @@ class FakeTerminal(io.StringIO):
     [
         (True, {}, True),
         (True, {"NO_COLOR": "1"}, False),
+        (True, {"NO_COLOR": ""}, True),  # the convention: only a non-empty value counts
         (False, {}, False),
+        (False, {"FORCE_COLOR": "1"}, True),  # CI logs want colour
+        (False, {"FORCE_COLOR": ""}, False),
+        (True, {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
         (True, {"TERM": "dumb"}, False),
     ],
 )
-def test_colour_only_on_a_terminal(monkeypatch, tty, env, color):
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setenv("TERM", "xterm")
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setattr("sys.stdout", FakeTerminal() if tty else io.StringIO())
-    assert cli.output_settings().color is color
+def test_colour_conventions(tty, env, color):
+    assert color_enabled({"TERM": "xterm", **env}, tty) is color
+
+
+def test_forced_colour_reaches_piped_tables(run):
+    result = run("summary", SAMPLE, env={"FORCE_COLOR": "1", "NO_COLOR": ""})
+    assert "\x1b[" in result.stdout
+    assert "\x1b[" not in run("summary", SAMPLE, "--json", env={"FORCE_COLOR": "1"}).stdout
 
 
 def test_piped_table_has_no_escape_codes(run):
@@ -41,14 +41,13 @@ def test_piped_table_has_no_escape_codes(run):
     assert "\x1b[" not in run("validate", SAMPLE).stdout
 
 
-def test_terminal_table_is_coloured(monkeypatch):
-    from etown_approvals import reports
+def test_terminal_table_is_coloured():
+    from etown_approvals import results as reports
+    from etown_approvals.analysis import analyze
     from etown_approvals.formats import OutputOptions, render
 
     out = io.StringIO()
-    render(
-        reports.summary(reports.analyze(SAMPLE)), "table", out, OutputOptions(color=True, width=100)
-    )
+    render(reports.summary(analyze(SAMPLE)), "table", out, OutputOptions(color=True, width=100))
     assert "\x1b[" in out.getvalue()
 
 

@@ -6,7 +6,7 @@ import io
 import subprocess
 import sys
 
-from etown_approvals import cli
+from etown_approvals.cli import app
 
 from .conftest import ROOT, SAMPLE
 
@@ -19,8 +19,8 @@ class Terminal(io.StringIO):
 def test_progress_line_is_written_and_erased(monkeypatch):
     err = Terminal()
     monkeypatch.setattr(sys, "stderr", err)
-    monkeypatch.setattr(cli, "PROGRESS_BYTES", 10)
-    progress = cli.Progress.for_options({"file": str(SAMPLE), "quiet": False})
+    monkeypatch.setattr(app, "PROGRESS_BYTES", 10)
+    progress = app.Progress.for_file(str(SAMPLE), quiet=False)
     progress("reading")
     progress.done()
     assert err.getvalue() == f"\r\x1b[Ketown: {SAMPLE}: reading...\r\x1b[K"
@@ -28,11 +28,11 @@ def test_progress_line_is_written_and_erased(monkeypatch):
 
 def test_no_progress_when_quiet_small_or_piped(monkeypatch):
     monkeypatch.setattr(sys, "stderr", Terminal())
-    assert not cli.Progress.for_options({"file": str(SAMPLE), "quiet": False}).enabled  # small
-    monkeypatch.setattr(cli, "PROGRESS_BYTES", 10)
-    assert not cli.Progress.for_options({"file": str(SAMPLE), "quiet": True}).enabled
+    assert not app.Progress.for_file(str(SAMPLE), quiet=False).enabled  # small
+    monkeypatch.setattr(app, "PROGRESS_BYTES", 10)
+    assert not app.Progress.for_file(str(SAMPLE), quiet=True).enabled
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    assert not cli.Progress.for_options({"file": str(SAMPLE), "quiet": False}).enabled
+    assert not app.Progress.for_file(str(SAMPLE), quiet=False).enabled
 
 
 def test_quiet_silences_warnings_not_errors(run, write):

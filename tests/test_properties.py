@@ -91,11 +91,11 @@ STAGE_NAMES = [
     "construction permit",
 ]
 DEFECTS = {
-    "invalid-date": lambda p, e, d: (p, e, "2023-02-30"),
-    "unknown-event": lambda p, e, d: (p, "groundbreaking", d),
-    "missing-project": lambda p, e, d: ("", e, d),
-    "missing-date": lambda p, e, d: (p, e, ""),
-    "blank": lambda p, e, d: ("", "", ""),
+    "invalid-date": lambda p, e, _d: (p, e, "2023-02-30"),
+    "unknown-event": lambda p, _e, d: (p, "groundbreaking", d),
+    "missing-project": lambda _p, e, d: ("", e, d),
+    "missing-date": lambda p, e, _d: (p, e, ""),
+    "blank": lambda _p, _e, _d: ("", "", ""),
 }
 
 

@@ -81,7 +81,7 @@ def test_projects_match_pandas(run, expected):
         "construction_start",
         "completion",
     }
-    assert "Permit Type" in records[0]  # attributes carried through
+    assert "Permit Type" in records[0]["attributes"]  # the file's columns carried through
 
 
 def test_permit_numbers_are_kept_as_written(run):

@@ -33,7 +33,7 @@ def test_sample_report_json(run):
         ("out-of-order", None, "project_approval"),
         ("out-of-order", None, "planning_permit"),
     ]
-    assert result.stderr == f"etown: {SAMPLE}: not valid (5 errors, 4 warnings)\n"
+    assert result.stderr == f"etown: error: {SAMPLE}: not valid (5 errors, 4 warnings)\n"
 
 
 def test_sample_report_table_golden(run, monkeypatch):

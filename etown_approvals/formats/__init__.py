@@ -1,50 +1,81 @@
 """Step 5: results -> text. One small module per output format behind one interface.
 
-Each format module has ``render(result, out, options)``. A format that cannot
-show a kind of result (CSV of a summary) raises :class:`UnsupportedFormatError`.
+Each format is one module with ``render(result, out, options)`` writing to a
+text stream, and one entry in :data:`FORMATS` declaring the result kinds it
+renders. The CLI derives each command's ``--format`` choices from the registry
+without importing any format module (``--help`` stays fast), so adding a format
+is one module, one entry and its tests.
 """
 
 from __future__ import annotations
 
 import importlib
+import io
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, TextIO
 
-from ..errors import EtownError, ExitCode
+from ..errors import UnsupportedFormatError
+from ..kinds import ALL, LISTS
+from ..options import DEFAULT_OUTPUT, OutputOptions
 
 if TYPE_CHECKING:
-    from ..reports import Result
+    from ..results import Result
 
-#: Format name -> module implementing it.
-FORMATS = {"table": "table", "json": "json_format", "ndjson": "ndjson", "csv": "csv_format"}
-
-
-class UnsupportedFormatError(EtownError, ValueError):
-    exit_code = ExitCode.USAGE
+__all__ = ["FORMATS", "OutputOptions", "formats_for", "render", "render_text"]
 
 
 @dataclass(frozen=True)
-class OutputOptions:
-    """Decided once, before rendering: colours and width of terminal output."""
+class Format:
+    """An output format: the module that renders it and the kinds of result it can show."""
 
-    color: bool = False
-    width: int | None = None
-    #: Unicode box drawing and bar characters (False: plain ASCII).
-    unicode: bool = True
+    module: str
+    kinds: frozenset[str]
+    #: What it is for, in a few words.
+    description: str
 
 
-def render(
-    result: Result, name: str, out: TextIO, options: OutputOptions = OutputOptions()
-) -> None:
-    """Write ``result`` to ``out`` in the format called ``name``."""
+#: Format name -> format, in the order ``--help`` lists them.
+FORMATS: dict[str, Format] = {
+    "table": Format("table", ALL, "tables for people (rich)"),
+    "json": Format("json_format", ALL, "one strict JSON document"),
+    "ndjson": Format("ndjson", LISTS, "one JSON object per line"),
+    "csv": Format("csv_format", LISTS, "a header row and one row per record"),
+}
+
+
+def module(name: str) -> ModuleType:
+    """The module of format ``name`` (imported on first use)."""
     try:
-        module_name = FORMATS[name]
+        spec = FORMATS[name]
     except KeyError:
         raise UnsupportedFormatError(
             f"unknown format {name!r}; choose one of: {', '.join(FORMATS)}"
         ) from None
-    module = importlib.import_module(f"{__name__}.{module_name}")
-    module.render(result, out, options)
+    return importlib.import_module(f"{__name__}.{spec.module}")
+
+
+def formats_for(kind: str) -> list[str]:
+    """The formats that render results of ``kind``, in registry order."""
+    return [name for name, spec in FORMATS.items() if kind in spec.kinds]
+
+
+def render(result: Result, name: str, out: TextIO, options: OutputOptions = DEFAULT_OUTPUT) -> None:
+    """Write ``result`` to ``out`` in the format called ``name``."""
+    chosen = module(name)
+    if result.kind not in FORMATS[name].kinds:
+        offered = ", ".join(formats_for(result.kind))
+        raise UnsupportedFormatError(
+            f"{result.kind} output cannot be shown as {name}; use one of: {offered}"
+        )
+    chosen.render(result, out, options)
+
+
+def render_text(result: Result, name: str, options: OutputOptions = DEFAULT_OUTPUT) -> str:
+    """``result`` in format ``name`` as a string."""
+    buffer = io.StringIO()
+    render(result, name, buffer, options)
+    return buffer.getvalue()
 
 
 def records_of(result: Result, format_name: str) -> list[dict]:

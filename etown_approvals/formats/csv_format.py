@@ -17,8 +17,9 @@ from .json_format import PIECE_ROWS
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..reports import Result
+    from ..results import Result
     from . import OutputOptions
+
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,11 +44,13 @@ def write_rows(
         writer.writerow([cell(record.get(c)) for c in columns])
 
 
-def render(result: Result, out: TextIO, options: OutputOptions) -> None:
+def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
     if result.frame is not None:
-        write_frame(result.frame, out)
+        from ..results import flat_columns
+
+        write_frame(flat_columns(result.frame, result.attributes), out)
         return
-    write_rows(records_of(result, "csv"), out, result.extras.get("columns"))
+    write_rows(records_of(result, "csv"), out)
 
 
 def write_frame(frame: pd.DataFrame, out: TextIO) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..reports import Result
+    from ..results import Result
     from . import OutputOptions
 
 
@@ -27,12 +27,21 @@ def dumps(value: Any, indent: int | None = 2) -> str:
 PIECE_ROWS = 100_000
 
 
-def write_frame(frame: pd.DataFrame, out: TextIO, *, lines: bool) -> None:
-    """A frame's rows as a JSON array (or JSON lines), written by pandas piece by piece.
+def write_frame(
+    frame: pd.DataFrame,
+    out: TextIO,
+    *,
+    lines: bool,
+    attributes: pd.DataFrame | None = None,
+) -> None:
+    """A frame's rows as a JSON array (or JSON lines), written by pandas piece by piece,
+    with ``attributes`` (the file's own columns, same rows) nested in each object.
 
     pandas writes missing values as null and never NaN; it escapes ``/`` as ``\\/``,
     which JSON readers read back as ``/``.
     """
+    from ..results import attribute_dicts
+
     if frame.empty:
         out.write("" if lines else "[]\n")
         return
@@ -40,6 +49,10 @@ def write_frame(frame: pd.DataFrame, out: TextIO, *, lines: bool) -> None:
         out.write("[\n")
     for start in range(0, len(frame), PIECE_ROWS):
         piece = frame.iloc[start : start + PIECE_ROWS]
+        if attributes is not None:
+            piece = piece.assign(
+                attributes=attribute_dicts(attributes.iloc[start : start + PIECE_ROWS])
+            )
         text = piece.to_json(
             orient="records", lines=lines, force_ascii=False, indent=0 if lines else 2
         )
@@ -51,8 +64,8 @@ def write_frame(frame: pd.DataFrame, out: TextIO, *, lines: bool) -> None:
         out.write("\n]\n")
 
 
-def render(result: Result, out: TextIO, options: OutputOptions) -> None:
+def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
     if result.document is None and result.frame is not None:
-        write_frame(result.frame, out, lines=False)
+        write_frame(result.frame, out, lines=False, attributes=result.attributes)
     else:
         out.write(dumps(result.document) + "\n")

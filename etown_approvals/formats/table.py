@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from ..reports import Result
+    from ..results import Result
     from . import OutputOptions
 
 _RENDERERS: dict[str, Callable[[Result, Console, OutputOptions], None]] = {}
@@ -171,7 +171,7 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
         more = result.extras.get("flagged_total", len(flagged)) - len(flagged)
         if more > 0:
             console.print(
-                f"... and {more:,} more: etown projects {doc['source']} --flag fast_track"
+                f"... and {more:,} more: {result.extras.get('more_command', 'etown projects')}"
             )
 
 
@@ -201,7 +201,7 @@ def _groups_side_by_side(doc: dict[str, Any], console: Console, options: OutputO
 
 
 @renders("validate")
-def validate(result: Result, console: Console, options: OutputOptions) -> None:
+def validate(result: Result, console: Console, _options: OutputOptions) -> None:
     doc = result.document
     stats = doc["stats"]
     verdict = (

@@ -1,171 +1,128 @@
-"""Results of each command as plain data: a JSON-ready document and, where the
-result is a list of things, records for CSV/NDJSON.
+"""Step 4: results of each command as plain data, ready for any output format.
 
-This is where the per-project table and the summary numbers are put together
-with the input's row counts into what a user sees. Rendering lives in
-:mod:`etown_approvals.formats`.
+A :class:`Result` has a :class:`Kind`, a JSON-ready ``document`` and, where the
+result is a list of things, the rows (``frame``, or ``records``) for CSV and
+NDJSON. The per-project table and the summary numbers are put together here
+with the input's row counts into what a user sees; rendering lives in
+:mod:`etown_approvals.formats`, whose formats each declare the kinds they render.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shlex
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, NotRequired, TypedDict
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import calendars, metrics
+from . import metrics
+from .analysis import Analysis
 from .checks import CheckResult
-from .errors import DataError, MissingColumnError
-from .loader import LoadResult, load
-from .stages import ETOWN, StageSet
+from .errors import DataError
+from .kinds import Kind
+from .stages import StageSet
 from .validation import Validation
 
+
+class Extras(TypedDict, total=False):
+    """What a table needs beyond the JSON document."""
+
+    #: summary: the same-day and fast-track projects listed, and how many there are.
+    flagged: list[dict[str, Any]]
+    flagged_total: int
+    #: A command that lists everything a table leaves out, with the options that matter.
+    more_command: str
+    #: projects, timeline: the stage set, for column order.
+    stages: StageSet
+    #: timeline: the date open projects are drawn up to.
+    as_of: date
+
+
+# ``from`` is a Python keyword, so this one is declared functionally.
+MetricDocument = TypedDict(
+    "MetricDocument",
+    {
+        "from": str,
+        "to": str,
+        "unit": str,
+        "calendar": NotRequired[str],
+        "unofficial_years": NotRequired[list[int]],
+    },
+)
+
+
+class RowsDocument(TypedDict):
+    read: int
+    used: int
+    rejected: int
+    blank: int
+
+
+class HeaderDocument(TypedDict):
+    """The keys every JSON document of a measuring command starts with."""
+
+    schema_version: int
+    source: str
+    metric: MetricDocument
+    rows: RowsDocument
+    window: NotRequired[dict[str, str | None]]
+
+
 #: Bumped when a key is removed or changes meaning (adding keys does not bump it).
-SCHEMA_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Window:
-    """Keep projects whose start (land acquisition) date is in since..until, inclusive."""
-
-    since: date | None = None
-    until: date | None = None
-
-
-@dataclass(frozen=True)
-class InputOptions:
-    """How to read an input file."""
-
-    stages: StageSet = ETOWN
-    encoding: str | None = None
-    delimiter: str | None = None
-    dayfirst: bool | None = None
-    sheet: str | int | None = None
-
-
-@dataclass
-class Analysis:
-    """An input file read and measured: the starting point of every command."""
-
-    loaded: LoadResult
-    projects: pd.DataFrame
-    options: metrics.MetricOptions
-    window: Window = Window()
-    #: Years with dates but no official working calendar (workdays only).
-    unofficial_years: list[int] = field(default_factory=list)
-
-    def check_calendar(self) -> None:
-        """Note the years whose working calendar is not official (once)."""
-        calendar = self.options.calendar
-        years = _years(self.projects, self.stages)
-        found = calendars.unofficial_years(calendar, years)
-        if found and found != self.unofficial_years:
-            listed = ", ".join(str(y) for y in found)
-            self.loaded.notes.append(
-                f"warning: no official {calendar.upper()} working calendar for {listed}: "
-                "adjusted working weekends are unknown there, so workday counts in those "
-                "years may be off"
-            )
-        self.unofficial_years = found
-
-    def grouped(self, column: str | None) -> list[tuple[str | None, pd.DataFrame]]:
-        """The projects split by an attribute column (one group of all when None)."""
-        if column is None:
-            return [(None, self.projects)]
-        if column not in self.loaded.attributes.columns:
-            attributes = ", ".join(repr(c) for c in self.loaded.attributes.columns) or "none"
-            raise MissingColumnError(
-                f"no attribute column {column!r} to group by (attributes: {attributes})",
-                source=self.loaded.source,
-                field=column,
-            )
-        return metrics.groups(self.projects, column)
-
-    @property
-    def stages(self) -> StageSet:
-        return self.loaded.stages
+SCHEMA_VERSION = 2
 
 
 @dataclass
 class Result:
     """What a command produced, ready for any output format."""
 
-    kind: str
+    kind: Kind
     #: The JSON document (a dict); None when the result is the list of ``frame``'s rows.
     document: Any
     #: One dict per item for CSV/NDJSON output; None when the result is not a list.
     records: list[dict[str, Any]] | None = None
-    #: Extra data a table rendering needs (not part of the JSON document).
-    extras: dict[str, Any] = field(default_factory=dict)
+    #: What a table needs beyond the document.
+    extras: Extras = field(default_factory=lambda: Extras())
     #: A long list kept as columns, so that JSON, NDJSON and CSV are written in bulk.
     frame: pd.DataFrame | None = None
+    #: The file's own columns for each row of ``frame`` (same order): nested as
+    #: ``attributes`` in JSON, columns in CSV and tables (see :func:`flat_columns`).
+    attributes: pd.DataFrame | None = None
 
     def rows(self) -> list[dict[str, Any]] | None:
-        """The records, made from ``frame`` on first use."""
+        """The records (attributes nested), made from ``frame`` on first use."""
         if self.records is None and self.frame is not None:
-            self.records = frame_records(self.frame)
+            self.records = frame_records(self.frame, self.attributes)
         return self.records
 
+    def to_json(self) -> str:
+        """The result as the JSON text ``--format json`` prints."""
+        from .formats import render_text
 
-def analyze(
-    path: str | Path,
-    inputs: InputOptions = InputOptions(),
-    options: metrics.MetricOptions = metrics.MetricOptions(),
-    *,
-    window: Window = Window(),
-    stdin: BinaryIO | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> Analysis:
-    """Load ``path`` and build its per-project table (projects in ``window`` only).
+        return render_text(self, "json")
 
-    ``progress``, if given, is called with a short description of each step.
-    """
-    if progress:
-        progress("reading")
-    loaded = load(
-        path,
-        stages=inputs.stages,
-        encoding=inputs.encoding,
-        delimiter=inputs.delimiter,
-        dayfirst=inputs.dayfirst,
-        sheet=inputs.sheet,
-        stdin=stdin,
-    )
-    loaded.require_rows()
-    if progress:
-        progress(f"measuring {loaded.rows_used:,} events")
-    projects = metrics.project_table(
-        loaded.events, loaded.stages, attributes=loaded.attributes, options=options
-    )
-    projects = metrics.in_window(projects, loaded.stages, window.since, window.until)
-    analysis = Analysis(loaded=loaded, projects=projects, options=options, window=window)
-    if options.unit == "workdays" or options.target_workdays is not None:
-        analysis.check_calendar()
-    return analysis
+    def _repr_html_(self) -> str:
+        import html
+
+        from .formats import render_text
+
+        return "<pre>" + html.escape(render_text(self, "table")) + "</pre>"
 
 
-def _years(projects: pd.DataFrame, stages: StageSet) -> set[int]:
-    years: set[int] = set()
-    for stage in stages.stages:
-        years.update(int(y) for y in projects[stage].dt.year.dropna().unique())
-    return years
-
-
-def metric_block(analysis: Analysis) -> dict[str, Any]:
+def metric_block(analysis: Analysis) -> MetricDocument:
     stages, options = analysis.stages, analysis.options
-    block: dict[str, Any] = {"from": stages.start, "to": stages.end, "unit": options.unit_name}
+    block: MetricDocument = {"from": stages.start, "to": stages.end, "unit": options.unit_name}
     if options.unit == "workdays":
         block["calendar"] = options.calendar.upper()
         block["unofficial_years"] = analysis.unofficial_years
     return block
 
 
-def rows_block(loaded: LoadResult) -> dict[str, int]:
+def rows_block(analysis: Analysis) -> RowsDocument:
+    loaded = analysis.loaded
     return {
         "read": loaded.rows_read,
         "used": loaded.rows_used,
@@ -174,20 +131,17 @@ def rows_block(loaded: LoadResult) -> dict[str, int]:
     }
 
 
-def header(analysis: Analysis) -> dict[str, Any]:
+def header(analysis: Analysis) -> HeaderDocument:
     """Keys every JSON document of a measuring command starts with."""
-    loaded = analysis.loaded
-    document: dict[str, Any] = {
+    document: HeaderDocument = {
         "schema_version": SCHEMA_VERSION,
-        "source": loaded.source,
+        "source": analysis.source,
         "metric": metric_block(analysis),
-        "rows": rows_block(loaded),
+        "rows": rows_block(analysis),
     }
-    if analysis.window.since or analysis.window.until:
-        document["window"] = {
-            "since": _iso(analysis.window.since),
-            "until": _iso(analysis.window.until),
-        }
+    selection = analysis.selection
+    if not selection.is_everything:
+        document["window"] = {"since": _iso(selection.since), "until": _iso(selection.until)}
     return document
 
 
@@ -195,11 +149,25 @@ def _iso(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def command_line(analysis: Analysis, command: str, *arguments: str) -> str:
+    """A runnable ``etown`` command on the same input with the options that matter
+    (how to read it and, for commands that measure, what to measure and which
+    projects), for hints in tables and messages."""
+    measures = command not in ("validate",)
+    options = analysis.command_options(metric=measures, selection=measures)
+    words = ["etown", command, analysis.inputs_path, *options, *arguments]
+    return " ".join(shlex.quote(word) for word in words)
+
+
+#: How many same-day and fast-track projects the summary table lists.
+FLAGGED_SHOWN = 20
+
+
 def summary(analysis: Analysis, *, group_by: str | None = None) -> Result:
     """The ``etown summary`` result; with ``group_by``, a ``groups`` list too; with a
     target in the options, a ``target`` block counting the complete projects that met it."""
-    loaded, projects, options = analysis.loaded, analysis.projects, analysis.options
-    document = header(analysis) | metrics.summarize(projects, options=options)
+    projects, options = analysis.projects, analysis.options
+    document: dict[str, Any] = {**header(analysis), **metrics.summarize(projects, options=options)}
     if options.target_workdays is not None:
         document["target"] = metrics.target(
             projects, analysis.stages, options.target_workdays, options
@@ -213,17 +181,14 @@ def summary(analysis: Analysis, *, group_by: str | None = None) -> Result:
         ]
     flagged = projects[projects["fast_track"].to_numpy(dtype=bool)]
     return Result(
-        kind="summary",
+        kind=Kind.SUMMARY,
         document=document,
         extras={
-            "flagged": project_records(flagged.head(FLAGGED_SHOWN), loaded.stages),
+            "flagged": project_records(flagged.head(FLAGGED_SHOWN), analysis.stages),
             "flagged_total": len(flagged),
+            "more_command": command_line(analysis, "projects", "--flag", "fast_track"),
         },
     )
-
-
-#: How many same-day and fast-track projects the summary table lists.
-FLAGGED_SHOWN = 20
 
 
 def stages(analysis: Analysis, *, group_by: str | None = None) -> Result:
@@ -232,10 +197,12 @@ def stages(analysis: Analysis, *, group_by: str | None = None) -> Result:
     for value, part in analysis.grouped(group_by):
         for row in metrics.stage_transitions(part, analysis.stages, analysis.options):
             rows.append(({"group": value} if group_by else {}) | row)
-    document = (
-        header(analysis) | ({"group_by": group_by} if group_by else {}) | {"transitions": rows}
-    )
-    return Result(kind="stages", document=document, records=rows)
+    document = {
+        **header(analysis),
+        **({"group_by": group_by} if group_by else {}),
+        "transitions": rows,
+    }
+    return Result(kind=Kind.STAGES, document=document, records=rows)
 
 
 def trend(analysis: Analysis, *, by: str = "year", group_by: str | None = None) -> Result:
@@ -245,16 +212,18 @@ def trend(analysis: Analysis, *, by: str = "year", group_by: str | None = None) 
         for row in metrics.trend(part, analysis.stages, by=by):
             rows.append(({"group": value} if group_by else {}) | row)
     undated = int(analysis.projects[analysis.stages.start].isna().sum())
-    document = (
-        header(analysis)
-        | {"by": by, "undated_projects": undated}
-        | ({"group_by": group_by} if group_by else {})
-        | {"periods": rows}
-    )
-    return Result(kind="trend", document=document, records=rows)
+    document = {
+        **header(analysis),
+        "by": by,
+        "undated_projects": undated,
+        **({"group_by": group_by} if group_by else {}),
+        "periods": rows,
+    }
+    return Result(kind=Kind.TREND, document=document, records=rows)
 
 
-SORT_KEYS = ("days", "land", "project")
+#: ``--sort`` keys of ``etown projects``: a computed column, or the name.
+SORT_KEYS = ("days", "start", "end", "waiting", "project")
 
 
 def projects(
@@ -266,14 +235,26 @@ def projects(
     descending: bool = False,
     limit: int | None = None,
 ) -> Result:
-    """The ``etown projects`` result: one record per project, filtered and sorted."""
+    """The ``etown projects`` result: one record per project, filtered and sorted.
+
+    ``sort`` is one of :data:`SORT_KEYS`: ``start``/``end`` are the metric's stage
+    dates, ``waiting`` the waiting days of open projects; missing values sort last.
+    """
     table = analysis.projects
     if status:
         table = table[(table["status"] == status).to_numpy(dtype=bool)]
     for flag in flags:
         table = table[table[flag].to_numpy(dtype=bool)]
     if sort:
-        key = {"days": "days", "land": analysis.stages.start, "project": None}[sort]
+        if sort not in SORT_KEYS:
+            raise DataError(f"cannot sort by {sort!r} (keys: {', '.join(SORT_KEYS)})")
+        key = {
+            "days": "days",
+            "start": analysis.stages.start,
+            "end": analysis.stages.end,
+            "waiting": "waiting_days",
+            "project": None,
+        }[sort]
         if key is None:
             order = table.index.astype(str).to_series(index=table.index)
             table = table.loc[order.sort_values(ascending=not descending, kind="stable").index]
@@ -284,9 +265,10 @@ def projects(
     if limit is not None:
         table = table.head(limit)
     return Result(
-        kind="projects",
+        kind=Kind.PROJECTS,
         document=None,
         frame=project_frame(table, analysis.stages),
+        attributes=analysis.attributes.reindex(table.index).reset_index(drop=True),
         extras={"stages": analysis.stages},
     )
 
@@ -297,11 +279,10 @@ def timeline(
     """The ``etown timeline`` result: projects with dates, for drawing."""
     table = analysis.projects
     if names:
-        wanted = [n for n in names if n in table.index]
         missing = [n for n in names if n not in table.index]
         if missing:
-            raise DataError(f"no project named {missing[0]!r}", source=analysis.loaded.source)
-        table = table.loc[wanted]
+            raise DataError(f"no project named {missing[0]!r}", source=analysis.source)
+        table = table.loc[list(names)]
     table = table[table[analysis.stages.start].notna().to_numpy(dtype=bool)]
     table = table.sort_values(analysis.stages.start, kind="stable")
     if limit is not None:
@@ -309,27 +290,24 @@ def timeline(
     records = project_records(table, analysis.stages)
     as_of = analysis.options.as_of or date.today()
     return Result(
-        kind="timeline",
+        kind=Kind.TIMELINE,
         document={"as_of": as_of.isoformat(), "projects": records},
         records=records,
         extras={"stages": analysis.stages, "as_of": as_of},
     )
 
 
-def project_columns(projects: pd.DataFrame, stages: StageSet) -> list[str]:
-    """Keys of a project record, in order."""
-    attributes = [
-        c for c in projects.columns if c not in _NOT_ATTRIBUTES and not c.startswith("gap_")
-    ]
-    attributes = [c for c in attributes if c not in stages.stages]
-    return ["project", *stages.stages, "days", "status", "flags", "waiting_days", *attributes]
+def project_columns(stages: StageSet) -> list[str]:
+    """Keys of a project record, in order (the file's attributes come after, apart)."""
+    gaps = [f"gap_{stage}" for stage in stages.stages[1:]]
+    return ["project", *stages.stages, "days", "status", "flags", "waiting_days", *gaps]
 
 
 def project_frame(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
     """The per-project table as users see it: name, ISO stage dates, days, status,
-    flags (tuples), waiting days, attributes. Built from whole columns (pyarrow
-    writes the ISO dates), so a million projects take well under a second."""
-    columns = project_columns(projects, stages)
+    flags (tuples), waiting days and the gap before each stage. Built from whole
+    columns (pyarrow writes the ISO dates), so a million projects take well under
+    a second."""
     out: dict[str, Any] = {"project": projects.index.astype(str).array}
     for stage in stages.stages:
         out[stage] = _iso_dates(projects[stage])
@@ -337,9 +315,26 @@ def project_frame(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
     out["status"] = projects["status"].astype(str).array
     out["flags"] = metrics.flag_names(projects)
     out["waiting_days"] = projects["waiting_days"].array
-    for column in columns[len(stages.stages) + 5 :]:
-        out[column] = projects[column].array
-    return pd.DataFrame(out, columns=columns)
+    for stage in stages.stages[1:]:
+        out[f"gap_{stage}"] = projects[f"gap_{stage}"].array
+    return pd.DataFrame(out, columns=project_columns(stages))
+
+
+#: Prefix of an attribute column whose name is also a computed column's (CSV, tables).
+ATTRIBUTE_PREFIX = "attribute:"
+
+
+def flat_columns(frame: pd.DataFrame, attributes: pd.DataFrame | None) -> pd.DataFrame:
+    """Computed columns, then the attributes as columns: an attribute whose name is
+    taken (``status``, ``days``, a stage, ...) is renamed ``attribute:NAME``."""
+    if attributes is None or not len(attributes.columns):
+        return frame
+    taken = set(frame.columns)
+    renamed = {
+        name: f"{ATTRIBUTE_PREFIX}{name}" if name in taken else name for name in attributes.columns
+    }
+    extra = attributes.rename(columns=renamed).set_axis(frame.index)
+    return pd.concat([frame, extra], axis=1)
 
 
 def _iso_dates(dates: pd.Series) -> Any:
@@ -348,14 +343,32 @@ def _iso_dates(dates: pd.Series) -> Any:
     return text.to_pandas().array
 
 
-def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready dicts (None for missing values, lists for tuples) of a frame's rows."""
+def attribute_dicts(attributes: pd.DataFrame) -> list[dict[str, Any]]:
+    """One dict per row of the file's attribute columns (None for a missing value)."""
+    columns = list(attributes.columns)
+    values = [_nullable(attributes[c]) for c in columns]
+    return (
+        [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+        if (columns)
+        else [{} for _ in range(len(attributes))]
+    )
+
+
+def frame_records(
+    frame: pd.DataFrame, attributes: pd.DataFrame | None = None
+) -> list[dict[str, Any]]:
+    """JSON-ready dicts (None for missing values, lists for tuples) of a frame's rows,
+    with the file's attributes nested under ``attributes`` when given."""
     columns = list(frame.columns)
     values = [_nullable(frame[c]) for c in columns]
     for position, column in enumerate(columns):
         if column == "flags":
             values[position] = [list(v) for v in values[position]]
-    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+    records = [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+    if attributes is not None:
+        for record, nested in zip(records, attribute_dicts(attributes), strict=True):
+            record["attributes"] = nested
+    return records
 
 
 def project_records(projects: pd.DataFrame, stages: StageSet) -> list[dict[str, Any]]:
@@ -366,9 +379,6 @@ def project_records(projects: pd.DataFrame, stages: StageSet) -> list[dict[str, 
 def _nullable(values: pd.Series) -> Any:
     """An object array with None where ``values`` are missing."""
     return values.to_numpy(dtype=object, na_value=None)
-
-
-_NOT_ATTRIBUTES = {"days", "status", "waiting_days", *metrics.FLAGS}
 
 
 def finding_records(found: pd.DataFrame) -> list[dict[str, Any]]:
@@ -406,7 +416,7 @@ def validation(
         for severity, frame in (("error", errors), ("warning", warnings))
         for record in finding_records(frame.head(limit))
     ]
-    return Result(kind="validate", document=document, records=records)
+    return Result(kind=Kind.VALIDATE, document=document, records=records)
 
 
 def check(
@@ -416,9 +426,9 @@ def check(
     checks = [r.as_dict() for r in results]
     document = {
         "schema_version": SCHEMA_VERSION,
-        "source": analysis.loaded.source,
+        "source": analysis.source,
         "passed": all(r.passed for r in results),
         "checks": checks,
         "summary": summary_document,
     }
-    return Result(kind="check", document=document, records=checks)
+    return Result(kind=Kind.CHECK, document=document, records=checks)

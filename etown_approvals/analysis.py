@@ -1,0 +1,229 @@
+"""Step 3: an input read and measured — the starting point of every command.
+
+:func:`analyze` loads a file and builds its per-project table. The resulting
+:class:`Analysis` is also the notebook API: ``analyze("data/projects.csv").summary()``
+gives the same result as ``etown summary``, and shows itself as a table in Jupyter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import pandas as pd
+
+from . import calendars, metrics
+from .errors import UsageError
+from .loader import LoadResult, load
+from .options import DEFAULT_INPUT, EVERYTHING, InputOptions, Selection
+from .stages import StageSet
+
+if TYPE_CHECKING:
+    from .results import Result
+
+
+@dataclass
+class Analysis:
+    """An input file read and measured.
+
+    ``projects`` holds only computed columns (stage dates, days, status, flags,
+    waiting days); the file's own attribute columns are in ``attributes``, on
+    the same index, so a file column called ``status`` or ``days`` can never
+    collide with a computed one.
+    """
+
+    loaded: LoadResult
+    projects: pd.DataFrame
+    options: metrics.MetricOptions
+    selection: Selection = EVERYTHING
+    #: How the input was named and read (for commands suggested in hints).
+    inputs_path: str = "-"
+    inputs: InputOptions = DEFAULT_INPUT
+    #: Years with dates but no official working calendar (workdays only).
+    unofficial_years: list[int] = field(default_factory=list)
+
+    @property
+    def stages(self) -> StageSet:
+        return self.loaded.stages
+
+    @property
+    def source(self) -> str:
+        return self.loaded.source
+
+    @cached_property
+    def attributes(self) -> pd.DataFrame:
+        """The file's attribute columns, one row per project of ``projects``."""
+        return self.loaded.attributes.reindex(self.projects.index)
+
+    def command_options(self, *, metric: bool = True, selection: bool = True) -> list[str]:
+        """The command-line options that reproduce how this input was read (and, if
+        asked, measured and selected): only those that differ from the defaults."""
+        inputs, stages = self.inputs, self.stages
+        words: list[str] = []
+        if inputs.config:
+            words += ["--config", inputs.config]
+        if inputs.encoding:
+            words += ["--encoding", inputs.encoding]
+        if inputs.delimiter:
+            named = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}
+            words += ["--delimiter", named.get(inputs.delimiter, inputs.delimiter)]
+        if inputs.dayfirst is not None:
+            words.append("--dayfirst" if inputs.dayfirst else "--monthfirst")
+        if inputs.sheet is not None:
+            words += ["--sheet", str(inputs.sheet)]
+        if (stages.start, stages.end) != (stages.stages[0], stages.stages[-1]):
+            words += ["--from-stage", stages.start, "--to-stage", stages.end]
+        if metric:
+            words += self._metric_words()
+        if selection:
+            words += self._selection_words()
+        return words
+
+    def _metric_words(self) -> list[str]:
+        options = self.options
+        words: list[str] = []
+        if options.fast_track_days != metrics.DEFAULT_FAST_TRACK_DAYS:
+            words += ["--fast-track-days", str(options.fast_track_days)]
+        if options.unit != "calendar":
+            words += ["--days", options.unit]
+        if options.calendar.upper() != "CN":
+            words += ["--calendar", options.calendar]
+        if options.as_of is not None:
+            words += ["--as-of", options.as_of.isoformat()]
+        return words
+
+    def _selection_words(self) -> list[str]:
+        selection = self.selection
+        words: list[str] = []
+        if selection.since is not None:
+            words += ["--since", selection.since.isoformat()]
+        if selection.until is not None:
+            words += ["--until", selection.until.isoformat()]
+        return words
+
+    def check_calendar(self) -> None:
+        """Note the years whose working calendar is not official (once)."""
+        calendar = self.options.calendar
+        years = _years(self.projects, self.stages)
+        found = calendars.unofficial_years(calendar, years)
+        if found and found != self.unofficial_years:
+            listed = ", ".join(str(y) for y in found)
+            self.loaded.notes.append(
+                f"warning: no official {calendar.upper()} working calendar for {listed}: "
+                "adjusted working weekends are unknown there, so workday counts in those "
+                "years may be off"
+            )
+        self.unofficial_years = found
+
+    def group_keys(self, column: str) -> pd.Series:
+        """The value of attribute ``column`` for each project (a usage error if unknown)."""
+        attributes = self.loaded.attributes.columns
+        if column not in attributes:
+            listed = ", ".join(repr(c) for c in attributes) or "none"
+            raise UsageError(
+                f"no column {column!r} to group by (attribute columns: {listed})",
+                source=self.source,
+                field=column,
+            )
+        return self.attributes[column]
+
+    def grouped(self, column: str | None) -> list[tuple[str | None, pd.DataFrame]]:
+        """The projects split by an attribute column (one group of all when None)."""
+        if column is None:
+            return [(None, self.projects)]
+        return metrics.groups(self.projects, self.group_keys(column))
+
+    # -- the notebook API: one method per command ------------------------
+    def summary(self, *, group_by: str | None = None) -> Result:
+        from . import results
+
+        return results.summary(self, group_by=group_by)
+
+    def stage_transitions(self, *, group_by: str | None = None) -> Result:
+        from . import results
+
+        return results.stages(self, group_by=group_by)
+
+    def trend(self, *, by: str = "year", group_by: str | None = None) -> Result:
+        from . import results
+
+        return results.trend(self, by=by, group_by=group_by)
+
+    def project_list(self, **filters: Any) -> Result:
+        from . import results
+
+        return results.projects(self, **filters)
+
+    def _repr_html_(self) -> str:
+        from .formats import render_text
+
+        text = render_text(self.summary(), "table")
+        return "<pre>" + _html_escape(text) + "</pre>"
+
+
+def _html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def analyze(
+    path: str | Path,
+    inputs: InputOptions = DEFAULT_INPUT,
+    options: metrics.MetricOptions = metrics.MetricOptions(),
+    *,
+    selection: Selection = EVERYTHING,
+    stdin: BinaryIO | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Analysis:
+    """Load ``path`` and build its per-project table (projects in ``selection`` only).
+
+    ``progress``, if given, is called with a short description of each step.
+    """
+    if options.unit == "workdays" or options.target_workdays is not None:
+        calendars.require(options.calendar)
+    if progress:
+        progress("reading")
+    loaded = load(
+        path,
+        stages=inputs.stages,
+        encoding=inputs.encoding,
+        delimiter=inputs.delimiter,
+        dayfirst=inputs.dayfirst,
+        sheet=inputs.sheet,
+        stdin=stdin,
+    )
+    loaded.require_rows(hint=f"see them with: etown validate {_quoted(path, inputs)}")
+    if progress:
+        progress(f"measuring {loaded.rows_used:,} events")
+    projects = metrics.project_table(loaded.events, loaded.stages, options=options)
+    projects = metrics.in_window(projects, loaded.stages, selection.since, selection.until)
+    analysis = Analysis(
+        loaded=loaded,
+        projects=projects,
+        options=options,
+        selection=selection,
+        inputs_path=str(path),
+        inputs=inputs,
+    )
+    if options.unit == "workdays" or options.target_workdays is not None:
+        analysis.check_calendar()
+    return analysis
+
+
+def _years(projects: pd.DataFrame, stages: StageSet) -> set[int]:
+    years: set[int] = set()
+    for stage in stages.stages:
+        years.update(int(y) for y in projects[stage].dt.year.dropna().unique())
+    return years
+
+
+def _quoted(path: str | Path, inputs: InputOptions) -> str:
+    """The input as a shell word, with its --config (for hints in messages)."""
+    import shlex
+
+    words = [str(path)] + (["--config", inputs.config] if inputs.config else [])
+    return " ".join(shlex.quote(w) for w in words)

@@ -1,0 +1,189 @@
+"""The ``etown`` group: library errors become one line on stderr and an exit code."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .. import __version__
+from ..errors import EtownError, ExitCode
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
+    from ..options import OutputOptions
+    from ..results import Result
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta["etown.debug"] = True
+    return value
+
+
+def debug_enabled(ctx: click.Context) -> bool:
+    return bool(ctx.meta.get("etown.debug")) or os.environ.get("ETOWN_DEBUG", "") not in ("", "0")
+
+
+debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_debug,
+    help="Show a traceback when something goes wrong.",
+)
+
+
+def say(message: str) -> None:
+    """One line on stderr, prefixed ``etown:``."""
+    click.echo(f"etown: {message}", err=True)
+
+
+class EtownGroup(click.Group):
+    """Maps library errors to one line on stderr and a documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EtownError as error:
+            if debug_enabled(ctx):
+                raise
+            say(f"error: {error}")
+            ctx.exit(int(error.exit_code))
+        except BrokenPipeError:
+            silence_stdout()
+            ctx.exit(int(ctx.meta.get("etown.exit_status", ExitCode.OK)))
+        except KeyboardInterrupt:
+            say("interrupted")
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as error:  # a bug: say so in one line unless debugging
+            if debug_enabled(ctx):
+                raise
+            say(
+                f"internal error: {type(error).__name__}: {error} "
+                "(run with --debug for a traceback, and please report it)"
+            )
+            ctx.exit(int(ExitCode.INTERNAL))
+
+
+def silence_stdout() -> None:
+    """After the reader of our output went away, make the interpreter's final flush quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+@click.group(cls=EtownGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="etown")
+@debug_option
+def cli() -> None:
+    """Measure how fast projects move through approval: days from land
+    acquisition to construction permit, same-day and fast-track cases.
+
+    \b
+    Example:
+      etown summary data/projects.csv
+      etown summary data/projects.csv --format json
+
+    Exit codes: 0 ok, 1 a check failed, 2 usage error, 3 unreadable input,
+    4 unusable data, 5 bad config, 6 cannot write the output, 70 internal error.
+    """
+
+
+def color_enabled(environ: Mapping[str, str], is_terminal: bool) -> bool:
+    """Colour by the conventions: ``NO_COLOR`` (non-empty) disables, ``FORCE_COLOR``
+    (non-empty) enables even when piped (CI logs), ``TERM=dumb`` disables."""
+    if environ.get("NO_COLOR", ""):
+        return False
+    if environ.get("FORCE_COLOR", ""):
+        return True
+    return is_terminal and environ.get("TERM") != "dumb"
+
+
+def emit(result: Result, output: OutputOptions, *, inputs: tuple[str, ...] = ()) -> None:
+    """Write ``result`` where ``output`` says; a closed pipe ends quietly."""
+    from ..formats import render
+    from ..output import open_output
+
+    try:
+        with open_output(output.path, inputs=inputs) as stream:
+            render(result, output.format, stream, output)
+    except BrokenPipeError:
+        silence_stdout()
+
+
+def terminal_settings(output_format: str, path: str | None) -> dict[str, Any]:
+    """Colour, width and box characters for tables, decided once from the environment."""
+    is_terminal = path is None and sys.stdout.isatty()
+    width = shutil.get_terminal_size((80, 24)).columns if is_terminal else None
+    color = path is None and output_format == "table" and color_enabled(os.environ, is_terminal)
+    return {"color": color, "width": width, "unicode": is_terminal}
+
+
+def report_input(analysis: Analysis, *, strict: bool, quiet: bool) -> None:
+    """Tell stderr what was not used, and fail under --strict."""
+    from ..errors import CheckFailedError
+    from ..results import command_line
+
+    loaded = analysis.loaded
+    rejected = (
+        f"{loaded.rows_rejected} of {loaded.rows_read} rows rejected ({loaded.rejection_reasons()})"
+    )
+    if loaded.rows_rejected and strict:
+        raise CheckFailedError(f"{rejected} (--strict)", source=loaded.source)
+    if quiet:
+        return
+    for note in loaded.notes:
+        say(note)
+    repeated = int((loaded.findings["type"] == "duplicate-project").sum())
+    if repeated:
+        say(
+            f"note: {repeated} rows repeat a project of an earlier row; merged, "
+            "earliest date per stage"
+        )
+    if loaded.rows_rejected:
+        say(
+            f"warning: {loaded.source}: {rejected}; see them with: "
+            + command_line(analysis, "validate")
+        )
+
+
+#: Files at least this large get a progress line on a terminal.
+PROGRESS_BYTES = 20_000_000
+
+
+class Progress:
+    """One self-erasing status line on stderr, for large inputs on a terminal."""
+
+    def __init__(self, source: str, enabled: bool) -> None:
+        self.source = source
+        self.enabled = enabled
+        self.shown = False
+
+    @classmethod
+    def for_file(cls, path: str, quiet: bool) -> Progress:
+        large = path == "-" or (os.path.exists(path) and os.path.getsize(path) >= PROGRESS_BYTES)
+        return cls(path, large and not quiet and sys.stderr.isatty())
+
+    def __call__(self, step: str) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\r\x1b[Ketown: {self.source}: {step}...")
+            sys.stderr.flush()
+            self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False

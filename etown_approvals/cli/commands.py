@@ -1,0 +1,396 @@
+"""The commands: each parses its options into typed objects, calls the library, and
+hands the result to :func:`~etown_approvals.cli.app.emit`."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import click
+
+from ..errors import CheckFailedError
+from ..kinds import Kind
+from .app import CONTEXT_SETTINGS, Progress, cli, emit, report_input, say
+from .options import (
+    Source,
+    group_option,
+    input_options,
+    metric_options,
+    output_options,
+    selection_options,
+)
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
+    from ..metrics import MetricOptions
+    from ..options import OutputOptions, Selection
+
+__all__ = ["cli", "main"]
+
+
+def _analyze(
+    source: Source,
+    metric: MetricOptions,
+    selection: Selection,
+    *,
+    strict: bool = False,
+) -> Analysis:
+    from ..analysis import analyze
+
+    progress = Progress.for_file(source.file, source.quiet)
+    try:
+        analysis = analyze(
+            source.file, source.inputs, metric, selection=selection, progress=progress
+        )
+    finally:
+        progress.done()
+    report_input(analysis, strict=strict, quiet=source.quiet)
+    return analysis
+
+
+def _emit(result, output: OutputOptions, source: Source) -> None:  # type: ignore[no-untyped-def]
+    emit(result, output, inputs=(source.file,))
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@input_options
+@metric_options
+@group_option
+@selection_options
+@output_options(Kind.SUMMARY)
+@click.option("--strict", is_flag=True, help="Fail (exit 1) if any row is rejected.")
+@click.option(
+    "--target-workdays",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Count the complete projects within N working days (120: the national reference).",
+)
+def summary(
+    source: Source,
+    metric: MetricOptions,
+    group_by: str | None,
+    selection: Selection,
+    output: OutputOptions,
+    strict: bool,
+    target_workdays: int | None,
+) -> None:
+    """Headline numbers: days from the start stage to the end stage (land
+    acquisition to construction permit by default), same-day and fast-track projects.
+
+    \b
+    Example:
+      etown summary data/projects.csv
+      etown summary data/projects.csv --format json --fast-track-days 5
+      etown summary data/projects.csv --group-by zone --since 2022-01-01
+    """
+    from .. import results
+
+    metric = dataclasses.replace(metric, target_workdays=target_workdays)
+    analysis = _analyze(source, metric, selection, strict=strict)
+    _emit(results.summary(analysis, group_by=group_by), output, source)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@input_options
+@metric_options
+@click.option(
+    "--status",
+    type=click.Choice(["complete", "open", "invalid"]),
+    help="Only projects with this status.",
+)
+@click.option(
+    "--flag",
+    "flags",
+    multiple=True,
+    type=click.Choice(["same_day", "fast_track", "out_of_order", "duplicate_stage"]),
+    help="Only projects with this flag (repeat for all of several).",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["days", "start", "end", "waiting", "project"]),
+    help="Sort by days, the start or end stage's date, waiting days (open projects), or name.",
+)
+@click.option("--desc", is_flag=True, help="Sort in descending order.")
+@click.option("--limit", type=click.IntRange(min=0), metavar="N", help="At most N projects.")
+@selection_options
+@output_options(Kind.PROJECTS)
+def projects(
+    source: Source,
+    metric: MetricOptions,
+    status: str | None,
+    flags: tuple[str, ...],
+    sort: str | None,
+    desc: bool,
+    limit: int | None,
+    selection: Selection,
+    output: OutputOptions,
+) -> None:
+    """One row per project: stage dates, days, status, flags, gaps and the file's
+    own columns.
+
+    Open projects show how long they have waited so far (as of --as-of).
+
+    \b
+    Example:
+      etown projects data/projects.csv --flag same_day
+      etown projects data/projects.csv --status open --sort start --format csv
+    """
+    from .. import results
+
+    analysis = _analyze(source, metric, selection)
+    result = results.projects(
+        analysis, status=status, flags=flags, sort=sort, descending=desc, limit=limit
+    )
+    _emit(result, output, source)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@input_options
+@metric_options
+@group_option
+@selection_options
+@output_options(Kind.STAGES)
+def stages(
+    source: Source,
+    metric: MetricOptions,
+    group_by: str | None,
+    selection: Selection,
+    output: OutputOptions,
+) -> None:
+    """Where the time goes: days between consecutive stages.
+
+    Each transition is measured over the projects that have both dates; share
+    is its mean over the mean days of complete projects.
+
+    \b
+    Example:
+      etown stages data/projects.csv
+      etown stages data/projects.csv --group-by sector --format csv
+    """
+    from .. import results
+
+    analysis = _analyze(source, metric, selection)
+    _emit(results.stages(analysis, group_by=group_by), output, source)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@input_options
+@metric_options
+@group_option
+@selection_options
+@click.option(
+    "--by",
+    type=click.Choice(["year", "quarter", "month"]),
+    default="year",
+    show_default=True,
+    help="Period of the start stage's date.",
+)
+@output_options(Kind.TREND)
+def trend(
+    source: Source,
+    metric: MetricOptions,
+    group_by: str | None,
+    selection: Selection,
+    by: str,
+    output: OutputOptions,
+) -> None:
+    """Is approval getting faster? One row per period of the start stage's date.
+
+    Periods inside the range with no projects appear with zero counts.
+
+    \b
+    Example:
+      etown trend data/projects.csv --by quarter
+      etown trend data/projects.csv --group-by zone --format json
+    """
+    from .. import results
+
+    analysis = _analyze(source, metric, selection)
+    _emit(results.trend(analysis, by=by, group_by=group_by), output, source)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@input_options
+@metric_options
+@click.option(
+    "--project", "names", multiple=True, metavar="NAME", help="Draw this project (repeatable)."
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=40,
+    show_default=True,
+    metavar="N",
+    help="Draw at most N projects.",
+)
+@selection_options
+@output_options(Kind.TIMELINE)
+def timeline(
+    source: Source,
+    metric: MetricOptions,
+    names: tuple[str, ...],
+    limit: int,
+    selection: Selection,
+    output: OutputOptions,
+) -> None:
+    """A terminal timeline: one bar per project from the start stage to the end
+    stage (dotted to --as-of while open), stages marked.
+
+    \b
+    Example:
+      etown timeline data/projects.csv --limit 20
+      etown timeline data/projects.csv --project "Beijing Yesemi" --project "Fortune Precision"
+    """
+    from .. import results
+
+    analysis = _analyze(source, metric, selection)
+    _emit(results.timeline(analysis, names=names, limit=limit), output, source)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@input_options
+@output_options(Kind.VALIDATE)
+@click.option(
+    "--limit-errors",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    metavar="N",
+    help="List at most N errors and N warnings (the counts stay whole).",
+)
+@click.option(
+    "--invalid-rows",
+    type=click.Path(dir_okay=False, allow_dash=False),
+    metavar="FILE",
+    help="Write the rejected rows, with line numbers and reasons, to FILE as CSV.",
+)
+@click.option("--warnings-as-errors", is_flag=True, help="Fail on warnings too.")
+def validate(
+    source: Source,
+    output: OutputOptions,
+    limit_errors: int,
+    invalid_rows: str | None,
+    warnings_as_errors: bool,
+) -> None:
+    """Report every problem in FILE, with row, field, value and reason.
+
+    Exit 0 when there are no errors, 1 when there are, 3 when FILE cannot be
+    read at all. Warnings (duplicate or out-of-order stages, blank rows) do
+    not fail unless --warnings-as-errors.
+
+    \b
+    Example:
+      etown validate data/projects.csv
+      etown validate data/projects.csv --format json --invalid-rows rejected.csv
+    """
+    from .. import results
+    from ..errors import UnreadableInputError
+    from ..output import check_target, open_output
+    from ..validation import validate as run_validation
+
+    if invalid_rows:  # before any work: a wrong target is a usage error, not a late surprise
+        check_target(invalid_rows, (source.file,), option="--invalid-rows")
+    inputs = source.inputs
+    checked = run_validation(
+        source.file,
+        stages=inputs.stages,
+        encoding=inputs.encoding,
+        delimiter=inputs.delimiter,
+        dayfirst=inputs.dayfirst,
+        sheet=inputs.sheet,
+    )
+    result = results.validation(checked, limit=limit_errors, warnings_as_errors=warnings_as_errors)
+    if invalid_rows and checked.loaded is not None:
+        from ..formats.csv_format import write_rows
+
+        rejected = checked.loaded.rejected_rows()
+        with open_output(invalid_rows, inputs=(source.file,), option="--invalid-rows") as out:
+            write_rows(rejected.to_dict("records"), out, list(rejected.columns))
+    failed = checked.unreadable or not result.document["valid"]
+    click.get_current_context().meta["etown.exit_status"] = 1 if failed else 0
+    _emit(result, output, source)
+    for note in checked.loaded.notes if checked.loaded and not source.quiet else []:
+        say(note)
+    if checked.unreadable:
+        message = checked.errors["message"].iloc[0]
+        raise UnreadableInputError(message, source=checked.source)
+    if not result.document["valid"]:
+        stats = result.document["stats"]
+        raise CheckFailedError(
+            f"not valid ({stats['errors']} errors, {stats['warnings']} warnings)",
+            source=checked.source,
+        )
+
+
+def threshold_options(function):  # type: ignore[no-untyped-def]
+    from ..checks import THRESHOLDS
+
+    for threshold in reversed(THRESHOLDS):
+        is_share = threshold.name.endswith("_share")
+        function = click.option(
+            threshold.option,
+            threshold.name,
+            type=click.FloatRange(0, 1) if is_share else click.FloatRange(min=0),
+            metavar="X" if is_share else "N",
+            help=threshold.help,
+        )(function)
+    return function
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS, no_args_is_help=False)
+@input_options
+@metric_options
+@threshold_options
+@output_options(Kind.CHECK)
+def check(
+    source: Source,
+    metric: MetricOptions,
+    output: OutputOptions,
+    **limits: float | None,
+) -> None:
+    """Check FILE against thresholds, for CI: exit 1 if any fails.
+
+    A threshold on a number that cannot be measured (a median with no
+    complete project) fails.
+
+    \b
+    Example:
+      etown check data/projects.csv --max-median-days 120 --min-same-day-share 0.05
+    """
+    import math
+
+    from .. import results
+    from ..checks import THRESHOLDS, evaluate
+    from ..errors import UsageError
+    from ..options import EVERYTHING
+
+    if all(v is None for v in limits.values()):
+        raise click.UsageError(
+            "give at least one threshold: " + ", ".join(t.option for t in THRESHOLDS)
+        )
+    for threshold in THRESHOLDS:
+        value = limits.get(threshold.name)
+        if value is not None and not math.isfinite(value):
+            raise UsageError(f"{threshold.option} must be a finite number, not {value}")
+    target = limits.get("max_workdays")
+    metric = dataclasses.replace(metric, target_workdays=None if target is None else int(target))
+    analysis = _analyze(source, metric, EVERYTHING)
+    summary_document = results.summary(analysis).document
+    outcomes = evaluate(summary_document, limits)
+    failed = [r for r in outcomes if not r.passed]
+    click.get_current_context().meta["etown.exit_status"] = 1 if failed else 0
+    _emit(results.check(analysis, outcomes, summary_document), output, source)
+    for outcome in failed:
+        say(f"check failed: {outcome.threshold.name}: {outcome.describe()}")
+    if failed:
+        raise CheckFailedError(
+            f"{len(failed)} of {len(outcomes)} checks failed", source=analysis.source
+        )
+
+
+def main() -> None:  # pragma: no cover - console script entry point
+    cli(prog_name="etown")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

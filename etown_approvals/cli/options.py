@@ -1,0 +1,344 @@
+"""Shared option decorators: each adds its options and hands the command one typed
+object, built in one place (as httpie's ``ProcessingOptions.from_raw_args`` does).
+
+- :func:`input_options` -> ``source: Source`` (FILE, how to read it, ``--quiet``)
+- :func:`metric_options` -> ``metric: MetricOptions`` (what to measure, in which unit)
+- :func:`selection_options` -> ``selection: Selection`` (which projects)
+- :func:`output_options` -> ``output: OutputOptions`` (format, ``--output``, terminal)
+
+Nothing here imports pandas: the objects are built when a command runs, after
+``--help`` has been handled.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from ..options import InputOptions, OutputOptions, Selection
+from .app import debug_option
+
+if TYPE_CHECKING:
+    from ..metrics import MetricOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def option_group(
+    target: str, build: Callable[..., Any], *decorators: Callable[[Any], Any]
+) -> Callable[[F], F]:
+    """One decorator made of click ``decorators`` whose values reach the command as
+    one keyword argument ``target``, built by ``build(**values)``."""
+    names = _parameter_names(decorators)
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            values = {name: kwargs.pop(name) for name in names}
+            kwargs[target] = build(**values)
+            return function(*args, **kwargs)
+
+        for decorator in reversed(decorators):
+            wrapper = decorator(wrapper)
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _parameter_names(decorators: tuple[Callable[[Any], Any], ...]) -> list[str]:
+    def probe() -> None:  # pragma: no cover - never called
+        pass
+
+    for decorator in decorators:
+        decorator(probe)
+    params: list[click.Parameter] = getattr(probe, "__click_params__", [])
+    return [p.name for p in params if p.expose_value and p.name]
+
+
+# -- input ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """FILE and how to read it."""
+
+    file: str
+    inputs: InputOptions
+    #: No progress or warnings on stderr.
+    quiet: bool = False
+
+
+def _delimiter(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    value = named.get(value.lower(), value)
+    if len(value) != 1:
+        raise click.BadParameter("give one character, or tab/comma/semicolon/pipe")
+    if value in '\r\n"' or (not value.isprintable() and value != "\t"):
+        raise click.BadParameter(
+            f"{value!r} cannot separate fields; give a visible character or tab"
+        )
+    if not value.isascii():
+        raise click.BadParameter(
+            f"{value!r} is not an ASCII character; the CSV reader splits on single bytes"
+        )
+    return value
+
+
+def _sheet(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | int | None:
+    if value is None:
+        return None
+    return int(value) if value.isdigit() else value
+
+
+def _encoding(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    import codecs
+
+    try:
+        info = codecs.lookup(value)
+    except LookupError:
+        raise click.BadParameter(
+            f"{value!r} is not a text encoding Python knows (e.g. utf-8, gb18030, latin-1)"
+        ) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise click.BadParameter(f"{value!r} is not a text encoding (it transforms bytes)")
+    return value
+
+
+def _build_source(
+    file: str,
+    encoding: str | None,
+    delimiter: str | None,
+    dayfirst: bool | None,
+    sheet: str | int | None,
+    config: str | None,
+    from_stage: str | None,
+    to_stage: str | None,
+    quiet: bool,
+) -> Source:
+    from ..config import load_config
+    from ..errors import ConfigError, UsageError
+    from ..stages import ETOWN
+
+    if file != "-" and not _is_url(file) and not os.path.lexists(file):
+        raise UsageError(f"{file}: no such file")
+    stages = load_config(config) if config else ETOWN
+    if from_stage or to_stage:
+        try:
+            stages = stages.with_metric(from_stage, to_stage)
+        except ConfigError as error:
+            raise UsageError(f"--from-stage/--to-stage: {error.message}") from None
+    inputs = InputOptions(
+        stages=stages,
+        encoding=encoding,
+        delimiter=delimiter,
+        dayfirst=dayfirst,
+        sheet=sheet,
+        config=config,
+    )
+    return Source(file=file, inputs=inputs, quiet=quiet)
+
+
+def _is_url(file: str) -> bool:
+    return file.startswith(("http://", "https://"))
+
+
+input_options = option_group(
+    "source",
+    _build_source,
+    click.argument("file", type=click.Path(dir_okay=False, allow_dash=True)),
+    click.option(
+        "--encoding",
+        metavar="NAME",
+        callback=_encoding,
+        help="Text encoding of FILE, e.g. gb18030 (default: UTF-8, GB18030 recognised).",
+    ),
+    click.option(
+        "--delimiter",
+        metavar="CHAR",
+        callback=_delimiter,
+        help="Field delimiter (default: sniffed from , ; tab |).",
+    ),
+    click.option(
+        "--dayfirst/--monthfirst",
+        "dayfirst",
+        default=None,
+        help="Read 01/02/2023 as day first or month first (default: decided from the data).",
+    ),
+    click.option(
+        "--sheet",
+        metavar="NAME|INDEX",
+        callback=_sheet,
+        help="Excel sheet to read: a sheet of that name, else the position from 0 "
+        "(default: the first).",
+    ),
+    click.option(
+        "--config",
+        type=click.Path(exists=True, dir_okay=False),
+        metavar="FILE.toml",
+        help="Stages, columns and metric for other permit systems (see README).",
+    ),
+    click.option(
+        "--from-stage",
+        metavar="STAGE",
+        help="Measure from this stage (default: the first stage, or the config's metric).",
+    ),
+    click.option(
+        "--to-stage",
+        metavar="STAGE",
+        help="Measure to this stage (default: the last stage, or the config's metric).",
+    ),
+    click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        help="No progress or warnings on stderr (errors are still shown).",
+    ),
+    debug_option,
+)
+"""FILE plus the options that say how to read it."""
+
+
+# -- metric ---------------------------------------------------------------
+
+
+def _build_metric(fast_track_days: int, unit: str, calendar: str, as_of: Any) -> MetricOptions:
+    from ..metrics import MetricOptions
+
+    return MetricOptions(
+        fast_track_days=fast_track_days,
+        unit=unit,
+        calendar=calendar.upper(),
+        as_of=as_of.date() if as_of is not None else None,
+    )
+
+
+metric_options = option_group(
+    "metric",
+    _build_metric,
+    click.option(
+        "--fast-track-days",
+        type=click.IntRange(min=0),
+        default=3,
+        show_default=True,
+        metavar="N",
+        help="A complete project within N days is fast-track (same-day included).",
+    ),
+    click.option(
+        "--days",
+        "unit",
+        type=click.Choice(["calendar", "workdays"]),
+        default="calendar",
+        show_default=True,
+        help="Count calendar days, or working days on the --calendar.",
+    ),
+    click.option(
+        "--calendar",
+        default="CN",
+        show_default=True,
+        metavar="COUNTRY",
+        help="Working calendar for --days workdays and targets, e.g. CN, US.",
+    ),
+    click.option(
+        "--as-of",
+        type=DATE,
+        metavar="DATE",
+        help="Date that open projects have waited until (default: today).",
+    ),
+)
+"""Options that change how durations are measured and flagged."""
+
+
+# -- selection ------------------------------------------------------------
+
+
+def _build_selection(since: Any, until: Any) -> Selection:
+    return Selection(
+        since=since.date() if since is not None else None,
+        until=until.date() if until is not None else None,
+    )
+
+
+selection_options = option_group(
+    "selection",
+    _build_selection,
+    click.option(
+        "--since",
+        type=DATE,
+        metavar="DATE",
+        help="Only projects whose start-stage date is on or after DATE.",
+    ),
+    click.option(
+        "--until",
+        type=DATE,
+        metavar="DATE",
+        help="Only projects whose start-stage date is on or before DATE.",
+    ),
+)
+"""Which projects: a date window on the metric's start stage."""
+
+
+def _one_group(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> str | None:
+    if len(value) > 1:
+        raise click.BadParameter(
+            f"given {len(value)} times ({', '.join(value)}); group by one column"
+        )
+    return value[0] if value else None
+
+
+group_option = click.option(
+    "--group-by",
+    metavar="COLUMN",
+    multiple=True,
+    callback=_one_group,
+    help="Split the results by a column of the file (zone, sector, company, ...).",
+)
+
+
+# -- output ---------------------------------------------------------------
+
+
+def output_options(kind: str) -> Callable[[F], F]:
+    """``--format`` with the formats that render ``kind`` (from the format registry),
+    ``--json`` as its shortcut, and ``--output FILE``."""
+    from ..formats import formats_for
+
+    choices = formats_for(kind)
+
+    def build(output_format: str, as_json: bool, output: str | None) -> OutputOptions:
+        from .app import terminal_settings
+
+        name = "json" if as_json else output_format
+        return OutputOptions(format=name, path=output, **terminal_settings(name, output))
+
+    return option_group(
+        "output",
+        build,
+        click.option(
+            "--format",
+            "-f",
+            "output_format",
+            type=click.Choice(choices),
+            default=choices[0],
+            show_default=True,
+            help="Output format.",
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Same as --format json."),
+        click.option(
+            "--output",
+            "-o",
+            type=click.Path(dir_okay=False, allow_dash=True),
+            metavar="FILE",
+            help="Write the result to FILE (atomically) instead of standard output.",
+        ),
+    )

@@ -1,0 +1,25 @@
+"""The kinds of result a command produces (a light module: no pandas)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What a result is; each output format declares the kinds it can render."""
+
+    SUMMARY = "summary"
+    PROJECTS = "projects"
+    STAGES = "stages"
+    TREND = "trend"
+    TIMELINE = "timeline"
+    VALIDATE = "validate"
+    CHECK = "check"
+
+
+#: Every kind.
+ALL = frozenset(Kind)
+#: The kinds that are lists of rows (one record each in NDJSON and CSV).
+LISTS = frozenset(
+    {Kind.PROJECTS, Kind.STAGES, Kind.TREND, Kind.TIMELINE, Kind.VALIDATE, Kind.CHECK}
+)

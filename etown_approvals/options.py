@@ -1,0 +1,73 @@
+"""The typed options every step takes: how to read, which projects, how to write.
+
+Each is a small frozen dataclass built in one place (the CLI builds them from
+its shared option decorators; notebooks build them directly), so nothing
+downstream reads a loose dict. How durations are measured is
+:class:`etown_approvals.metrics.MetricOptions`. Importing this module is cheap
+(no pandas), so the CLI can use it before any data is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from .errors import UsageError
+from .stages import ETOWN, StageSet
+
+
+@dataclass(frozen=True)
+class InputOptions:
+    """How to read an input file."""
+
+    stages: StageSet = ETOWN
+    encoding: str | None = None
+    delimiter: str | None = None
+    #: Day/month order of ``01/02/2023``-style dates; None decides from the data.
+    dayfirst: bool | None = None
+    #: Excel sheet, by name or position from 0.
+    sheet: str | int | None = None
+    #: The configuration file ``stages`` came from, if any (named in suggested commands).
+    config: str | None = None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which projects a command looks at: those whose start-stage date is in
+    ``since..until`` (inclusive; either may be open)."""
+
+    since: date | None = None
+    until: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.since and self.until and self.since > self.until:
+            raise UsageError(
+                f"the date window ends ({self.until.isoformat()}) before it starts "
+                f"({self.since.isoformat()}): --since must not be after --until"
+            )
+
+    @property
+    def is_everything(self) -> bool:
+        return self.since is None and self.until is None
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """Where and how a result is written; decided once, before rendering."""
+
+    #: A format name from :data:`etown_approvals.formats.FORMATS`.
+    format: str = "table"
+    #: A file to write (atomically); None writes to standard output.
+    path: str | None = None
+    #: Colour in tables.
+    color: bool = False
+    #: Terminal width for tables; None: 80.
+    width: int | None = None
+    #: Unicode box drawing and bar characters (False: plain ASCII).
+    unicode: bool = True
+
+
+#: The defaults, as shared instances (the classes are frozen, so sharing is safe).
+DEFAULT_INPUT = InputOptions()
+EVERYTHING = Selection()
+DEFAULT_OUTPUT = OutputOptions()

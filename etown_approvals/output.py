@@ -1,0 +1,123 @@
+"""Where results go: standard output, or a file written atomically.
+
+A file is written to a temporary file in the same folder and renamed over the
+target only when everything was written, so a failed run never leaves half a
+file. Writing into an input file is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any, BinaryIO, Literal, TextIO, cast, overload
+
+from .errors import OutputError, UsageError
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_target(path: str, inputs: Sequence[str] = (), *, option: str = "--output") -> None:
+    """Refuse to write ``path`` when it is one of the ``inputs`` or its folder is missing."""
+    for source in inputs:
+        if source != "-" and _same_file(path, source):
+            raise UsageError(f"{option} {path} is the input file; refusing to overwrite it")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise OutputError(f"cannot write {path}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise OutputError(f"cannot write {path}: it is a folder")
+
+
+@overload
+def open_output(
+    path: str | None,
+    *,
+    binary: Literal[False] = False,
+    inputs: Sequence[str] = (),
+    option: str = "--output",
+) -> contextlib.AbstractContextManager[TextIO]: ...
+
+
+@overload
+def open_output(
+    path: str | None,
+    *,
+    binary: Literal[True],
+    inputs: Sequence[str] = (),
+    option: str = "--output",
+) -> contextlib.AbstractContextManager[BinaryIO]: ...
+
+
+def open_output(
+    path: str | None,
+    *,
+    binary: bool = False,
+    inputs: Sequence[str] = (),
+    option: str = "--output",
+) -> contextlib.AbstractContextManager[Any]:
+    """A stream to write a result to: standard output when ``path`` is None or ``-``,
+    else a temporary file renamed to ``path`` when the block ends without error.
+
+    Errors while writing (a full disk, no permission) become :class:`OutputError`.
+    """
+    return _open_output(path, binary=binary, inputs=inputs, option=option)
+
+
+@contextlib.contextmanager
+def _open_output(
+    path: str | None, *, binary: bool, inputs: Sequence[str], option: str
+) -> Iterator[IO[Any]]:
+    if path is None or path == "-":
+        stream = cast(IO[Any], sys.stdout.buffer if binary else sys.stdout)
+        try:
+            yield stream
+            stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputError(f"cannot write the output: {error.strerror or error}") from None
+        return
+    check_target(path, inputs, option=option)
+    target = Path(path)
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            dir=target.parent if str(target.parent) else ".",
+            prefix=f".{target.name}.",
+            suffix=".tmp",
+        )
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    try:
+        mode = "wb" if binary else "w"
+        encoding = None if binary else "utf-8"
+        newline = None if binary else ""
+        with open(descriptor, mode, encoding=encoding, newline=newline) as handle:
+            yield handle
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, target)
+    except OSError as error:
+        _remove(temporary)
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
