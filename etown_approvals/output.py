@@ -88,6 +88,10 @@ def _open_output(
         return
     check_target(path, inputs, option=option)
     target = Path(path)
+    if target.exists() and not target.is_file():
+        # A device or a pipe (/dev/stdout, a FIFO): write to it; never rename over it.
+        yield from _write_directly(path, binary=binary)
+        return
     try:
         descriptor, temporary = tempfile.mkstemp(
             dir=target.parent if str(target.parent) else ".",
@@ -110,6 +114,18 @@ def _open_output(
     except BaseException:
         _remove(temporary)
         raise
+
+
+def _write_directly(path: str, *, binary: bool) -> Iterator[IO[Any]]:
+    try:
+        handle: IO[Any] = open(path, "wb") if binary else open(path, "w", encoding="utf-8")  # noqa: SIM115
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    try:
+        with handle:
+            yield handle
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def _umask() -> int:

@@ -18,15 +18,27 @@ SF_SAMPLE = ROOT.parent / "shared" / "data" / "sf_building_permits_sample.csv"
 
 @pytest.fixture
 def run() -> Callable[..., Result]:
-    """Invoke the CLI; stdout and stderr stay apart (click >= 8.2)."""
+    """Invoke the CLI; stdout and stderr stay apart (click >= 8.2).
+
+    The exit code must be ``expect`` (0 unless the test says otherwise), so a test
+    never goes on with the output of a run that failed for another reason.
+    """
     runner = CliRunner()
 
     def invoke(
-        *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None
+        *args: str,
+        input: str | bytes | None = None,
+        env: dict[str, str] | None = None,
+        expect: int = 0,
     ) -> Result:
-        return runner.invoke(
+        result = runner.invoke(
             cli, [str(a) for a in args], input=input, env=env, catch_exceptions=False
         )
+        assert result.exit_code == expect, (
+            f"etown {' '.join(str(a) for a in args)}: exit {result.exit_code}, "
+            f"expected {expect}; stderr: {result.stderr!r}"
+        )
+        return result
 
     return invoke
 

@@ -196,7 +196,7 @@ def test_group_by_rows_carry_the_group(run, command):
 
 
 def test_group_by_unknown_column(run):
-    result = run("summary", SAMPLE, "--group-by", "region")
+    result = run("summary", SAMPLE, "--group-by", "region", expect=2)
     assert result.exit_code == 2
     assert (
         "no column 'region' to group by (attribute columns: 'company', 'zone', 'sector')"
@@ -264,7 +264,7 @@ def test_timeline_marks(run):
 
 
 def test_timeline_unknown_project(run):
-    result = run("timeline", SAMPLE, "--project", "Nope")
+    result = run("timeline", SAMPLE, "--project", "Nope", expect=4)
     assert result.exit_code == 4
     assert "no project named 'Nope'" in result.stderr
 

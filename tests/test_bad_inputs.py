@@ -21,7 +21,7 @@ def test_every_bad_file_has_an_expectation():
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_summary(run, name):
     expected = EXPECTED[name]
-    result = run("summary", BAD / name, "--json")
+    result = run("summary", BAD / name, "--json", expect=expected["exit"])
     assert result.exit_code == expected["exit"]
     assert expected["message"] in result.stderr
     assert "Traceback" not in result.stderr
@@ -35,7 +35,7 @@ def test_summary(run, name):
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_validate(run, name):
     expected = EXPECTED[name]
-    result = run("validate", BAD / name, "--json")
+    result = run("validate", BAD / name, "--json", expect=expected["validate_exit"])
     assert result.exit_code == expected["validate_exit"]
     doc = json.loads(result.stdout)
     assert doc["valid"] is False

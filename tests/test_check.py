@@ -41,6 +41,7 @@ def test_failing_threshold_exit_1_named_on_stderr(run):
         "0",
         "--max-p90-days",
         "200",
+        expect=1,
     )
     assert result.exit_code == 1
     failed = [line for line in result.stderr.splitlines() if "check failed" in line]
@@ -54,7 +55,7 @@ def test_failing_threshold_exit_1_named_on_stderr(run):
 
 def test_unmeasurable_value_fails(run, write):
     path = write("project,event,date\nA,land,2023-01-01\n")
-    result = run("check", path, "--max-median-days", "10", "--json")
+    result = run("check", path, "--max-median-days", "10", "--json", expect=1)
     assert result.exit_code == 1
     assert json.loads(result.stdout)["checks"][0] == {
         "check": "max_median_days",
@@ -69,16 +70,16 @@ def test_unmeasurable_value_fails(run, write):
 
 def test_fast_track_share_uses_fast_track_days(run):
     args = ("check", SAMPLE, "--min-fast-track-share", "0.5", "--json")
-    assert run(*args).exit_code == 1
+    assert run(*args, expect=1).exit_code == 1
     assert run(*args, "--fast-track-days", "60").exit_code == 0
 
 
 def test_no_threshold_is_a_usage_error(run):
-    result = run("check", SAMPLE)
+    result = run("check", SAMPLE, expect=2)
     assert result.exit_code == 2
     assert "give at least one threshold" in result.stderr
 
 
 @pytest.mark.parametrize("value", ["1.5", "-0.1"])
 def test_share_must_be_between_0_and_1(run, value):
-    assert run("check", SAMPLE, "--min-same-day-share", value).exit_code == 2
+    assert run("check", SAMPLE, "--min-same-day-share", value, expect=2).exit_code == 2

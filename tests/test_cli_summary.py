@@ -86,7 +86,7 @@ def test_stdin(run):
 
 
 def test_strict_fails_on_rejected_rows(run):
-    result = run("summary", SAMPLE, "--strict")
+    result = run("summary", SAMPLE, "--strict", expect=1)
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.startswith("etown: error: ")
@@ -103,7 +103,7 @@ def test_strict_passes_clean_data(run, write):
 
 def test_ambiguous_dates_exit_4_naming_row(run, write):
     path = write("project,event,date\nA,land,2023-01-01\nA,construction permit,01/02/2023\n")
-    result = run("summary", path)
+    result = run("summary", path, expect=4)
     assert result.exit_code == 4
     assert result.stdout == ""
     assert result.stderr == (

@@ -10,11 +10,14 @@ from .conftest import SAMPLE
 
 
 def test_ok(run):
-    assert run("summary", SAMPLE).exit_code == ExitCode.OK
+    assert run("summary", SAMPLE, expect=ExitCode.OK).exit_code == ExitCode.OK
 
 
 def test_check_failed(run):
-    assert run("summary", SAMPLE, "--strict").exit_code == ExitCode.CHECK_FAILED
+    assert (
+        run("summary", SAMPLE, "--strict", expect=ExitCode.CHECK_FAILED).exit_code
+        == ExitCode.CHECK_FAILED
+    )
 
 
 @pytest.mark.parametrize(
@@ -28,19 +31,19 @@ def test_check_failed(run):
     ],
 )
 def test_usage(run, args):
-    result = run(*args)
+    result = run(*args, expect=ExitCode.USAGE)
     assert result.exit_code == ExitCode.USAGE
     assert result.stdout == ""
     assert "error" in result.stderr.lower()
 
 
 def test_directory_is_usage_error(run, tmp_path):
-    assert run("summary", tmp_path).exit_code == ExitCode.USAGE
+    assert run("summary", tmp_path, expect=ExitCode.USAGE).exit_code == ExitCode.USAGE
 
 
 def test_unreadable(run, write):
     path = write(b"\x00\x01\x02garbage")
-    result = run("summary", path)
+    result = run("summary", path, expect=ExitCode.UNREADABLE)
     assert result.exit_code == ExitCode.UNREADABLE
     assert (
         result.stderr
@@ -50,7 +53,7 @@ def test_unreadable(run, write):
 
 def test_bad_data(run, write):
     path = write("name,when\nA,2023-01-01\n")
-    result = run("summary", path)
+    result = run("summary", path, expect=ExitCode.BAD_DATA)
     assert result.exit_code == ExitCode.BAD_DATA
     assert result.stderr.startswith(f"etown: error: {path}, column 'project': no project column")
 
@@ -62,7 +65,7 @@ def test_internal_errors_are_one_line_unless_debugging(run, monkeypatch):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(results, "summary", broken)
-    result = run("summary", SAMPLE)
+    result = run("summary", SAMPLE, expect=ExitCode.INTERNAL)
     assert result.exit_code == ExitCode.INTERNAL
     assert result.stderr.splitlines()[-1] == (
         "etown: internal error: RuntimeError: boom (run with --debug for a traceback, and please report it)"
@@ -85,7 +88,10 @@ def test_debug_from_the_environment(run, write):
     path = write("name,when\nA,2023-01-01\n")
     with pytest.raises(MissingColumnError):
         run("summary", path, env={"ETOWN_DEBUG": "1"})
-    assert run("summary", path, env={"ETOWN_DEBUG": "0"}).exit_code == ExitCode.BAD_DATA
+    assert (
+        run("summary", path, env={"ETOWN_DEBUG": "0"}, expect=ExitCode.BAD_DATA).exit_code
+        == ExitCode.BAD_DATA
+    )
 
 
 @pytest.mark.parametrize(
@@ -100,6 +106,6 @@ def test_delimiter_by_name(run, write, name, char):
 
 
 def test_bad_delimiter_is_a_usage_error(run):
-    result = run("summary", SAMPLE, "--delimiter", "ab")
+    result = run("summary", SAMPLE, "--delimiter", "ab", expect=ExitCode.USAGE)
     assert result.exit_code == ExitCode.USAGE
     assert "give one character" in result.stderr

@@ -38,7 +38,7 @@ def test_forced_colour_reaches_piped_tables(run):
 def test_piped_table_has_no_escape_codes(run):
     result = run("summary", SAMPLE)
     assert "\x1b[" not in result.stdout
-    assert "\x1b[" not in run("validate", SAMPLE).stdout
+    assert "\x1b[" not in run("validate", SAMPLE, expect=1).stdout
 
 
 def test_terminal_table_is_coloured():
@@ -55,9 +55,15 @@ def test_terminal_table_is_coloured():
     ("value", "expected"),
     [
         ("=SUM(A1)", "'=SUM(A1)"),
-        ("+1", "'+1"),
-        ("-2", "'-2"),
+        ("+1", "+1"),  # plain numbers are data, not formulas
+        ("-2", "-2"),
+        ("-122.33", "-122.33"),
+        ("-1e5", "-1e5"),
+        ("-2+3", "'-2+3"),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
         ("@x", "'@x"),
+        ("\uff1dSUM(A1)", "'\uff1dSUM(A1)"),  # full-width equals sign
+        ("\uff0d1+1", "'\uff0d1+1"),
         ("plain", "plain"),
         (-3, -3),
         (None, ""),

@@ -38,9 +38,9 @@ def test_no_progress_when_quiet_small_or_piped(monkeypatch):
 def test_quiet_silences_warnings_not_errors(run, write):
     result = run("summary", SAMPLE, "--json", "--quiet")
     assert result.exit_code == 0 and result.stderr == ""
-    strict = run("summary", SAMPLE, "--quiet", "--strict")
+    strict = run("summary", SAMPLE, "--quiet", "--strict", expect=1)
     assert strict.exit_code == 1 and "rows rejected" in strict.stderr
-    bad = run("summary", write("nothing,here\n1,2\n"), "-q")
+    bad = run("summary", write("nothing,here\n1,2\n"), "-q", expect=4)
     assert bad.exit_code == 4 and bad.stderr.startswith("etown: error:")
 
 

@@ -14,7 +14,7 @@ FINDING_KEYS = {"type", "row", "field", "value", "project", "message"}
 
 
 def test_sample_report_json(run):
-    result = run("validate", SAMPLE, "--format", "json")
+    result = run("validate", SAMPLE, "--format", "json", expect=1)
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
     assert doc["valid"] is False
@@ -38,7 +38,7 @@ def test_sample_report_json(run):
 
 def test_sample_report_table_golden(run, monkeypatch):
     monkeypatch.chdir(ROOT)
-    result = run("validate", "data/projects.csv")
+    result = run("validate", "data/projects.csv", expect=1)
     assert result.exit_code == 1
     assert_golden("validate_sample.txt", result.stdout)
 
@@ -65,7 +65,7 @@ def test_warnings_pass_unless_tightened(run, write):
         "project,event,date\nA,land,2023-01-01\nA,land,2023-01-05\nA,construction permit,2023-01-09\n"
     )
     assert run("validate", path).exit_code == 0
-    strict = run("validate", path, "--warnings-as-errors", "--json")
+    strict = run("validate", path, "--warnings-as-errors", "--json", expect=1)
     assert strict.exit_code == 1
     assert json.loads(strict.stdout)["valid"] is False
 
@@ -73,14 +73,14 @@ def test_warnings_pass_unless_tightened(run, write):
 def test_limit_errors_caps_lists_not_counts(run, write):
     rows = "".join(f"P{i},land,2023-02-30\n" for i in range(10))
     path = write("project,event,date\nA,land,2023-01-01\n" + rows)
-    doc = json.loads(run("validate", path, "--json", "--limit-errors", "3").stdout)
+    doc = json.loads(run("validate", path, "--json", "--limit-errors", "3", expect=1).stdout)
     assert doc["stats"]["errors"] == 10
     assert len(doc["errors"]) == 3
 
 
 def test_invalid_rows_file(run, tmp_path):
     out = tmp_path / "rejected.csv"
-    result = run("validate", SAMPLE, "--invalid-rows", out, "--json")
+    result = run("validate", SAMPLE, "--invalid-rows", out, "--json", expect=1)
     assert result.exit_code == 1
     with out.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -93,7 +93,7 @@ def test_invalid_rows_file(run, tmp_path):
 
 @pytest.mark.parametrize("fmt", ["csv", "ndjson"])
 def test_findings_as_rows(run, fmt):
-    result = run("validate", SAMPLE, "--format", fmt)
+    result = run("validate", SAMPLE, "--format", fmt, expect=1)
     assert result.exit_code == 1
     if fmt == "csv":
         rows = list(csv.DictReader(result.stdout.splitlines()))
@@ -105,7 +105,7 @@ def test_findings_as_rows(run, fmt):
 
 def test_unreadable_file_exit_3_with_report(run, write):
     path = write(b"\x00\x01")
-    result = run("validate", path, "--json")
+    result = run("validate", path, "--json", expect=3)
     assert result.exit_code == 3
     doc = json.loads(result.stdout)
     assert doc["errors"][0]["type"] == "unreadable"
@@ -117,6 +117,6 @@ def test_unreadable_file_exit_3_with_report(run, write):
 
 def test_encoding_finding(run, write):
     path = write(b"project,event,date\nA\xff,land,2023-01-01\n")
-    result = run("validate", path, "--json", "--encoding", "utf-8")
+    result = run("validate", path, "--json", "--encoding", "utf-8", expect=3)
     assert result.exit_code == 3
     assert json.loads(result.stdout)["errors"][0]["type"] == "encoding"

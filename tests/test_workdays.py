@@ -146,7 +146,7 @@ def test_check_max_workdays(run, write):
         "passed": True,
         "target_workdays": 3,
     }
-    failing = run("check", path, "--max-workdays", "2")
+    failing = run("check", path, "--max-workdays", "2", expect=1)
     assert failing.exit_code == 1
     assert (
         "etown: check failed: max_workdays: 2 complete projects over 2 working days"
@@ -155,7 +155,7 @@ def test_check_max_workdays(run, write):
 
 
 def test_unknown_calendar_is_a_usage_error(run, write):
-    result = run("summary", write(PINNED), "--days", "workdays", "--calendar", "XX")
+    result = run("summary", write(PINNED), "--days", "workdays", "--calendar", "XX", expect=2)
     assert result.exit_code == 2
     assert "'XX' is not a country code" in result.stderr
 

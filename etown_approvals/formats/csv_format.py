@@ -2,13 +2,15 @@
 
 Lists are joined with ``;``; empty values are empty cells; a text cell that a
 spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``,
-tab or carriage return) gets a leading apostrophe.
+their full-width forms, tab or carriage return) gets a leading apostrophe,
+unless it is a plain number such as ``-122.33``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import TYPE_CHECKING, Any, TextIO
 
 from . import records_of
@@ -21,7 +23,12 @@ if TYPE_CHECKING:
     from . import OutputOptions
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets run a cell starting with these as a formula; full-width forms too
+# (Excel and WPS read U+FF1D, U+FF0B, U+FF0D and U+FF20 as their ASCII twins).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# A plain number such as -122.33 or +1e5 is data, not a formula: left alone.
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_IS_NUMBER = re.compile(_NUMBER)
 
 
 def cell(value: Any) -> Any:
@@ -29,7 +36,11 @@ def cell(value: Any) -> Any:
         return ""
     if isinstance(value, list):
         value = ";".join(str(v) for v in value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _IS_NUMBER.fullmatch(value)
+    ):
         return "'" + value
     return value
 
@@ -65,7 +76,11 @@ def write_frame(frame: pd.DataFrame, out: TextIO) -> None:
             column = pd.Series([";".join(v) for v in column], dtype="str")
         if not pd.api.types.is_numeric_dtype(column):
             text = column.astype("str")
-            risky = text.str.startswith(_FORMULA_START).fillna(False).to_numpy(dtype=bool)
+            risky = (
+                (text.str.startswith(_FORMULA_START) & ~text.str.fullmatch(_NUMBER))
+                .fillna(False)
+                .to_numpy(dtype=bool)
+            )
             column = text.where(~risky, "'" + text)
         safe[cell(str(name))] = pa.array(column)
     table = pa.table(safe)

@@ -170,8 +170,10 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
         console.print(table)
         more = result.extras.get("flagged_total", len(flagged)) - len(flagged)
         if more > 0:
+            # A command to copy: never wrapped, however long the path.
             console.print(
-                f"... and {more:,} more: {result.extras.get('more_command', 'etown projects')}"
+                f"... and {more:,} more: {result.extras.get('more_command', 'etown projects')}",
+                soft_wrap=True,
             )
 
 

@@ -1,0 +1,195 @@
+"""What every command shares, whatever it computes (as csvkit's test mixins):
+
+- every format a command offers works on the sample, on standard input and on an
+  empty file, with stdout for results only and one line on stderr for errors;
+- ``--output FILE`` writes exactly what stdout would have, and leaves stdout empty;
+- the module graph has no import cycles, and each module imports alone.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import importlib
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from etown_approvals.cli import cli
+from etown_approvals.formats import FORMATS, formats_for
+
+from .conftest import ROOT, SAMPLE
+
+#: Each command with the arguments it needs beyond FILE, and its exit status on the sample.
+COMMANDS = {
+    "summary": ([], 0),
+    "projects": ([], 0),
+    "stages": ([], 0),
+    "trend": ([], 0),
+    "timeline": ([], 0),
+    "validate": ([], 1),  # the sample has deliberate errors
+    "check": (["--max-open", "10"], 0),
+}
+CASES = [(command, name) for command in COMMANDS for name in formats_for(command)]
+
+
+def test_every_command_is_covered():
+    assert set(COMMANDS) <= set(cli.commands)
+
+
+def _parse(name: str, text: str) -> None:
+    """Each format's output is well-formed of its kind."""
+    if name == "json":
+        json.loads(text)
+    elif name == "ndjson":
+        for line in text.splitlines():
+            json.loads(line)
+    elif name == "csv":
+        rows = list(csv.reader(io.StringIO(text)))
+        assert len({len(row) for row in rows}) <= 1
+    assert text.endswith("\n")
+
+
+@pytest.mark.parametrize(("command", "name"), CASES)
+def test_sample_in_every_format(run, command, name):
+    arguments, status = COMMANDS[command]
+    if command != "validate":
+        arguments = [*arguments, "--as-of", "2024-06-30"]
+    result = run(command, SAMPLE, *arguments, "--format", name, expect=status)
+    assert result.stdout
+    _parse(name, result.stdout)
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("command", "name"), CASES)
+def test_stdin_equals_the_file(run, command, name):
+    arguments, status = COMMANDS[command]
+    from_file = run(command, SAMPLE, *arguments, "--format", name, "-q", expect=status)
+    from_stdin = run(
+        command, "-", *arguments, "--format", name, "-q", input=SAMPLE.read_bytes(), expect=status
+    )
+    expected = from_file.stdout.replace(str(SAMPLE), "<stdin>")
+    if name == "table":  # a shorter name may wrap a line differently
+        assert from_stdin.stdout.split() == expected.split()
+    else:
+        assert from_stdin.stdout == expected
+
+
+@pytest.mark.parametrize(("command", "name"), CASES)
+def test_empty_file_is_one_line_exit_3(run, write, command, name):
+    arguments, _ = COMMANDS[command]
+    path = write(b"")
+    result = run(command, path, *arguments, "--format", name, expect=3)
+    assert result.stdout == "" or command == "validate"
+    assert result.stderr == f"etown: error: {path}: the file is empty\n"
+
+
+@pytest.mark.parametrize(("command", "name"), CASES)
+def test_output_file_holds_what_stdout_would(run, tmp_path, command, name):
+    arguments, status = COMMANDS[command]
+    common = [*arguments, "--format", name, "-q"]
+    if command != "validate":
+        common += ["--as-of", "2024-06-30"]
+    printed = run(command, SAMPLE, *common, expect=status).stdout
+    target = tmp_path / "out" / f"result.{name}"
+    target.parent.mkdir()
+    written = run(command, SAMPLE, *common, "--output", target, expect=status)
+    assert written.stdout == ""
+    assert target.read_text(encoding="utf-8") == printed
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no temporary left
+
+
+def test_every_format_is_offered_by_some_command():
+    offered = {name for command in COMMANDS for name in formats_for(command)}
+    assert offered == set(FORMATS)
+
+
+def test_format_choices_come_from_the_registry(run):
+    result = run("summary", SAMPLE, "--format", "csv", expect=2)
+    assert "'csv' is not one of 'table', 'json'" in result.stderr
+
+
+# -- modules ------------------------------------------------------------------
+
+PACKAGE = ROOT / "etown_approvals"
+MODULES = sorted(
+    ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+    for path in PACKAGE.rglob("*.py")
+    if path.name != "__main__.py"
+)
+
+
+def _runtime_imports(path: Path, module: str) -> set[str]:
+    """Modules of this package that ``module`` imports when it is imported (top-level
+    statements only: imports inside functions and ``if TYPE_CHECKING`` are left out)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            if target.startswith("etown_approvals"):
+                found.add(target)
+                for alias in node.names:
+                    candidate = f"{target}.{alias.name}"
+                    if candidate in MODULES:
+                        found.add(candidate)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("etown_approvals")}
+    return {m for m in found if m in MODULES and m != module}
+
+
+def test_the_import_graph_has_no_cycles():
+    graph = {
+        module: _runtime_imports(
+            ROOT
+            / (
+                module.replace(".", "/")
+                + ("/__init__.py" if (ROOT / module.replace(".", "/")).is_dir() else ".py")
+            ),
+            module,
+        )
+        for module in MODULES
+    }
+    # A package imports its parent's __init__ too; that edge is the language's, not a cycle.
+    state: dict[str, int] = {}
+
+    def visit(module: str, trail: list[str]) -> None:
+        if state.get(module) == 1:
+            cycle = [*trail[trail.index(module) :], module]
+            raise AssertionError("import cycle: " + " -> ".join(cycle))
+        if state.get(module) == 2:
+            return
+        state[module] = 1
+        for target in graph[module]:
+            visit(target, [*trail, module])
+        state[module] = 2
+
+    for module in MODULES:
+        visit(module, [])
+
+
+def test_each_module_imports_alone():
+    probe = (
+        "import importlib, sys\n"
+        "for name in sys.argv[1:]:\n"
+        "    for loaded in [m for m in sys.modules if m.startswith('etown_approvals')]:\n"
+        "        del sys.modules[loaded]\n"
+        "    importlib.import_module(name)\n"
+    )
+    subprocess.run([sys.executable, "-c", probe, *MODULES], check=True, cwd=ROOT)
+
+
+def test_modules_list_is_real():
+    assert "etown_approvals.cli.commands" in MODULES
+    for module in MODULES[:3]:
+        importlib.import_module(module)
