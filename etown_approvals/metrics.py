@@ -376,7 +376,9 @@ def grouped_statistics(
     """
     values = np.asarray(values, dtype=np.float64)
     codes = np.asarray(codes, dtype=np.int64)
-    order = np.lexsort((values, codes))
+    # Two stable argsorts (the second a radix sort of integers) beat one lexsort.
+    by_value = np.argsort(values, kind="stable")
+    order = by_value[np.argsort(codes[by_value], kind="stable")]
     values, codes = values[order], codes[order]
     count = np.bincount(codes, minlength=n_codes)
     first = np.concatenate(([0], np.cumsum(count)[:-1]))
@@ -399,22 +401,6 @@ def grouped_statistics(
         high = padded[np.where(has, first + above, 0)]
         out[percentile_key(level)] = np.where(has, low + (high - low) * fraction, np.nan)
     return out
-
-
-def _statistics_row(
-    stats: dict[str, np.ndarray], index: int, keys: Sequence[str]
-) -> dict[str, float | int | None]:
-    """One code's :func:`grouped_statistics` as :func:`days_statistics` would give it."""
-    count = int(stats["count"][index])
-    if count == 0:
-        return {"count": 0, **dict.fromkeys(keys[1:])}
-    row: dict[str, float | int | None] = {}
-    for key in keys:
-        value = float(stats[key][index])
-        row[key] = (
-            count if key == "count" else int(value) if key in ("min", "max") else _number(value)
-        )
-    return row
 
 
 def _number(value: float) -> float | int:
@@ -596,26 +582,21 @@ def stage_transitions(
         grouped.codes[complete], weights=total_days[complete], minlength=n_groups
     )
     inside = set(stages.stages[position[stages.start] : position[stages.end] + 1])
-    rows = []
-    for g in range(n_groups):
-        for p, (first, second) in enumerate(pair_list):
-            cell = g * n_pairs + p
-            row: dict[str, Any] = {"group": grouped.labels[g]} if group_keys is not None else {}
-            row |= {"from": first, "to": second}
-            row |= _statistics_row(stats, cell, keys)
-            mean, total_mean = (
-                stats["mean"][cell],
-                (total_sum[g] / total_count[g] if total_count[g] else np.nan),
-            )
-            within = first in inside and second in inside
-            row["share"] = (
-                round(float(mean / total_mean), 4)
-                if within and not np.isnan(mean) and total_mean and not np.isnan(total_mean)
-                else None
-            )
-            row["out_of_order"] = int(out_of_order[cell])
-            rows.append(row)
-    return rows
+    group_of_cell = np.repeat(np.arange(n_groups), n_pairs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total_mean = np.where(total_count > 0, total_sum / np.maximum(total_count, 1), np.nan)
+        share = stats["mean"] / total_mean[group_of_cell]
+    within = np.tile([a in inside and b in inside for a, b in pair_list], n_groups)
+    share[~within | ~np.isfinite(share)] = np.nan
+    columns: dict[str, list[Any]] = {}
+    if group_keys is not None:
+        columns["group"] = [grouped.labels[g] for g in group_of_cell.tolist()]
+    columns["from"] = [a for a, _ in pair_list] * n_groups
+    columns["to"] = [b for _, b in pair_list] * n_groups
+    columns |= _statistics_columns(stats, keys)
+    columns["share"] = _json_numbers(share, 4)
+    columns["out_of_order"] = out_of_order.tolist()
+    return _rows(columns)
 
 
 def slowest_transition(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
@@ -735,32 +716,56 @@ def trend(
         )
         usable &= dated
         km = km_medians(times[usable], observed[usable], cell[usable], n_cells)
-    labels = period_labels(cell_ordinal, frequency)
-    rows = []
-    for c in range(n_cells):
-        row: dict[str, Any] = {}
-        if group_keys is not None:
-            row["group"] = grouped.labels[cell_group[c]]
-        complete_count = int(complete[c])
-        row |= {
-            "period": labels[c],
-            "projects": int(total[c]),
-            "complete": complete_count,
-            "open": int(open_[c]),
-            "invalid": int(invalid[c]),
-            "median_days": _optional_number(stats["median"][c]),
-        }
-        for level in extra:
-            if level != 50:
-                row[f"{percentile_key(level)}_days"] = _optional_number(
-                    stats[percentile_key(level)][c]
-                )
-        if km is not None:
-            row["km_median_days"] = _optional_number(km[c])
-        row["same_day_share"] = _share(int(same_day[c]), complete_count)
-        row["fast_track_share"] = _share(int(fast_track[c]), complete_count)
-        rows.append(row)
-    return rows
+    columns: dict[str, list[Any]] = {}
+    if group_keys is not None:
+        columns["group"] = [grouped.labels[g] for g in cell_group.tolist()]
+    columns["period"] = period_labels(cell_ordinal, frequency)
+    columns["projects"] = total.tolist()
+    columns["complete"] = complete.tolist()
+    columns["open"] = open_.tolist()
+    columns["invalid"] = invalid.tolist()
+    columns["median_days"] = _json_numbers(stats["median"])
+    for level in extra:
+        if level != 50:
+            columns[f"{percentile_key(level)}_days"] = _json_numbers(stats[percentile_key(level)])
+    if km is not None:
+        columns["km_median_days"] = _json_numbers(km)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        columns["same_day_share"] = _json_numbers(same_day / complete, 4)
+        columns["fast_track_share"] = _json_numbers(fast_track / complete, 4)
+    return _rows(columns)
+
+
+def _rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Row dicts of equally long columns."""
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _json_numbers(values: np.ndarray, digits: int = 2) -> list[Any]:
+    """Rounded like :func:`_number` (whole numbers as int), None for NaN; whole
+    numbers, the common case, without a Python call each."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.full(values.size, None, dtype=object)
+    finite = np.isfinite(values)
+    whole = finite & (values == np.round(values))
+    out[whole] = values[whole].astype(np.int64)
+    rest = np.flatnonzero(finite & ~whole)
+    rounded = [round(v, digits) for v in values[rest].tolist()]
+    out[rest] = [int(v) if v.is_integer() else v for v in rounded]
+    return [v if v is None or isinstance(v, float) else int(v) for v in out.tolist()]
+
+
+def _statistics_columns(stats: dict[str, np.ndarray], keys: Sequence[str]) -> dict[str, list[Any]]:
+    """:func:`grouped_statistics` as JSON-ready columns (None where a cell is empty)."""
+    columns: dict[str, list[Any]] = {}
+    for key in keys:
+        columns[key] = (
+            stats["count"].astype(np.int64).tolist()
+            if key == "count"
+            else (_json_numbers(stats[key]))
+        )
+    return columns
 
 
 def _optional_number(value: float) -> float | int | None:

@@ -63,7 +63,8 @@ def withdrawn_mask(
         if mask.shape != (len(projects),):
             raise ValueError("withdrawn must hold one value per project")
         return mask
-    return (projects["status"].astype(str) == WITHDRAWN).to_numpy(dtype=bool)
+    # A categorical compares with a value outside its categories as all False.
+    return (projects["status"] == WITHDRAWN).to_numpy(dtype=bool)
 
 
 def survival_times(
