@@ -131,3 +131,25 @@ def test_a_group_without_complete_projects():
     (only,) = result["comparisons"]
     assert only["median_difference"] is None and only["p_value"] is None
     assert only["logrank_p_value"] is None
+
+
+def test_readme_worked_example():
+    from etown_approvals import load
+
+    from .conftest import ROOT, SAMPLE
+
+    loaded = load(SAMPLE)
+    options = MetricOptions(as_of=AS_OF)
+    table = project_table(loaded.events, loaded.stages, options=options)
+    result = compare(
+        table, loaded.stages, split_keys(table, loaded.stages, date(2022, 1, 1)), options
+    )
+    before, after = result["groups"]
+    assert (before["complete"], before["median"]) == (10, 115.5)
+    assert (after["complete"], after["open"], after["median"], after["km_median"]) == (13, 4, 3, 28)
+    (only,) = result["comparisons"]
+    assert (only["median_difference"], only["ci_low"], only["ci_high"]) == (-112.5, -197.5, -48.5)
+    assert round(only["p_value"], 4) == 0.0003 and round(only["logrank_p_value"], 2) == 0.32
+    assert "(bootstrap 95% interval -197.5 to -48.5), Mann-Whitney p = 0.0003" in (
+        ROOT / "README.md"
+    ).read_text(encoding="utf-8")

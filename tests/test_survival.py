@@ -221,3 +221,24 @@ def test_trend_km_median_per_period_and_group():
         ("x", "2023"): None,
         ("y", "2023"): 2,
     }
+
+
+def test_readme_worked_example():
+    """The Method section's numbers on the bundled sample, as of 2025-01-01."""
+    from etown_approvals import load
+
+    from .conftest import ROOT, SAMPLE
+
+    loaded = load(SAMPLE)
+    options = MetricOptions(as_of=date(2025, 1, 1))
+    projects = project_table(loaded.events, loaded.stages, options=options)
+    whole = survival(projects, loaded.stages, options)
+    assert (whole["median"], whole["ci_low"], whole["ci_high"]) == (49, 4, 112)
+    assert (whole["events"], whole["censored"], whole["left_out"]) == (23, 4, 2)
+    last = trend(projects, loaded.stages, options=options, survival=True)[-1]
+    assert (last["period"], last["median_days"], last["km_median_days"]) == ("2024", 3, 42)
+    # By hand: 0, 3, 42 days complete; 44 and 198 days open.
+    assert plain_median(product_limit([0, 3, 42, 44, 198], [1, 1, 1, 0, 0])) == 42
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "Kaplan-Meier median **42** days" in readme
+    assert "of 49 (95% interval 4-112; 23 events, 4 censored, 2 left out)" in readme
