@@ -4,29 +4,47 @@ Pure functions: DataFrames in, DataFrames and dicts out. Nothing here prints or
 opens a file. Dates are handled as integer day numbers; a project's stages are
 a (projects x stages) matrix filled with ``numpy.minimum.at``, so the cost is a
 few vector operations whatever the number of projects.
+
+Every duration goes through one *clock* (:func:`clock_for`): calendar days or
+working days on an official calendar. Grouped results (``trend``,
+``stage_transitions``) take a frame of group keys and compute every group in
+one pass: group codes from one ``groupby``, counts with ``bincount`` and
+statistics from one sort, never a Python loop per group.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .errors import EtownError, ExitCode
 from .stages import StageSet
 
 COMPLETE, OPEN, INVALID = "complete", "open", "invalid"
 STATUSES = (COMPLETE, OPEN, INVALID)
+#: A status the loader may set for projects that left the process; handled where present.
+WITHDRAWN = "withdrawn"
 FLAGS = ("same_day", "fast_track", "out_of_order", "duplicate_stage")
 DEFAULT_FAST_TRACK_DAYS = 3
+#: Percentiles every days statistic reports (``median`` is the 50th).
+DEFAULT_PERCENTILES = (25.0, 50.0, 75.0, 90.0)
 _NONE = np.iinfo(np.int64).min
 _EPOCH = date(1970, 1, 1)
 
 
 UNITS = {"calendar": "calendar_days", "workdays": "workdays"}
+
+
+class MetricOptionError(EtownError, ValueError):
+    """A measuring option that cannot apply (a usage error)."""
+
+    exit_code = ExitCode.USAGE
 
 
 @dataclass(frozen=True)
@@ -46,6 +64,11 @@ class MetricOptions:
     @property
     def unit_name(self) -> str:
         return UNITS[self.unit]
+
+    @property
+    def as_of_day(self) -> int:
+        """``as_of`` (default today) as a day number."""
+        return ((self.as_of or date.today()) - _EPOCH).days
 
 
 Clock = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -95,6 +118,39 @@ def stage_matrix(events: pd.DataFrame, n_stages: int) -> tuple[np.ndarray, np.nd
     return first.reshape(n_projects, n_stages), conflicting.reshape(n_projects, n_stages)
 
 
+def table_matrix(projects: pd.DataFrame, stages: StageSet) -> np.ndarray:
+    """The (projects x stages) day-number matrix of a project table (``_NONE`` if missing)."""
+    if not len(stages.stages):
+        return np.empty((len(projects), 0), dtype=np.int64)
+    seconds = np.column_stack(
+        [projects[stage].to_numpy(dtype="datetime64[s]").view(np.int64) for stage in stages.stages]
+    )
+    # NaT is _NONE's bit pattern; floor division would move it.
+    return np.where(seconds == _NONE, _NONE, seconds // 86_400)
+
+
+def table_clock(options: MetricOptions, matrix: np.ndarray, *extra: int) -> Clock:
+    """A clock covering every date of ``matrix`` and ``extra`` day numbers."""
+    return clock_for(options, np.append(matrix[matrix != _NONE], np.asarray(extra, np.int64)))
+
+
+def out_of_order_matrix(matrix: np.ndarray, skip: tuple[int, int] | None = None) -> np.ndarray:
+    """Per project, whether a recorded stage is dated before an earlier stage of the process.
+
+    Every pair of stages is compared except ``skip`` (the metric's start and
+    end: an end before the start makes the project invalid instead).
+    """
+    found = np.zeros(matrix.shape[0], dtype=bool)
+    n = matrix.shape[1]
+    for i in range(n):
+        a = matrix[:, i]
+        for j in range(i + 1, n):
+            if (i, j) != skip:
+                b = matrix[:, j]
+                found |= (a != _NONE) & (b != _NONE) & (b < a)
+    return found
+
+
 def project_table(
     events: pd.DataFrame,
     stages: StageSet,
@@ -105,11 +161,16 @@ def project_table(
 
     Columns, in order: one datetime column per stage; ``days`` (metric end
     minus start, complete projects only); ``status``; the boolean flags
-    ``same_day``, ``fast_track``, ``out_of_order``, ``duplicate_stage``;
-    ``waiting_days`` (open projects: days from start to ``as_of``);
-    ``gap_<stage>`` (days since the previous recorded stage). The file's
-    attribute columns are not joined here (see ``Analysis.attributes``), so
-    they can never collide with these.
+    ``same_day``, ``fast_track``, ``out_of_order`` (any recorded stage dated
+    before an earlier stage of the process, see :func:`out_of_order_pairs`;
+    the metric's end before its start is ``invalid`` instead), ``duplicate_stage``;
+    ``waiting_days`` (open projects: days from start to ``as_of``; empty when
+    the project starts after ``as_of``, never negative); ``gap_<stage>`` for
+    every stage but the first (days since the previous recorded stage in
+    process order; negative when the stage is dated before it, which also sets
+    ``out_of_order``); every duration in the options' unit. The file's attribute
+    columns are not joined here (see ``Analysis.attributes``), so they can
+    never collide with these.
     """
     names = events["project"].cat.categories
     matrix, conflicting = stage_matrix(events, len(stages.stages))
@@ -118,15 +179,9 @@ def project_table(
     has_start, has_end = start != _NONE, end != _NONE
     complete = has_start & has_end & (end >= start)
     open_ = has_start & ~has_end
-    as_of = ((options.as_of or date.today()) - _EPOCH).days
-    clock = clock_for(options, np.append(matrix[matrix != _NONE], as_of))
+    as_of = options.as_of_day
+    clock = table_clock(options, matrix, as_of)
     days = np.where(complete, elapsed(clock, start, end), _NONE)
-
-    out_of_order = np.zeros(len(names), dtype=bool)
-    for stage in stages.intermediate:
-        at = matrix[:, stages.stages.index(stage)]
-        has = at != _NONE
-        out_of_order |= has & ((has_start & (at < start)) | (has_end & (at > end)))
 
     columns: dict[str, Any] = {stage: _dates(matrix[:, i]) for i, stage in enumerate(stages.stages)}
     columns["days"] = _ints(days)
@@ -134,21 +189,82 @@ def project_table(
     columns["status"] = pd.Categorical.from_codes(status_codes, categories=list(STATUSES))
     columns["same_day"] = complete & (end == start)  # the same date, whatever the unit
     columns["fast_track"] = complete & (days <= options.fast_track_days)
-    columns["out_of_order"] = out_of_order
-    columns["duplicate_stage"] = conflicting.any(axis=1)
-    columns["waiting_days"] = _ints(
-        np.where(open_, elapsed(clock, start, np.full_like(start, as_of)), _NONE)
+    columns["out_of_order"] = out_of_order_matrix(
+        matrix, (stages.stages.index(stages.start), stages.stages.index(stages.end))
     )
-    previous = np.full(len(names), _NONE, dtype=np.int64)
+    columns["duplicate_stage"] = conflicting.any(axis=1)
+    # A project that starts after as_of has not waited at all by then: no value,
+    # rather than a negative one (see open_after_as_of).
+    waiting = open_ & (start <= as_of)
+    columns["waiting_days"] = _ints(
+        np.where(waiting, elapsed(clock, start, np.full_like(start, as_of)), _NONE)
+    )
+    for stage, gap in gap_columns(matrix, stages, clock).items():
+        columns[f"gap_{stage}"] = _ints(gap)
+    return pd.DataFrame(columns, index=pd.Index(names, name="project"))
+
+
+def gap_columns(matrix: np.ndarray, stages: StageSet, clock: Clock) -> dict[str, np.ndarray]:
+    """Per stage but the first: days since the previous recorded stage (``_NONE`` if none)."""
+    out: dict[str, np.ndarray] = {}
+    previous = np.full(matrix.shape[0], _NONE, dtype=np.int64)
     for i, stage in enumerate(stages.stages):
         at = matrix[:, i]
-        has = at != _NONE
         if i > 0:
-            columns[f"gap_{stage}"] = _ints(
-                np.where(has & (previous != _NONE), at - previous, _NONE)
-            )
-        previous = np.where(has, at, previous)
-    return pd.DataFrame(columns, index=pd.Index(names, name="project"))
+            out[stage] = elapsed(clock, previous, at)
+        previous = np.where(at != _NONE, at, previous)
+    return out
+
+
+def open_after_as_of(projects: pd.DataFrame, stages: StageSet, as_of: date) -> pd.Index:
+    """Open projects whose start is after ``as_of``: they have no waiting time then."""
+    start = projects[stages.start]
+    late = (projects["status"] == OPEN) & (start > pd.Timestamp(as_of))
+    return projects.index[late.to_numpy(dtype=bool, na_value=False)]
+
+
+def out_of_order_pairs(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
+    """Every pair of recorded stages whose later stage (in process order) is dated earlier.
+
+    One row per (project, pair): ``project``, ``earlier`` and ``later`` (stage
+    names in process order), ``earlier_date``, ``later_date``. All pairs are
+    listed, the metric's start/end pair included (which also makes the project
+    invalid). Rows are ordered by project, then pair.
+    """
+    matrix = table_matrix(projects, stages)
+    parts = []
+    n = len(stages.stages)
+    for i in range(n):
+        for j in range(i + 1, n):
+            a, b = matrix[:, i], matrix[:, j]
+            rows = np.flatnonzero((a != _NONE) & (b != _NONE) & (b < a))
+            if rows.size:
+                parts.append((rows, i, j))
+    if not parts:
+        return pd.DataFrame(
+            {
+                "project": pd.Series([], dtype=object),
+                "earlier": pd.Series([], dtype=object),
+                "later": pd.Series([], dtype=object),
+                "earlier_date": pd.Series([], dtype="datetime64[s]"),
+                "later_date": pd.Series([], dtype="datetime64[s]"),
+            }
+        )
+    rows = np.concatenate([p[0] for p in parts])
+    first = np.concatenate([np.full(p[0].size, p[1]) for p in parts])
+    second = np.concatenate([np.full(p[0].size, p[2]) for p in parts])
+    order = np.lexsort((second, first, rows))
+    rows, first, second = rows[order], first[order], second[order]
+    names = np.asarray(stages.stages, dtype=object)
+    return pd.DataFrame(
+        {
+            "project": projects.index.to_numpy(dtype=object)[rows],
+            "earlier": names[first],
+            "later": names[second],
+            "earlier_date": _dates(matrix[rows, first]),
+            "later_date": _dates(matrix[rows, second]),
+        }
+    )
 
 
 def _dates(day_values: np.ndarray) -> np.ndarray:
@@ -177,24 +293,104 @@ def flag_names(projects: pd.DataFrame) -> np.ndarray:
     return tuples[patterns]
 
 
-def days_statistics(days: pd.Series) -> dict[str, float | int | None]:
-    """count, min, p25, median, mean, p75, p90, max of a nullable integer series."""
+# ---------------------------------------------------------------- statistics
+
+
+def percentile_key(percentile: float) -> str:
+    """``median`` for 50, else ``p`` and the number (``p95``, ``p99_9`` for 99.9)."""
+    if percentile == 50:
+        return "median"
+    return "p" + f"{percentile:g}".replace(".", "_")
+
+
+def percentile_list(percentiles: Sequence[float] = ()) -> list[float]:
+    """The defaults and any requested percentiles, ascending, each once.
+
+    Requested percentiles are added to the defaults (25, 50, 75, 90), so keys
+    that checks and tables read are always there.
+    """
+    extra = [float(p) for p in percentiles]
+    bad = [p for p in extra if not 0 <= p <= 100]
+    if bad:
+        raise MetricOptionError(f"percentiles must be between 0 and 100, not {bad[0]:g}")
+    return sorted(set(DEFAULT_PERCENTILES) | set(extra))
+
+
+def _statistic_keys(
+    percentiles: Sequence[float], base: Sequence[float] = DEFAULT_PERCENTILES
+) -> list[str]:
+    """``count``, ``min``, lower percentiles, ``median``, ``mean``, upper ones, ``max``.
+
+    ``base`` are the percentiles always reported; ``percentiles`` add to them.
+    """
+    percentile_list(percentiles)  # checks the range
+    levels = sorted({50.0, *map(float, base), *map(float, percentiles)})
+    low = [percentile_key(p) for p in levels if p < 50]
+    high = [percentile_key(p) for p in levels if p > 50]
+    return ["count", "min", *low, "median", "mean", *high, "max"]
+
+
+def days_statistics(
+    days: pd.Series, percentiles: Sequence[float] = ()
+) -> dict[str, float | int | None]:
+    """count, min, p25, median, mean, p75, p90, max of a nullable integer series.
+
+    ``percentiles`` adds keys (``p95`` ...) to these; linear interpolation
+    between the two nearest values, as numpy's default.
+    """
     values = days.to_numpy(dtype=np.float64, na_value=np.nan)
     values = values[~np.isnan(values)]
-    keys = ("min", "p25", "median", "mean", "p75", "p90", "max")
+    keys = _statistic_keys(percentiles)
     if values.size == 0:
-        return {"count": 0, **dict.fromkeys(keys)}
-    p25, median, p75, p90 = np.percentile(values, [25, 50, 75, 90])
-    return {
+        return {"count": 0, **dict.fromkeys(keys[1:])}
+    levels = percentile_list(percentiles)
+    out: dict[str, float | int | None] = {
         "count": int(values.size),
         "min": int(values.min()),
-        "p25": _number(p25),
-        "median": _number(median),
         "mean": _number(values.mean()),
-        "p75": _number(p75),
-        "p90": _number(p90),
         "max": int(values.max()),
     }
+    for level, value in zip(levels, np.percentile(values, levels), strict=True):
+        out[percentile_key(level)] = _number(value)
+    return {key: out[key] for key in keys}
+
+
+def grouped_statistics(
+    values: np.ndarray, codes: np.ndarray, n_codes: int, percentiles: Sequence[float] = ()
+) -> dict[str, np.ndarray]:
+    """:func:`days_statistics` of ``values`` for every code 0..n_codes-1 at once.
+
+    Arrays of floats (NaN where a code has no values), keyed as
+    :func:`days_statistics`; one sort, percentiles interpolated linearly as
+    ``numpy.percentile`` does.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    codes = np.asarray(codes, dtype=np.int64)
+    # Two stable argsorts (the second a radix sort of integers) beat one lexsort.
+    by_value = np.argsort(values, kind="stable")
+    order = by_value[np.argsort(codes[by_value], kind="stable")]
+    values, codes = values[order], codes[order]
+    count = np.bincount(codes, minlength=n_codes)
+    first = np.concatenate(([0], np.cumsum(count)[:-1]))
+    has = count > 0
+    out: dict[str, np.ndarray] = {"count": count.astype(np.float64)}
+    sums = np.bincount(codes, weights=values, minlength=n_codes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["mean"] = np.where(has, sums / np.maximum(count, 1), np.nan)
+    last = first + count - 1
+    safe = np.where(has, first, 0), np.where(has, last, 0)
+    padded = values if values.size else np.zeros(1)
+    out["min"] = np.where(has, padded[safe[0]], np.nan)
+    out["max"] = np.where(has, padded[safe[1]], np.nan)
+    for level in percentile_list(percentiles):
+        position = (count - 1) * level / 100.0
+        below = np.floor(position).astype(np.int64)
+        above = np.minimum(below + 1, np.maximum(count - 1, 0))
+        fraction = position - below
+        low = padded[np.where(has, first + below, 0)]
+        high = padded[np.where(has, first + above, 0)]
+        out[percentile_key(level)] = np.where(has, low + (high - low) * fraction, np.nan)
+    return out
 
 
 def _number(value: float) -> float | int:
@@ -208,7 +404,10 @@ def _share(count: int, total: int) -> float | None:
 
 
 def summarize(
-    projects: pd.DataFrame, *, options: MetricOptions = MetricOptions()
+    projects: pd.DataFrame,
+    *,
+    options: MetricOptions = MetricOptions(),
+    percentiles: Sequence[float] = (),
 ) -> dict[str, Any]:
     """Headline numbers of a project table: counts, days statistics, same-day, fast-track."""
     status = projects["status"]
@@ -222,7 +421,7 @@ def summarize(
             "open": int((status == OPEN).sum()),
             "invalid": int((status == INVALID).sum()),
         },
-        "days": days_statistics(projects["days"]),
+        "days": days_statistics(projects["days"], percentiles),
         "same_day": {
             "count": int(same_day.size),
             "share": _share(int(same_day.size), complete),
@@ -237,77 +436,321 @@ def summarize(
     }
 
 
+# ---------------------------------------------------------------- groups
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Projects numbered by group: ``codes[i]`` is project i's group, ``labels[g]`` its key.
+
+    Groups are every combination of the key columns' values that occurs, in
+    order of first appearance; combinations with a missing value come last.
+    A label maps each column to its value (text) or None.
+    """
+
+    codes: np.ndarray
+    labels: list[dict[str, str | None]]
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+
+def grouping(keys: pd.DataFrame | None, n_projects: int | None = None) -> Grouping:
+    """Group codes of the rows of ``keys`` (one group of all when ``keys`` is None).
+
+    ``keys`` holds one column per group-by column, aligned with the project
+    table (e.g. ``projects[["zone", "sector"]]``).
+    """
+    if keys is None or not len(keys.columns):
+        size = n_projects if n_projects is not None else 0 if keys is None else len(keys)
+        return Grouping(np.zeros(size, dtype=np.int64), [{}])
+    if len(keys) == 0:
+        return Grouping(np.zeros(0, dtype=np.int64), [])
+    columns = list(keys.columns)
+    frame = keys.reset_index(drop=True)
+    codes = frame.groupby(columns, sort=False, dropna=False, observed=True).ngroup().to_numpy()
+    n = int(codes.max()) + 1
+    first_row = np.full(n, len(frame), dtype=np.int64)
+    np.minimum.at(first_row, codes, np.arange(len(frame)))
+    firsts = frame.iloc[first_row]
+    missing = firsts.isna().any(axis=1).to_numpy()
+    order = np.argsort(missing, kind="stable")  # complete keys first, appearance order kept
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    labels = [
+        {c: (None if pd.isna(v) else str(v)) for c, v in zip(columns, row, strict=True)}
+        for row in firsts.iloc[order].itertuples(index=False, name=None)
+    ]
+    return Grouping(rank[codes], labels)
+
+
+# ---------------------------------------------------------------- stages
+
+PAIRS = ("consecutive", "all")
+#: Percentiles every transition reports (``median`` and ``p90``).
+TRANSITION_PERCENTILES = (50.0, 90.0)
+
+
+def stage_pairs(stages: StageSet, pairs: str = "consecutive") -> list[tuple[str, str]]:
+    """Consecutive stages in process order, or every ordered pair (``all``)."""
+    names = stages.stages
+    if pairs == "consecutive":
+        return list(pairwise(names))
+    if pairs == "all":
+        return [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+    raise MetricOptionError(f"pairs must be one of {', '.join(PAIRS)}, not {pairs!r}")
+
+
 def stage_transitions(
-    projects: pd.DataFrame, stages: StageSet, options: MetricOptions = MetricOptions()
+    projects: pd.DataFrame,
+    stages: StageSet,
+    options: MetricOptions = MetricOptions(),
+    *,
+    pairs: str = "consecutive",
+    group_keys: pd.DataFrame | None = None,
+    percentiles: Sequence[float] = (),
 ) -> list[dict[str, Any]]:
-    """Days between each consecutive pair of stages, over projects that have both dates.
+    """Days between pairs of stages, over the projects that have both dates in order.
+
+    Measured over the same projects as the summary: invalid projects (no start,
+    or end before start) are left out. A pair whose later stage is dated before
+    the earlier one is out of order: left out of the statistics and counted in
+    ``out_of_order``. Days are in the options' unit.
 
     ``share`` is the transition's mean days over the mean days of complete
-    projects (start to end of the metric): where the time goes. It is null for
-    transitions outside the metric's start..end and when no project is complete.
-    """
-    total = projects["days"].dropna().to_numpy(dtype=np.float64)
-    total_mean = float(total.mean()) if total.size else None
-    inside = stages.stages[stages.stages.index(stages.start) : stages.stages.index(stages.end) + 1]
-    rows = []
-    for first, second in zip(stages.stages, stages.stages[1:], strict=False):
-        both = projects[first].notna() & projects[second].notna()
-        days = (
-            day_numbers(projects.loc[both, second]) - day_numbers(projects.loc[both, first])
-        ).astype(np.float64)
-        stats = days_statistics(pd.Series(days, dtype="Float64"))
-        within = first in inside and second in inside
-        mean = stats["mean"]
-        rows.append(
-            {
-                "from": first,
-                "to": second,
-                "count": stats["count"],
-                "min": stats["min"],
-                "median": stats["median"],
-                "mean": mean,
-                "p90": stats["p90"],
-                "max": stats["max"],
-                "share": None
-                if not within or mean is None or not total_mean
-                else round(float(mean) / total_mean, 4),
-            }
-        )
-    return rows
+    projects (start to end of the metric, unrounded means): where the time
+    goes. It is null for transitions outside the metric's start..end and when
+    no project is complete.
 
+    With ``group_keys`` (a frame of key columns aligned with ``projects``),
+    every row starts with ``group`` (see :class:`Grouping`), groups in order,
+    pairs in process order within each group; all groups are measured at once.
+    """
+    keys = _statistic_keys(percentiles, TRANSITION_PERCENTILES)
+    pair_list = stage_pairs(stages, pairs)
+    grouped = grouping(group_keys, len(projects))
+    n_groups, n_pairs = grouped.size, len(pair_list)
+    valid = (projects["status"] != INVALID).to_numpy(dtype=bool)
+    matrix = table_matrix(projects, stages)
+    clock = table_clock(options, matrix)
+    position = {stage: i for i, stage in enumerate(stages.stages)}
+    values, cells = [], []
+    out_of_order = np.zeros(n_groups * n_pairs, dtype=np.int64)
+    for p, (first, second) in enumerate(pair_list):
+        a, b = matrix[:, position[first]], matrix[:, position[second]]
+        both = valid & (a != _NONE) & (b != _NONE)
+        backwards = both & (b < a)
+        ordered = both & ~backwards
+        out_of_order += np.bincount(
+            grouped.codes[backwards] * n_pairs + p, minlength=n_groups * n_pairs
+        )
+        values.append(clock(a[ordered], b[ordered]))
+        cells.append(grouped.codes[ordered] * n_pairs + p)
+    stats = grouped_statistics(
+        np.concatenate(values) if values else np.zeros(0),
+        np.concatenate(cells) if cells else np.zeros(0, np.int64),
+        n_groups * n_pairs,
+        percentiles,
+    )
+    complete = (projects["status"] == COMPLETE).to_numpy(dtype=bool)
+    total_days = projects["days"].to_numpy(dtype=np.float64, na_value=np.nan)
+    total_count = np.bincount(grouped.codes[complete], minlength=n_groups)
+    total_sum = np.bincount(
+        grouped.codes[complete], weights=total_days[complete], minlength=n_groups
+    )
+    inside = set(stages.stages[position[stages.start] : position[stages.end] + 1])
+    group_of_cell = np.repeat(np.arange(n_groups), n_pairs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total_mean = np.where(total_count > 0, total_sum / np.maximum(total_count, 1), np.nan)
+        share = stats["mean"] / total_mean[group_of_cell]
+    within = np.tile([a in inside and b in inside for a, b in pair_list], n_groups)
+    share[~within | ~np.isfinite(share)] = np.nan
+    columns: dict[str, list[Any]] = {}
+    if group_keys is not None:
+        columns["group"] = [grouped.labels[g] for g in group_of_cell.tolist()]
+    columns["from"] = [a for a, _ in pair_list] * n_groups
+    columns["to"] = [b for _, b in pair_list] * n_groups
+    columns |= _statistics_columns(stats, keys)
+    columns["share"] = _json_numbers(share, 4)
+    columns["out_of_order"] = out_of_order.tolist()
+    return _rows(columns)
+
+
+def slowest_transition(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The transition with the highest median (then mean) among all measured ones."""
+    measured = [r for r in rows if r["median"] is not None]
+    return max(measured, key=lambda r: (r["median"], r["mean"]), default=None)
+
+
+# ---------------------------------------------------------------- periods
 
 PERIODS = {"year": "Y", "quarter": "Q", "month": "M"}
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
-def trend(projects: pd.DataFrame, stages: StageSet, *, by: str = "year") -> list[dict[str, Any]]:
-    """One row per period of the metric's start date, every period in the range included."""
-    start = projects[stages.start]
-    dated = projects[start.notna().to_numpy(dtype=bool)]
-    if dated.empty:
-        return []
-    freq = PERIODS[by]
-    periods = dated[stages.start].dt.to_period(freq)
-    full_range = pd.period_range(periods.min(), periods.max(), freq=freq)
-    rows = []
-    groups = dict(list(dated.groupby(periods, observed=True)))
-    for period in full_range:
-        part = groups.get(period, dated.iloc[0:0])
-        status = part["status"]
-        complete = int((status == COMPLETE).sum())
-        median = days_statistics(part["days"])["median"]
-        rows.append(
-            {
-                "period": str(period),
-                "projects": len(part),
-                "complete": complete,
-                "open": int((status == OPEN).sum()),
-                "invalid": int((status == INVALID).sum()),
-                "median_days": median,
-                "same_day_share": _share(int(part["same_day"].sum()), complete),
-                "fast_track_share": _share(int(part["fast_track"].sum()), complete),
-            }
+def period_frequency(by: str, fiscal_year_start: int = 1) -> str:
+    """The pandas period frequency of ``by``; fiscal years end the month before they start."""
+    if by not in PERIODS:
+        raise MetricOptionError(f"periods are one of {', '.join(PERIODS)}, not {by!r}")
+    if not 1 <= fiscal_year_start <= 12:
+        raise MetricOptionError(f"the fiscal year starts in month 1-12, not {fiscal_year_start}")
+    if fiscal_year_start == 1:
+        return PERIODS[by]
+    if by == "month":
+        raise MetricOptionError("a fiscal year start applies to years and quarters, not months")
+    return f"{PERIODS[by]}-{_MONTHS[fiscal_year_start - 2]}"
+
+
+def period_labels(ordinals: np.ndarray, frequency: str) -> list[str]:
+    """``2023``, ``2023Q1``, ``2023-01``; fiscal ones ``FY2024``, ``FY2024Q1``.
+
+    A fiscal year is labelled by the calendar year in which it ends (pandas'
+    convention too): with an April start, 2023-04-01..2024-03-31 is ``FY2024``
+    and its first quarter (April-June 2023) ``FY2024Q1``.
+    """
+    text = pd.PeriodIndex.from_ordinals(ordinals, freq=frequency).astype(str).tolist()
+    return [f"FY{t}" for t in text] if "-" in frequency else text
+
+
+def trend(
+    projects: pd.DataFrame,
+    stages: StageSet,
+    *,
+    by: str = "year",
+    period_of: str | None = None,
+    fiscal_year_start: int = 1,
+    group_keys: pd.DataFrame | None = None,
+    percentiles: Sequence[float] = (),
+    options: MetricOptions | None = None,
+    survival: bool = False,
+    withdrawn: np.ndarray | pd.Series | None = None,
+) -> list[dict[str, Any]]:
+    """One row per period of a stage's date, every period in each group's range included.
+
+    Periods are of ``period_of``'s date (default: the metric's start stage);
+    projects without that date are in no period. Rows: ``period``,
+    ``projects``, ``complete``, ``open``, ``invalid`` (these three add up to
+    ``projects``), ``median_days``, ``p<N>_days`` for each of ``percentiles``
+    (50 is ``median_days``), ``same_day_share``, ``fast_track_share``; with
+    ``survival``, ``km_median_days`` (Kaplan-Meier median counting open
+    projects, see :mod:`etown_approvals.survival`; ``options`` then sets
+    ``as_of`` and the unit, and ``withdrawn`` marks withdrawn projects).
+    With ``group_keys``, rows start with ``group`` and every group is measured
+    at once.
+    """
+    stage = period_of or stages.start
+    if stage not in stages.stages:
+        raise MetricOptionError(
+            f"no stage {stage!r} to take periods of (stages: {', '.join(stages.stages)})"
         )
-    return rows
+    frequency = period_frequency(by, fiscal_year_start)
+    grouped = grouping(group_keys, len(projects))
+    dated = projects[stage].notna().to_numpy(dtype=bool)
+    if not dated.any():
+        return []
+    ordinals = np.zeros(len(projects), dtype=np.int64)
+    ordinals[dated] = projects.loc[dated, stage].dt.to_period(frequency).array.asi8
+    codes = grouped.codes
+    # Each group's own first..last period; cells laid out group after group.
+    low = np.full(grouped.size, np.iinfo(np.int64).max)
+    high = np.full(grouped.size, np.iinfo(np.int64).min)
+    np.minimum.at(low, codes[dated], ordinals[dated])
+    np.maximum.at(high, codes[dated], ordinals[dated])
+    present = high >= low
+    length = np.where(present, high - low + 1, 0)
+    offset = np.concatenate(([0], np.cumsum(length)[:-1]))
+    n_cells = int(length.sum())
+    cell = np.full(len(projects), -1, dtype=np.int64)
+    cell[dated] = offset[codes[dated]] + ordinals[dated] - low[codes[dated]]
+    cell_group = np.repeat(np.arange(grouped.size), length)
+    cell_ordinal = np.arange(n_cells) - offset[cell_group] + low[cell_group]
+
+    status = projects["status"]
+    is_complete = (status == COMPLETE).to_numpy(dtype=bool) & dated
+    is_open = (status == OPEN).to_numpy(dtype=bool) & dated
+    is_invalid = (status == INVALID).to_numpy(dtype=bool) & dated
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(cell[mask], minlength=n_cells)
+
+    total, complete, open_, invalid = (
+        count(dated),
+        count(is_complete),
+        count(is_open),
+        count(is_invalid),
+    )
+    same_day = count(projects["same_day"].to_numpy(dtype=bool) & dated)
+    fast_track = count(projects["fast_track"].to_numpy(dtype=bool) & dated)
+    days = projects["days"].to_numpy(dtype=np.float64, na_value=np.nan)
+    stats = grouped_statistics(days[is_complete], cell[is_complete], n_cells, percentiles)
+    extra = [p for p in percentile_list(percentiles) if p in {float(q) for q in percentiles}]
+    km = None
+    if survival:
+        from .survival import km_medians, survival_times
+
+        times, observed, usable = survival_times(
+            projects, stages, options or MetricOptions(), withdrawn=withdrawn
+        )
+        usable &= dated
+        km = km_medians(times[usable], observed[usable], cell[usable], n_cells)
+    columns: dict[str, list[Any]] = {}
+    if group_keys is not None:
+        columns["group"] = [grouped.labels[g] for g in cell_group.tolist()]
+    columns["period"] = period_labels(cell_ordinal, frequency)
+    columns["projects"] = total.tolist()
+    columns["complete"] = complete.tolist()
+    columns["open"] = open_.tolist()
+    columns["invalid"] = invalid.tolist()
+    columns["median_days"] = _json_numbers(stats["median"])
+    for level in extra:
+        if level != 50:
+            columns[f"{percentile_key(level)}_days"] = _json_numbers(stats[percentile_key(level)])
+    if km is not None:
+        columns["km_median_days"] = _json_numbers(km)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        columns["same_day_share"] = _json_numbers(same_day / complete, 4)
+        columns["fast_track_share"] = _json_numbers(fast_track / complete, 4)
+    return _rows(columns)
+
+
+def _rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Row dicts of equally long columns."""
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _json_numbers(values: np.ndarray, digits: int = 2) -> list[Any]:
+    """Rounded like :func:`_number` (whole numbers as int), None for NaN; whole
+    numbers, the common case, without a Python call each."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.full(values.size, None, dtype=object)
+    finite = np.isfinite(values)
+    whole = finite & (values == np.round(values))
+    out[whole] = values[whole].astype(np.int64)
+    rest = np.flatnonzero(finite & ~whole)
+    rounded = [round(v, digits) for v in values[rest].tolist()]
+    out[rest] = [int(v) if v.is_integer() else v for v in rounded]
+    return [v if v is None or isinstance(v, float) else int(v) for v in out.tolist()]
+
+
+def _statistics_columns(stats: dict[str, np.ndarray], keys: Sequence[str]) -> dict[str, list[Any]]:
+    """:func:`grouped_statistics` as JSON-ready columns (None where a cell is empty)."""
+    columns: dict[str, list[Any]] = {}
+    for key in keys:
+        columns[key] = (
+            stats["count"].astype(np.int64).tolist()
+            if key == "count"
+            else (_json_numbers(stats[key]))
+        )
+    return columns
+
+
+def _optional_number(value: float) -> float | int | None:
+    return None if np.isnan(value) else _number(value)
+
+
+# ---------------------------------------------------------------- selection
 
 
 def in_window(
@@ -335,6 +778,31 @@ def groups(projects: pd.DataFrame, values: pd.Series) -> list[tuple[str | None, 
     if len(missing):
         out.append((None, missing))
     return out
+
+
+SORT_KEYS = ("days", "start", "end", "waiting", "project")
+
+
+def sort_projects(
+    projects: pd.DataFrame, stages: StageSet, key: str, *, descending: bool = False
+) -> pd.DataFrame:
+    """Projects ordered by ``key``: ``days`` (complete projects), ``waiting`` (open
+    projects' waiting days), ``start``/``end`` (the metric's stage dates) or ``project``.
+    Projects without a value come last in either direction; ties keep file order."""
+    if key == "project":
+        order = projects.index.astype(str).to_series(index=projects.index)
+        return projects.loc[order.sort_values(ascending=not descending, kind="stable").index]
+    columns = {
+        "days": "days",
+        "waiting": "waiting_days",
+        "start": stages.start,
+        "end": stages.end,
+    }
+    if key not in columns:
+        raise MetricOptionError(f"sort keys are {', '.join(SORT_KEYS)}, not {key!r}")
+    return projects.sort_values(
+        columns[key], ascending=not descending, kind="stable", na_position="last"
+    )
 
 
 def target(

@@ -191,12 +191,26 @@ def summary(analysis: Analysis, *, group_by: str | None = None) -> Result:
     )
 
 
+def _grouped_rows(rows: list[dict[str, Any]], group_by: str | None) -> list[dict[str, Any]]:
+    """Rows of one grouping column carry the group's value itself, not a one-key object."""
+    if group_by is None:
+        return rows
+    return [{**row, "group": row["group"][group_by]} for row in rows]
+
+
+def _group_keys(analysis: Analysis, group_by: str | None) -> pd.DataFrame | None:
+    return None if group_by is None else analysis.group_keys(group_by).to_frame(group_by)
+
+
 def stages(analysis: Analysis, *, group_by: str | None = None) -> Result:
     """The ``etown stages`` result: days between consecutive stages."""
-    rows = []
-    for value, part in analysis.grouped(group_by):
-        for row in metrics.stage_transitions(part, analysis.stages, analysis.options):
-            rows.append(({"group": value} if group_by else {}) | row)
+    rows = metrics.stage_transitions(
+        analysis.projects,
+        analysis.stages,
+        analysis.options,
+        group_keys=_group_keys(analysis, group_by),
+    )
+    rows = _grouped_rows(rows, group_by)
     document = {
         **header(analysis),
         **({"group_by": group_by} if group_by else {}),
@@ -207,10 +221,14 @@ def stages(analysis: Analysis, *, group_by: str | None = None) -> Result:
 
 def trend(analysis: Analysis, *, by: str = "year", group_by: str | None = None) -> Result:
     """The ``etown trend`` result: one row per period of the start date."""
-    rows = []
-    for value, part in analysis.grouped(group_by):
-        for row in metrics.trend(part, analysis.stages, by=by):
-            rows.append(({"group": value} if group_by else {}) | row)
+    rows = metrics.trend(
+        analysis.projects,
+        analysis.stages,
+        by=by,
+        group_keys=_group_keys(analysis, group_by),
+        options=analysis.options,
+    )
+    rows = _grouped_rows(rows, group_by)
     undated = int(analysis.projects[analysis.stages.start].isna().sum())
     document = {
         **header(analysis),
@@ -220,10 +238,6 @@ def trend(analysis: Analysis, *, by: str = "year", group_by: str | None = None) 
         "periods": rows,
     }
     return Result(kind=Kind.TREND, document=document, records=rows)
-
-
-#: ``--sort`` keys of ``etown projects``: a computed column, or the name.
-SORT_KEYS = ("days", "start", "end", "waiting", "project")
 
 
 def projects(
@@ -237,8 +251,9 @@ def projects(
 ) -> Result:
     """The ``etown projects`` result: one record per project, filtered and sorted.
 
-    ``sort`` is one of :data:`SORT_KEYS`: ``start``/``end`` are the metric's stage
-    dates, ``waiting`` the waiting days of open projects; missing values sort last.
+    ``sort`` is one of :data:`etown_approvals.metrics.SORT_KEYS`: ``start``/``end``
+    are the metric's stage dates, ``waiting`` the waiting days of open projects;
+    missing values sort last.
     """
     table = analysis.projects
     if status:
@@ -246,22 +261,7 @@ def projects(
     for flag in flags:
         table = table[table[flag].to_numpy(dtype=bool)]
     if sort:
-        if sort not in SORT_KEYS:
-            raise DataError(f"cannot sort by {sort!r} (keys: {', '.join(SORT_KEYS)})")
-        key = {
-            "days": "days",
-            "start": analysis.stages.start,
-            "end": analysis.stages.end,
-            "waiting": "waiting_days",
-            "project": None,
-        }[sort]
-        if key is None:
-            order = table.index.astype(str).to_series(index=table.index)
-            table = table.loc[order.sort_values(ascending=not descending, kind="stable").index]
-        else:
-            table = table.sort_values(
-                key, ascending=not descending, kind="stable", na_position="last"
-            )
+        table = metrics.sort_projects(table, analysis.stages, sort, descending=descending)
     if limit is not None:
         table = table.head(limit)
     return Result(

@@ -110,17 +110,32 @@ def test_stages(run):
         ("project_approval", "planning_permit"),
         ("planning_permit", "construction_permit"),
     ]
-    assert set(rows[0]) == {"from", "to", "count", "min", "median", "mean", "p90", "max", "share"}
+    assert set(rows[0]) == {
+        "from",
+        "to",
+        "count",
+        "min",
+        "median",
+        "mean",
+        "p90",
+        "max",
+        "share",
+        "out_of_order",
+    }
     # Independent computation from the projects output.
     records = json_of(run, "projects", SAMPLE)
     from datetime import date
 
-    gaps = [
+    # Over the summary's projects (invalid ones left out); pairs dated backwards are
+    # counted apart, not measured.
+    all_gaps = [
         (date.fromisoformat(r["planning_permit"]) - date.fromisoformat(r["project_approval"])).days
         for r in records
-        if r["planning_permit"] and r["project_approval"]
+        if r["planning_permit"] and r["project_approval"] and r["status"] != "invalid"
     ]
+    gaps = [g for g in all_gaps if g >= 0]
     assert rows[1]["count"] == len(gaps)
+    assert rows[1]["out_of_order"] == len(all_gaps) - len(gaps)
     assert rows[1]["median"] == statistics.median(gaps)
     assert max(rows, key=lambda r: r["median"])["to"] == "planning_permit"
 
