@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from .stages import StageSet
 
-COMPLETE, OPEN, INVALID = "complete", "open", "invalid"
-STATUSES = (COMPLETE, OPEN, INVALID)
+COMPLETE, OPEN, INVALID, WITHDRAWN = "complete", "open", "invalid", "withdrawn"
+STATUSES = (COMPLETE, OPEN, INVALID, WITHDRAWN)
 FLAGS = ("same_day", "fast_track", "out_of_order", "duplicate_stage")
 DEFAULT_FAST_TRACK_DAYS = 3
 _NONE = np.iinfo(np.int64).min
@@ -42,6 +42,8 @@ class MetricOptions:
     calendar: str = "CN"
     #: A reform target in working days: the summary counts projects that met it.
     target_workdays: int | None = None
+    #: Which date counts when a project records a stage more than once.
+    stage_date: Literal["earliest", "latest"] = "earliest"
 
     @property
     def unit_name(self) -> str:
@@ -74,8 +76,11 @@ def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
     return seconds // 86_400  # floor division: days before 1970 stay whole days
 
 
-def stage_matrix(events: pd.DataFrame, n_stages: int) -> tuple[np.ndarray, np.ndarray]:
-    """Earliest day number per (project, stage), and whether the stage has conflicting dates.
+def stage_matrix(
+    events: pd.DataFrame, n_stages: int, *, latest: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Earliest (``latest``: last) day number per (project, stage), and whether the stage
+    has conflicting dates.
 
     Missing stages hold ``_NONE``. Projects are the categories of ``events.project``.
     """
@@ -92,7 +97,8 @@ def stage_matrix(events: pd.DataFrame, n_stages: int) -> tuple[np.ndarray, np.nd
     present = last != _NONE
     first = np.where(present, first, _NONE)
     conflicting = present & (last != first)
-    return first.reshape(n_projects, n_stages), conflicting.reshape(n_projects, n_stages)
+    chosen = last if latest else first
+    return chosen.reshape(n_projects, n_stages), conflicting.reshape(n_projects, n_stages)
 
 
 def project_table(
@@ -101,8 +107,13 @@ def project_table(
     *,
     attributes: pd.DataFrame | None = None,
     options: MetricOptions = MetricOptions(),
+    withdrawn: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per project: stage dates, ``days``, ``status``, flags, gaps and attributes.
+
+    ``withdrawn`` (a boolean per project, in ``events.project`` category order,
+    as :attr:`LoadResult.withdrawn`) makes a project without the metric's end
+    ``withdrawn`` instead of ``open``/``invalid``, without waiting days.
 
     Columns, in order: one datetime column per stage; ``days`` (metric end
     minus start, complete projects only); ``status``; the boolean flags
@@ -112,12 +123,16 @@ def project_table(
     attribute columns.
     """
     names = events["project"].cat.categories
-    matrix, conflicting = stage_matrix(events, len(stages.stages))
+    matrix, conflicting = stage_matrix(
+        events, len(stages.stages), latest=options.stage_date == "latest"
+    )
     start = matrix[:, stages.stages.index(stages.start)]
     end = matrix[:, stages.stages.index(stages.end)]
     has_start, has_end = start != _NONE, end != _NONE
     complete = has_start & has_end & (end >= start)
     open_ = has_start & ~has_end
+    withdrawn_ = np.zeros(len(names), dtype=bool) if withdrawn is None else withdrawn & ~has_end
+    open_ &= ~withdrawn_
     as_of = ((options.as_of or date.today()) - _EPOCH).days
     clock = clock_for(options, np.append(matrix[matrix != _NONE], as_of))
     days = np.where(complete, elapsed(clock, start, end), _NONE)
@@ -130,7 +145,8 @@ def project_table(
 
     columns: dict[str, Any] = {stage: _dates(matrix[:, i]) for i, stage in enumerate(stages.stages)}
     columns["days"] = _ints(days)
-    status_codes = np.where(complete, 0, np.where(open_, 1, 2)).astype(np.int8)
+    status_codes = np.where(complete, 0, np.where(open_, 1, np.where(withdrawn_, 3, 2)))
+    status_codes = status_codes.astype(np.int8)
     columns["status"] = pd.Categorical.from_codes(status_codes, categories=list(STATUSES))
     columns["same_day"] = complete & (end == start)  # the same date, whatever the unit
     columns["fast_track"] = complete & (days <= options.fast_track_days)
