@@ -220,7 +220,10 @@ class _Loader:
         per_value = np.array(
             [normalize_name(v) in names for v in event.values.to_pylist()] + [False], dtype=bool
         )
-        self.ignored = per_value[event.indices] & (stage_codes == -1) & ~blank & ~self.skipped
+        # A row without a project name is rejected already, whatever its event.
+        self.ignored = (
+            per_value[event.indices] & (stage_codes == -1) & ~blank & ~self.skipped & ~self.rejected
+        )
         self.skipped |= self.ignored
 
     # -- column roles -----------------------------------------------------
