@@ -127,9 +127,9 @@ def load(
 
     ``dayfirst`` None decides day/month order from the data and raises
     :class:`~etown_approvals.errors.AmbiguousDateError` when it cannot.
-    ``where``, ``ignore_events`` and ``withdrawn``: see :class:`RowRules`.
+    ``where``, ``ignore_events`` and ``withdrawn``: see :class:`RowSelection`.
     """
-    rules = RowRules.of(where, ignore_events, withdrawn)  # bad expressions fail before reading
+    rules = RowSelection.of(where, ignore_events, withdrawn)  # bad expressions fail before reading
     raw = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet, stdin=stdin)
     return load_raw(raw, stages=stages, dayfirst=dayfirst, rules=rules)
 
@@ -139,13 +139,13 @@ def load_raw(
     *,
     stages: StageSet = ETOWN,
     dayfirst: bool | None = None,
-    rules: RowRules | None = None,
+    rules: RowSelection | None = None,
 ) -> LoadResult:
-    return _Loader(raw, stages, dayfirst, rules or RowRules()).run()
+    return _Loader(raw, stages, dayfirst, rules or RowSelection()).run()
 
 
 @dataclass(frozen=True)
-class RowRules:
+class RowSelection:
     """Which rows the loader uses, beyond the stages.
 
     ``where``: expressions (:mod:`~etown_approvals.filters`) that must all hold;
@@ -165,7 +165,7 @@ class RowRules:
         where: Sequence[str | filters_mod.RowFilter] = (),
         ignore_events: Sequence[str] = (),
         withdrawn: Sequence[str | filters_mod.RowFilter] = (),
-    ) -> RowRules:
+    ) -> RowSelection:
         return cls(
             filters_mod.parse_all(where), tuple(ignore_events), filters_mod.parse_all(withdrawn)
         )
@@ -173,7 +173,7 @@ class RowRules:
 
 class _Loader:
     def __init__(
-        self, raw: RawTable, stages: StageSet, dayfirst: bool | None, rules: RowRules
+        self, raw: RawTable, stages: StageSet, dayfirst: bool | None, rules: RowSelection
     ) -> None:
         self.raw = raw
         self.stages = stages
