@@ -74,6 +74,14 @@ class Analysis:
             words.append("--dayfirst" if inputs.dayfirst else "--monthfirst")
         if inputs.sheet is not None:
             words += ["--sheet", str(inputs.sheet)]
+        for option, values in (
+            ("--where", inputs.where),
+            ("--withdrawn", inputs.withdrawn),
+            ("--ignore-event", inputs.ignore_events),
+        ):
+            for value in values:
+                if isinstance(value, str):  # a config file's rules come with --config
+                    words += [option, value]
         if (stages.start, stages.end) != (stages.stages[0], stages.stages[-1]):
             words += ["--from-stage", stages.start, "--to-stage", stages.end]
         if metric:
@@ -93,6 +101,8 @@ class Analysis:
             words += ["--calendar", options.calendar]
         if options.as_of is not None:
             words += ["--as-of", options.as_of.isoformat()]
+        if options.stage_date != "earliest":
+            words += ["--stage-date", options.stage_date]
         return words
 
     def _selection_words(self) -> list[str]:
@@ -195,11 +205,16 @@ def analyze(
         dayfirst=inputs.dayfirst,
         sheet=inputs.sheet,
         stdin=stdin,
+        where=inputs.where,
+        withdrawn=inputs.withdrawn,
+        ignore_events=inputs.ignore_events,
     )
     loaded.require_rows(hint=f"see them with: etown validate {_quoted(path, inputs)}")
     if progress:
         progress(f"measuring {loaded.rows_used:,} events")
-    projects = metrics.project_table(loaded.events, loaded.stages, options=options)
+    projects = metrics.project_table(
+        loaded.events, loaded.stages, options=options, withdrawn=loaded.withdrawn
+    )
     projects = metrics.in_window(projects, loaded.stages, selection.since, selection.until)
     analysis = Analysis(
         loaded=loaded,

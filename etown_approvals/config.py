@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .filters import rules_from_dict
 from .stages import StageSet
 
-_SECTIONS = {"columns", "stages", "metric"}
+# [filter], [outcomes], [ignore] and metric.stage_date are read by filters.rules_from_dict.
+_SECTIONS = {"columns", "stages", "metric", "filter", "outcomes", "ignore"}
 _COLUMN_KEYS = {"project", "event", "date"}
-_METRIC_KEYS = {"start", "end"}
+_METRIC_KEYS = {"start", "end", "stage_date"}
 
 
 def load_config(path: str | Path) -> StageSet:
@@ -48,7 +50,8 @@ def stage_set_from_dict(data: dict[str, Any], *, source: str = "config") -> Stag
     unknown = set(data) - _SECTIONS
     if unknown:
         raise ConfigError(
-            f"unknown section [{sorted(unknown)[0]}] (sections: columns, stages, metric)",
+            f"unknown section [{sorted(unknown)[0]}] "
+            "(sections: columns, stages, metric, filter, outcomes, ignore)",
             source=source,
         )
     columns = _table(data, "columns", source)
@@ -71,11 +74,14 @@ def stage_set_from_dict(data: dict[str, Any], *, source: str = "config") -> Stag
             raise ConfigError(f"stages.{stage} must be a list of names (strings)", source=source)
         aliases[stage] = tuple(names)
 
+    rules_from_dict(data, source=source)  # malformed [filter]/[outcomes]/[ignore]: fail early
     metric = _table(data, "metric", source)
     for key, value in metric.items():
         if key not in _METRIC_KEYS:
-            raise ConfigError(f"unknown key metric.{key} (keys: start, end)", source=source)
-        if value not in stages:
+            raise ConfigError(
+                f"unknown key metric.{key} (keys: start, end, stage_date)", source=source
+            )
+        if key != "stage_date" and value not in stages:
             raise ConfigError(
                 f"metric.{key} = {value!r} is not a stage (stages: {', '.join(stages)})",
                 source=source,

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import dates as dates_mod
+from . import filters as filters_mod
 from ._compat import categorical_from_codes
 from .errors import AmbiguousDateError, ConfigError, MissingColumnError, NoUsableRowsError
 from .findings import ERROR, WARNING, FindingsBuilder
@@ -36,6 +37,7 @@ from .stages import (
     PROJECT_COLUMN_ALIASES,
     StageSet,
     find_column,
+    normalize_name,
 )
 
 Layout = Literal["long", "wide"]
@@ -59,6 +61,13 @@ class LoadResult:
     rows_read: int
     rows_rejected: int
     rows_blank: int
+    #: Rows left out by ``where`` filters and rows of ignored events: read, neither
+    #: used nor rejected (read = used + rejected + filtered + ignored).
+    rows_filtered: int = 0
+    rows_ignored: int = 0
+    #: Per project (in ``events.project`` category order): a row matched a
+    #: ``withdrawn`` expression. None when no expression was given.
+    withdrawn: np.ndarray | None = field(default=None, repr=False)
     #: Day/month order used for ``01/02/2023``-style dates (None: none seen).
     dayfirst: bool | None = None
     notes: list[str] = field(default_factory=list)
@@ -66,7 +75,7 @@ class LoadResult:
 
     @property
     def rows_used(self) -> int:
-        return self.rows_read - self.rows_rejected
+        return self.rows_read - self.rows_rejected - self.rows_filtered - self.rows_ignored
 
     @property
     def rejected(self) -> pd.DataFrame:
@@ -86,6 +95,12 @@ class LoadResult:
             return
         if self.rows_read == 0:
             raise NoUsableRowsError("the file has a header but no data rows", source=self.source)
+        if self.rows_filtered or self.rows_ignored:
+            raise NoUsableRowsError(
+                f"no usable rows: of {self.rows_read} rows, {self.rows_filtered} filtered out, "
+                f"{self.rows_ignored} ignored events, {self.rows_rejected} rejected",
+                source=self.source,
+            )
         raise NoUsableRowsError(
             f"no usable rows: all {self.rows_read} rows rejected ({self.rejection_reasons()}); "
             + hint,
@@ -106,33 +121,116 @@ def load(
     dayfirst: bool | None = None,
     sheet: str | int | None = None,
     stdin: BinaryIO | None = None,
+    where: Sequence[str | filters_mod.RowFilter] = (),
+    ignore_events: Sequence[str] = (),
+    withdrawn: Sequence[str | filters_mod.RowFilter] = (),
 ) -> LoadResult:
     """Read approval events from a CSV/TSV/Excel file (``-`` for standard input).
 
     ``dayfirst`` None decides day/month order from the data and raises
     :class:`~etown_approvals.errors.AmbiguousDateError` when it cannot.
+    ``where``, ``ignore_events`` and ``withdrawn``: see :class:`RowSelection`.
     """
+    rules = RowSelection.of(where, ignore_events, withdrawn)  # bad expressions fail before reading
     raw = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet, stdin=stdin)
-    return load_raw(raw, stages=stages, dayfirst=dayfirst)
+    return load_raw(raw, stages=stages, dayfirst=dayfirst, rules=rules)
 
 
 def load_raw(
-    raw: RawTable, *, stages: StageSet = ETOWN, dayfirst: bool | None = None
+    raw: RawTable,
+    *,
+    stages: StageSet = ETOWN,
+    dayfirst: bool | None = None,
+    rules: RowSelection | None = None,
 ) -> LoadResult:
-    return _Loader(raw, stages, dayfirst).run()
+    return _Loader(raw, stages, dayfirst, rules or RowSelection()).run()
+
+
+@dataclass(frozen=True)
+class RowSelection:
+    """Which rows the loader uses, beyond the stages.
+
+    ``where``: expressions (:mod:`~etown_approvals.filters`) that must all hold;
+    other rows are *filtered*. ``ignore_events`` (long files): event names
+    counted as *ignored* instead of rejected as unknown. ``withdrawn``:
+    expressions of which any marks the row's project (``LoadResult.withdrawn``).
+    Filtered and ignored rows are read but neither used nor rejected.
+    """
+
+    where: tuple[filters_mod.RowFilter, ...] = ()
+    ignore_events: tuple[str, ...] = ()
+    withdrawn: tuple[filters_mod.RowFilter, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        where: Sequence[str | filters_mod.RowFilter] = (),
+        ignore_events: Sequence[str] = (),
+        withdrawn: Sequence[str | filters_mod.RowFilter] = (),
+    ) -> RowSelection:
+        return cls(
+            filters_mod.parse_all(where), tuple(ignore_events), filters_mod.parse_all(withdrawn)
+        )
 
 
 class _Loader:
-    def __init__(self, raw: RawTable, stages: StageSet, dayfirst: bool | None) -> None:
+    def __init__(
+        self, raw: RawTable, stages: StageSet, dayfirst: bool | None, rules: RowSelection
+    ) -> None:
         self.raw = raw
         self.stages = stages
         self.dayfirst = dayfirst
         self.n = raw.num_records
         self.findings = FindingsBuilder(raw)
         self.rejected = np.zeros(self.n, dtype=bool)
+        self.rules = rules
+        # Rows that are read but neither used nor checked: filtered, or ignored events.
+        self.skipped = np.zeros(self.n, dtype=bool)
+        self.filtered = np.zeros(self.n, dtype=bool)
+        self.ignored = np.zeros(self.n, dtype=bool)
+        self.withdrawn_rows: np.ndarray | None = None
+
+    # -- row rules (where / ignored events / withdrawn) ---------------------
+    def _apply_row_filters(self) -> None:
+        """Evaluate ``where`` and ``withdrawn`` on the raw cells, before any other check."""
+        headers = self.raw.headers
+
+        def column_at(i: int) -> TextColumn:
+            return TextColumn.of(self.raw, i)
+
+        kept = filters_mod.matching_rows(self.rules.where, headers, column_at)
+        if kept is not None:
+            self.filtered = ~kept
+            self.skipped |= self.filtered
+        self.withdrawn_rows = filters_mod.any_matching_rows(
+            self.rules.withdrawn, headers, column_at
+        )
+
+    def _ignore_events(self, event: TextColumn, stage_codes: np.ndarray, blank: np.ndarray) -> None:
+        """Rows whose event is not a stage but a name to ignore: counted, not rejected."""
+        if not self.rules.ignore_events:
+            return
+        names = set()
+        for name in self.rules.ignore_events:
+            stage = self.stages.stage_of_event(name)
+            if stage is not None:
+                raise filters_mod.FilterError(
+                    f"ignored event {name!r} is a name of stage {stage!r}; it cannot be ignored",
+                    field=event.header,
+                )
+            names.add(normalize_name(name))
+        per_value = np.array(
+            [normalize_name(v) in names for v in event.values.to_pylist()] + [False], dtype=bool
+        )
+        # A row without a project name is rejected already, whatever its event.
+        self.ignored = (
+            per_value[event.indices] & (stage_codes == -1) & ~blank & ~self.skipped & ~self.rejected
+        )
+        self.skipped |= self.ignored
 
     # -- column roles -----------------------------------------------------
     def run(self) -> LoadResult:
+        self._apply_row_filters()
         headers = self.raw.headers
         stages = self.stages
         project_at = find_column(headers, stages.project_column, PROJECT_COLUMN_ALIASES)
@@ -184,6 +282,11 @@ class _Loader:
                     source=self.raw.source,
                     field=needed,
                 )
+        if self.rules.ignore_events:
+            self.raw.notes.append(
+                "note: ignored events apply to long files (one row per event); "
+                "this file has a date column per stage, so none are ignored"
+            )
         return self._wide(project_at, stage_columns)
 
     # -- shared row checks ------------------------------------------------
@@ -235,6 +338,7 @@ class _Loader:
         return blank, project_codes, names
 
     def _reject(self, mask: np.ndarray, kind: str, column: TextColumn, message: str) -> None:
+        mask = mask & ~self.skipped  # filtered rows and ignored events are not checked
         if mask.any():  # a row may fail several checks; each is reported
             self.rejected |= mask
             self.findings.add(
@@ -314,6 +418,7 @@ class _Loader:
             [self._stage_code(v) for v in event.values.to_pylist()] + [-2], dtype=np.int64
         )
         stage_codes = stage_of_value[event.indices]
+        self._ignore_events(event, stage_codes, blank)
         self._reject(
             ~blank & (stage_codes == -2),
             "missing-value",
@@ -331,7 +436,7 @@ class _Loader:
         ((days, status),) = self._parse_dates([date])
         self._date_problems(date, status, blank, missing_is_error=True)
 
-        used = ~blank & ~self.rejected
+        used = ~blank & ~self.rejected & ~self.skipped
         attribute_columns = [
             c for i, c in enumerate(columns) if i not in (project_at, event_at, date_at)
         ]
@@ -356,7 +461,7 @@ class _Loader:
         parsed = self._parse_dates(date_columns)
         for column, (_, status) in zip(date_columns, parsed, strict=True):
             self._date_problems(column, status, blank, missing_is_error=False)
-        used = ~blank & ~self.rejected
+        used = ~blank & ~self.rejected & ~self.skipped
         self._note_repeated_projects(project, project_codes, used)
         rows, stage_list, day_list = [], [], []
         for stage, (days, status) in zip(stage_columns.values(), parsed, strict=True):
@@ -440,6 +545,12 @@ class _Loader:
         def renumber(codes: np.ndarray) -> np.ndarray:
             return codes if new_code is None else new_code[codes]
 
+        withdrawn = None
+        if self.withdrawn_rows is not None:  # projects with a row (read, not filtered) that matched
+            marked = self.withdrawn_rows & ~blank & ~self.filtered & (project_codes >= 0)
+            codes = renumber(project_codes[marked])
+            withdrawn = np.zeros(len(project_names), dtype=bool)
+            withdrawn[codes[codes >= 0]] = True
         lines = self.raw.line_numbers()
         stage_dtype = pd.CategoricalDtype(list(self.stages.stages), ordered=True)
         events = pd.DataFrame(
@@ -471,6 +582,9 @@ class _Loader:
             rows_read=rows_read,
             rows_rejected=rows_rejected,
             rows_blank=rows_blank,
+            rows_filtered=int((self.filtered & ~blank).sum()),
+            rows_ignored=int(self.ignored.sum()),
+            withdrawn=withdrawn,
             dayfirst=self.dayfirst,
             notes=list(self.raw.notes),
             raw=self.raw,

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,10 +26,8 @@ import pandas as pd
 from .errors import EtownError, ExitCode
 from .stages import StageSet
 
-COMPLETE, OPEN, INVALID = "complete", "open", "invalid"
-STATUSES = (COMPLETE, OPEN, INVALID)
-#: A status the loader may set for projects that left the process; handled where present.
-WITHDRAWN = "withdrawn"
+COMPLETE, OPEN, INVALID, WITHDRAWN = "complete", "open", "invalid", "withdrawn"
+STATUSES = (COMPLETE, OPEN, INVALID, WITHDRAWN)
 FLAGS = ("same_day", "fast_track", "out_of_order", "duplicate_stage")
 DEFAULT_FAST_TRACK_DAYS = 3
 #: Percentiles every days statistic reports (``median`` is the 50th).
@@ -60,6 +58,8 @@ class MetricOptions:
     calendar: str = "CN"
     #: A reform target in working days: the summary counts projects that met it.
     target_workdays: int | None = None
+    #: Which date counts when a project records a stage more than once.
+    stage_date: Literal["earliest", "latest"] = "earliest"
 
     @property
     def unit_name(self) -> str:
@@ -97,8 +97,11 @@ def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
     return seconds // 86_400  # floor division: days before 1970 stay whole days
 
 
-def stage_matrix(events: pd.DataFrame, n_stages: int) -> tuple[np.ndarray, np.ndarray]:
-    """Earliest day number per (project, stage), and whether the stage has conflicting dates.
+def stage_matrix(
+    events: pd.DataFrame, n_stages: int, *, latest: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Earliest (``latest``: last) day number per (project, stage), and whether the stage
+    has conflicting dates.
 
     Missing stages hold ``_NONE``. Projects are the categories of ``events.project``.
     """
@@ -115,7 +118,8 @@ def stage_matrix(events: pd.DataFrame, n_stages: int) -> tuple[np.ndarray, np.nd
     present = last != _NONE
     first = np.where(present, first, _NONE)
     conflicting = present & (last != first)
-    return first.reshape(n_projects, n_stages), conflicting.reshape(n_projects, n_stages)
+    chosen = last if latest else first
+    return chosen.reshape(n_projects, n_stages), conflicting.reshape(n_projects, n_stages)
 
 
 def table_matrix(projects: pd.DataFrame, stages: StageSet) -> np.ndarray:
@@ -156,8 +160,13 @@ def project_table(
     stages: StageSet,
     *,
     options: MetricOptions = MetricOptions(),
+    withdrawn: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per project: stage dates, ``days``, ``status``, flags and gaps.
+
+    ``withdrawn`` (a boolean per project, in ``events.project`` category order,
+    as :attr:`LoadResult.withdrawn`) makes a project without the metric's end
+    ``withdrawn`` instead of ``open``/``invalid``, without waiting days.
 
     Columns, in order: one datetime column per stage; ``days`` (metric end
     minus start, complete projects only); ``status``; the boolean flags
@@ -173,19 +182,24 @@ def project_table(
     never collide with these.
     """
     names = events["project"].cat.categories
-    matrix, conflicting = stage_matrix(events, len(stages.stages))
+    matrix, conflicting = stage_matrix(
+        events, len(stages.stages), latest=options.stage_date == "latest"
+    )
     start = matrix[:, stages.stages.index(stages.start)]
     end = matrix[:, stages.stages.index(stages.end)]
     has_start, has_end = start != _NONE, end != _NONE
     complete = has_start & has_end & (end >= start)
     open_ = has_start & ~has_end
+    withdrawn_ = np.zeros(len(names), dtype=bool) if withdrawn is None else withdrawn & ~has_end
+    open_ &= ~withdrawn_
     as_of = options.as_of_day
     clock = table_clock(options, matrix, as_of)
     days = np.where(complete, elapsed(clock, start, end), _NONE)
 
     columns: dict[str, Any] = {stage: _dates(matrix[:, i]) for i, stage in enumerate(stages.stages)}
     columns["days"] = _ints(days)
-    status_codes = np.where(complete, 0, np.where(open_, 1, 2)).astype(np.int8)
+    status_codes = np.where(complete, 0, np.where(open_, 1, np.where(withdrawn_, 3, 2)))
+    status_codes = status_codes.astype(np.int8)
     columns["status"] = pd.Categorical.from_codes(status_codes, categories=list(STATUSES))
     columns["same_day"] = complete & (end == start)  # the same date, whatever the unit
     columns["fast_track"] = complete & (days <= options.fast_track_days)
@@ -420,6 +434,7 @@ def summarize(
             "complete": complete,
             "open": int((status == OPEN).sum()),
             "invalid": int((status == INVALID).sum()),
+            "withdrawn": int((status == WITHDRAWN).sum()),
         },
         "days": days_statistics(projects["days"], percentiles),
         "same_day": {
@@ -670,15 +685,17 @@ def trend(
     is_complete = (status == COMPLETE).to_numpy(dtype=bool) & dated
     is_open = (status == OPEN).to_numpy(dtype=bool) & dated
     is_invalid = (status == INVALID).to_numpy(dtype=bool) & dated
+    is_withdrawn = (status == WITHDRAWN).to_numpy(dtype=bool) & dated
 
     def count(mask: np.ndarray) -> np.ndarray:
         return np.bincount(cell[mask], minlength=n_cells)
 
-    total, complete, open_, invalid = (
+    total, complete, open_, invalid, withdrawn_count = (
         count(dated),
         count(is_complete),
         count(is_open),
         count(is_invalid),
+        count(is_withdrawn),
     )
     same_day = count(projects["same_day"].to_numpy(dtype=bool) & dated)
     fast_track = count(projects["fast_track"].to_numpy(dtype=bool) & dated)
@@ -702,6 +719,7 @@ def trend(
     columns["complete"] = complete.tolist()
     columns["open"] = open_.tolist()
     columns["invalid"] = invalid.tolist()
+    columns["withdrawn"] = withdrawn_count.tolist()
     columns["median_days"] = _json_numbers(stats["median"])
     for level in extra:
         if level != 50:

@@ -9,11 +9,16 @@ downstream reads a loose dict. How durations are measured is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from .errors import UsageError
 from .stages import ETOWN, StageSet
+
+if TYPE_CHECKING:
+    from .filters import RowFilter
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,13 @@ class InputOptions:
     sheet: str | int | None = None
     #: The configuration file ``stages`` came from, if any (named in suggested commands).
     config: str | None = None
+    #: Row filters (``COLUMN=VALUE``, ``!=``, ``~REGEX``, ``!~``): all must hold, or the
+    #: row is *filtered* (neither used nor rejected).
+    where: Sequence[str | RowFilter] = ()
+    #: Expressions marking rows whose project is withdrawn (any may match).
+    withdrawn: Sequence[str | RowFilter] = ()
+    #: Event names that are neither stages nor errors (counted as ignored rows).
+    ignore_events: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

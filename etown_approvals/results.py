@@ -55,9 +55,13 @@ MetricDocument = TypedDict(
 
 
 class RowsDocument(TypedDict):
+    """``read = used + rejected + filtered + ignored``; blank rows are apart."""
+
     read: int
     used: int
     rejected: int
+    filtered: int
+    ignored: int
     blank: int
 
 
@@ -127,6 +131,8 @@ def rows_block(analysis: Analysis) -> RowsDocument:
         "read": loaded.rows_read,
         "used": loaded.rows_used,
         "rejected": loaded.rows_rejected,
+        "filtered": loaded.rows_filtered,
+        "ignored": loaded.rows_ignored,
         "blank": loaded.rows_blank,
     }
 

@@ -62,7 +62,7 @@ def validate(path: str | Path, **options: Any) -> Validation:
     except DataError as error:
         return Validation(source, _file_finding(error, "invalid-table"), 0, 0)
 
-    projects = metrics.project_table(loaded.events, loaded.stages)
+    projects = metrics.project_table(loaded.events, loaded.stages, withdrawn=loaded.withdrawn)
     parts = [
         loaded.findings,
         project_findings(projects, loaded.stages),

@@ -230,7 +230,7 @@ def test_window(run):
 
 def test_empty_result_after_filtering(run):
     doc = json_of(run, "summary", SAMPLE, "--since", "2030-01-01")
-    assert doc["projects"] == {"total": 0, "complete": 0, "open": 0, "invalid": 0}
+    assert doc["projects"] == {"total": 0, "complete": 0, "open": 0, "invalid": 0, "withdrawn": 0}
     assert doc["days"]["median"] is None
     assert json_of(run, "stages", SAMPLE, "--since", "2030-01-01")["transitions"][0]["count"] == 0
     assert json_of(run, "trend", SAMPLE, "--since", "2030-01-01")["periods"] == []
@@ -244,7 +244,13 @@ def test_one_stage_only_and_all_open(run, write):
         "project,event,date\nA,land,2024-01-01\nB,land,2024-02-01\nC,project approval,2024-03-01\n"
     )
     summary = json_of(run, "summary", path)
-    assert summary["projects"] == {"total": 3, "complete": 0, "open": 2, "invalid": 1}
+    assert summary["projects"] == {
+        "total": 3,
+        "complete": 0,
+        "open": 2,
+        "invalid": 1,
+        "withdrawn": 0,
+    }
     stages = json_of(run, "stages", path)["transitions"]
     assert all(r["count"] == 0 and r["share"] is None for r in stages)
     trend = json_of(run, "trend", path, "--by", "month")["periods"]

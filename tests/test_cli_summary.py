@@ -42,8 +42,15 @@ def test_summary_json(run, args):
         "to": "construction_permit",
         "unit": "calendar_days",
     }
-    assert doc["rows"] == {"read": 112, "used": 109, "rejected": 3, "blank": 0}
-    assert doc["projects"] == {"total": 29, "complete": 23, "open": 4, "invalid": 2}
+    assert doc["rows"] == {
+        "read": 112,
+        "used": 109,
+        "rejected": 3,
+        "filtered": 0,
+        "ignored": 0,
+        "blank": 0,
+    }
+    assert doc["projects"] == {"total": 29, "complete": 23, "open": 4, "invalid": 2, "withdrawn": 0}
     assert set(doc["days"]) == {"count", "min", "p25", "median", "mean", "p75", "p90", "max"}
     assert doc["same_day"]["projects"] == [
         "BOE 6th-generation semiconductor display line",

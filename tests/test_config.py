@@ -29,7 +29,7 @@ def test_nyc_layout(run, write):
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["metric"] == {"from": "filing", "to": "permit_issued", "unit": "calendar_days"}
-    assert doc["projects"] == {"total": 4, "complete": 2, "open": 1, "invalid": 1}
+    assert doc["projects"] == {"total": 4, "complete": 2, "open": 1, "invalid": 1, "withdrawn": 0}
     assert doc["same_day"]["projects"] == ["121184752"]
     assert doc["days"]["max"] == 44  # 2015-03-02 -> 2015-04-15
     records = json.loads(

@@ -142,7 +142,13 @@ def test_summary_counts_and_shares():
         ("c", "land_acquisition", "2023-01-01"),
     )
     result = summarize(projects)
-    assert result["projects"] == {"total": 3, "complete": 2, "open": 1, "invalid": 0}
+    assert result["projects"] == {
+        "total": 3,
+        "complete": 2,
+        "open": 1,
+        "invalid": 0,
+        "withdrawn": 0,
+    }
     assert result["same_day"] == {"count": 1, "share": 0.5, "projects": ["a"]}
     assert result["fast_track"] == {"max_days": 3, "count": 1, "share": 0.5, "projects": ["a"]}
 
@@ -451,7 +457,7 @@ def test_trend_rows_add_up_and_match_plain_pandas():
     dated = projects[projects[stages.start].notna()]
     year = dated[stages.start].dt.year.astype(str)
     for row in rows:
-        assert row["projects"] == row["complete"] + row["open"] + row["invalid"]
+        assert row["projects"] == row["complete"] + row["open"] + row["invalid"] + row["withdrawn"]
         part = dated[(dated["zone"] == row["group"]["zone"]) & (year == row["period"])]
         assert row["projects"] == len(part)
         complete = part[part["status"] == "complete"]["days"].astype(float)

@@ -37,6 +37,8 @@ def _analyze(
 ) -> Analysis:
     from ..analysis import analyze
 
+    if source.stage_date != "earliest" and metric.stage_date == "earliest":
+        metric = dataclasses.replace(metric, stage_date=source.stage_date)  # type: ignore[arg-type]
     progress = Progress.for_file(source.file, source.quiet)
     try:
         analysis = analyze(
@@ -95,7 +97,7 @@ def summary(
 @metric_options
 @click.option(
     "--status",
-    type=click.Choice(["complete", "open", "invalid"]),
+    type=click.Choice(["complete", "open", "invalid", "withdrawn"]),
     help="Only projects with this status.",
 )
 @click.option(
@@ -298,6 +300,9 @@ def validate(
         delimiter=inputs.delimiter,
         dayfirst=inputs.dayfirst,
         sheet=inputs.sheet,
+        where=inputs.where,
+        withdrawn=inputs.withdrawn,
+        ignore_events=inputs.ignore_events,
     )
     result = results.validation(checked, limit=limit_errors, warnings_as_errors=warnings_as_errors)
     if invalid_rows and checked.loaded is not None:

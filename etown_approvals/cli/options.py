@@ -73,6 +73,8 @@ class Source:
     inputs: InputOptions
     #: No progress or warnings on stderr.
     quiet: bool = False
+    #: How a configuration file combines several dates of one stage (``--stage-date`` wins).
+    stage_date: str = "earliest"
 
 
 def _delimiter(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -124,6 +126,9 @@ def _build_source(
     config: str | None,
     from_stage: str | None,
     to_stage: str | None,
+    where: tuple[str, ...],
+    withdrawn: tuple[str, ...],
+    ignore_events: tuple[str, ...],
     quiet: bool,
 ) -> Source:
     from ..config import load_config
@@ -138,6 +143,14 @@ def _build_source(
             stages = stages.with_metric(from_stage, to_stage)
         except ConfigError as error:
             raise UsageError(f"--from-stage/--to-stage: {error.message}") from None
+    from ..filters import RowRules, load_rules, parse
+
+    rules = RowRules(
+        where=tuple(parse(text, origin="--where") for text in where),
+        withdrawn=tuple(parse(text, origin="--withdrawn") for text in withdrawn),
+        ignore_events=ignore_events,
+    )
+    configured = load_rules(config) if config else RowRules()
     inputs = InputOptions(
         stages=stages,
         encoding=encoding,
@@ -145,8 +158,12 @@ def _build_source(
         dayfirst=dayfirst,
         sheet=sheet,
         config=config,
+        # Options as typed (hints repeat them); the config's rules, parsed, first.
+        where=(*configured.where, *where),
+        withdrawn=(*configured.withdrawn, *withdrawn),
+        ignore_events=(*configured.ignore_events, *rules.ignore_events),
     )
-    return Source(file=file, inputs=inputs, quiet=quiet)
+    return Source(file=file, inputs=inputs, quiet=quiet, stage_date=configured.stage_date)
 
 
 def _is_url(file: str) -> bool:
@@ -199,6 +216,29 @@ input_options = option_group(
         help="Measure to this stage (default: the last stage, or the config's metric).",
     ),
     click.option(
+        "--where",
+        multiple=True,
+        metavar="EXPR",
+        help="Use only rows where EXPR holds: COLUMN=VALUE, COLUMN!=VALUE (exact, any case), "
+        "COLUMN~REGEX, COLUMN!~REGEX. Repeat: all must hold. Other rows are counted as "
+        "filtered.",
+    ),
+    click.option(
+        "--withdrawn",
+        multiple=True,
+        metavar="EXPR",
+        help="Rows matching EXPR (same syntax; repeat: any) mark their project withdrawn "
+        "(cancelled, refused, expired) unless it reached the end stage.",
+    ),
+    click.option(
+        "--ignore-event",
+        "ignore_events",
+        multiple=True,
+        metavar="NAME",
+        help="An event name that is not a stage: its rows are counted as ignored, "
+        "not rejected (repeatable).",
+    ),
+    click.option(
         "--quiet",
         "-q",
         is_flag=True,
@@ -206,13 +246,15 @@ input_options = option_group(
     ),
     debug_option,
 )
-"""FILE plus the options that say how to read it."""
+"""FILE plus the options that say how to read it and which rows count."""
 
 
 # -- metric ---------------------------------------------------------------
 
 
-def _build_metric(fast_track_days: int, unit: str, calendar: str, as_of: Any) -> MetricOptions:
+def _build_metric(
+    fast_track_days: int, unit: str, calendar: str, as_of: Any, stage_date: str | None
+) -> MetricOptions:
     from ..metrics import MetricOptions
 
     return MetricOptions(
@@ -220,6 +262,7 @@ def _build_metric(fast_track_days: int, unit: str, calendar: str, as_of: Any) ->
         unit=unit,
         calendar=calendar.upper(),
         as_of=as_of.date() if as_of is not None else None,
+        stage_date="latest" if stage_date == "latest" else "earliest",
     )
 
 
@@ -254,6 +297,12 @@ metric_options = option_group(
         type=DATE,
         metavar="DATE",
         help="Date that open projects have waited until (default: today).",
+    ),
+    click.option(
+        "--stage-date",
+        type=click.Choice(["earliest", "latest"]),
+        help="When a project has a stage several times (several permits): its earliest "
+        "date, or its latest (default: earliest, or the config's metric.stage_date).",
     ),
 )
 """Options that change how durations are measured and flagged."""
