@@ -9,6 +9,8 @@ from click.testing import CliRunner, Result
 
 from etown_approvals.cli import cli
 
+from .schema_check import check_cli_output
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "projects.csv"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -18,15 +20,17 @@ SF_SAMPLE = ROOT.parent / "shared" / "data" / "sf_building_permits_sample.csv"
 
 @pytest.fixture
 def run() -> Callable[..., Result]:
-    """Invoke the CLI; stdout and stderr stay apart (click >= 8.2)."""
+    """Invoke the CLI; stdout and stderr stay apart (click >= 8.2). JSON and NDJSON
+    output is validated against the command's schema (see schema_check)."""
     runner = CliRunner()
 
     def invoke(
         *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None
     ) -> Result:
-        return runner.invoke(
-            cli, [str(a) for a in args], input=input, env=env, catch_exceptions=False
-        )
+        argv = [str(a) for a in args]
+        result = runner.invoke(cli, argv, input=input, env=env, catch_exceptions=False)
+        check_cli_output(argv, result)
+        return result
 
     return invoke
 
