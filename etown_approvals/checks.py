@@ -138,12 +138,7 @@ class CheckResult:
         )
 
     def describe(self) -> str:
-        sign = "<=" if self.threshold.bound == "max" else ">="
-        shown = "unmeasurable" if self.value is None else _plain(self.value)
-        text = f"{self.threshold.measure} {shown} (limit {sign} {_plain(self.limit)})"
-        if self.target is not None:
-            text = f"{shown} complete projects over {_plain(self.target)} working days"
-        return text
+        return describe(self.as_dict())
 
     def as_dict(self) -> dict[str, Any]:
         result = {
@@ -157,6 +152,17 @@ class CheckResult:
         if self.target is not None:
             result["target_workdays"] = _plain(self.target)
         return result
+
+
+def describe(record: Mapping[str, Any]) -> str:
+    """One line saying what a check measured against what limit, from its JSON record
+    (so every output format words it the same way)."""
+    sign = "<=" if record["bound"] == "max" else ">="
+    value = record["value"]
+    shown = "unmeasurable" if value is None else str(_plain(value))
+    if "target_workdays" in record:
+        return f"{shown} complete projects over {_plain(record['target_workdays'])} working days"
+    return f"{record['measure']} {shown} (limit {sign} {_plain(record['limit'])})"
 
 
 def _plain(number: float) -> float | int:

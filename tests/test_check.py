@@ -102,7 +102,9 @@ SUMMARY = {"days": {"median": 49, "p90": 175}, "projects": {"open": 4}, "target"
 @pytest.mark.parametrize("name", [t.name for t in THRESHOLDS])
 @pytest.mark.parametrize("limit", [float("nan"), float("inf"), float("-inf"), float("1e400")])
 def test_non_finite_limit_is_a_usage_error(name, limit):
-    with pytest.raises(ThresholdError, match=f"--{name.replace('_', '-')} must be a finite number") as caught:
+    with pytest.raises(
+        ThresholdError, match=f"--{name.replace('_', '-')} must be a finite number"
+    ) as caught:
         evaluate(SUMMARY, {name: limit})
     assert caught.value.exit_code == ExitCode.USAGE
 

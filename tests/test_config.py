@@ -234,7 +234,11 @@ def test_every_section_is_read_into_typed_fields(write):
     config = load_project_config(write(FULL, name="etown.toml"))
     assert config.stages.stages == ("filed", "issued")
     assert config.stages.project_column == "Permit" and config.stages.configured
-    assert (config.source.delimiter, config.source.encoding, config.source.sheet) == (";", "cp1252", 2)
+    assert (config.source.delimiter, config.source.encoding, config.source.sheet) == (
+        ";",
+        "cp1252",
+        2,
+    )
     assert config.dates.formats == ("%d.%m.%Y", "epoch_ms") and config.dates.dayfirst is True
     assert config.metric.days == "workdays" and config.metric.calendar == "US-CA"
     assert config.metric.fast_track_days == 5 and config.metric.as_of == date(2024, 6, 30)
@@ -252,7 +256,9 @@ def test_option_defaults_per_command(write):
     check = config.option_defaults("check")
     assert check["max_median_days"] == 60 and check["format"] == "github"
     assert check["days"] == "workdays" and check["date_format"] == ("%d.%m.%Y", "epoch_ms")
-    assert check["where"] == ("Type=AL", "Borough!=BRONX") and check["ignore_event"] == ("Fee paid",)
+    assert check["where"] == ("Type=AL", "Borough!=BRONX") and check["ignore_event"] == (
+        "Fee paid",
+    )
     summary = config.option_defaults("summary")
     assert "max_median_days" not in summary and summary["format"] == "json"
     assert config.option_defaults("trend")["by"] == "quarter"
@@ -274,7 +280,9 @@ def test_empty_config_means_built_in_stages_and_no_defaults():
 
 
 def test_columns_and_metric_without_stages_apply_to_built_in_stages():
-    config = config_from_dict({"columns": {"project": "项目"}, "metric": {"start": "planning_permit"}})
+    config = config_from_dict(
+        {"columns": {"project": "项目"}, "metric": {"start": "planning_permit"}}
+    )
     assert config.stages.stages == ETOWN.stages and not config.stages.configured
     assert config.stages.start == "planning_permit" and config.stages.project_column == "项目"
     assert config.stages.stage_of_event("拿地") == "land_acquisition"
@@ -284,51 +292,99 @@ def test_columns_and_metric_without_stages_apply_to_built_in_stages():
     ("text", "message"),
     [
         # issue 11: a list where a stage name belongs crashed with "unhashable type"
-        ('[stages]\na = ["A"]\nb = ["B"]\n[metric]\nstart = ["x"]\n', "metric.start must be a stage name (a string), not ['x']"),
-        ('[metric]\nend = 3\n', "metric.end must be a stage name (a string), not 3"),
+        (
+            '[stages]\na = ["A"]\nb = ["B"]\n[metric]\nstart = ["x"]\n',
+            "metric.start must be a stage name (a string), not ['x']",
+        ),
+        ("[metric]\nend = 3\n", "metric.end must be a stage name (a string), not 3"),
         # issue 11: stages named like computed fields
-        ('[stages]\ndays = ["A"]\nb = ["B"]\n', "stages.days: 'days' is the name of a computed field"),
-        ('[stages]\na = ["A"]\nStatus = ["B"]\n', "stages.Status: 'Status' is the name of a computed field"),
+        (
+            '[stages]\ndays = ["A"]\nb = ["B"]\n',
+            "stages.days: 'days' is the name of a computed field",
+        ),
+        (
+            '[stages]\na = ["A"]\nStatus = ["B"]\n',
+            "stages.Status: 'Status' is the name of a computed field",
+        ),
         ('[stages]\na = ["A"]\n"waiting days" = ["B"]\n', "is the name of a computed field"),
-        ('[stages]\na = ["A"]\ngap_b = ["B"]\n', "stages.gap_b: 'gap_b' is the name of a computed field"),
+        (
+            '[stages]\na = ["A"]\ngap_b = ["B"]\n',
+            "stages.gap_b: 'gap_b' is the name of a computed field",
+        ),
         # issue 11: one alias under two stages silently went to the first
-        ('[stages]\na = ["Filed"]\nb = ["filed "]\n', "stages.b: 'filed ' already means stage 'a' (as 'Filed')"),
+        (
+            '[stages]\na = ["Filed"]\nb = ["filed "]\n',
+            "stages.b: 'filed ' already means stage 'a' (as 'Filed')",
+        ),
         ('[stages]\na = ["B"]\nb = ["X"]\n', "stages.b: 'b' already means stage 'a' (as 'B')"),
-        ("[metric]\ndays = \"weekdays\"\n", "metric.days must be one of calendar, workdays, not 'weekdays'"),
-        ("[metric]\nfast_track_days = -1\n", "metric.fast_track_days must be a whole number, 0 or more"),
+        (
+            '[metric]\ndays = "weekdays"\n',
+            "metric.days must be one of calendar, workdays, not 'weekdays'",
+        ),
+        (
+            "[metric]\nfast_track_days = -1\n",
+            "metric.fast_track_days must be a whole number, 0 or more",
+        ),
         ("[metric]\nfast_track_days = true\n", "metric.fast_track_days must be a whole number"),
-        ("[metric]\nas_of = 2024-06-30T10:00:00\n", "metric.as_of must be a date such as 2024-06-30"),
+        (
+            "[metric]\nas_of = 2024-06-30T10:00:00\n",
+            "metric.as_of must be a date such as 2024-06-30",
+        ),
         ('[metric]\nas_of = "30.6.2024"\n', "metric.as_of must be a date such as 2024-06-30"),
         ('[source]\nencoding = "rot13"\n', "source.encoding: 'rot13' is not a text encoding"),
         ('[source]\nencoding = "bogus"\n', "source.encoding: 'bogus' is not a text encoding"),
         ('[source]\ndelimiter = "é"\n', "source.delimiter must be one ASCII punctuation character"),
-        ('[source]\ndelimiter = "\\n"\n', "source.delimiter must be one ASCII punctuation character"),
-        ('[source]\ndelimiter = ",,"\n', "source.delimiter must be one ASCII punctuation character"),
+        (
+            '[source]\ndelimiter = "\\n"\n',
+            "source.delimiter must be one ASCII punctuation character",
+        ),
+        (
+            '[source]\ndelimiter = ",,"\n',
+            "source.delimiter must be one ASCII punctuation character",
+        ),
         ("[source]\nsheet = -1\n", "source.sheet index must be 0 or more"),
         ("[source]\nsheet = 1.5\n", "source.sheet must be a sheet name or index"),
-        ("[dates]\nformats = [\"%d.%m.%Q\"]\n", "dates.formats[0] = '%d.%m.%Q': 'Q' is a bad directive"),
-        ('[dates]\nformats = ["dd.mm.yyyy"]\n', "dates.formats[0] = 'dd.mm.yyyy' has no strptime directive"),
+        (
+            '[dates]\nformats = ["%d.%m.%Q"]\n',
+            "dates.formats[0] = '%d.%m.%Q': 'Q' is a bad directive",
+        ),
+        (
+            '[dates]\nformats = ["dd.mm.yyyy"]\n',
+            "dates.formats[0] = 'dd.mm.yyyy' has no strptime directive",
+        ),
         ("[dates]\nformats = [1]\n", "dates.formats must be a list of non-empty strings"),
         ('[dates]\ndayfirst = "yes"\n', "dates.dayfirst must be true or false, not 'yes'"),
         ('[filter]\nwhere = ["zone=A", ""]\n', "filter.where must be a list of non-empty strings"),
         ('[filter]\nwher = ["zone=A"]\n', "unknown key filter.wher (did you mean where?"),
         ("[outcomes]\nwithdrawn = 1\n", "outcomes.withdrawn must be a list of non-empty strings"),
-        ("[ignore]\nevents = [[\"x\"]]\n", "ignore.events must be a list of non-empty strings"),
+        ('[ignore]\nevents = [["x"]]\n', "ignore.events must be a list of non-empty strings"),
         # issue 11: nan, inf and 1e400 must not reach a comparison
-        ("[check]\nmax_median_days = nan\n", "check.max_median_days must be a finite number, not nan"),
+        (
+            "[check]\nmax_median_days = nan\n",
+            "check.max_median_days must be a finite number, not nan",
+        ),
         ("[check]\nmax_p90_days = inf\n", "check.max_p90_days must be a finite number, not inf"),
         ("[check]\nmax_p90_days = 1e400\n", "check.max_p90_days must be a finite number, not inf"),
-        ("[check]\nmin_same_day_share = 5\n", "check.min_same_day_share is a share: between 0 and 1"),
+        (
+            "[check]\nmin_same_day_share = 5\n",
+            "check.min_same_day_share is a share: between 0 and 1",
+        ),
         ("[check]\nmax_open = 2.5\n", "check.max_open must be a whole number, not 2.5"),
         ("[check]\nmax_open = true\n", "check.max_open must be a number, not True"),
         ('[check]\nmax_median_days = "60"\n', "check.max_median_days must be a number, not '60'"),
-        ("[check]\nmax-median-days = 60\n", "unknown key check.max-median-days (did you mean max_median_days?"),
+        (
+            "[check]\nmax-median-days = 60\n",
+            "unknown key check.max-median-days (did you mean max_median_days?",
+        ),
         ("[defaults]\nstrict = 1\n", "defaults.strict must be true or false, not 1"),
-        ('[defaults]\nby = "week"\n', "defaults.by must be one of year, quarter, month, not 'week'"),
+        (
+            '[defaults]\nby = "week"\n',
+            "defaults.by must be one of year, quarter, month, not 'week'",
+        ),
         ('[defaults]\nsince = "soon"\n', "defaults.since must be a date such as 2024-06-30"),
         ("[defaults]\ntrend = 1\n", "defaults.trend must be a table"),
-        ('[defaults.trend]\nsummary = {}\n', "unknown key defaults.trend.summary"),
-        ('[defaults]\nmax_median_days = 3\n', "unknown key defaults.max_median_days"),
+        ("[defaults.trend]\nsummary = {}\n", "unknown key defaults.trend.summary"),
+        ("[defaults]\nmax_median_days = 3\n", "unknown key defaults.max_median_days"),
         ("source = 1\n", "source must be a table ([source])"),
     ],
 )
@@ -353,7 +409,9 @@ def test_reserved_names_cover_every_computed_column():
 
     from etown_approvals import metrics, reports
 
-    computed = set(reports.project_columns(pd.DataFrame(columns=["days"]), ETOWN)) - set(ETOWN.stages)
+    computed = set(reports.project_columns(pd.DataFrame(columns=["days"]), ETOWN)) - set(
+        ETOWN.stages
+    )
     assert computed | set(metrics.FLAGS) <= set(RESERVED_STAGE_NAMES)
 
 
@@ -387,7 +445,9 @@ def test_config_not_utf8_is_exit_5(run, write, content, message):
     result = run("summary", SAMPLE, "--config", config)
     assert (result.exit_code, result.stdout) == (5, "")
     assert result.stderr == f"etown: error: {config}: {message}" + (
-        "; TOML must be UTF-8 (save it as UTF-8)\n" if "byte" in message else " (save it as UTF-8)\n"
+        "; TOML must be UTF-8 (save it as UTF-8)\n"
+        if "byte" in message
+        else " (save it as UTF-8)\n"
     )
 
 
@@ -407,7 +467,7 @@ def test_discover_etown_toml(tmp_path):
 def test_discover_pyproject_tool_table(tmp_path):
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "permits"\n\n[tool.etown.metric]\ndays = "workdays"\n'
-        '[tool.etown.check]\nmax_median_days = 90\n',
+        "[tool.etown.check]\nmax_median_days = 90\n",
         encoding="utf-8",
     )
     found = discover(tmp_path)
@@ -416,7 +476,9 @@ def test_discover_pyproject_tool_table(tmp_path):
 
 
 def test_pyproject_errors_name_the_nested_key(tmp_path):
-    (tmp_path / "pyproject.toml").write_text("[tool.etown.check]\nmax_open = -1\n", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.etown.check]\nmax_open = -1\n", encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match=r"tool\.etown\.check\.max_open must be 0 or more"):
         discover(tmp_path)
     (tmp_path / "pyproject.toml").write_text("[tool.etown]\ncolums = {}\n", encoding="utf-8")
