@@ -517,3 +517,15 @@ def test_explicit_pyproject_without_tool_table(write):
     path = write('[project]\nname = "x"\n', name="pyproject.toml")
     with pytest.raises(ConfigError, match=r"no \[tool.etown\] table"):
         load_project_config(path)
+
+
+@pytest.mark.parametrize(
+    ("given", "delimiter"), [("\t", "\t"), ("tab", "\t"), ("Pipe", "|"), (";", ";")]
+)
+def test_delimiter_names(given, delimiter):
+    assert config_from_dict({"source": {"delimiter": given}}).source.delimiter == delimiter
+
+
+def test_load_config_still_returns_the_stage_set(write):
+    stages = load_config(write(FULL, name="etown.toml"))
+    assert stages.stages == ("filed", "issued") and stages.start == "filed"
