@@ -96,12 +96,18 @@ RUNS = [
 ]
 
 
-@pytest.mark.parametrize("args", RUNS, ids=" ".join)
-@pytest.mark.parametrize("fmt", ["json", "ndjson"])
+@pytest.mark.parametrize(
+    ("fmt", "args"),
+    [
+        (fmt, args)
+        for fmt in ("json", "ndjson")
+        for args in RUNS
+        if fmt == "json" or args[0] not in ("summary", "check")  # no NDJSON for these
+    ],
+    ids=lambda value: value if isinstance(value, str) else " ".join(value),
+)
 def test_sample_outputs_match_their_schema(run, args, fmt):
     command = args[0]
-    if fmt == "ndjson" and command in ("summary", "check"):
-        pytest.skip(f"{command} has no NDJSON output")
     result = run(command, SAMPLE, *args[1:], "--format", fmt)
     assert result.exit_code in (0, 1), result.stderr
     # The run fixture validated it already; validate again here, so this test fails
@@ -117,10 +123,11 @@ def test_stdin_source_matches(run):
     assert check_cli_output(["summary", "--json"], result) == 1
 
 
-@pytest.mark.parametrize("path", sorted((FIXTURES / "bad").glob("*")), ids=lambda p: p.name)
+BAD_FILES = sorted(p for p in (FIXTURES / "bad").glob("*") if p.name != "expected.json")
+
+
+@pytest.mark.parametrize("path", BAD_FILES, ids=lambda p: p.name)
 def test_validate_of_every_bad_file_matches(run, path):
-    if path.name == "expected.json":
-        pytest.skip("the corpus's expectations, not an input")
     result = run("validate", path, "--json")
     assert result.exit_code in (1, 3, 0), result.stderr
     assert_matches_schema("validate", json.loads(result.stdout))
