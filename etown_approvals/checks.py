@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from .errors import EtownError, ExitCode
+
+
+class ThresholdError(EtownError, ValueError):
+    """A threshold's limit is not a number it can be compared with (nan, inf, out of range)."""
+
+    exit_code = ExitCode.USAGE
 
 
 @dataclass(frozen=True)
@@ -17,6 +26,9 @@ class Threshold:
     #: ``max``: the value must be at most the limit; ``min``: at least.
     bound: str
     help: str
+    #: What the limit is: ``days`` (a finite number >= 0), ``share`` (0 to 1) or
+    #: ``count`` (a whole number >= 0).
+    kind: str = "days"
 
     def value(self, summary: Mapping[str, Any]) -> Any:
         node: Any = summary
@@ -27,6 +39,27 @@ class Threshold:
     @property
     def option(self) -> str:
         return "--" + self.name.replace("_", "-")
+
+    def validate(self, limit: object, *, label: str | None = None) -> float:
+        """``limit`` as a float, or :class:`ThresholdError` naming ``label`` (default: the
+        option) when it is not a finite number in the threshold's range.
+
+        ``float("nan")`` passes every comparison test click's ranges make and ``1e400``
+        reads as infinity, so both must be refused here, where the limit is used.
+        """
+        label = label or self.option
+        if isinstance(limit, bool) or not isinstance(limit, int | float):
+            raise ThresholdError(f"{label} must be a number, not {limit!r}")
+        if not math.isfinite(limit):
+            raise ThresholdError(f"{label} must be a finite number, not {limit!r}")
+        number = float(limit)
+        if number < 0:
+            raise ThresholdError(f"{label} must be 0 or more, not {_plain(number)}")
+        if self.kind == "share" and number > 1:
+            raise ThresholdError(f"{label} is a share: between 0 and 1, not {_plain(number)}")
+        if self.kind == "count" and not number.is_integer():
+            raise ThresholdError(f"{label} must be a whole number, not {_plain(number)}")
+        return number
 
 
 THRESHOLDS: tuple[Threshold, ...] = (
@@ -39,22 +72,46 @@ THRESHOLDS: tuple[Threshold, ...] = (
         "same_day.share",
         "min",
         "Share of same-day projects at least X (0-1).",
+        "share",
     ),
     Threshold(
         "min_fast_track_share",
         "fast_track.share",
         "min",
         "Share of fast-track projects at least X (0-1).",
+        "share",
     ),
-    Threshold("max_open", "projects.open", "max", "At most N open projects."),
-    Threshold("max_rejected_rows", "rows.rejected", "max", "At most N rejected rows."),
+    Threshold("max_open", "projects.open", "max", "At most N open projects.", "count"),
+    Threshold("max_rejected_rows", "rows.rejected", "max", "At most N rejected rows.", "count"),
     Threshold(
         "max_workdays",
         "target.over",
         "max",
         "Every complete project within N working days (--calendar); reports how many are over.",
+        "count",
     ),
 )
+
+
+#: Threshold name -> threshold.
+BY_NAME: dict[str, Threshold] = {threshold.name: threshold for threshold in THRESHOLDS}
+
+
+def validate_limits(
+    limits: Mapping[str, object], thresholds: tuple[Threshold, ...] = THRESHOLDS
+) -> dict[str, float]:
+    """The limits that are given (not None), each checked by :meth:`Threshold.validate`.
+
+    Call it before loading anything, so that ``--max-workdays nan`` is a usage
+    error at once rather than a failure deep in the working-day arithmetic.
+    """
+    by_name = {threshold.name: threshold for threshold in thresholds}
+    unknown = [name for name in limits if name not in by_name]
+    if unknown:
+        raise ThresholdError(f"unknown threshold {unknown[0]!r} (thresholds: {', '.join(by_name)})")
+    return {
+        name: by_name[name].validate(value) for name, value in limits.items() if value is not None
+    }
 
 
 @dataclass(frozen=True)
@@ -64,6 +121,12 @@ class CheckResult:
     value: float | None
     #: For ``max_workdays``: the target in working days (the limit is 0 projects over it).
     target: float | None = None
+
+    def __post_init__(self) -> None:
+        # A limit of nan would pass or fail at random and print as "<= nan".
+        for number in (self.limit, self.target):
+            if number is not None and not math.isfinite(number):
+                raise ThresholdError(f"{self.threshold.option}: the limit must be finite")
 
     @property
     def passed(self) -> bool:
@@ -75,12 +138,7 @@ class CheckResult:
         )
 
     def describe(self) -> str:
-        sign = "<=" if self.threshold.bound == "max" else ">="
-        shown = "unmeasurable" if self.value is None else _plain(self.value)
-        text = f"{self.threshold.measure} {shown} (limit {sign} {_plain(self.limit)})"
-        if self.target is not None:
-            text = f"{shown} complete projects over {_plain(self.target)} working days"
-        return text
+        return describe(self.as_dict())
 
     def as_dict(self) -> dict[str, Any]:
         result = {
@@ -96,6 +154,17 @@ class CheckResult:
         return result
 
 
+def describe(record: Mapping[str, Any]) -> str:
+    """One line saying what a check measured against what limit, from its JSON record
+    (so every output format words it the same way)."""
+    sign = "<=" if record["bound"] == "max" else ">="
+    value = record["value"]
+    shown = "unmeasurable" if value is None else str(_plain(value))
+    if "target_workdays" in record:
+        return f"{shown} complete projects over {_plain(record['target_workdays'])} working days"
+    return f"{record['measure']} {shown} (limit {sign} {_plain(record['limit'])})"
+
+
 def _plain(number: float) -> float | int:
     return int(number) if float(number).is_integer() else number
 
@@ -109,10 +178,13 @@ def evaluate(
 
     ``max_workdays`` is special: its limit is the target (a summary made with
     ``target_workdays``), and it passes when no complete project is over it.
+    Raises :class:`ThresholdError` (a usage error) for a limit that is not a
+    finite number in its threshold's range, and for an unknown threshold name.
     """
+    checked = validate_limits(limits, thresholds)
     results = []
     for threshold in thresholds:
-        limit = limits.get(threshold.name)
+        limit = checked.get(threshold.name)
         if limit is None:
             continue
         if threshold.name == "max_workdays":

@@ -9,6 +9,8 @@ from click.testing import CliRunner, Result
 
 from etown_approvals.cli import cli
 
+from .schema_check import check_cli_output
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "projects.csv"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -21,7 +23,8 @@ def run() -> Callable[..., Result]:
     """Invoke the CLI; stdout and stderr stay apart (click >= 8.2).
 
     The exit code must be ``expect`` (0 unless the test says otherwise), so a test
-    never goes on with the output of a run that failed for another reason.
+    never goes on with the output of a run that failed for another reason. JSON and
+    NDJSON output is validated against the command's schema (see schema_check).
     """
     runner = CliRunner()
 
@@ -31,13 +34,13 @@ def run() -> Callable[..., Result]:
         env: dict[str, str] | None = None,
         expect: int = 0,
     ) -> Result:
-        result = runner.invoke(
-            cli, [str(a) for a in args], input=input, env=env, catch_exceptions=False
-        )
+        argv = [str(a) for a in args]
+        result = runner.invoke(cli, argv, input=input, env=env, catch_exceptions=False)
         assert result.exit_code == expect, (
-            f"etown {' '.join(str(a) for a in args)}: exit {result.exit_code}, "
+            f"etown {' '.join(argv)}: exit {result.exit_code}, "
             f"expected {expect}; stderr: {result.stderr!r}"
         )
+        check_cli_output(argv, result)
         return result
 
     return invoke

@@ -83,3 +83,88 @@ def test_no_threshold_is_a_usage_error(run):
 @pytest.mark.parametrize("value", ["1.5", "-0.1"])
 def test_share_must_be_between_0_and_1(run, value):
     assert run("check", SAMPLE, "--min-same-day-share", value, expect=2).exit_code == 2
+
+
+# -- limits must be finite numbers in range (issue 11) ------------------------------
+
+from etown_approvals.checks import (  # noqa: E402
+    BY_NAME,
+    THRESHOLDS,
+    CheckResult,
+    ThresholdError,
+    evaluate,
+    validate_limits,
+)
+from etown_approvals.errors import ExitCode  # noqa: E402
+
+SUMMARY = {"days": {"median": 49, "p90": 175}, "projects": {"open": 4}, "target": {"over": 3}}
+
+
+@pytest.mark.parametrize("name", [t.name for t in THRESHOLDS])
+@pytest.mark.parametrize("limit", [float("nan"), float("inf"), float("-inf"), float("1e400")])
+def test_non_finite_limit_is_a_usage_error(name, limit):
+    with pytest.raises(
+        ThresholdError, match=f"--{name.replace('_', '-')} must be a finite number"
+    ) as caught:
+        evaluate(SUMMARY, {name: limit})
+    assert caught.value.exit_code == ExitCode.USAGE
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        ({"max_open": 2.5}, "--max-open must be a whole number, not 2.5"),
+        ({"max_workdays": 120.5}, "--max-workdays must be a whole number, not 120.5"),
+        ({"min_same_day_share": 1.5}, "--min-same-day-share is a share: between 0 and 1, not 1.5"),
+        ({"max_median_days": -1}, "--max-median-days must be 0 or more, not -1"),
+        ({"max_median_days": True}, "--max-median-days must be a number, not True"),
+        ({"max_median_days": "60"}, "--max-median-days must be a number, not '60'"),
+        ({"max_mean_days": 3}, "unknown threshold 'max_mean_days' (thresholds: max_median_days, "),
+    ],
+)
+def test_limits_outside_their_range(limits, message):
+    with pytest.raises(ThresholdError, match=message.replace("(", r"\(")):
+        validate_limits(limits)
+
+
+def test_validate_limits_keeps_given_limits_as_floats():
+    assert validate_limits({"max_open": 3, "max_p90_days": None, "min_same_day_share": 0}) == {
+        "max_open": 3.0,
+        "min_same_day_share": 0.0,
+    }
+
+
+def test_check_result_refuses_a_nan_limit():
+    with pytest.raises(ThresholdError):
+        CheckResult(BY_NAME["max_median_days"], float("nan"), 49)
+
+
+def test_description_never_shows_nan():
+    results = evaluate(SUMMARY, {"max_median_days": 60.0, "max_workdays": 100})
+    assert [r.describe() for r in results] == [
+        "days.median 49 (limit <= 60)",
+        "3 complete projects over 100 working days",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--max-median-days", "nan"], "--max-median-days must be a finite number, not nan"),
+        (["--max-median-days", "1e400"], "--max-median-days must be a finite number, not inf"),
+        (["--max-p90-days", "inf"], "--max-p90-days must be a finite number, not inf"),
+    ],
+)
+def test_non_finite_limit_on_the_command_line(run, args, message):
+    result = run("check", SAMPLE, *args, expect=2)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == f"etown: error: {message}"
+
+
+@pytest.mark.parametrize("option", ["--max-workdays", "--max-median-days"])
+@pytest.mark.parametrize("value", ["nan", "inf", "1e400"])
+def test_non_finite_limit_is_refused_before_reading(run, option, value):
+    result = run("check", SAMPLE, option, value, expect=2)
+    assert (result.exit_code, result.stdout) == (2, "")
+    shown = "nan" if value == "nan" else "inf"
+    assert result.stderr == f"etown: error: {option} must be a finite number, not {shown}\n"

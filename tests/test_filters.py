@@ -307,10 +307,10 @@ def test_config_sections(tmp_path):
     [
         ('[filter]\nwhere = ["zone"]\n', "filter.where: 'zone': no operator"),
         ('[outcomes]\nwithdrawn = ["status~("]\n', "outcomes.withdrawn: 'status~(': bad regular"),
-        ("[filter]\nwhere = 3\n", "filter.where must be a list of strings"),
+        ("[filter]\nwhere = 3\n", "filter.where must be a list of non-empty strings"),
         ('[filter]\nrows = ["a=b"]\n', "unknown key filter.rows"),
         ('[ignore]\nevent = ["x"]\n', "unknown key ignore.event"),
-        ('[metric]\nstage_date = "middle"\n', "metric.stage_date = 'middle'"),
+        ('[metric]\nstage_date = "middle"\n', "metric.stage_date must be one of earliest, latest"),
         ('[status]\nx = "y"\n', "unknown section [status]"),
     ],
 )

@@ -46,8 +46,72 @@ def say(message: str) -> None:
     click.echo(f"etown: {message}", err=True)
 
 
+#: Option names in a configuration's defaults -> the parameter names of the commands.
+_PARAMETER_OF = {"format": "output_format", "days": "unit", "date_format": "date_formats"}
+#: Row rules come from the configuration itself, added to the command line's (not replaced).
+_RULES = {"where", "withdrawn", "ignore_event"}
+
+
+def _peek(args: list[str], name: str) -> str | None:
+    """The value of option ``name`` in raw ``args`` (before click parses them)."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+class EtownCommand(click.Command):
+    """A command that reads the project configuration before its options: ``--config
+    FILE``, else ``etown.toml`` or ``[tool.etown]`` in ``pyproject.toml`` in the working
+    directory (not with ``--no-config``). Its values become the options' defaults, so
+    the command line wins."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        names = {p.name for p in self.params if p.name}
+        project = None
+        if "config" in names and "--no-config" not in args and not _wants_help(args):
+            from ..config import discover, load_project_config
+
+            explicit = _peek(args, "--config")
+            if explicit is not None:
+                if os.path.isfile(explicit):
+                    project = load_project_config(explicit)
+            else:
+                found = discover(os.getcwd())
+                project = found[1] if found else None
+        if project is not None:
+            defaults = project.defaults_for(
+                self.name or "", {_option_name(n) for n in names} - _RULES
+            )
+            extra["default_map"] = {_PARAMETER_OF.get(k, k): v for k, v in defaults.items()}
+        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        ctx.meta["etown.project"] = project
+        return ctx
+
+
+def _option_name(parameter: str) -> str:
+    reverse = {v: k for k, v in _PARAMETER_OF.items()}
+    return reverse.get(parameter, parameter)
+
+
+def _wants_help(args: list[str]) -> bool:
+    return any(a in ("-h", "--help") for a in args)
+
+
 class EtownGroup(click.Group):
     """Maps library errors to one line on stderr and a documented exit code."""
+
+    command_class = EtownCommand
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

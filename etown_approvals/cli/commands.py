@@ -335,7 +335,7 @@ def threshold_options(function):  # type: ignore[no-untyped-def]
         function = click.option(
             threshold.option,
             threshold.name,
-            type=click.FloatRange(0, 1) if is_share else click.FloatRange(min=0),
+            type=float,  # ranges and finiteness: checks.validate_limits, one rule for all
             metavar="X" if is_share else "N",
             help=threshold.help,
         )(function)
@@ -362,26 +362,21 @@ def check(
     Example:
       etown check data/projects.csv --max-median-days 120 --min-same-day-share 0.05
     """
-    import math
-
     from .. import results
-    from ..checks import THRESHOLDS, evaluate
-    from ..errors import UsageError
+    from ..checks import THRESHOLDS, evaluate, validate_limits
     from ..options import EVERYTHING
 
     if all(v is None for v in limits.values()):
         raise click.UsageError(
-            "give at least one threshold: " + ", ".join(t.option for t in THRESHOLDS)
+            "give at least one threshold (or a [check] table in etown.toml): "
+            + ", ".join(t.option for t in THRESHOLDS)
         )
-    for threshold in THRESHOLDS:
-        value = limits.get(threshold.name)
-        if value is not None and not math.isfinite(value):
-            raise UsageError(f"{threshold.option} must be a finite number, not {value}")
-    target = limits.get("max_workdays")
+    given = validate_limits(limits)  # before reading: nan, inf and 1e400 are usage errors
+    target = given.get("max_workdays")
     metric = dataclasses.replace(metric, target_workdays=None if target is None else int(target))
     analysis = _analyze(source, metric, EVERYTHING)
     summary_document = results.summary(analysis).document
-    outcomes = evaluate(summary_document, limits)
+    outcomes = evaluate(summary_document, dict(given))
     failed = [r for r in outcomes if not r.passed]
     click.get_current_context().meta["etown.exit_status"] = 1 if failed else 0
     _emit(results.check(analysis, outcomes, summary_document), output, source)
@@ -391,6 +386,22 @@ def check(
         raise CheckFailedError(
             f"{len(failed)} of {len(outcomes)} checks failed", source=analysis.source
         )
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument(
+    "command", type=click.Choice(["summary", "projects", "stages", "trend", "validate", "check"])
+)
+def schema(command: str) -> None:
+    """Print the JSON Schema of COMMAND's JSON output (draft 2020-12).
+
+    \b
+    Example:
+      etown schema summary > summary.schema.json
+    """
+    from ..schemas import schema_text
+
+    click.echo(schema_text(command), nl=not schema_text(command).endswith("\n"))
 
 
 def main() -> None:  # pragma: no cover - console script entry point

@@ -130,27 +130,33 @@ def _build_source(
     withdrawn: tuple[str, ...],
     ignore_events: tuple[str, ...],
     quiet: bool,
+    no_config: bool,
+    verbose: bool,
 ) -> Source:
-    from ..config import load_config
     from ..errors import ConfigError, UsageError
     from ..stages import ETOWN
 
     if file != "-" and not _is_url(file) and not os.path.lexists(file):
         raise UsageError(f"{file}: no such file")
-    stages = load_config(config) if config else ETOWN
+    if config and no_config:
+        raise UsageError("--config and --no-config contradict each other")
+    project = click.get_current_context().meta.get("etown.project")
+    if verbose:
+        from .app import say
+
+        say(f"config: {project.path}" if project else "config: none")
+    stages = project.stages if project else ETOWN
     if from_stage or to_stage:
         try:
             stages = stages.with_metric(from_stage, to_stage)
         except ConfigError as error:
             raise UsageError(f"--from-stage/--to-stage: {error.message}") from None
-    from ..filters import RowRules, load_rules, parse
+    from ..filters import parse
 
-    rules = RowRules(
-        where=tuple(parse(text, origin="--where") for text in where),
-        withdrawn=tuple(parse(text, origin="--withdrawn") for text in withdrawn),
-        ignore_events=ignore_events,
-    )
-    configured = load_rules(config) if config else RowRules()
+    for text in (*where, *withdrawn):  # a malformed expression: a usage error at once
+        parse(text, origin="--where" if text in where else "--withdrawn")
+    configured_where = project.where if project else ()
+    configured_withdrawn = project.withdrawn if project else ()
     inputs = InputOptions(
         stages=stages,
         encoding=encoding,
@@ -159,11 +165,12 @@ def _build_source(
         sheet=sheet,
         config=config,
         # Options as typed (hints repeat them); the config's rules, parsed, first.
-        where=(*configured.where, *where),
-        withdrawn=(*configured.withdrawn, *withdrawn),
-        ignore_events=(*configured.ignore_events, *rules.ignore_events),
+        where=(*configured_where, *where),
+        withdrawn=(*configured_withdrawn, *withdrawn),
+        ignore_events=(*(project.ignore_events if project else ()), *ignore_events),
     )
-    return Source(file=file, inputs=inputs, quiet=quiet, stage_date=configured.stage_date)
+    stage_date = (project.metric.stage_date if project else None) or "earliest"
+    return Source(file=file, inputs=inputs, quiet=quiet, stage_date=stage_date)
 
 
 def _is_url(file: str) -> bool:
@@ -203,7 +210,13 @@ input_options = option_group(
         "--config",
         type=click.Path(exists=True, dir_okay=False),
         metavar="FILE.toml",
-        help="Stages, columns and metric for other permit systems (see README).",
+        help="Stages, columns, metric and option defaults (see README). Default: "
+        "etown.toml, or [tool.etown] in pyproject.toml, in the working directory.",
+    ),
+    click.option(
+        "--no-config",
+        is_flag=True,
+        help="Ignore etown.toml and pyproject.toml in the working directory.",
     ),
     click.option(
         "--from-stage",
@@ -243,6 +256,12 @@ input_options = option_group(
         "-q",
         is_flag=True,
         help="No progress or warnings on stderr (errors are still shown).",
+    ),
+    click.option(
+        "--verbose",
+        "-v",
+        is_flag=True,
+        help="Say on stderr which configuration file is used.",
     ),
     debug_option,
 )

@@ -1,0 +1,271 @@
+"""GitHub-flavoured Markdown: a job summary (``>> $GITHUB_STEP_SUMMARY``) for
+summary, stages, trend and check.
+
+Cells are escaped so that a project or file name can neither end a cell (``|``)
+nor start emphasis, a link or HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ..checks import describe
+from . import FORMATS
+
+if TYPE_CHECKING:
+    from ..results import Result
+    from . import OutputOptions
+
+#: Result kinds this format renders.
+KINDS = FORMATS["markdown"].kinds
+
+# Cells and headings never start a line, so only inline syntax needs escaping.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+
+
+def text(value: object) -> str:
+    """Markdown-safe inline text: special characters escaped, line breaks as spaces."""
+    return _SPECIAL.sub(r"\\\1", " ".join(str(value).splitlines()))
+
+
+#: Shown for a number that cannot be measured (no complete project).
+MISSING = "-"
+
+
+def code(name: str) -> str:
+    """An identifier (a check or measure name) as a code span."""
+    return f"`{name}`" if "`" not in name else text(name)
+
+
+def number(value: Any) -> str:
+    if value is None:
+        return MISSING
+    if isinstance(value, float):
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
+    return f"{value:,}" if isinstance(value, int) else text(value)
+
+
+def share(value: float | None) -> str:
+    return MISSING if value is None else f"{value:.1%}"
+
+
+def stage(name: str) -> str:
+    return text(name.replace("_", " "))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
+    """A GFM table; ``right`` says which columns are right-aligned (numbers)."""
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join("---:" if r else "---" for r in right) + "|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
+    kind = str(getattr(result.kind, "value", result.kind))
+    renderer = _RENDERERS.get(kind)
+    if renderer is None:
+        from . import UnsupportedFormatError
+
+        raise UnsupportedFormatError(
+            f"{kind} output has no markdown format; it is for {', '.join(sorted(KINDS))}"
+        )
+    # One blank line between blocks, however the blocks were put together.
+    out.write(re.sub(r"\n{3,}", "\n\n", renderer(result.document)).rstrip("\n") + "\n")
+
+
+def _heading(document: Mapping[str, Any], title: str) -> list[str]:
+    metric = document["metric"]
+    unit = "working days" if metric["unit"] == "workdays" else "calendar days"
+    if metric["unit"] == "workdays":
+        unit += f" ({text(metric['calendar'])} calendar)"
+    lines = [
+        f"## {title}: {text(document['source'])}",
+        "",
+        f"{stage(metric['from'])} → {stage(metric['to'])}, in {unit}",
+    ]
+    window = document.get("window")
+    if window:
+        lines[-1] += (
+            f"; {stage(metric['from'])} from {window['since'] or 'the start'}"
+            f" to {window['until'] or 'the end'}"
+        )
+    return [*lines, "", ""]
+
+
+def _rows_line(rows: Mapping[str, int]) -> str:
+    line = f"{number(rows['read'])} read, {number(rows['used'])} used, "
+    line += f"{number(rows['rejected'])} rejected"
+    return line + (f", {number(rows['blank'])} blank" if rows.get("blank") else "")
+
+
+def summary(document: Mapping[str, Any]) -> str:
+    projects, same, fast = document["projects"], document["same_day"], document["fast_track"]
+    days_word = "workdays" if document["metric"]["unit"] == "workdays" else "days"
+    complete = number(projects["complete"])
+    overview = [
+        ["Rows", _rows_line(document["rows"])],
+        [
+            "Projects",
+            f"{number(projects['total'])} total, {complete} complete, "
+            f"{number(projects['open'])} open, {number(projects['invalid'])} invalid",
+        ],
+        ["Same day", f"{number(same['count'])} of {complete} complete ({share(same['share'])})"],
+        [
+            f"Within {fast['max_days']} {days_word}",
+            f"{number(fast['count'])} of {complete} complete ({share(fast['share'])})",
+        ],
+    ]
+    target = document.get("target")
+    if target:
+        overview.append(
+            [
+                f"Within {target['workdays']} workdays",
+                f"{number(target['met'])} of {complete} complete "
+                f"({share(target['share_met'])}), {number(target['over'])} over",
+            ]
+        )
+    keys = ("count", "min", "p25", "median", "mean", "p75", "p90", "max")
+    parts = [
+        "\n".join(_heading(document, "Approval time")),
+        table(["", ""], overview, [False, False]),
+        f"### {days_word.capitalize()}, complete projects\n",
+        table(list(keys), [[number(document["days"][k]) for k in keys]], [True] * len(keys)),
+    ]
+    if "groups" in document:
+        measures: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
+            ("projects", lambda g: number(g["projects"]["total"])),
+            ("complete", lambda g: number(g["projects"]["complete"])),
+            ("open", lambda g: number(g["projects"]["open"])),
+            (f"median {days_word}", lambda g: number(g["days"]["median"])),
+            (f"p90 {days_word}", lambda g: number(g["days"]["p90"])),
+            ("same day", lambda g: share(g["same_day"]["share"])),
+            (f"within {fast['max_days']} {days_word}", lambda g: share(g["fast_track"]["share"])),
+        ]
+        groups = document["groups"]
+        parts += [
+            f"### By {text(document['group_by'])}\n",
+            table(
+                ["", *(_group(g["group"]) for g in groups)],
+                [[label, *(measure(g) for g in groups)] for label, measure in measures],
+                [False, *([True] * len(groups))],
+            ),
+        ]
+    return "\n".join(parts)
+
+
+def _group(value: str | None) -> str:
+    return "(none)" if value is None else text(value)
+
+
+def stages(document: Mapping[str, Any]) -> str:
+    rows = document["transitions"]
+    grouped = "group_by" in document
+    measured = [r for r in rows if r["median"] is not None and r["share"] is not None]
+    slowest = max(measured, key=lambda r: (r["median"], r["mean"]), default=None)
+    keys = ("count", "min", "median", "mean", "p90", "max")
+    headers = [*([text(document["group_by"])] if grouped else []), "from → to", *keys, "share", ""]
+    body = []
+    for row in rows:
+        mark = "**slowest**" if row is slowest else ""
+        body.append(
+            [
+                *([_group(row["group"])] if grouped else []),
+                f"{stage(row['from'])} → {stage(row['to'])}",
+                *(number(row[k]) for k in keys),
+                share(row["share"]),
+                mark,
+            ]
+        )
+    return (
+        "\n".join(_heading(document, "Days between stages"))
+        + table(headers, body, [*([False] if grouped else []), False, *[True] * 7, False])
+        + "\nshare: the transition's mean over the mean days of complete projects; "
+        "slowest: the highest median (then mean)\n"
+    )
+
+
+def trend(document: Mapping[str, Any]) -> str:
+    grouped = "group_by" in document
+    headers = [
+        *([text(document["group_by"])] if grouped else []),
+        "period",
+        "projects",
+        "complete",
+        "open",
+        "invalid",
+        "median days",
+        "same day",
+        "fast track",
+    ]
+    body = [
+        [
+            *([_group(row["group"])] if grouped else []),
+            text(row["period"]),
+            number(row["projects"]),
+            number(row["complete"]),
+            number(row["open"]),
+            number(row["invalid"]),
+            number(row["median_days"]),
+            share(row["same_day_share"]),
+            share(row["fast_track_share"]),
+        ]
+        for row in document["periods"]
+    ]
+    title = f"By {document['by']} of {document['metric']['from'].replace('_', ' ')}"
+    out = "\n".join(_heading(document, text(title))) + table(
+        headers, body, [*([False] if grouped else []), False, *[True] * 7]
+    )
+    if document["undated_projects"]:
+        out += (
+            f"\n{number(document['undated_projects'])} projects without a "
+            f"{stage(document['metric']['from'])} date are not shown\n"
+        )
+    return out
+
+
+def check(document: Mapping[str, Any]) -> str:
+    checks = document["checks"]
+    failed = sum(not item["passed"] for item in checks)
+    verdict = "passed" if document["passed"] else f"failed ({failed} of {len(checks)})"
+    body = []
+    for item in checks:
+        name = item["check"] + (
+            f" {number(item['target_workdays'])}" if "target_workdays" in item else ""
+        )
+        sign = "≤" if item["bound"] == "max" else "≥"
+        body.append(
+            [
+                code(name),
+                code(item["measure"]),
+                f"{sign} {number(item['limit'])}",
+                number(item["value"]),
+                "✅ pass" if item["passed"] else "❌ **FAIL**",
+            ]
+        )
+    mark = "✅" if document["passed"] else "❌"
+    lines = [
+        f"## {mark} etown check {verdict}: {text(document['source'])}",
+        "",
+        table(
+            ["check", "measure", "limit", "value", "result"],
+            body,
+            [False, False, True, True, False],
+        ),
+    ]
+    for item in checks:
+        if not item["passed"]:
+            lines.append(f"- {code(item['check'])}: {text(describe(item))}")
+    return "\n".join(lines) + ("\n" if failed else "")
+
+
+_RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "summary": summary,
+    "stages": stages,
+    "trend": trend,
+    "check": check,
+}
