@@ -78,6 +78,12 @@ class EncodingError(UnreadableInputError, UnicodeError):
     finding_type = "encoding"
 
 
+class UsageError(EtownError, ValueError):
+    """A parameter given to etown is not one it can use (an unknown encoding, a bad delimiter)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class DataError(EtownError, ValueError):
     """The input is a table, but one that cannot be used as it is."""
 
