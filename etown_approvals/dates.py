@@ -224,7 +224,7 @@ def scan_dates(values: pa.Array, date_formats: Sequence[str] = ()) -> DateScan:
             status[index] = OK
             pending[index] = False
 
-    if pending.any():
+    if pending.any() and not any("%y" in fmt for fmt in date_formats):
         for pattern in _TWO_DIGIT_YEARS:
             _, two_digits = _extract(text, pattern, pending)
             status[two_digits] = TWO_DIGIT_YEAR
