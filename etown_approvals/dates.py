@@ -90,7 +90,10 @@ class ParsedDates:
 
 
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
-    """``formats`` if each is a strptime format or ``epoch_s``/``epoch_ms``, else :class:`UsageError`."""
+    """``formats`` if each is a strptime format or ``epoch_s``/``epoch_ms``.
+
+    Anything else raises :class:`UsageError`.
+    """
     if isinstance(formats, str):
         formats = (formats,)
     for fmt in formats:

@@ -161,12 +161,12 @@ class _Loader:
             if wanted and found is None:
                 raise ConfigError(
                     f"columns.{key} = {wanted!r} is not a column of {self.raw.source}; "
-                    f"columns are: {_listing(headers, self.raw.sheet)}"
+                    f"columns are: {self._columns()}"
                 )
         if project_at is None:
             looked = stages.project_column or ", ".join(PROJECT_COLUMN_ALIASES)
             raise MissingColumnError(
-                f"no project column (looked for: {looked}); columns are: {_listing(headers, self.raw.sheet)}",
+                f"no project column (looked for: {looked}); columns are: {self._columns()}",
                 source=self.raw.source,
                 field=stages.project_column or "project",
             )
@@ -180,7 +180,7 @@ class _Loader:
         if not stage_columns:
             raise MissingColumnError(
                 "no event and date columns (long format) and no stage date columns "
-                f"(wide format, e.g. {stages.start}_date); columns are: {_listing(headers, self.raw.sheet)}",
+                f"(wide format, e.g. {stages.start}_date); columns are: {self._columns()}",
                 source=self.raw.source,
                 field="event" if event_at is None else "date",
             )
@@ -190,7 +190,7 @@ class _Loader:
                 names = ", ".join(repr(n) for n in stages.aliases.get(needed, ()))
                 raise ConfigError(
                     f"stages.{needed} = [{names}]: no such column in {self.raw.source}; "
-                    f"columns are: {_listing(headers, self.raw.sheet)}"
+                    f"columns are: {self._columns()}"
                 )
             if needed not in stages_found:
                 raise MissingColumnError(
@@ -200,6 +200,9 @@ class _Loader:
                     field=needed,
                 )
         return self._wide(project_at, stage_columns)
+
+    def _columns(self) -> str:
+        return _listing(self.raw.headers, self.raw.sheet)
 
     # -- shared row checks ------------------------------------------------
     def _row_basics(

@@ -191,7 +191,9 @@ def parse_csv_bytes(
     delimiter = check_delimiter(delimiter)
     encoding = check_encoding(encoding)
     notes: list[str] = []
-    text = _prepare(data if isinstance(data, FileBytes) else FileBytes(data), source, encoding, notes)
+    text = _prepare(
+        data if isinstance(data, FileBytes) else FileBytes(data), source, encoding, notes
+    )
     if _first_invalid_utf8(text, end=_SNIFF_BYTES) is not None:
         text = _require_utf8(text, source, encoding, notes)
     try:  # pyarrow checks the rest of the UTF-8 as it converts, at no extra cost
@@ -208,7 +210,9 @@ def _read(text: FileBytes, source: str, delimiter: str | None, notes: list[str])
     head = body.head(_SNIFF_BYTES).decode("utf-8", errors="replace")
     if not head.strip():
         raise UnreadableInputError(
-            "the file is empty" if len(text) == 0 or not head else "the file has only blank lines",
+            "the file has only blank lines"
+            if text.head(_SNIFF_BYTES).strip() == b"" and len(text)
+            else "the file is empty",
             source=source,
         )
     if _looks_like_json(head, complete=len(body) <= _SNIFF_BYTES):
@@ -368,7 +372,10 @@ def _require_utf8(
 
 
 def _overlong_utf8(raw: bytes, bad: int) -> bool:
-    """Whether the first invalid byte starts an overlong UTF-8 sequence (C0/C1, E0 80-9F, F0 80-8F)."""
+    """Whether the first invalid byte starts an overlong UTF-8 sequence.
+
+    Overlong forms start C0 or C1, E0 80-9F, or F0 80-8F.
+    """
     lead, follow = raw[bad], raw[bad + 1] if bad + 1 < len(raw) else 0
     return (
         (lead in (0xC0, 0xC1) and 0x80 <= follow <= 0xBF)
@@ -416,7 +423,7 @@ def _decode_chinese(raw: bytes, bad: int) -> str | None:
     non_ascii = len(text) - len(text.encode("ascii", "ignore"))
     if non_ascii == 0 or len(_NOT_CJK.findall(text)) > non_ascii // 10:
         return None
-    sample = "".join(c for c in text[: 200_000] if ord(c) > 127)
+    sample = "".join(c for c in text[:200_000] if ord(c) > 127)
     common = len(sample.encode("gb2312", "ignore").decode("gb2312"))
     if common < 0.9 * len(sample):
         return None
@@ -445,7 +452,11 @@ def _likely_encodings(raw: bytes, bad: int) -> list[str]:
 
 
 def _looks_like_json(head: str, *, complete: bool) -> bool:
-    """Whether ``head`` is JSON (or JSON lines) rather than a CSV whose header starts with ``{``/``[``."""
+    """Whether ``head`` is JSON (or JSON lines).
+
+    A CSV header may start with ``{`` or ``[`` too (``[id],date``): a complete
+    small file must parse as JSON, a larger one must start like JSON does.
+    """
     if head.lstrip()[:1] not in ("{", "["):
         return False
     if complete or "\n" in head:
@@ -488,9 +499,7 @@ def _count_line_breaks(data: bytes) -> int:
     return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
-def _scan_record(
-    buf: bytes, pos: int, delimiter: str
-) -> tuple[int, tuple[int, int] | None]:
+def _scan_record(buf: bytes, pos: int, delimiter: str) -> tuple[int, tuple[int, int] | None]:
     """The end of the record starting at ``pos`` (past its line break), as the CSV parser reads it.
 
     Also returns (quote offset, end offset) when a quoted value that spans

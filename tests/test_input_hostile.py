@@ -145,7 +145,9 @@ def test_utf32_with_byte_order_mark_is_read(tmp_path):
     assert stage_dates(result) == {("A", "land_acquisition"): "2023-09-15"}
 
 
-@pytest.mark.parametrize(("codec", "option"), [("utf-16-le", "utf-16-le"), ("utf-16-be", "utf-16-be")])
+@pytest.mark.parametrize(
+    ("codec", "option"), [("utf-16-le", "utf-16-le"), ("utf-16-be", "utf-16-be")]
+)
 def test_utf16_without_byte_order_mark_is_named(tmp_path, codec, option):
     content = (HEADER + "A,land,2023-09-15\n").encode(codec)
     with pytest.raises(EncodingError, match=f"looks like UTF-16 .*use --encoding {option}"):
@@ -160,11 +162,15 @@ def test_nul_padding_is_dropped_with_one_note(tmp_path):
         ("A", "land_acquisition"): "2023-09-15",
         ("B", "land_acquisition"): "2023-09-16",
     }
-    assert [n for n in result.notes if "NUL" in n] == [f"{tmp_path / 'input.csv'}: 6 NUL bytes dropped (padding inside text fields)"]
+    assert [n for n in result.notes if "NUL" in n] == [
+        f"{tmp_path / 'input.csv'}: 6 NUL bytes dropped (padding inside text fields)"
+    ]
 
 
 def test_binary_files_with_nul_bytes_are_refused(tmp_path):
-    content = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x01\x00\x08\x06\x00\x00\x00"
+    content = (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x01\x00\x08\x06\x00\x00\x00"
+    )
     with pytest.raises(UnreadableInputError, match="binary data"):
         load_bytes(tmp_path, content * 20)
 
@@ -211,7 +217,9 @@ def test_line_endings(tmp_path, newline):
 
 
 def test_lines_of_only_spaces_or_tabs_are_blank_rows(tmp_path):
-    result = load_text(tmp_path, HEADER + "A,land,2023-09-15\n   \n\t \t\nA,construction permit,2023-09-18\n")
+    result = load_text(
+        tmp_path, HEADER + "A,land,2023-09-15\n   \n\t \t\nA,construction permit,2023-09-18\n"
+    )
     assert (result.rows_read, result.rows_rejected, result.rows_blank) == (2, 0, 2)
     blank = result.findings[result.findings["type"] == "blank-row"]
     assert list(blank["row"]) == [3, 4]
@@ -317,7 +325,10 @@ def test_configured_stage_does_not_take_a_column_named_like_it(tmp_path):
     )
     text = "project,DATE RECEIVED,DECISION DATE,DECISION\nK1,2023-01-02,2023-03-04,SESE\n"
     result = load_text(tmp_path, text, stages=stages)
-    assert stage_dates(result) == {("K1", "received"): "2023-01-02", ("K1", "decision"): "2023-03-04"}
+    assert stage_dates(result) == {
+        ("K1", "received"): "2023-01-02",
+        ("K1", "decision"): "2023-03-04",
+    }
     assert result.attributes.loc["K1", "DECISION"] == "SESE"
     assert result.rows_rejected == 0
 
@@ -393,7 +404,14 @@ def test_two_digit_years_are_refused_with_a_hint(tmp_path, value):
 
 @pytest.mark.parametrize(
     ("value", "fmt"),
-    [("12/6/10", "%d/%m/%y"), ("12/6/69", "%d/%m/%y"), ("12/6/68", "%d/%m/%y"), ("15-Dec-21", "%d-%b-%y"), ("2023-15-09", "%Y-%d-%m"), ("3 Mar 2023 14:05", "%d %b %Y %H:%M")],
+    [
+        ("12/6/10", "%d/%m/%y"),
+        ("12/6/69", "%d/%m/%y"),
+        ("12/6/68", "%d/%m/%y"),
+        ("15-Dec-21", "%d-%b-%y"),
+        ("2023-15-09", "%Y-%d-%m"),
+        ("3 Mar 2023 14:05", "%d %b %Y %H:%M"),
+    ],
 )
 def test_explicit_formats_follow_python_strptime(tmp_path, value, fmt):
     result = load_text(tmp_path, HEADER + f"A,land,{value}\n", date_formats=[fmt])
@@ -412,7 +430,9 @@ def test_formats_are_tried_in_order_before_the_built_in_forms():
 
 
 def test_day_overflow_is_invalid_under_a_format():
-    parsed = parse_dates(pa.array(["31/02/2023", "29/02/2024", "29/02/2023"]), date_formats=["%d/%m/%Y"])
+    parsed = parse_dates(
+        pa.array(["31/02/2023", "29/02/2024", "29/02/2023"]), date_formats=["%d/%m/%Y"]
+    )
     assert list(parsed.status) == [INVALID, OK, INVALID]
 
 
@@ -426,9 +446,14 @@ def test_epoch_formats(tmp_path):
     seconds = int(moment.timestamp())
     text = HEADER + f"A,land,{seconds}\nA,construction permit,{seconds * 1000}.5\nB,land,-86400\n"
     loaded_s = load_text(tmp_path, text, date_formats=["epoch_s"])
-    assert stage_dates(loaded_s) == {("A", "land_acquisition"): "2021-10-01", ("B", "land_acquisition"): "1969-12-31"}
+    assert stage_dates(loaded_s) == {
+        ("A", "land_acquisition"): "2021-10-01",
+        ("B", "land_acquisition"): "1969-12-31",
+    }
     assert loaded_s.rows_rejected == 1  # milliseconds are past year 9999 as seconds
-    loaded_ms = load_text(tmp_path, HEADER + f"A,land,{seconds * 1000}\n", date_formats=["epoch_ms"])
+    loaded_ms = load_text(
+        tmp_path, HEADER + f"A,land,{seconds * 1000}\n", date_formats=["epoch_ms"]
+    )
     assert stage_dates(loaded_ms) == {("A", "land_acquisition"): "2021-10-01"}
 
 
