@@ -461,3 +461,27 @@ def test_epoch_formats(tmp_path):
 def test_bad_formats_are_usage_errors(tmp_path, fmt):
     with pytest.raises(UsageError, match="date format"):
         load_text(tmp_path, HEADER + "A,land,2023-09-15\n", date_formats=[fmt])
+
+
+# -- through the command line: one line on stderr, the documented exit code -------
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--encoding", "bogus"],
+        ["--encoding", "rot13"],
+        ["--encoding", "hex"],
+        ["--encoding", "zlib"],
+        ["--delimiter", "é"],
+        ["--delimiter", "\n"],
+    ],
+)
+@pytest.mark.parametrize("command", ["summary", "validate"])
+def test_bad_parameters_are_usage_errors_on_the_command_line(run, write, command, option):
+    path = write(HEADER + "A,land,2023-09-15\n")
+    result = run(command, path, *option)
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("etown: error: ")

@@ -345,7 +345,10 @@ def test_rejected_rows_as_in_the_file(tmp_path):
     [
         (b"", "empty"),
         (b'{"project": "A"}', "JSON"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x08\x06\x00\x00\x00\x1f\x15\xc4", "binary"),
+        (
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x08\x06\x00\x00\x00\x1f\x15\xc4",
+            "binary",
+        ),
     ],
 )
 def test_unreadable(tmp_path, content, message):
