@@ -70,6 +70,8 @@ class Analysis:
         if inputs.delimiter:
             named = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}
             words += ["--delimiter", named.get(inputs.delimiter, inputs.delimiter)]
+        for date_format in inputs.date_formats:
+            words += ["--date-format", date_format]
         if inputs.dayfirst is not None:
             words.append("--dayfirst" if inputs.dayfirst else "--monthfirst")
         if inputs.sheet is not None:
@@ -208,6 +210,7 @@ def analyze(
         where=inputs.where,
         withdrawn=inputs.withdrawn,
         ignore_events=inputs.ignore_events,
+        date_formats=inputs.date_formats,
     )
     loaded.require_rows(hint=f"see them with: etown validate {_quoted(path, inputs)}")
     if progress:

@@ -8,19 +8,26 @@ month names go to python-dateutil, once per distinct string.
 
 Rules (documented in the README):
 
+* Formats the user gives (strptime directives, or ``epoch_s``/``epoch_ms``)
+  are tried first, in order; then the built-in forms.
 * Only the date part counts; a time of day is allowed and ignored, with no
-  time-zone shifting.
-* A year must have four digits; a date that does not exist (``2023-02-30``) or
-  is incomplete (``Sep 2023``) is invalid, never coerced.
+  time-zone shifting (offsets ``Z``, ``UTC``, ``+08``, ``+0800``, ``+08:00``).
+* A year must have four digits and is read as written in every spelling
+  (``0023-09-15`` and ``15 Sep 0023`` are both the year 23); two-digit years
+  are read only through a user format with ``%y`` (Python's pivot: 69-99 are
+  1969-1999, 00-68 are 2000-2068). A date that does not exist (``2023-02-30``)
+  or is incomplete (``Sep 2023``) is invalid, never coerced.
 * ``dd/mm/yyyy`` versus ``mm/dd/yyyy`` is decided once for all values together:
   a value such as ``15/03/2023`` proves day-first, ``03/15/2023`` month-first.
   If nothing settles it and some value reads differently either way, the
   caller must choose (``dayfirst``), or :class:`AmbiguousDates` is reported.
+  Callers say which values count as evidence (those of rows that are used).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -28,20 +35,34 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .errors import UsageError
+
 OK, MISSING, INVALID = 0, 1, 2
+#: Invalid because the year has two digits (readable only through a ``%y`` format).
+TWO_DIGIT_YEAR = 3
 #: Day number used for dates that are missing or invalid (never read as a date).
 NO_DATE = np.iinfo(np.int32).min
+#: Special format names: Unix time in seconds or milliseconds (UTC date).
+EPOCH_FORMATS = {"epoch_s": 86_400, "epoch_ms": 86_400_000}
 
 _TIME = (
     r"(?:(?:T|\s+)(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?"
-    r"(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?)?"
+    r"(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?))?)?"
 )
 _YMD = rf"^(?P<y>\d{{4}})[-/.](?P<m>\d{{1,2}})[-/.](?P<d>\d{{1,2}}){_TIME}$"
 _CJK = rf"^(?P<y>\d{{4}})\s*年\s*(?P<m>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*[日号]?{_TIME}$"
 _COMPACT = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"
 _NUMERIC = rf"^(?P<a>\d{{1,2}})[-/.](?P<b>\d{{1,2}})[-/.](?P<y>\d{{4}}){_TIME}$"
+_TWO_DIGIT_YEARS = (
+    rf"^\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2}}{_TIME}$",  # 12/6/10
+    rf"^\d{{1,2}}[-/. ]?[A-Za-z]{{3,9}}\.?[-/. ,]+\d{{2}}{_TIME}$",  # 15-Dec-21
+    rf"^[A-Za-z]{{3,9}}\.?[-/. ]+\d{{1,2}}(?:st|nd|rd|th)?,?[-/. ]+\d{{2}}{_TIME}$",  # Dec 15, 21
+)
 _YEAR4 = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _LETTERS = re.compile(r"[A-Za-z]{3,}")
+_EPOCH_NUMBER = r"^-?\d{1,17}(?:\.\d+)?$"
+#: Day numbers of 0001-01-01 and 9999-12-31: the years a date can have.
+_FIRST_DAY, _LAST_DAY = -719_162, 2_932_896
 
 
 @dataclass
@@ -60,7 +81,7 @@ class ParsedDates:
 
     #: Days since 1970-01-01 (``NO_DATE`` where missing or invalid).
     days: np.ndarray
-    #: ``OK``, ``MISSING`` or ``INVALID`` per value.
+    #: ``OK``, ``MISSING``, ``INVALID`` or ``TWO_DIGIT_YEAR`` per value.
     status: np.ndarray
     #: The day/month order used for ``01/02/2023``-style values (None: not needed).
     dayfirst: bool | None
@@ -68,11 +89,106 @@ class ParsedDates:
     ambiguous: AmbiguousDates | None = None
 
 
-def parse_dates(values: pa.Array, dayfirst: bool | None = None) -> ParsedDates:
+def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """``formats`` if each is a strptime format or ``epoch_s``/``epoch_ms``.
+
+    Anything else raises :class:`UsageError`.
+    """
+    if isinstance(formats, str):
+        formats = (formats,)
+    for fmt in formats:
+        if fmt in EPOCH_FORMATS:
+            continue
+        if not isinstance(fmt, str) or "%" not in fmt:
+            raise UsageError(
+                f"date format {fmt!r}: give strptime directives such as '%d/%m/%Y' "
+                "or 'epoch_s' / 'epoch_ms'"
+            )
+        try:
+            datetime.strptime("", fmt)
+        except ValueError as error:
+            if "bad directive" in str(error) or "stray %" in str(error):
+                raise UsageError(f"date format {fmt!r}: {error}") from None
+    return tuple(formats)
+
+
+@dataclass
+class DateScan:
+    """Every reading of some distinct strings, before day/month order is chosen."""
+
+    days: np.ndarray
+    status: np.ndarray
+    #: ``01/02/2023``-style values, and their day numbers and validity either way.
+    numeric: np.ndarray
+    days_dayfirst: np.ndarray
+    valid_dayfirst: np.ndarray
+    days_monthfirst: np.ndarray
+    valid_monthfirst: np.ndarray
+
+    @property
+    def invalid_either_way(self) -> np.ndarray:
+        """Per value: invalid whatever the day/month order."""
+        numeric_invalid = self.numeric & ~self.valid_dayfirst & ~self.valid_monthfirst
+        other_invalid = ~self.numeric & (self.status != OK) & (self.status != MISSING)
+        return numeric_invalid | other_invalid
+
+    def resolve(self, dayfirst: bool | None, decides: np.ndarray | None = None) -> ParsedDates:
+        """Day numbers under ``dayfirst`` or, if None, the order the ``decides`` values prove."""
+        days, status = self.days.copy(), self.status.copy()
+        evidence = self.numeric if decides is None else self.numeric & decides
+        proves_dayfirst = evidence & self.valid_dayfirst & ~self.valid_monthfirst
+        proves_monthfirst = evidence & self.valid_monthfirst & ~self.valid_dayfirst
+        reads_both_ways = (
+            evidence
+            & self.valid_dayfirst
+            & self.valid_monthfirst
+            & (self.days_dayfirst != self.days_monthfirst)
+        )
+        ambiguous = None
+        if dayfirst is None:
+            if proves_dayfirst.any() and proves_monthfirst.any():
+                ambiguous = AmbiguousDates(
+                    example=int(np.flatnonzero(proves_dayfirst)[0]),
+                    conflict=(
+                        int(np.flatnonzero(proves_dayfirst)[0]),
+                        int(np.flatnonzero(proves_monthfirst)[0]),
+                    ),
+                )
+            elif proves_dayfirst.any():
+                dayfirst = True
+            elif proves_monthfirst.any():
+                dayfirst = False
+            elif reads_both_ways.any():
+                ambiguous = AmbiguousDates(example=int(np.flatnonzero(reads_both_ways)[0]))
+        if ambiguous is None:
+            # Without evidence every deciding value reads the same either way; pick day-first.
+            if dayfirst is not False:
+                use, chosen = self.numeric & self.valid_dayfirst, self.days_dayfirst
+            else:
+                use, chosen = self.numeric & self.valid_monthfirst, self.days_monthfirst
+            days[use] = chosen[use]
+            status[use] = OK
+        return ParsedDates(days=days, status=status, dayfirst=dayfirst, ambiguous=ambiguous)
+
+
+def parse_dates(
+    values: pa.Array,
+    dayfirst: bool | None = None,
+    *,
+    date_formats: Sequence[str] = (),
+    decides: np.ndarray | None = None,
+) -> ParsedDates:
     """Parse an array of (preferably distinct) strings into day numbers.
 
-    ``dayfirst`` None means: decide from the values, reporting ambiguity.
+    ``date_formats`` (strptime directives, ``epoch_s``, ``epoch_ms``) are tried
+    in order before the built-in forms. ``dayfirst`` None means: decide from
+    the values (only those marked in ``decides``, if given), reporting ambiguity.
     """
+    return scan_dates(values, date_formats).resolve(dayfirst, decides)
+
+
+def scan_dates(values: pa.Array, date_formats: Sequence[str] = ()) -> DateScan:
+    """Read every value in every way it can be read; day/month order comes later."""
     n = len(values)
     days = np.full(n, NO_DATE, dtype=np.int64)
     status = np.full(n, INVALID, dtype=np.int8)
@@ -81,17 +197,92 @@ def parse_dates(values: pa.Array, dayfirst: bool | None = None) -> ParsedDates:
     status[missing] = MISSING
     pending = ~missing
 
+    for fmt in check_formats(date_formats):
+        pending = _apply_format(text, fmt, pending, days, status)
+
     for pattern in (_YMD, _CJK, _COMPACT):
         pending = _apply_ymd(text, pattern, pending, days, status)
 
-    chosen, ambiguous, pending = _apply_numeric(text, pending, days, status, dayfirst)
+    numeric = np.zeros(n, dtype=bool)
+    days_df = np.full(n, NO_DATE, dtype=np.int64)
+    days_mf = np.full(n, NO_DATE, dtype=np.int64)
+    valid_df = np.zeros(n, dtype=bool)
+    valid_mf = np.zeros(n, dtype=bool)
+    if pending.any():
+        struct, numeric = _extract(text, _NUMERIC, pending)
+        if numeric.any():
+            first, second, year = (_ints(struct, name, numeric) for name in "aby")
+            scratch = np.full(n, INVALID, dtype=np.int8)
+            _store(numeric, year, second, first, days_df, scratch)
+            valid_df = scratch == OK
+            scratch[:] = INVALID
+            _store(numeric, year, first, second, days_mf, scratch)
+            valid_mf = scratch == OK
+        pending &= ~numeric
 
     for index in np.flatnonzero(pending):
         parsed = _parse_with_month_name(text[int(index)].as_py())
         if parsed is not None:
             days[index] = (parsed - date(1970, 1, 1)).days
             status[index] = OK
-    return ParsedDates(days=days, status=status, dayfirst=chosen, ambiguous=ambiguous)
+            pending[index] = False
+
+    if pending.any() and not any("%y" in fmt for fmt in date_formats):
+        for pattern in _TWO_DIGIT_YEARS:
+            _, two_digits = _extract(text, pattern, pending)
+            status[two_digits] = TWO_DIGIT_YEAR
+            pending &= ~two_digits
+    return DateScan(days, status, numeric, days_df, valid_df, days_mf, valid_mf)
+
+
+def _apply_format(
+    text: pa.Array, fmt: str, pending: np.ndarray, days: np.ndarray, status: np.ndarray
+) -> np.ndarray:
+    """Read the pending values that match a user's format; returns what is still pending."""
+    if not pending.any():
+        return pending
+    where = np.flatnonzero(pending)
+    subset = text.take(pa.array(where))
+    if fmt in EPOCH_FORMATS:
+        is_number = _to_bool(pc.match_substring_regex(subset, _EPOCH_NUMBER))
+        numbers = pc.cast(pc.if_else(pa.array(is_number), subset, "0"), pa.float64())
+        found = np.floor(numbers.to_numpy(zero_copy_only=False) / EPOCH_FORMATS[fmt])
+        ok = is_number & (found >= _FIRST_DAY) & (found <= _LAST_DAY)
+        found = np.where(ok, found, 0).astype(np.int64)
+    elif "%z" in fmt or "%Z" in fmt:
+        # pyarrow converts offsets to UTC, which can change the date: the date as written counts.
+        found, ok = _strptime_python(subset.to_pylist(), fmt)
+    else:
+        stamps = pc.strptime(subset, format=fmt, unit="s", error_is_null=True)
+        ok = ~np.asarray(stamps.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        seconds = pc.fill_null(stamps.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
+        found = np.floor_divide(seconds, 86_400).astype(np.int64)
+        # pyarrow rolls a day past the month's end over (31 Feb -> 3 Mar); Python's
+        # strptime refuses it, so results on days 1-3 are checked there.
+        day_of_month = pc.fill_null(pc.day(stamps), 0).to_numpy(zero_copy_only=False)
+        recheck = np.flatnonzero(ok & (day_of_month <= 3))
+        if recheck.size:
+            again, valid = _strptime_python(subset.take(pa.array(recheck)).to_pylist(), fmt)
+            found[recheck] = again
+            ok[recheck] = valid
+    days[where[ok]] = found[ok]
+    status[where[ok]] = OK
+    still = pending.copy()
+    still[where[ok]] = False
+    return still
+
+
+def _strptime_python(values: list[str | None], fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    found = np.zeros(len(values), dtype=np.int64)
+    ok = np.zeros(len(values), dtype=bool)
+    epoch = date(1970, 1, 1)
+    for i, value in enumerate(values):
+        try:
+            found[i] = (datetime.strptime(value or "", fmt).date() - epoch).days
+            ok[i] = True
+        except ValueError:
+            continue
+    return found, ok
 
 
 def _to_bool(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -123,47 +314,6 @@ def _apply_ymd(
     return pending & ~matched
 
 
-def _apply_numeric(
-    text: pa.Array,
-    pending: np.ndarray,
-    days: np.ndarray,
-    status: np.ndarray,
-    dayfirst: bool | None,
-) -> tuple[bool | None, AmbiguousDates | None, np.ndarray]:
-    if not pending.any():
-        return dayfirst, None, pending
-    struct, matched = _extract(text, _NUMERIC, pending)
-    if not matched.any():
-        return dayfirst, None, pending
-    first, second, year = (_ints(struct, name, matched) for name in "aby")
-    proves_dayfirst = matched & (first > 12) & (second <= 12)
-    proves_monthfirst = matched & (second > 12) & (first <= 12)
-    reads_both_ways = (
-        matched & (first != second) & (first <= 12) & (second <= 12) & (first > 0) & (second > 0)
-    )
-    ambiguous = None
-    if dayfirst is None:
-        if proves_dayfirst.any() and proves_monthfirst.any():
-            ambiguous = AmbiguousDates(
-                example=int(np.flatnonzero(proves_dayfirst)[0]),
-                conflict=(
-                    int(np.flatnonzero(proves_dayfirst)[0]),
-                    int(np.flatnonzero(proves_monthfirst)[0]),
-                ),
-            )
-        elif proves_dayfirst.any():
-            dayfirst = True
-        elif proves_monthfirst.any():
-            dayfirst = False
-        elif reads_both_ways.any():
-            ambiguous = AmbiguousDates(example=int(np.flatnonzero(reads_both_ways)[0]))
-    if ambiguous is None:
-        # Without evidence every value reads the same either way; pick day-first.
-        day, month = (first, second) if dayfirst is not False else (second, first)
-        _store(matched, year, month, day, days, status)
-    return dayfirst, ambiguous, pending & ~matched
-
-
 def _store(
     mask: np.ndarray,
     year: np.ndarray,
@@ -189,11 +339,13 @@ _DEFAULTS = (datetime(1904, 1, 1), datetime(1905, 2, 2))
 def _parse_with_month_name(value: str) -> date | None:
     """Dates with a month name (``15 Sep 2023``, ``Sep 15, 2023``), via python-dateutil.
 
-    Requires a four-digit year and a complete date: the value is parsed with
-    two different defaults, and a value that borrows any part from the
-    default reads differently the second time.
+    Requires a four-digit year, read as written (dateutil would turn ``0023``
+    into 2023), and a complete date: the value is parsed with two different
+    defaults, and a value that borrows any part from the default reads
+    differently the second time.
     """
-    if not _YEAR4.search(value) or not _LETTERS.search(value):
+    years = _YEAR4.findall(value)
+    if not years or not _LETTERS.search(value):
         return None
     from dateutil import parser
 
@@ -201,4 +353,15 @@ def _parse_with_month_name(value: str) -> date | None:
         readings = {parser.parse(value, default=default).date() for default in _DEFAULTS}
     except (ValueError, OverflowError):
         return None
-    return readings.pop() if len(readings) == 1 else None
+    if len(readings) != 1:
+        return None
+    reading = readings.pop()
+    if f"{reading.year:04d}" in years:
+        return reading
+    if len(years) > 1:
+        return None
+    written = int(years[0])
+    try:
+        return reading.replace(year=written) if written >= 1 else None
+    except ValueError:  # 29 February of a year that has none
+        return None

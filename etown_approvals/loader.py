@@ -124,16 +124,22 @@ def load(
     where: Sequence[str | filters_mod.RowFilter] = (),
     ignore_events: Sequence[str] = (),
     withdrawn: Sequence[str | filters_mod.RowFilter] = (),
+    date_formats: Sequence[str] = (),
 ) -> LoadResult:
     """Read approval events from a CSV/TSV/Excel file (``-`` for standard input).
 
-    ``dayfirst`` None decides day/month order from the data and raises
-    :class:`~etown_approvals.errors.AmbiguousDateError` when it cannot.
-    ``where``, ``ignore_events`` and ``withdrawn``: see :class:`RowSelection`.
+    ``dayfirst`` None decides day/month order from the data (the rows that
+    are used) and raises :class:`~etown_approvals.errors.AmbiguousDateError`
+    when it cannot. ``date_formats`` (strptime directives such as
+    ``"%d/%m/%y"``, or ``"epoch_s"``/``"epoch_ms"``) are tried in order before
+    the built-in date forms; a bad format raises
+    :class:`~etown_approvals.errors.UsageError`. ``where``, ``ignore_events``
+    and ``withdrawn``: see :class:`RowSelection`.
     """
+    formats = dates_mod.check_formats(date_formats)
     rules = RowSelection.of(where, ignore_events, withdrawn)  # bad expressions fail before reading
     raw = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet, stdin=stdin)
-    return load_raw(raw, stages=stages, dayfirst=dayfirst, rules=rules)
+    return load_raw(raw, stages=stages, dayfirst=dayfirst, rules=rules, date_formats=formats)
 
 
 def load_raw(
@@ -142,8 +148,10 @@ def load_raw(
     stages: StageSet = ETOWN,
     dayfirst: bool | None = None,
     rules: RowSelection | None = None,
+    date_formats: Sequence[str] = (),
 ) -> LoadResult:
-    return _Loader(raw, stages, dayfirst, rules or RowSelection()).run()
+    formats = dates_mod.check_formats(date_formats)
+    return _Loader(raw, stages, dayfirst, rules or RowSelection(), formats).run()
 
 
 @dataclass(frozen=True)
@@ -175,11 +183,17 @@ class RowSelection:
 
 class _Loader:
     def __init__(
-        self, raw: RawTable, stages: StageSet, dayfirst: bool | None, rules: RowSelection
+        self,
+        raw: RawTable,
+        stages: StageSet,
+        dayfirst: bool | None,
+        rules: RowSelection,
+        date_formats: Sequence[str] = (),
     ) -> None:
         self.raw = raw
         self.stages = stages
         self.dayfirst = dayfirst
+        self.date_formats = tuple(date_formats)
         self.n = raw.num_records
         self.findings = FindingsBuilder(raw)
         self.rejected = np.zeros(self.n, dtype=bool)
@@ -244,12 +258,12 @@ class _Loader:
             if wanted and found is None:
                 raise ConfigError(
                     f"columns.{key} = {wanted!r} is not a column of {self.raw.source}; "
-                    f"columns are: {_listing(headers)}"
+                    f"columns are: {self._columns()}"
                 )
         if project_at is None:
             looked = stages.project_column or ", ".join(PROJECT_COLUMN_ALIASES)
             raise MissingColumnError(
-                f"no project column (looked for: {looked}); columns are: {_listing(headers)}",
+                f"no project column (looked for: {looked}); columns are: {self._columns()}",
                 source=self.raw.source,
                 field=stages.project_column or "project",
             )
@@ -263,7 +277,7 @@ class _Loader:
         if not stage_columns:
             raise MissingColumnError(
                 "no event and date columns (long format) and no stage date columns "
-                f"(wide format, e.g. {stages.start}_date); columns are: {_listing(headers)}",
+                f"(wide format, e.g. {stages.start}_date); columns are: {self._columns()}",
                 source=self.raw.source,
                 field="event" if event_at is None else "date",
             )
@@ -273,7 +287,7 @@ class _Loader:
                 names = ", ".join(repr(n) for n in stages.aliases.get(needed, ()))
                 raise ConfigError(
                     f"stages.{needed} = [{names}]: no such column in {self.raw.source}; "
-                    f"columns are: {_listing(headers)}"
+                    f"columns are: {self._columns()}"
                 )
             if needed not in stages_found:
                 raise MissingColumnError(
@@ -288,6 +302,9 @@ class _Loader:
                 "this file has a date column per stage, so none are ignored"
             )
         return self._wide(project_at, stage_columns)
+
+    def _columns(self) -> str:
+        return _listing(self.raw.headers, self.raw.sheet)
 
     # -- shared row checks ------------------------------------------------
     def _row_basics(
@@ -310,6 +327,14 @@ class _Loader:
                 blank, "blank-row", WARNING, field=None, column=None, message="blank row skipped"
             )
         self.raw.line_numbers()  # also locates the malformed records
+        for record in self.raw.blank_records:
+            self.findings.add_line(
+                record.line,
+                "blank-row",
+                WARNING,
+                value=record.text[:200],
+                message="blank row skipped (only spaces or tabs)",
+            )
         for record in self.raw.malformed:
             hint = " (an unclosed quote?)" if "\n" in record.text else ""
             self.findings.add_line(
@@ -345,32 +370,56 @@ class _Loader:
                 mask, kind, ERROR, field=column.header, column=column, message=message
             )
 
-    def _parse_dates(self, columns: Sequence[TextColumn]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(days, status) per row for each date column; one parse of all distinct strings."""
+    def _parse_dates(
+        self, columns: Sequence[TextColumn], candidates: np.ndarray
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(days, status) per row for each date column; one parse of all distinct strings.
+
+        Only the ``candidates`` rows (those not rejected for other reasons) are
+        evidence for day/month order: a rejected row never decides how the
+        used rows are read. In a wide file, a row with a date that is invalid
+        in either order is rejected whatever the order, so it is no evidence.
+        """
         union = pc.unique(pa.concat_arrays([c.values for c in columns]))
-        parsed = dates_mod.parse_dates(union, self.dayfirst)
+        scan = dates_mod.scan_dates(union, self.date_formats)
+        positions = [
+            pc.index_in(c.values, value_set=union).to_numpy(zero_copy_only=False).astype(np.int64)
+            for c in columns
+        ]
+        if len(columns) > 1:
+            invalid = scan.invalid_either_way
+            for column, position in zip(columns, positions, strict=True):
+                candidates = candidates & ~np.append(invalid[position], False)[column.indices]
+        decides = np.zeros(len(union), dtype=bool)
+        for column, position in zip(columns, positions, strict=True):
+            seen = np.zeros(len(column.values) + 1, dtype=bool)
+            seen[column.indices[candidates]] = True
+            decides[position[seen[:-1]]] = True
+        parsed = scan.resolve(self.dayfirst, decides)
         if parsed.ambiguous is not None:
-            raise self._ambiguity(columns, union, parsed.ambiguous)
+            raise self._ambiguity(columns, union, parsed.ambiguous, candidates)
         self.dayfirst = parsed.dayfirst
         results = []
-        for column in columns:
+        for column, position in zip(columns, positions, strict=True):
             # Per distinct value of this column, then one gather per row (index -1: null).
-            position = pc.index_in(column.values, value_set=union).to_numpy(zero_copy_only=False)
-            position = position.astype(np.int64)
             days = np.append(parsed.days[position], dates_mod.NO_DATE)
             status = np.append(parsed.status[position], dates_mod.MISSING).astype(np.int8)
             results.append((days[column.indices], status[column.indices]))
         return results
 
     def _ambiguity(
-        self, columns: Sequence[TextColumn], union: pa.Array, found: dates_mod.AmbiguousDates
+        self,
+        columns: Sequence[TextColumn],
+        union: pa.Array,
+        found: dates_mod.AmbiguousDates,
+        candidates: np.ndarray,
     ) -> AmbiguousDateError:
         def where(index: int) -> tuple[str, int | None, str]:
             value = union[index].as_py()
             for column in columns:
                 matches = np.flatnonzero(column.values.to_numpy(zero_copy_only=False) == value)
                 if matches.size:
-                    rows = np.flatnonzero(column.indices == matches[0])
+                    rows = np.flatnonzero((column.indices == matches[0]) & candidates)
                     if rows.size:
                         return value, int(self.raw.line_numbers()[rows[0]]), column.header
             return value, None, ""
@@ -400,6 +449,13 @@ class _Loader:
     ) -> None:
         invalid = ~skip & (status == dates_mod.INVALID)
         self._reject(invalid, "invalid-date", column, "not a valid date")
+        self._reject(
+            ~skip & (status == dates_mod.TWO_DIGIT_YEAR),
+            "invalid-date",
+            column,
+            "the year has two digits: give the date format, e.g. --date-format '%d/%m/%y' "
+            "(two-digit years are read only through a format with %y)",
+        )
         if missing_is_error:
             self._reject(
                 ~skip & (status == dates_mod.MISSING),
@@ -433,7 +489,7 @@ class _Loader:
             f"unknown event (known stages: {known})",
         )
 
-        ((days, status),) = self._parse_dates([date])
+        ((days, status),) = self._parse_dates([date], ~blank & ~self.rejected)
         self._date_problems(date, status, blank, missing_is_error=True)
 
         used = ~blank & ~self.rejected & ~self.skipped
@@ -458,7 +514,7 @@ class _Loader:
         project = columns[project_at]
         blank, project_codes, names = self._row_basics(columns, project)
         date_columns = [columns[i] for i in stage_columns]
-        parsed = self._parse_dates(date_columns)
+        parsed = self._parse_dates(date_columns, ~blank & ~self.rejected)
         for column, (_, status) in zip(date_columns, parsed, strict=True):
             self._date_problems(column, status, blank, missing_is_error=False)
         used = ~blank & ~self.rejected & ~self.skipped
@@ -525,8 +581,8 @@ class _Loader:
     ) -> LoadResult:
         # Clean long files have one event per row, in order: skip the gathers.
         every_row = layout == "long" and event_rows.size == self.n
-        rows_blank = int(blank.sum())
-        rows_read = self.n - rows_blank + len(self.raw.malformed)
+        rows_blank = int(blank.sum()) + len(self.raw.blank_records)
+        rows_read = self.n - int(blank.sum()) + len(self.raw.malformed)
         rows_rejected = int(self.rejected.sum()) + len(self.raw.malformed)
         # Projects are numbered in order of first use, so names not seen in a
         # used row (only in rejected rows) are left out.
@@ -666,8 +722,10 @@ def _rejected_rows(loaded: LoadResult) -> pd.DataFrame:
     return frame
 
 
-def _listing(headers: Sequence[str]) -> str:
+def _listing(headers: Sequence[str], sheet: str | None = None) -> str:
     shown = ", ".join(repr(h) for h in headers[:12])
+    if len(headers) == 1 and sheet is not None:  # a workbook has no delimiter to get wrong
+        return shown + f" (one column only in sheet {sheet!r}: is it the right sheet? see --sheet)"
     if len(headers) == 1:
         return shown + " (one column only: is the delimiter , ; tab or |? see --delimiter)"
     return shown + (", ..." if len(headers) > 12 else "")

@@ -41,6 +41,9 @@ class InputOptions:
     withdrawn: Sequence[str | RowFilter] = ()
     #: Event names that are neither stages nor errors (counted as ignored rows).
     ignore_events: Sequence[str] = ()
+    #: Date formats tried before the built-in forms (strptime directives, ``epoch_s``,
+    #: ``epoch_ms``), in order.
+    date_formats: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

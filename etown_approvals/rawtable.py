@@ -29,7 +29,7 @@ def is_empty(strings: pa.Array) -> np.ndarray:
 class MalformedRecord:
     """A record the CSV parser could not split into one field per column."""
 
-    #: Position among all records, the header being 1 (as pyarrow counts).
+    #: Position among the records after the header, from 1 (as pyarrow counts).
     ordinal: int | None
     text: str
     expected: int
@@ -43,7 +43,9 @@ class RawTable:
     """The text cells of one input table, before any interpretation.
 
     ``table`` has one dictionary-encoded string column per header, named
-    ``c0``, ``c1``, ...; ``headers`` holds the names as written in the file.
+    ``c0``, ``c1``, ...; ``headers`` holds the names as written in the file,
+    except that a name used by an earlier column gets a suffix (``zone``,
+    ``zone_2``), with a note, so that no column is hidden by another.
     """
 
     source: str
@@ -51,11 +53,19 @@ class RawTable:
     table: pa.Table
     delimiter: str = ","
     malformed: list[MalformedRecord] = field(default_factory=list)
+    #: Lines of only spaces or tabs, which the CSV parser sees as too short:
+    #: blank rows, not malformed ones.
+    blank_records: list[MalformedRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The workbook sheet the table comes from (None: a text file).
+    sheet: str | None = None
     #: Computes the line where each record starts (and sets ``line`` on ``malformed``);
     #: None: one line per record, right after a one-line header.
     locate: Callable[[], np.ndarray] | None = field(default=None, repr=False)
     _lines_cache: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.headers = _distinct_names(self.headers, self.source, self.notes)
 
     @property
     def num_records(self) -> int:
@@ -65,12 +75,39 @@ class RawTable:
         """The line in the file where each record starts (the header is line 1)."""
         if self._lines_cache is None:
             if self.locate is None:
-                for record in self.malformed:
-                    record.line = record.ordinal
+                for record in (*self.malformed, *self.blank_records):
+                    record.line = None if record.ordinal is None else record.ordinal + 1
                 self._lines_cache = np.arange(2, self.num_records + 2, dtype=np.int64)
             else:
                 self._lines_cache = self.locate()
         return self._lines_cache
+
+
+def _distinct_names(headers: list[str], source: str, notes: list[str]) -> list[str]:
+    """``headers`` with a suffix ``_2``, ``_3``, ... on names an earlier column already has.
+
+    Names are compared as written (after trimming); the renamed column is said
+    in a note, since a role (project, date, a stage) is taken by the first.
+    """
+    if len(set(headers)) == len(headers):
+        return headers
+    taken = set(headers)
+    seen: set[str] = set()
+    result = []
+    for position, name in enumerate(headers):
+        if name in seen:
+            suffix = 2
+            while f"{name}_{suffix}" in taken:
+                suffix += 1
+            renamed = f"{name}_{suffix}"
+            taken.add(renamed)
+            notes.append(
+                f"{source}: column {position + 1} is also named {name!r}; read as {renamed!r}"
+            )
+            name = renamed
+        seen.add(name)
+        result.append(name)
+    return result
 
 
 @dataclass

@@ -5,6 +5,10 @@ columns are all dictionary-encoded strings. Nothing is interpreted here beyond
 decoding, the delimiter and the header; every record is kept, and records the
 CSV parser cannot split into the right number of fields are kept aside with
 their line numbers so that they can be reported.
+
+Line numbers are those a text editor shows: blank lines before the header, a
+header whose quoted names span lines, and quoted values that span lines are
+all counted; ``\\n``, ``\\r\\n`` and a lone ``\\r`` (classic Mac) each end a line.
 """
 
 from __future__ import annotations
@@ -12,38 +16,58 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import mmap
-import os
+import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from .errors import EncodingError, UnreadableInputError
+from .errors import EncodingError, UnreadableInputError, UsageError
 from .rawtable import MalformedRecord, RawTable, source_name
 
 DELIMITERS = (",", ";", "\t", "|")
 _TEXT = pa.dictionary(pa.int32(), pa.string())
 _SNIFF_BYTES = 64 * 1024
-_CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF))
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+_LEADING_BLANK_LINES = re.compile(rb"(?:[ \t]*(?:\r\n|\r|\n))*")
+_QUOTED_VALUE = re.compile(rb'"[^"]*(?:""[^"]*)*"')
+#: C0 control characters other than tab, line feed, vertical tab, form feed,
+#: carriage return and escape: text tables do not contain them, binary files do.
+_CONTROL_BYTES = bytes([*range(1, 9), *range(14, 27), *range(28, 32)])
+_JSON_START = re.compile(r'\s*(?:\{\s*(?:"|\})|\[\s*(?:[\[{"\]]|-?\d|true\b|false\b|null\b))')
+#: Words and date spellings that only Chinese text has: a file decoded as
+#: GB18030 must show one of them (or be recognised as Chinese by the detector).
+_CHINESE_EVIDENCE = re.compile(
+    r"项目|公司|有限|日期|许可|审批|建设|工程|土地|规划|施工|备案|立项|核准|拿地|摘牌|事项|办理"
+    r"|\d\s*年\s*\d{1,2}\s*月"
+)
+_NOT_CJK = re.compile(r"[^\x00-\x7f\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef]")
+_CHINESE_ENCODINGS = {"gb18030", "gbk", "gb2312", "hz"}
+#: The encodings suggested for a file that is not UTF-8: those exports are
+#: written in, so that the detector does not name rare code pages.
+_COMMON_ENCODINGS = [
+    "gb18030", "big5", "cp932", "euc_jp", "cp949", "cp1252", "iso8859_15", "cp1250",
+    "iso8859_2", "cp1251", "koi8_r", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257",
+    "cp874", "mac_roman", "cp437", "cp850",
+]  # fmt: skip
 
 
 class FileBytes:
-    """A file's bytes, memory-mapped (files) or in memory (standard input, decoded text).
+    """A file's bytes in memory, from ``start`` on (past a byte-order mark or skipped lines).
 
-    Mapping instead of reading saves a copy of the whole file; the few
-    operations the reader needs work on both, from ``start`` on (past a
-    byte-order mark).
+    The few operations the reader needs work piece by piece where a whole
+    copy of a large file would be wasteful.
     """
 
     _CHUNK = 1 << 24
 
-    def __init__(self, data: bytes | mmap.mmap, start: int = 0) -> None:
+    def __init__(self, data: bytes, start: int = 0) -> None:
         self.data = data
         self.start = start
 
@@ -70,23 +94,73 @@ class FileBytes:
         return pa.py_buffer(memoryview(self.data)[self.start :])
 
     def all(self) -> bytes:
-        return bytes(self.data[self.start :])
+        return self.data if self.start == 0 else self.data[self.start :]
+
+    def skip(self, size: int) -> FileBytes:
+        return FileBytes(self.data, self.start + size)
 
 
 def open_bytes(path: str | Path, stdin: BinaryIO | None = None) -> FileBytes:
-    """The bytes of ``path`` (memory-mapped), or of standard input for ``-``."""
+    """The bytes of ``path``, or of standard input for ``-``.
+
+    The file is read, not memory-mapped: a mapped file that another program
+    truncates while etown reads it kills the process (SIGBUS), and FIFOs or
+    ``<(command)`` have no size to map. Reading costs one copy from the page
+    cache (about 0.1 s for 175 MB).
+    """
     name = source_name(path)
     try:
         if str(path) == "-":
             return FileBytes((stdin or sys.stdin.buffer).read())
         with open(path, "rb") as handle:
-            if os.fstat(handle.fileno()).st_size == 0:
-                return FileBytes(b"")
-            return FileBytes(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+            return FileBytes(handle.read())
     except IsADirectoryError:
         raise UnreadableInputError("is a directory, not a file", source=name) from None
+    except PermissionError:
+        raise UnreadableInputError("permission denied: cannot read it", source=name) from None
     except OSError as error:
         raise UnreadableInputError(error.strerror or str(error), source=name) from None
+
+
+def check_encoding(encoding: str | None) -> str | None:
+    """The codec name of a text encoding given by the user, or :class:`UsageError`.
+
+    Python's codec registry also holds codecs that are not text encodings
+    (``hex``, ``zlib``, ``rot13``); decoding bytes with them fails, so they are
+    refused here like unknown names.
+    """
+    if encoding is None:
+        return None
+    try:
+        name = codecs.lookup(encoding).name
+        b"a".decode(encoding, errors="ignore")  # (empty bytes skip the codec check)
+    except (LookupError, ValueError, TypeError):
+        raise UsageError(
+            f"encoding {encoding!r} is not a text encoding etown knows "
+            "(e.g. utf-8, gb18030, cp1252, latin-1, shift_jis, utf-16)"
+        ) from None
+    return name
+
+
+def check_delimiter(delimiter: str | None) -> str | None:
+    """``delimiter`` if it can separate fields, else :class:`UsageError`.
+
+    The CSV parser splits bytes, so a delimiter is one ASCII character; a line
+    break or a quote would change how records and values are found.
+    """
+    if delimiter is None:
+        return None
+    if (
+        len(delimiter) != 1
+        or not delimiter.isascii()
+        or delimiter in '\r\n"\x00'
+        or not (delimiter.isprintable() or delimiter == "\t")
+    ):
+        raise UsageError(
+            f"delimiter {delimiter!r}: give one ASCII character other than a quote or "
+            "a line break (e.g. , ; | or tab)"
+        )
+    return delimiter
 
 
 def read_table(
@@ -114,39 +188,69 @@ def parse_csv_bytes(
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> RawTable:
+    delimiter = check_delimiter(delimiter)
+    encoding = check_encoding(encoding)
     notes: list[str] = []
-    text = _prepare(data if isinstance(data, FileBytes) else FileBytes(data), source, encoding)
+    text = _prepare(
+        data if isinstance(data, FileBytes) else FileBytes(data), source, encoding, notes
+    )
     if _first_invalid_utf8(text, end=_SNIFF_BYTES) is not None:
         text = _require_utf8(text, source, encoding, notes)
-    head = text.head(_SNIFF_BYTES).decode("utf-8", errors="replace").lstrip()
+    try:  # pyarrow checks the rest of the UTF-8 as it converts, at no extra cost
+        return _read(text, source, delimiter, notes)
+    except _NotUtf8:
+        text = _require_utf8(text, source, encoding, notes)
+        return _read(text, source, delimiter, notes)
+
+
+def _read(text: FileBytes, source: str, delimiter: str | None, notes: list[str]) -> RawTable:
+    skipped = _LEADING_BLANK_LINES.match(text.data, text.start)
+    header_line = 1 + _count_line_breaks(skipped.group()) if skipped else 1
+    body = text.skip(skipped.end() - text.start if skipped else 0)
+    head = body.head(_SNIFF_BYTES).decode("utf-8", errors="replace")
     if not head.strip():
-        raise UnreadableInputError("the file is empty", source=source)
-    if head[0] in "{[":
+        raise UnreadableInputError(
+            "the file has only blank lines"
+            if text.head(_SNIFF_BYTES).strip() == b"" and len(text)
+            else "the file is empty",
+            source=source,
+        )
+    if _looks_like_json(head, complete=len(body) <= _SNIFF_BYTES):
         raise UnreadableInputError("looks like JSON, not a CSV table", source=source)
     delimiter = delimiter or sniff_delimiter(head)
-    headers = _read_header(head, delimiter)
+    header_end, problem = _scan_record(text.data, body.start, delimiter)
+    if problem is not None:
+        raise _quote_error(text, source, problem)
+    try:
+        header_text = text.data[body.start : header_end].decode("utf-8")
+    except UnicodeDecodeError:  # only possible past the first 64 KiB of a very long header
+        raise _NotUtf8 from None
+    headers = _read_header(header_text, delimiter)
     if not any(h.strip() for h in headers):
         raise UnreadableInputError("the header row is empty", source=source)
     headers = [h.strip() or f"column {i + 1}" for i, h in enumerate(headers)]
+    first_data_line = header_line + max(_count_line_breaks(text.data[body.start : header_end]), 1)
+    rows = text.skip(header_end - text.start)
     # Allowing newlines in values costs time, and only quoted values can hold them.
-    quoted = _has_quoted_values(text)
-    try:  # pyarrow checks the rest of the UTF-8 as it converts, at no extra cost
-        table, malformed = _parse(text, source, delimiter, len(headers), quoted)
-    except _NotUtf8:
-        text = _require_utf8(text, source, encoding, notes)
-        quoted = _has_quoted_values(text)
-        table, malformed = _parse(text, source, delimiter, len(headers), quoted)
-    # Without quoted values, records are lines.
-    newlines = text.count(b"\n") if quoted else None
-    header_lines = _header_lines(head, delimiter)
+    quoted = rows.find(b'"') != -1
+    table, found = _parse(rows, source, delimiter, len(headers), quoted)
+    # A line of spaces and tabs is a blank row, not a record with too few fields.
+    blank = [m for m in found if not m.text.strip(" \t\r\n")]
+    malformed = [m for m in found if m.text.strip(" \t\r\n")]
+    lines, spanning = _line_numbers(table, found, first_data_line, quoted)
+    if spanning.size:
+        problem = _unclosed_quote(text, spanning, delimiter)
+        if problem is not None:
+            raise _quote_error(text, source, problem)
     return RawTable(
         source=source,
         headers=headers,
         table=table,
         delimiter=delimiter,
         malformed=malformed,
+        blank_records=blank,
         notes=notes,
-        locate=lambda: _line_numbers(newlines, table, malformed, header_lines),
+        locate=lambda: lines,
     )
 
 
@@ -154,50 +258,130 @@ class _NotUtf8(Exception):
     """pyarrow found bytes that are not UTF-8."""
 
 
-def _prepare(data: FileBytes, source: str, encoding: str | None) -> FileBytes:
+# -- encodings ---------------------------------------------------------------
+
+
+def _prepare(data: FileBytes, source: str, encoding: str | None, notes: list[str]) -> FileBytes:
     """``data`` in UTF-8 (if another encoding is named or marked), past any byte-order mark."""
-    if encoding and codecs.lookup(encoding).name != "utf-8":
+    if encoding and encoding not in ("utf-8", "utf-8-sig"):
+        raw = data.all()
         try:
-            return FileBytes(data.all().decode(encoding).lstrip("\ufeff").encode("utf-8"))
+            decoded = raw.decode(encoding)
         except UnicodeDecodeError as error:
+            line = _count_line_breaks(raw[: error.start]) + 1
             raise EncodingError(
-                f"cannot be decoded as {encoding} (byte {error.start})", source=source
+                f"cannot be decoded as {encoding} (line {line}, byte {error.start})",
+                source=source,
             ) from None
-    if data.head(3) == codecs.BOM_UTF8:
-        data = FileBytes(data.data, data.start + len(codecs.BOM_UTF8))
-    elif data.head(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) and not encoding:
-        try:
-            return FileBytes(data.all().decode("utf-16").encode("utf-8"))
-        except UnicodeDecodeError:
-            raise EncodingError("has a UTF-16 mark but does not decode", source=source) from None
+        data = FileBytes(decoded.lstrip("\ufeff").encode("utf-8"))
+    elif not encoding and data.head(4) in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE):
+        data = _decode_marked(data, "utf-32", source)
+    elif data.head(3) == codecs.BOM_UTF8:
+        data = data.skip(len(codecs.BOM_UTF8))
+    elif not encoding and data.head(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        data = _decode_marked(data, "utf-16", source)
     if data.find(b"\x00") != -1:
+        data = _drop_nuls(data, source, notes)
+    return data
+
+
+def _decode_marked(data: FileBytes, encoding: str, source: str) -> FileBytes:
+    try:
+        return FileBytes(data.all().decode(encoding).encode("utf-8"))
+    except UnicodeDecodeError:
+        raise EncodingError(
+            f"has a {encoding.upper()} byte-order mark but does not decode as {encoding.upper()}",
+            source=source,
+        ) from None
+
+
+def _drop_nuls(data: FileBytes, source: str, notes: list[str]) -> FileBytes:
+    """Text padded with NUL bytes, without them; UTF-16 and binary files are refused."""
+    order = _utf16_without_mark(data.head(4096))
+    if order:
+        raise EncodingError(
+            f"looks like UTF-16 ({order}) without a byte-order mark; "
+            f"use --encoding utf-16-{'le' if order == 'little-endian' else 'be'}",
+            source=source,
+        )
+    raw = data.all()
+    cleaned = raw.replace(b"\x00", b"")
+    sample = cleaned[:_SNIFF_BYTES]
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    if not cleaned.strip() or controls > len(sample) // 100:
         raise UnreadableInputError(
             "contains NUL bytes: binary data, not a text table", source=source
         )
-    return data
+    dropped = len(raw) - len(cleaned)
+    notes.append(
+        f"{source}: {dropped:,} NUL byte{'s' if dropped != 1 else ''} dropped "
+        "(padding inside text fields)"
+    )
+    return FileBytes(cleaned)
+
+
+def _utf16_without_mark(head: bytes) -> str | None:
+    """'little-endian' or 'big-endian' when NULs fall on every other byte, as in UTF-16 text."""
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    nul_even, nul_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if nul_odd >= 0.3 and nul_even <= 0.05:
+        return "little-endian"
+    if nul_even >= 0.3 and nul_odd <= 0.05:
+        return "big-endian"
+    return None
 
 
 def _require_utf8(
     data: FileBytes, source: str, encoding: str | None, notes: list[str]
 ) -> FileBytes:
-    """``data`` if it is UTF-8, else GB18030 text that is clearly Chinese, else an error."""
+    """``data`` if it is UTF-8, else GB18030 text that is clearly Chinese, else an error.
+
+    Other encodings are never decoded on a guess: the error names the likely
+    one, as a hint for ``--encoding``.
+    """
     bad = _first_invalid_utf8(data)
     if bad is None:
         return data
-    line = data.count(b"\n", bad) + 1
+    line = _count_line_breaks(data.head(bad)) + 1
     if encoding:  # the user said UTF-8
         raise EncodingError(
-            f"is not valid UTF-8 (line {line}); for Chinese exports try --encoding gb18030",
+            f"is not valid UTF-8 (line {line}); give the file's encoding with --encoding "
+            "(Chinese exports: --encoding gb18030)",
             source=source,
         )
-    text = _decode_gb18030(data.all())
-    if text is None:
+    raw = data.all()
+    text = _decode_chinese(raw, bad)
+    if text is not None:
+        notes.append(f"{source}: not UTF-8; read as GB18030 (give --encoding to choose)")
+        return FileBytes(text.encode("utf-8"))
+    if _overlong_utf8(raw, bad):
         raise EncodingError(
-            f"is not valid UTF-8 (line {line}); give its encoding, e.g. --encoding gb18030",
+            f"is not valid UTF-8 (line {line}): an overlong UTF-8 sequence "
+            "(a character spelled with more bytes than needed); fix the file's encoding",
             source=source,
         )
-    notes.append(f"{source}: not UTF-8; read as GB18030 (give --encoding to choose)")
-    return FileBytes(text.encode("utf-8"))
+    guesses = _likely_encodings(raw, bad)
+    hint = (
+        f"its encoding may be {' or '.join(guesses)}: give it with --encoding {guesses[0]}"
+        if guesses
+        else "give its encoding with --encoding (e.g. gb18030, cp1252, shift_jis)"
+    )
+    raise EncodingError(f"is not valid UTF-8 (line {line}); {hint}", source=source)
+
+
+def _overlong_utf8(raw: bytes, bad: int) -> bool:
+    """Whether the first invalid byte starts an overlong UTF-8 sequence.
+
+    Overlong forms start C0 or C1, E0 80-9F, or F0 80-8F.
+    """
+    lead, follow = raw[bad], raw[bad + 1] if bad + 1 < len(raw) else 0
+    return (
+        (lead in (0xC0, 0xC1) and 0x80 <= follow <= 0xBF)
+        or (lead == 0xE0 and 0x80 <= follow <= 0x9F)
+        or (lead == 0xF0 and 0x80 <= follow <= 0x8F)
+    )
 
 
 def _first_invalid_utf8(data: FileBytes, end: int | None = None) -> int | None:
@@ -218,21 +402,72 @@ def _first_invalid_utf8(data: FileBytes, end: int | None = None) -> int | None:
     return None
 
 
-def _decode_gb18030(data: bytes) -> str | None:
-    """Decode ``data`` as GB18030 if that is clearly what it is.
+def _sample_around(raw: bytes, offset: int, size: int = 32 * 1024) -> bytes:
+    start = max(raw.rfind(b"\n", 0, offset) + 1, offset - size // 2)
+    return raw[start : start + size]
 
-    GB18030 maps almost any byte string to some text, so decoding alone proves
-    nothing: the file must also be mostly CJK ideographs where it is not ASCII.
+
+def _decode_chinese(raw: bytes, bad: int) -> str | None:
+    """``raw`` decoded as GB18030 if that is clearly what it is.
+
+    GB18030 maps almost any byte string to some text (German umlauts, Japanese
+    kana and Korean hangul all become ideographs), so decoding alone proves
+    nothing: the text must be almost only common Chinese characters where it
+    is not ASCII, and show words or date spellings that only Chinese has (or
+    be recognised as Chinese by charset-normalizer).
     """
     try:
-        text = data.decode("gb18030")
+        text = raw.decode("gb18030")
     except UnicodeDecodeError:
         return None
-    non_ascii = [c for c in text if ord(c) > 127]
-    if not non_ascii:
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    if non_ascii == 0 or len(_NOT_CJK.findall(text)) > non_ascii // 10:
         return None
-    cjk = sum(1 for c in non_ascii if any(lo <= ord(c) <= hi for lo, hi in _CJK_RANGES))
-    return text if cjk / len(non_ascii) >= 0.9 else None
+    sample = "".join(c for c in text[:200_000] if ord(c) > 127)
+    common = len(sample.encode("gb2312", "ignore").decode("gb2312"))
+    if common < 0.9 * len(sample):
+        return None
+    if _CHINESE_EVIDENCE.search(text):
+        return text
+    candidates = _detect(_sample_around(raw, bad))
+    return text if candidates and candidates[0] in _CHINESE_ENCODINGS else None
+
+
+def _detect(sample: bytes) -> list[str]:
+    """charset-normalizer's candidate encodings for ``sample``, best first.
+
+    On the short samples a CSV gives, the detector often cannot tell related
+    code pages apart: it is a hint, never a reason to decode.
+    """
+    from charset_normalizer import from_bytes
+
+    return [str(match.encoding) for match in from_bytes(sample, cp_isolation=_COMMON_ENCODINGS)]
+
+
+def _likely_encodings(raw: bytes, bad: int) -> list[str]:
+    return [name for name in _detect(_sample_around(raw, bad)) if not name.startswith("utf")][:3]
+
+
+# -- header and records --------------------------------------------------------
+
+
+def _looks_like_json(head: str, *, complete: bool) -> bool:
+    """Whether ``head`` is JSON (or JSON lines).
+
+    A CSV header may start with ``{`` or ``[`` too (``[id],date``): a complete
+    small file must parse as JSON, a larger one must start like JSON does.
+    """
+    if head.lstrip()[:1] not in ("{", "["):
+        return False
+    if complete or "\n" in head:
+        for candidate in (head, head.splitlines()[0]):
+            try:
+                return isinstance(json.loads(candidate), dict | list)
+            except ValueError:
+                continue
+        if complete:
+            return False
+    return bool(_JSON_START.match(head))
 
 
 def sniff_delimiter(head: str) -> str:
@@ -253,20 +488,94 @@ def _count_outside_quotes(line: str, char: str) -> int:
     return count
 
 
-def _read_header(head: str, delimiter: str) -> list[str]:
+def _read_header(header: str, delimiter: str) -> list[str]:
     try:
-        return next(csv.reader(io.StringIO(head), delimiter=delimiter))
+        return next(csv.reader(io.StringIO(header, newline=""), delimiter=delimiter))
     except (StopIteration, csv.Error):
         return []
 
 
-def _header_lines(head: str, delimiter: str) -> int:
-    reader = csv.reader(io.StringIO(head), delimiter=delimiter)
-    try:
-        next(reader)
-    except (StopIteration, csv.Error):
-        return 1
-    return max(reader.line_num, 1)
+def _count_line_breaks(data: bytes) -> int:
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def _scan_record(buf: bytes, pos: int, delimiter: str) -> tuple[int, tuple[int, int] | None]:
+    """The end of the record starting at ``pos`` (past its line break), as the CSV parser reads it.
+
+    Also returns (quote offset, end offset) when a quoted value that spans
+    lines is never closed, or closed but followed by more text: an unclosed
+    quote that swallowed the lines after it.
+    """
+    sep = ord(delimiter)
+    unquoted = re.compile(b"[^" + re.escape(delimiter.encode()) + b"\r\n]*")
+    n = len(buf)
+    while True:
+        if pos < n and buf[pos] == 0x22:
+            match = _QUOTED_VALUE.match(buf, pos)
+            if match is None:
+                if _LINE_BREAK.search(buf, pos):
+                    return n, (pos, n)
+                return n, None
+            after = match.end()
+            if after < n and buf[after] not in (sep, 0x0D, 0x0A):
+                if _LINE_BREAK.search(buf, pos, after):
+                    return after, (pos, after)
+                after = unquoted.match(buf, after).end()  # type: ignore[union-attr]
+            pos = after
+        else:
+            pos = unquoted.match(buf, pos).end()  # type: ignore[union-attr]
+        if pos >= n:
+            return n, None
+        if buf[pos] == sep:
+            pos += 1
+            continue
+        if buf[pos] == 0x0D and pos + 1 < n and buf[pos + 1] == 0x0A:
+            return pos + 2, None
+        return pos + 1, None
+
+
+def _line_starts(text: FileBytes) -> np.ndarray:
+    """Offset (in ``text.data``) where each line starts; index 0 is line 1."""
+    codes = np.frombuffer(text.data, dtype=np.uint8)[text.start :]
+    lf = np.flatnonzero(codes == 0x0A)
+    cr = np.flatnonzero(codes == 0x0D)
+    lone_cr = cr[(cr + 1 >= codes.size) | (codes[np.minimum(cr + 1, codes.size - 1)] != 0x0A)]
+    ends = np.sort(np.concatenate([lf, lone_cr])) + 1 + text.start
+    return np.concatenate([[text.start], ends])
+
+
+def _unclosed_quote(
+    text: FileBytes, spanning_lines: np.ndarray, delimiter: str
+) -> tuple[int, int] | None:
+    """The first record among those that span lines whose quote is not properly closed."""
+    starts = _line_starts(text)
+    for line in np.sort(spanning_lines):
+        if line - 1 >= starts.size:
+            continue
+        _, problem = _scan_record(text.data, int(starts[line - 1]), delimiter)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _quote_error(text: FileBytes, source: str, problem: tuple[int, int]) -> UnreadableInputError:
+    quote, end = problem
+    opened = _count_line_breaks(text.data[text.start : quote]) + 1
+    if end >= len(text.data):
+        last = _count_line_breaks(text.data[text.start :].rstrip(b"\r\n")) + 1
+        what = f"is never closed, so lines {opened}-{last} would be one value"
+    else:
+        closed = _count_line_breaks(text.data[text.start : end]) + 1
+        what = (
+            f"closes on line {closed} followed by more text, "
+            f"so lines {opened}-{closed} would be one value"
+        )
+    return UnreadableInputError(
+        f"unclosed quote: the quote opened on line {opened} {what} "
+        '(write a quote inside a quoted value as "")',
+        source=source,
+        row=None,
+    )
 
 
 def _parse(
@@ -274,6 +583,8 @@ def _parse(
 ) -> tuple[pa.Table, list[MalformedRecord]]:
     names = [f"c{i}" for i in range(width)]
     malformed: list[MalformedRecord] = []
+    if len(data) == 0:  # a header and nothing else
+        return pa.table({n: pa.array([], _TEXT) for n in names}), malformed
 
     def keep_aside(row: pa_csv.InvalidRow) -> str:
         malformed.append(
@@ -286,10 +597,7 @@ def _parse(
         return pa_csv.read_csv(
             data.buffer(),
             read_options=pa_csv.ReadOptions(
-                use_threads=use_threads,
-                block_size=block_size,
-                column_names=names,
-                skip_rows=1,
+                use_threads=use_threads, block_size=block_size, column_names=names
             ),
             parse_options=pa_csv.ParseOptions(
                 delimiter=delimiter,
@@ -305,66 +613,84 @@ def _parse(
             ),
         )
 
+    # pyarrow turns a malformed record's bytes into text before calling the
+    # handler; bytes that are not UTF-8 make that fail, which Python reports
+    # as an "ignored" exception with a traceback on stderr. Catch it instead.
+    not_utf8: list[BaseException] = []
+    previous_hook = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, UnicodeDecodeError):
+            not_utf8.append(unraisable.exc_value)
+        else:
+            previous_hook(unraisable)
+
     block_size = 1 << 22
-    while True:
-        try:
-            table = attempt(True, block_size)
-            if malformed:  # only a single-threaded read knows their line numbers
-                table = attempt(False, block_size)
-            break
-        except pa.ArrowInvalid as error:
-            message = str(error)
-            if "invalid UTF8" in message:
-                raise _NotUtf8 from None
-            if "straddling" in message and block_size < len(data) + 1:
-                block_size = min(block_size * 8, len(data) + 1)
-                continue
-            raise UnreadableInputError(
-                "is not a readable CSV table: " + message.splitlines()[0].strip(),
-                source=source,
-            ) from None
+    sys.unraisablehook = hook
+    try:
+        while True:
+            try:
+                table = attempt(True, block_size)
+                if malformed:  # only a single-threaded read knows their line numbers
+                    table = attempt(False, block_size)
+                break
+            except pa.ArrowInvalid as error:
+                message = str(error)
+                if "invalid UTF8" in message or not_utf8:
+                    raise _NotUtf8 from None
+                if "straddling" in message and block_size < len(data) + 1:
+                    block_size = min(block_size * 8, len(data) + 1)
+                    continue
+                raise UnreadableInputError(
+                    "is not a readable CSV table: " + message.splitlines()[0].strip(),
+                    source=source,
+                ) from None
+    finally:
+        sys.unraisablehook = previous_hook
+    if not_utf8:
+        raise _NotUtf8
     return table.unify_dictionaries().combine_chunks(), malformed
 
 
-def _has_quoted_values(data: FileBytes) -> bool:
-    """Whether any quote comes after the header line (quoted headers are common and harmless)."""
-    return data.find(b'"', data.find(b"\n") + 1) != -1
-
-
 def _line_numbers(
-    newlines: int | None, table: pa.Table, malformed: list[MalformedRecord], header_lines: int
-) -> np.ndarray:
-    """Line numbers of the records, filling in those of the malformed records too.
+    table: pa.Table, records_aside: list[MalformedRecord], first_line: int, quoted: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Line numbers of the records, and of the records kept aside (set on them).
 
-    pyarrow numbers a malformed record by its position among all records
-    (header = 1); a line number also counts the newlines inside quoted values.
+    pyarrow numbers records from 1 (the first after the header); a record's
+    line also counts the line breaks inside the quoted values before it.
+    Returns the table's record lines and the lines of records that span lines.
     """
     n = table.num_rows
-    ordinals = np.arange(2, n + 2, dtype=np.int64)
-    for record in sorted(malformed, key=lambda m: m.ordinal or 0):
-        if record.ordinal is not None:
-            ordinals[np.searchsorted(ordinals, record.ordinal) :] += 1
-    extra_header = header_lines - 1
-    expected = header_lines + n + sum(1 + m.text.count("\n") for m in malformed)
-    if newlines is None or newlines <= expected:
-        for record in malformed:
-            record.line = None if record.ordinal is None else record.ordinal + extra_header
-        return ordinals + extra_header
-    # Quoted values span lines: shift each record by the newlines inside those before it.
-    inside = np.zeros(n, dtype=np.int64)
-    for column in table.columns:
-        array = column.chunk(0)
-        per_value = pc.count_substring(array.dictionary, "\n").to_numpy(zero_copy_only=False)
-        if len(per_value) == 0 or not per_value.any():
-            continue
-        indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        inside += np.append(per_value, 0)[indices]
-    all_ordinals = np.concatenate([ordinals, [m.ordinal or 0 for m in malformed]]).astype(np.int64)
-    all_inside = np.concatenate([inside, [m.text.count("\n") for m in malformed]]).astype(np.int64)
-    order = np.argsort(all_ordinals, kind="stable")
-    before = np.zeros(len(order), dtype=np.int64)
-    before[order] = np.concatenate([[0], np.cumsum(all_inside[order])[:-1]])
-    lines = all_ordinals + extra_header + before
-    for i, record in enumerate(malformed):
-        record.line = None if record.ordinal is None else int(lines[n + i])
-    return lines[:n]
+    aside = [m for m in records_aside if m.ordinal is not None and m.ordinal > 0]
+    total = n + len(aside)
+    aside_ordinals = np.array([m.ordinal for m in aside], dtype=np.int64)
+    is_aside = np.zeros(total + 1, dtype=bool)
+    is_aside[np.minimum(aside_ordinals, total)] = True
+    table_ordinals = np.flatnonzero(~is_aside[1:]) + 1
+    table_ordinals = table_ordinals[:n]
+    breaks = np.zeros(total + 1, dtype=np.int64)  # per ordinal: line breaks inside the record
+    if quoted:
+        inside = np.zeros(n, dtype=np.int64)
+        for column in table.columns:
+            array = column.chunk(0) if column.num_chunks else None
+            if array is None or len(array.dictionary) == 0:
+                continue
+            per_value = pc.count_substring_regex(array.dictionary, r"\r\n|\r|\n")
+            counts = per_value.to_numpy(zero_copy_only=False)
+            if not counts.any():
+                continue
+            indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
+            inside += np.append(counts, 0)[indices.astype(np.int64)]
+        breaks[table_ordinals] = inside
+        breaks[np.minimum(aside_ordinals, total)] = [
+            _count_line_breaks(m.text.encode()) for m in aside
+        ]
+    before = np.concatenate([[0], np.cumsum(breaks)[:-1]])
+    line_of = first_line - 1 + np.arange(total + 1, dtype=np.int64) + before
+    for record in records_aside:
+        record.line = None
+    for record, ordinal in zip(aside, aside_ordinals, strict=True):
+        record.line = int(line_of[min(ordinal, total)])
+    spanning = line_of[np.flatnonzero(breaks)] if quoted else np.zeros(0, dtype=np.int64)
+    return line_of[table_ordinals], spanning

@@ -41,7 +41,9 @@ class StageSet:
 
     ``stages`` is in process order. ``aliases`` maps each stage to the event
     names (long files) or column headers (wide files) that mean it; matching is
-    case- and space-insensitive and the stage's own name always matches.
+    case- and space-insensitive. The stage's own name matches too, except in a
+    configured set whose stage lists names: then only those names apply (a
+    file column that happens to be called like the stage is not taken for it).
     ``start`` and ``end`` name the stages the headline duration runs between.
     """
 
@@ -77,7 +79,8 @@ class StageSet:
         """Normalized name -> stage, for every stage name and alias."""
         table: dict[str, str] = {}
         for stage in self.stages:
-            for name in (stage, *self.aliases.get(stage, ())):
+            names = self.aliases.get(stage, ())
+            for name in names if self.configured and names else (stage, *names):
                 table.setdefault(normalize_name(name), stage)
         return table
 

@@ -108,4 +108,4 @@ def test_delimiter_by_name(run, write, name, char):
 def test_bad_delimiter_is_a_usage_error(run):
     result = run("summary", SAMPLE, "--delimiter", "ab", expect=ExitCode.USAGE)
     assert result.exit_code == ExitCode.USAGE
-    assert "give one character" in result.stderr
+    assert "give one ASCII character" in result.stderr

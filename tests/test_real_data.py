@@ -161,13 +161,6 @@ BURLINGTON = DATA / "burlington_building_permits_sample.csv"
 SQUAMISH = DATA / "squamish_building_permits.csv"
 AS_OF = date(2026, 8, 1)
 
-needs_hour_offsets = pytest.mark.xfail(
-    strict=True, reason="needs hour-only UTC offsets (+00) in dates"
-)
-needs_nul_padding = pytest.mark.xfail(
-    strict=True, reason="needs NUL padding dropped from text files (with a warning counting them)"
-)
-
 
 def etown_summary(path: Path, config: Path, **inputs: Any) -> dict[str, Any]:
     """The summary document, read raw through the library as the CLI does."""
@@ -316,7 +309,6 @@ def test_fda_1976_1980_matches_pandas():
     assert doc["projects"]["invalid"] == backwards.sum() == 2
 
 
-@needs_nul_padding
 def test_fda_nul_padding_is_dropped_and_counted():
     raw = FDA_1976_1980.read_bytes()
     loaded = load(FDA_1976_1980, stages=load_config(EXAMPLES / "fda_510k.toml"), encoding="cp1252")
@@ -339,7 +331,6 @@ def arcgis_frame(path: Path, project: str, start: str, end: str) -> pd.DataFrame
     return frame.groupby("project", sort=False).min()
 
 
-@needs_hour_offsets
 def test_burlington_summary_matches_pandas():
     expected = arcgis_frame(BURLINGTON, "FILENO", "INDATE", "ISSUEDATE")
     doc = etown_summary(BURLINGTON, EXAMPLES / "burlington_building_permits.toml")
@@ -348,7 +339,6 @@ def test_burlington_summary_matches_pandas():
     assert etown_headline(doc) == headline(expected["start"], expected["end"])
 
 
-@needs_hour_offsets
 def test_squamish_summary_matches_pandas():
     expected = arcgis_frame(SQUAMISH, "Folder_Number", "Application_Date", "Issued_Date")
     doc = etown_summary(SQUAMISH, EXAMPLES / "squamish_building_permits.toml")

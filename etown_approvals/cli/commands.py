@@ -303,6 +303,7 @@ def validate(
         where=inputs.where,
         withdrawn=inputs.withdrawn,
         ignore_events=inputs.ignore_events,
+        date_formats=inputs.date_formats,
     )
     result = results.validation(checked, limit=limit_errors, warnings_as_errors=warnings_as_errors)
     if invalid_rows and checked.loaded is not None:

@@ -78,43 +78,15 @@ class Source:
 
 
 def _delimiter(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
+    # Names for characters a shell makes awkward; the reader checks what is left.
     named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
-    value = named.get(value.lower(), value)
-    if len(value) != 1:
-        raise click.BadParameter("give one character, or tab/comma/semicolon/pipe")
-    if value in '\r\n"' or (not value.isprintable() and value != "\t"):
-        raise click.BadParameter(
-            f"{value!r} cannot separate fields; give a visible character or tab"
-        )
-    if not value.isascii():
-        raise click.BadParameter(
-            f"{value!r} is not an ASCII character; the CSV reader splits on single bytes"
-        )
-    return value
+    return None if value is None else named.get(value.lower(), value)
 
 
 def _sheet(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | int | None:
     if value is None:
         return None
     return int(value) if value.isdigit() else value
-
-
-def _encoding(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    import codecs
-
-    try:
-        info = codecs.lookup(value)
-    except LookupError:
-        raise click.BadParameter(
-            f"{value!r} is not a text encoding Python knows (e.g. utf-8, gb18030, latin-1)"
-        ) from None
-    if not getattr(info, "_is_text_encoding", True):
-        raise click.BadParameter(f"{value!r} is not a text encoding (it transforms bytes)")
-    return value
 
 
 def _build_source(
@@ -129,6 +101,7 @@ def _build_source(
     where: tuple[str, ...],
     withdrawn: tuple[str, ...],
     ignore_events: tuple[str, ...],
+    date_formats: tuple[str, ...],
     quiet: bool,
     no_config: bool,
     verbose: bool,
@@ -168,6 +141,7 @@ def _build_source(
         where=(*configured_where, *where),
         withdrawn=(*configured_withdrawn, *withdrawn),
         ignore_events=(*(project.ignore_events if project else ()), *ignore_events),
+        date_formats=date_formats,
     )
     stage_date = (project.metric.stage_date if project else None) or "earliest"
     return Source(file=file, inputs=inputs, quiet=quiet, stage_date=stage_date)
@@ -184,7 +158,6 @@ input_options = option_group(
     click.option(
         "--encoding",
         metavar="NAME",
-        callback=_encoding,
         help="Text encoding of FILE, e.g. gb18030 (default: UTF-8, GB18030 recognised).",
     ),
     click.option(
@@ -192,6 +165,15 @@ input_options = option_group(
         metavar="CHAR",
         callback=_delimiter,
         help="Field delimiter (default: sniffed from , ; tab |).",
+    ),
+    click.option(
+        "--date-format",
+        "date_formats",
+        multiple=True,
+        metavar="FMT",
+        help="A date format to try before the built-in forms: strptime directives such as "
+        "'%d/%m/%y' (two-digit years only this way), or epoch_s / epoch_ms. Repeatable, "
+        "tried in order.",
     ),
     click.option(
         "--dayfirst/--monthfirst",

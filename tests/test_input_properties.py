@@ -1,0 +1,111 @@
+"""Property test over generated messy CSV files: every record is read, used, rejected or
+blank, and every line number etown reports is the line where that record starts.
+
+The expected record starts are computed here while the file is written, from the
+records and line endings chosen, independently of etown's reader.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from etown_approvals.errors import EtownError
+from etown_approvals.loader import load
+
+CELLS = [
+    "A",
+    "B",
+    "京东方",
+    "land",
+    "拿地",
+    "construction permit",
+    "planning permit",
+    "unknown step",
+    "2023-09-15",
+    "2023/9/16",
+    "2023-02-30",
+    "15/03/2023",
+    "Sep 15, 2023",
+    "12/6/10",
+    "",
+    "  ",
+    "MULTILINE",  # a quoted value spanning two lines
+    "QUOTED",  # a quoted value with a delimiter and an escaped quote
+]
+
+record = st.one_of(
+    st.lists(st.sampled_from(CELLS), min_size=1, max_size=5),
+    st.just(["<blank>"]),
+    st.just(["<spaces>"]),
+)
+
+
+def render(cells: list[str], newline: str) -> tuple[str, int]:
+    """A record's text and the number of line breaks inside it."""
+    if cells == ["<blank>"]:
+        return "", 0
+    if cells == ["<spaces>"]:
+        return " \t ", 0
+    out, breaks = [], 0
+    for cell in cells:
+        if cell == "MULTILINE":
+            out.append(f'"first{newline}second"')
+            breaks += 1
+        elif cell == "QUOTED":
+            out.append('"a, ""b"""')
+        else:
+            out.append(cell)
+    return ",".join(out), breaks
+
+
+@st.composite
+def messy_files(draw: st.DrawFn) -> tuple[bytes, list[int]]:
+    newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    leading_blank = draw(st.integers(0, 2))
+    records = draw(st.lists(record, max_size=15))
+    final_newline = draw(st.booleans())
+    lines = [""] * leading_blank + ["project,event,date"]
+    line = leading_blank + 2  # where the first record starts
+    starts = []
+    for cells in records:
+        text, breaks = render(cells, newline)
+        lines.append(text)
+        starts.append(line)
+        line += 1 + breaks
+    content = newline.join(lines)
+    ends_blank = bool(records) and not lines[-1].strip()
+    if final_newline or ends_blank or not records:
+        content += newline
+    return content.encode(), starts
+
+
+def _load(content: bytes):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "messy.csv"
+        path.write_bytes(content)
+        return load(path, dayfirst=True)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(messy_files())
+def test_every_record_is_accounted_for_at_its_line(generated):
+    content, starts = generated
+    try:
+        result = _load(content)
+    except EtownError:
+        return
+    assert result.rows_read + result.rows_blank == len(starts)
+    assert result.rows_used + result.rows_rejected == result.rows_read
+    real = set(starts)
+    reported = set(result.findings["row"].dropna().astype(int))
+    assert reported <= real
+    assert set(result.events["row"]) <= real
+    rejected = set(result.rejected["row"].dropna().astype(int))
+    assert rejected.isdisjoint(set(result.events["row"]))
+    blank = set(result.findings.loc[result.findings["type"] == "blank-row", "row"].astype(int))
+    assert len(blank) == result.rows_blank
+    assert blank.isdisjoint(rejected)
