@@ -78,6 +78,18 @@ class EncodingError(UnreadableInputError, UnicodeError):
     finding_type = "encoding"
 
 
+class UsageError(EtownError, ValueError):
+    """The command asks for something that cannot be: a sheet that does not exist, say."""
+
+    exit_code = ExitCode.USAGE
+
+
+class InputNotFoundError(EtownError, FileNotFoundError):
+    """The named input file does not exist (a usage error, as for a mistyped path)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class DataError(EtownError, ValueError):
     """The input is a table, but one that cannot be used as it is."""
 

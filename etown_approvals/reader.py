@@ -13,8 +13,6 @@ import codecs
 import csv
 import io
 import mmap
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -25,7 +23,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from .errors import EncodingError, UnreadableInputError
-from .rawtable import MalformedRecord, RawTable, source_name
+from .rawtable import MalformedRecord, RawTable
+from .sources import COLUMNAR, WORKBOOKS, Progress, open_source
 
 DELIMITERS = (",", ";", "\t", "|")
 _TEXT = pa.dictionary(pa.int32(), pa.string())
@@ -34,7 +33,7 @@ _CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF))
 
 
 class FileBytes:
-    """A file's bytes, memory-mapped (files) or in memory (standard input, decoded text).
+    """An input's bytes, memory-mapped (files, spooled input) or in memory (decoded text).
 
     Mapping instead of reading saves a copy of the whole file; the few
     operations the reader needs work on both, from ``start`` on (past a
@@ -74,19 +73,8 @@ class FileBytes:
 
 
 def open_bytes(path: str | Path, stdin: BinaryIO | None = None) -> FileBytes:
-    """The bytes of ``path`` (memory-mapped), or of standard input for ``-``."""
-    name = source_name(path)
-    try:
-        if str(path) == "-":
-            return FileBytes((stdin or sys.stdin.buffer).read())
-        with open(path, "rb") as handle:
-            if os.fstat(handle.fileno()).st_size == 0:
-                return FileBytes(b"")
-            return FileBytes(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
-    except IsADirectoryError:
-        raise UnreadableInputError("is a directory, not a file", source=name) from None
-    except OSError as error:
-        raise UnreadableInputError(error.strerror or str(error), source=name) from None
+    """The bytes of ``path`` (or of standard input for ``-``, or of a URL), decompressed."""
+    return FileBytes(open_source(path, stdin=stdin).data)
 
 
 def read_table(
@@ -96,15 +84,32 @@ def read_table(
     delimiter: str | None = None,
     sheet: str | int | None = None,
     stdin: BinaryIO | None = None,
+    progress: Progress | None = None,
 ) -> RawTable:
-    """Read ``path`` (or ``-`` for standard input) into a :class:`RawTable`."""
-    name = source_name(path)
-    data = open_bytes(path, stdin)
-    if data.head(4) == b"PK\x03\x04":
+    """Read ``path`` (a file, ``-`` for standard input, or a URL) into a :class:`RawTable`.
+
+    What the input holds is told by its bytes, not its name: CSV/TSV text,
+    a workbook (.xlsx, .xls, .ods; ``sheet`` chooses), Parquet or Arrow,
+    each possibly compressed (gzip, bzip2, xz, zstd) or the one file in a zip.
+    ``encoding`` and ``delimiter`` apply to text only, ``sheet`` to workbooks only.
+    ``progress`` is called as a download or decompression advances.
+    """
+    source = open_source(path, stdin=stdin, progress=progress)
+    if source.kind in WORKBOOKS:
         from .excel import read_excel
 
-        return read_excel(data.all(), source=name, sheet=sheet)
-    return parse_csv_bytes(data, source=name, encoding=encoding, delimiter=delimiter)
+        raw = read_excel(source.data, source=source.name, sheet=sheet)
+    elif source.kind in COLUMNAR:
+        from .columnar import read_columnar
+
+        raw = read_columnar(source.data, source=source.name, kind=source.kind)
+    else:
+        raw = parse_csv_bytes(
+            FileBytes(source.data), source=source.name, encoding=encoding, delimiter=delimiter
+        )
+    raw.notes[:0] = source.notes
+    raw.arguments = [str(path), *raw.arguments]
+    return raw
 
 
 def parse_csv_bytes(

@@ -144,7 +144,7 @@ def test_excel(run, tmp_path):
         == doc["days"]
     )
     missing = run("summary", path, "--sheet", "data")
-    assert missing.exit_code == 4
+    assert missing.exit_code == 2  # a usage error, like a mistyped option
     assert "no sheet named 'data' (sheets: events, notes)" in missing.stderr
     notes = run("summary", path, "--sheet", "notes")
     assert notes.exit_code == 4
