@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import mmap
+import warnings
 from typing import Any
 
 import pyarrow as pa
@@ -22,7 +23,7 @@ from .rawtable import RawTable
 from .sources import Kind
 
 _LABELS = {
-    Kind.PARQUET: "Parquet",
+    Kind.PARQUET: "Parquet file",
     Kind.ARROW: "Arrow (Feather) file",
     Kind.ARROW_STREAM: "Arrow stream",
     Kind.FEATHER_V1: "Feather file",
@@ -53,7 +54,9 @@ def _read(buffer: pa.Buffer, source: str, kind: Kind) -> pa.Table:
             return pa.ipc.open_stream(buffer).read_all()
         import pyarrow.feather as feather
 
-        return feather.read_table(pa.BufferReader(buffer))
+        with warnings.catch_warnings():  # version 1 is deprecated, but its files are still met
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return feather.read_table(pa.BufferReader(buffer))
     except (pa.ArrowException, OSError, ValueError) as error:
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise UnreadableInputError(

@@ -37,6 +37,8 @@ from .sources import reader_of
 if TYPE_CHECKING:
     from python_calamine import SheetMetadata
 
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 #: Title rows above the header: how far down a header is looked for.
 _HEADER_SEARCH_ROWS = 20
 
@@ -45,6 +47,11 @@ def read_excel(data: bytes | mmap.mmap, *, source: str, sheet: str | int | None 
     """The cells of one sheet of the workbook in ``data``, as a :class:`RawTable`."""
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
+    if data[:8] == _OLE2 and data.find(_ENCRYPTED) != -1:
+        # A password-protected .xlsx is an encrypted package inside an OLE2 file.
+        raise UnreadableInputError(
+            "is password-protected: save a copy without a password and read that", source=source
+        )
     try:
         workbook = CalamineWorkbook.from_filelike(reader_of(data))
     except PasswordError:
@@ -53,7 +60,8 @@ def read_excel(data: bytes | mmap.mmap, *, source: str, sheet: str | int | None 
         ) from None
     except CalamineError as error:
         raise UnreadableInputError(
-            f"is not a readable workbook ({_first_line(error)})", source=source
+            f"is not a readable workbook, damaged or truncated ({_first_line(error)})",
+            source=source,
         ) from None
     with workbook:
         chosen, notes = choose_sheet(workbook.sheets_metadata, sheet, source=source)
@@ -97,19 +105,19 @@ def choose_sheet(
                 f"passing over {_describe(passed)} (choose with --sheet)"
             )
         return chosen.name, notes
-    if isinstance(wanted, str) and wanted in names:
-        picked = sheets[names.index(wanted)]
-    elif isinstance(wanted, int) or (wanted.isascii() and wanted.isdigit()):
-        position = int(wanted)
+    key = str(wanted)  # an int follows the same rule, so callers may pass either
+    if key in names:
+        picked = sheets[names.index(key)]
+    elif key.isascii() and key.isdigit():
+        position = int(key)
         if not 0 <= position < len(sheets):
             raise UsageError(
-                f"no sheet named or numbered {str(wanted)!r} "
-                f"(sheets, numbered from 0: {', '.join(names)})",
+                f"no sheet named or numbered {key!r} (sheets, numbered from 0: {', '.join(names)})",
                 source=source,
             )
         picked = sheets[position]
     else:
-        raise UsageError(f"no sheet named {wanted!r} (sheets: {', '.join(names)})", source=source)
+        raise UsageError(f"no sheet named {key!r} (sheets: {', '.join(names)})", source=source)
     if picked.typ != SheetTypeEnum.WorkSheet:
         raise UsageError(
             f"sheet {picked.name!r} is a {_kind(picked)} sheet, not a table "
@@ -122,12 +130,13 @@ def choose_sheet(
 def _kind(sheet: SheetMetadata) -> str:
     from python_calamine import SheetTypeEnum, SheetVisibleEnum
 
-    kind = {
-        SheetTypeEnum.ChartSheet: "chart",
-        SheetTypeEnum.DialogSheet: "dialog",
-        SheetTypeEnum.MacroSheet: "macro",
-        SheetTypeEnum.Vba: "VBA",
-    }.get(sheet.typ, "")
+    kinds = (
+        (SheetTypeEnum.ChartSheet, "chart"),
+        (SheetTypeEnum.DialogSheet, "dialog"),
+        (SheetTypeEnum.MacroSheet, "macro"),
+        (SheetTypeEnum.Vba, "VBA"),
+    )
+    kind = next((name for typ, name in kinds if sheet.typ == typ), "")
     hidden = "" if sheet.visible == SheetVisibleEnum.Visible else "hidden "
     return (hidden + kind).strip() or "work"
 
