@@ -65,8 +65,12 @@ def _read(buffer: pa.Buffer, source: str, kind: Kind) -> pa.Table:
 
 
 def _as_text(column: pa.ChunkedArray, header: str, source: str) -> pa.DictionaryArray:
-    """``column`` as dictionary-encoded strings, formatting each distinct value once."""
     array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    return text_column(array, header=header, source=source)
+
+
+def text_column(array: pa.Array, *, header: str, source: str) -> pa.DictionaryArray:
+    """``array`` as dictionary-encoded strings, formatting each distinct value once."""
     if isinstance(array, pa.ExtensionArray):
         array = array.storage
     if not pa.types.is_dictionary(array.type):

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import UnreadableInputError, UsageError
 from .rawtable import MalformedRecord, RawTable
@@ -164,23 +165,24 @@ def _sheet_table(rows: list[list[Any]], name: str, first_row: int, first_column:
         (text or "").strip() or f"column {first_column + i + 1}"
         for i, text in enumerate(header_texts[:width])
     ]
-    kept: list[list[Any]] = []
-    lines: list[int] = []
+    body = rows[at + 1 :]
+    start = first_row + at + 2  # the sheet row of body[0]
     malformed: list[MalformedRecord] = []
-    for i, row in enumerate(rows[at + 1 :], start=first_row + at + 2):
-        if any(_is_filled(v) for v in row[width:]):
-            texts = _cell_texts(row)
-            malformed.append(MalformedRecord(i, _csv_line(texts), width, len(texts), line=i))
-        else:
-            kept.append(row)
-            lines.append(i)
-    columns = list(zip(*(row[:width] for row in kept), strict=True)) or [()] * width
-    table = pa.table(
-        {
-            f"c{i}": pa.array([_text(v) for v in column], pa.string()).dictionary_encode()
-            for i, column in enumerate(columns)
-        }
-    )
+    if len(rows[at]) > width:  # the sheet is wider than the header: look for cells beyond it
+        kept: list[list[Any]] = []
+        lines: list[int] = []
+        for i, row in enumerate(body, start=start):
+            if any(_is_filled(v) for v in row[width:]):
+                texts = _cell_texts(row)
+                malformed.append(MalformedRecord(i, _csv_line(texts), width, len(texts), line=i))
+            else:
+                kept.append(row[:width])
+                lines.append(i)
+        body = kept
+    else:
+        lines = list(range(start, start + len(body)))
+    columns = list(zip(*body, strict=True)) or [()] * width
+    table = pa.table({f"c{i}": _column(column) for i, column in enumerate(columns)})
     line_numbers = np.array(lines, dtype=np.int64)
     return RawTable(
         source=name,
@@ -190,6 +192,25 @@ def _sheet_table(rows: list[list[Any]], name: str, first_row: int, first_column:
         notes=notes,
         locate=lambda: line_numbers,
     )
+
+
+def _column(values: tuple[Any, ...]) -> pa.DictionaryArray:
+    """One column's cells as dictionary-encoded text; text and date columns vectorized."""
+    kinds = set(map(type, values))
+    if kinds <= {str}:  # an empty cell is ""
+        array = pa.array(values, pa.string())
+        return pc.if_else(pc.equal(array, ""), None, array).dictionary_encode()
+    if kinds - {str} in ({datetime}, {date}):
+        cells = [None if v == "" else v for v in values] if str in kinds else values
+        try:
+            dates = pa.array(cells)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # text besides the dates
+            pass
+        else:
+            from .columnar import text_column
+
+            return text_column(dates, header="", source="")
+    return pa.array([_text(v) for v in values], pa.string()).dictionary_encode()
 
 
 def _header_position(rows: list[list[Any]]) -> int:
