@@ -5,13 +5,16 @@ distinct value is formatted once: dates as ISO 8601; timestamps as local
 date-times (the wall-clock time of their time zone, the date part being what
 counts) or, at midnight, as dates; numbers as pyarrow writes them (``1.0`` as
 ``1``); nested values as JSON. So a Parquet file gives the same results as the
-CSV of the same data. Row numbers count the header as row 1, as in that CSV.
+CSV of the same data. An unnamed index that pandas stored (``__index_level_0__``)
+is left out, as ``to_csv(index=False)`` would. Row numbers count the header as
+row 1, as in that CSV.
 """
 
 from __future__ import annotations
 
 import json
 import mmap
+import re
 import warnings
 from typing import Any
 
@@ -33,6 +36,7 @@ _LABELS = {
 def read_columnar(data: bytes | mmap.mmap, *, source: str, kind: Kind) -> RawTable:
     """The table in ``data`` (``kind`` says which format) as text cells."""
     table = _read(pa.py_buffer(data), source, kind)
+    table = table.drop_columns(_unnamed_index_columns(table))
     if table.num_columns == 0:
         raise UnreadableInputError("has no columns", source=source)
     headers = [name.strip() or f"column {i + 1}" for i, name in enumerate(table.column_names)]
@@ -40,6 +44,18 @@ def read_columnar(data: bytes | mmap.mmap, *, source: str, kind: Kind) -> RawTab
         f"c{i}": _as_text(table.column(i), headers[i], source) for i in range(table.num_columns)
     }
     return RawTable(source=source, headers=headers, table=pa.table(columns))
+
+
+def _unnamed_index_columns(table: pa.Table) -> list[str]:
+    """Columns pandas added for an unnamed index (``__index_level_0__``): not the data's."""
+    metadata = table.schema.pandas_metadata or {}
+    return [
+        name
+        for name in metadata.get("index_columns", [])
+        if isinstance(name, str)
+        and re.fullmatch(r"__index_level_\d+__", name)
+        and name in table.column_names
+    ]
 
 
 def _read(buffer: pa.Buffer, source: str, kind: Kind) -> pa.Table:

@@ -104,7 +104,7 @@ def open_source(
     Compressed data is decompressed and a zip archive holding one file is
     opened, however the input is named; ``kind`` says what is left.
     """
-    name = source_name(path)
+    name = _without_password(str(path)) if is_url(path) else source_name(path)
     if str(path) == "-":
         data = _spool((stdin or sys.stdin.buffer).read, name=name)
     elif is_url(path):
@@ -127,6 +127,17 @@ def open_source(
         if source.kind is Kind.TEXT:
             _refuse_markup(bytes(source.data[:1024]), name)
     return source
+
+
+def _without_password(url: str) -> str:
+    """``url`` for messages and JSON: a password in it (``user:secret@host``) is masked."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def detect_compression(head: bytes) -> str | None:

@@ -354,6 +354,14 @@ def test_a_refused_connection_is_unreadable_input():
         read_table(f"http://127.0.0.1:{port}/permits.csv")
 
 
+def test_a_password_in_a_url_is_not_repeated(server):
+    url = server.replace("http://", "http://analyst:s3cret@") + "/missing.csv"
+    with pytest.raises(UnreadableInputError) as caught:
+        read_table(url)
+    assert "s3cret" not in str(caught.value)
+    assert str(caught.value).startswith(url.replace("s3cret", "***") + ": ")
+
+
 def test_urls_are_told_from_paths():
     assert sources.is_url("https://example.org/permits.csv")
     assert sources.is_url("HTTP://example.org/permits.csv")
@@ -391,3 +399,17 @@ def test_timestamps_are_read_as_local_dates_and_times(tmp_path):
     ]
     document, _ = summary_of(path)
     assert document["days"]["max"] == 1  # A: 2 to 3 March, local dates
+
+
+def test_an_unnamed_pandas_index_is_not_a_column(tmp_path, sample_text):
+    """pandas stores a non-default unnamed index as __index_level_0__; a named one is data."""
+    shuffled = sample_text.sample(frac=1, random_state=1)
+    path = tmp_path / "projects.parquet"
+    shuffled.to_parquet(path)  # index=None: the shuffled index is stored
+    import pyarrow.parquet as pq
+
+    assert "__index_level_0__" in pq.read_schema(path).names
+    assert read_table(path).headers == list(sample_text.columns)
+    named = shuffled.rename_axis("record")
+    named.to_parquet(path)
+    assert read_table(path).headers == [*sample_text.columns, "record"]
