@@ -102,6 +102,12 @@ class OutputError(EtownError, OSError):
     exit_code = ExitCode.CANNOT_WRITE
 
 
+class InputNotFoundError(EtownError, FileNotFoundError):
+    """The named input file does not exist (a usage error, as for a mistyped path)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class DataError(EtownError, ValueError):
     """The input is a table, but one that cannot be used as it is."""
 

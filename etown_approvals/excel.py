@@ -1,74 +1,267 @@
-"""Reading ``.xlsx`` workbooks with openpyxl into the same raw table as CSV files.
+"""Reading workbooks (.xlsx, .xls, .ods) into the same raw table as CSV files.
 
-Cells become text the date reader understands: dates and date-times as ISO
-8601, whole numbers without a trailing ``.0`` (permit numbers stay as written).
-Row numbers are the sheet's own row numbers.
+python-calamine reads all three formats and reads what a sheet holds, not
+what its ``<dimension>`` tag claims (openpyxl's read-only mode trusts the tag,
+and a stale one silently cuts rows and columns). Cells become text the date
+reader understands: dates as ISO 8601 (date-times at midnight as dates), whole
+numbers without a trailing ``.0`` (permit numbers stay as written).
+
+Row numbers are the sheet's own. Which sheet is read, where the header is and
+what happens to cells beyond it:
+
+- ``sheet``: a sheet whose name is ``sheet`` (so a sheet named ``2022`` or ``0``
+  is found by its name first); else, for a number, the sheet at that position,
+  counting from 0. With no ``sheet``, the first visible worksheet (chart sheets
+  and hidden sheets are passed over, with a note).
+- The header is the first row with two or more filled cells; blank rows and
+  title rows (one filled cell) above it are skipped, each title with a note.
+- A row with filled cells to the right of the header's last column is kept
+  aside as a malformed record, as a CSV row with too many fields is.
 """
 
 from __future__ import annotations
 
+import csv
 import io
-import zipfile
-from datetime import date, datetime, time
-from typing import Any
+import mmap
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from .errors import DataError, UnreadableInputError
-from .rawtable import RawTable
+from .errors import UnreadableInputError, UsageError
+from .rawtable import MalformedRecord, RawTable
+from .sources import reader_of
+
+if TYPE_CHECKING:
+    from python_calamine import SheetMetadata
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+#: Title rows above the header: how far down a header is looked for.
+_HEADER_SEARCH_ROWS = 20
+
+
+def read_excel(data: bytes | mmap.mmap, *, source: str, sheet: str | int | None = None) -> RawTable:
+    """The cells of one sheet of the workbook in ``data``, as a :class:`RawTable`."""
+    from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+    if data[:8] == _OLE2 and data.find(_ENCRYPTED) != -1:
+        # A password-protected .xlsx is an encrypted package inside an OLE2 file.
+        raise UnreadableInputError(
+            "is password-protected: save a copy without a password and read that", source=source
+        )
+    try:
+        workbook = CalamineWorkbook.from_filelike(reader_of(data))
+    except PasswordError:
+        raise UnreadableInputError(
+            "is password-protected: save a copy without a password and read that", source=source
+        ) from None
+    except CalamineError as error:
+        raise UnreadableInputError(
+            f"is not a readable workbook, damaged or truncated ({_first_line(error)})",
+            source=source,
+        ) from None
+    with workbook:
+        chosen, notes = choose_sheet(workbook.sheets_metadata, sheet, source=source)
+        try:
+            content = workbook.get_sheet_by_name(chosen)
+            rows = content.to_python()  # from the first filled row and column on
+        except CalamineError as error:
+            raise UnreadableInputError(
+                f"sheet {chosen!r} cannot be read ({_first_line(error)})", source=source
+            ) from None
+        first_row, first_column = content.start or (0, 0)
+    name = f"{source}[{chosen}]"
+    table = _sheet_table(rows, name, first_row, first_column)
+    table.notes[:0] = notes
+    table.arguments = ["--sheet", chosen]
+    return table
+
+
+def choose_sheet(
+    sheets: list[SheetMetadata], wanted: str | int | None, *, source: str
+) -> tuple[str, list[str]]:
+    """The name of the sheet to read, and notes on sheets passed over.
+
+    A name wins over a position: ``"2022"`` is the sheet named 2022 if there is
+    one, else (being a number) the sheet at position 2022.
+    """
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+    names = [s.name for s in sheets]
+    worksheets = [s for s in sheets if s.typ == SheetTypeEnum.WorkSheet]
+    if wanted is None:
+        if not worksheets:
+            raise UnreadableInputError(f"has no worksheet, only {_describe(sheets)}", source=source)
+        visible = [s for s in worksheets if s.visible == SheetVisibleEnum.Visible]
+        chosen = (visible or worksheets)[0]
+        passed = sheets[: sheets.index(chosen)]
+        notes = []
+        if passed:
+            notes.append(
+                f"{source}: read sheet {chosen.name!r}, the first visible worksheet, "
+                f"passing over {_describe(passed)} (choose with --sheet)"
+            )
+        return chosen.name, notes
+    key = str(wanted)  # an int follows the same rule, so callers may pass either
+    if key in names:
+        picked = sheets[names.index(key)]
+    elif key.isascii() and key.isdigit():
+        position = int(key)
+        if not 0 <= position < len(sheets):
+            raise UsageError(
+                f"no sheet named or numbered {key!r} (sheets, numbered from 0: {', '.join(names)})",
+                source=source,
+            )
+        picked = sheets[position]
+    else:
+        raise UsageError(f"no sheet named {key!r} (sheets: {', '.join(names)})", source=source)
+    if picked.typ != SheetTypeEnum.WorkSheet:
+        raise UsageError(
+            f"sheet {picked.name!r} is a {_kind(picked)} sheet, not a table "
+            f"(worksheets: {', '.join(s.name for s in worksheets) or 'none'})",
+            source=source,
+        )
+    return picked.name, []
+
+
+def _kind(sheet: SheetMetadata) -> str:
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+    kinds = (
+        (SheetTypeEnum.ChartSheet, "chart"),
+        (SheetTypeEnum.DialogSheet, "dialog"),
+        (SheetTypeEnum.MacroSheet, "macro"),
+        (SheetTypeEnum.Vba, "VBA"),
+    )
+    kind = next((name for typ, name in kinds if sheet.typ == typ), "")
+    hidden = "" if sheet.visible == SheetVisibleEnum.Visible else "hidden "
+    return (hidden + kind).strip() or "work"
+
+
+def _describe(sheets: list[SheetMetadata]) -> str:
+    return ", ".join(f"{_kind(s)} sheet {s.name!r}" for s in sheets)
+
+
+def _sheet_table(rows: list[list[Any]], name: str, first_row: int, first_column: int) -> RawTable:
+    """The raw table of a sheet's cells, ``rows`` starting at sheet row ``first_row + 1``."""
+    if not rows:
+        raise UnreadableInputError("the sheet is empty", source=name)
+    at = _header_position(rows)
+    notes = [
+        f"{name}: row {first_row + i + 1} above the header skipped: {_cell_texts(row)[0]!r}"
+        for i, row in enumerate(rows[:at])
+        if _filled(row)
+    ]
+    header_texts = [_text(v) for v in rows[at]]
+    filled = [i for i, v in enumerate(header_texts) if v is not None and v.strip()]
+    if not filled:
+        raise UnreadableInputError("the sheet is empty", source=name)
+    width = filled[-1] + 1
+    headers = [
+        (text or "").strip() or f"column {first_column + i + 1}"
+        for i, text in enumerate(header_texts[:width])
+    ]
+    body = rows[at + 1 :]
+    start = first_row + at + 2  # the sheet row of body[0]
+    malformed: list[MalformedRecord] = []
+    if len(rows[at]) > width:  # the sheet is wider than the header: look for cells beyond it
+        kept: list[list[Any]] = []
+        lines: list[int] = []
+        for i, row in enumerate(body, start=start):
+            if any(_is_filled(v) for v in row[width:]):
+                texts = _cell_texts(row)
+                malformed.append(MalformedRecord(i, _csv_line(texts), width, len(texts), line=i))
+            else:
+                kept.append(row[:width])
+                lines.append(i)
+        body = kept
+    else:
+        lines = list(range(start, start + len(body)))
+    columns = list(zip(*body, strict=True)) or [()] * width
+    table = pa.table({f"c{i}": _column(column) for i, column in enumerate(columns)})
+    line_numbers = np.array(lines, dtype=np.int64)
+    return RawTable(
+        source=name,
+        headers=headers,
+        table=table,
+        malformed=malformed,
+        notes=notes,
+        locate=lambda: line_numbers,
+    )
+
+
+def _column(values: tuple[Any, ...]) -> pa.DictionaryArray:
+    """One column's cells as dictionary-encoded text; text and date columns vectorized."""
+    kinds = set(map(type, values))
+    if kinds <= {str}:  # an empty cell is ""
+        array = pa.array(values, pa.string())
+        return pc.if_else(pc.equal(array, ""), None, array).dictionary_encode()
+    if kinds - {str} in ({datetime}, {date}):
+        cells = [None if v == "" else v for v in values] if str in kinds else values
+        try:
+            dates = pa.array(cells)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # text besides the dates
+            pass
+        else:
+            from .columnar import text_column
+
+            return text_column(dates, header="", source="")
+    return pa.array([_text(v) for v in values], pa.string()).dictionary_encode()
+
+
+def _header_position(rows: list[list[Any]]) -> int:
+    """The first row with two filled cells (a title has one), else the first filled row."""
+    for i, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
+        if _filled(row) >= 2:
+            return i
+    return next((i for i, row in enumerate(rows) if _filled(row)), 0)
+
+
+def _filled(row: list[Any]) -> int:
+    return sum(1 for v in row if _is_filled(v))
+
+
+def _is_filled(value: Any) -> bool:
+    return not (value is None or (isinstance(value, str) and not value.strip()))
+
+
+def _cell_texts(row: list[Any]) -> list[str]:
+    """The row's cells as text, up to its last filled cell."""
+    texts = [_text(v) or "" for v in row]
+    while texts and not texts[-1].strip():
+        texts.pop()
+    return texts
+
+
+def _csv_line(texts: list[str]) -> str:
+    """A record's cells as one CSV line, as a malformed CSV record's text is."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(texts)
+    return out.getvalue()
 
 
 def _text(value: Any) -> str | None:
-    if value is None:
+    if value is None or value == "":
         return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
     if isinstance(value, datetime):
         return value.isoformat(sep=" ") if value.time() != time(0) else value.date().isoformat()
-    if isinstance(value, date):
+    if isinstance(value, date | time):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return str(int(value))
+    if isinstance(value, timedelta):
+        return str(value)
     return str(value)
 
 
-def read_excel(data: bytes, *, source: str, sheet: str | int | None = None) -> RawTable:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise UnreadableInputError(
-            f"is not a readable Excel workbook ({error})", source=source
-        ) from None
-    names = workbook.sheetnames
-    if sheet is None:
-        chosen = names[0]
-    elif isinstance(sheet, int):
-        if not 0 <= sheet < len(names):
-            raise DataError(
-                f"no sheet number {sheet} (sheets, from 0: {', '.join(names)})", source=source
-            )
-        chosen = names[sheet]
-    elif sheet in names:
-        chosen = sheet
-    else:
-        raise DataError(f"no sheet named {sheet!r} (sheets: {', '.join(names)})", source=source)
-
-    rows = workbook[chosen].iter_rows(values_only=True)
-    header_row = next(rows, None)
-    if header_row is None or all(v is None for v in header_row):
-        raise UnreadableInputError(f"sheet {chosen!r} is empty", source=source)
-    headers = [(_text(v) or "").strip() or f"column {i + 1}" for i, v in enumerate(header_row)]
-    width = len(headers)
-    columns: list[list[str | None]] = [[] for _ in range(width)]
-    for row in rows:
-        cells = list(row[:width]) + [None] * (width - len(row))
-        for column, value in zip(columns, cells, strict=False):
-            column.append(_text(value))
-    workbook.close()
-    table = pa.table(
-        {
-            f"c{i}": pa.array(values, pa.string()).dictionary_encode()
-            for i, values in enumerate(columns)
-        }
-    )
-    return RawTable(source=f"{source}[{chosen}]", headers=headers, table=table)
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__

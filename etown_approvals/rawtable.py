@@ -6,6 +6,7 @@ column as :class:`TextColumn`. Nothing here interprets a value.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,14 @@ class RawTable:
     #: None: one line per record, right after a one-line header.
     locate: Callable[[], np.ndarray] | None = field(default=None, repr=False)
     _lines_cache: np.ndarray | None = field(default=None, repr=False)
+    #: The command-line arguments that name this input again: its path (or URL),
+    #: then ``--sheet NAME`` for a workbook sheet. ``source`` is for messages
+    #: (``book.xlsx[data]``); hints that suggest a command use these.
+    arguments: list[str] = field(default_factory=list)
+
+    def command_arguments(self) -> str:
+        """``arguments`` quoted for a shell, as hints print them (``source`` if unknown)."""
+        return shlex.join(self.arguments or [self.source])
 
     def __post_init__(self) -> None:
         self.headers = _distinct_names(self.headers, self.source, self.notes)

@@ -17,6 +17,7 @@ import codecs
 import csv
 import io
 import json
+import mmap
 import re
 import sys
 from collections.abc import Iterator
@@ -29,7 +30,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from .errors import EncodingError, UnreadableInputError, UsageError
-from .rawtable import MalformedRecord, RawTable, source_name
+from .rawtable import MalformedRecord, RawTable
+from .sources import COLUMNAR, WORKBOOKS, Progress, open_source
 
 DELIMITERS = (",", ";", "\t", "|")
 _TEXT = pa.dictionary(pa.int32(), pa.string())
@@ -59,7 +61,8 @@ _COMMON_ENCODINGS = [
 
 
 class FileBytes:
-    """A file's bytes in memory, from ``start`` on (past a byte-order mark or skipped lines).
+    """An input's bytes, in memory or memory-mapped (a private spooled copy), from
+    ``start`` on (past a byte-order mark or skipped lines).
 
     The few operations the reader needs work piece by piece where a whole
     copy of a large file would be wasteful.
@@ -101,25 +104,14 @@ class FileBytes:
 
 
 def open_bytes(path: str | Path, stdin: BinaryIO | None = None) -> FileBytes:
-    """The bytes of ``path``, or of standard input for ``-``.
+    """The bytes of ``path`` (or of standard input for ``-``, or of a URL), decompressed."""
+    return FileBytes(_as_bytes(open_source(path, stdin=stdin).data))
 
-    The file is read, not memory-mapped: a mapped file that another program
-    truncates while etown reads it kills the process (SIGBUS), and FIFOs or
-    ``<(command)`` have no size to map. Reading costs one copy from the page
-    cache (about 0.1 s for 175 MB).
-    """
-    name = source_name(path)
-    try:
-        if str(path) == "-":
-            return FileBytes((stdin or sys.stdin.buffer).read())
-        with open(path, "rb") as handle:
-            return FileBytes(handle.read())
-    except IsADirectoryError:
-        raise UnreadableInputError("is a directory, not a file", source=name) from None
-    except PermissionError:
-        raise UnreadableInputError("permission denied: cannot read it", source=name) from None
-    except OSError as error:
-        raise UnreadableInputError(error.strerror or str(error), source=name) from None
+
+def _as_bytes(data: bytes | mmap.mmap) -> bytes:
+    """The text reader works on bytes; a spooled copy (standard input, a download,
+    decompressed data) is mapped, so it is read into memory once here."""
+    return data if isinstance(data, bytes) else data[:]
 
 
 def check_encoding(encoding: str | None) -> str | None:
@@ -170,15 +162,35 @@ def read_table(
     delimiter: str | None = None,
     sheet: str | int | None = None,
     stdin: BinaryIO | None = None,
+    progress: Progress | None = None,
 ) -> RawTable:
-    """Read ``path`` (or ``-`` for standard input) into a :class:`RawTable`."""
-    name = source_name(path)
-    data = open_bytes(path, stdin)
-    if data.head(4) == b"PK\x03\x04":
+    """Read ``path`` (a file, ``-`` for standard input, or a URL) into a :class:`RawTable`.
+
+    What the input holds is told by its bytes, not its name: CSV/TSV text,
+    a workbook (.xlsx, .xls, .ods; ``sheet`` chooses), Parquet or Arrow,
+    each possibly compressed (gzip, bzip2, xz, zstd) or the one file in a zip.
+    ``encoding`` and ``delimiter`` apply to text only, ``sheet`` to workbooks only.
+    ``progress`` is called as a download or decompression advances.
+    """
+    source = open_source(path, stdin=stdin, progress=progress)
+    if source.kind in WORKBOOKS:
         from .excel import read_excel
 
-        return read_excel(data.all(), source=name, sheet=sheet)
-    return parse_csv_bytes(data, source=name, encoding=encoding, delimiter=delimiter)
+        raw = read_excel(source.data, source=source.name, sheet=sheet)
+    elif source.kind in COLUMNAR:
+        from .columnar import read_columnar
+
+        raw = read_columnar(source.data, source=source.name, kind=source.kind)
+    else:
+        raw = parse_csv_bytes(
+            FileBytes(_as_bytes(source.data)),
+            source=source.name,
+            encoding=encoding,
+            delimiter=delimiter,
+        )
+    raw.notes[:0] = source.notes
+    raw.arguments = [str(path), *raw.arguments]
+    return raw
 
 
 def parse_csv_bytes(

@@ -144,8 +144,8 @@ def test_excel(run, tmp_path):
         json.loads(run("summary", path, "--json", "--sheet", "events").stdout)["days"]
         == doc["days"]
     )
-    missing = run("summary", path, "--sheet", "data", expect=4)
-    assert missing.exit_code == 4
+    missing = run("summary", path, "--sheet", "data", expect=2)
+    assert missing.exit_code == 2  # a usage error, like a mistyped option
     assert "no sheet named 'data' (sheets: events, notes)" in missing.stderr
     notes = run("summary", path, "--sheet", "notes", expect=4)
     assert notes.exit_code == 4
