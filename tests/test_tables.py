@@ -35,7 +35,7 @@ AS_OF = date(2025, 1, 1)
 WIDTHS = (60, 80, 120)
 STAGES = ("land acquisition", "project approval", "planning permit", "construction permit")
 
-LONG_NAME = ("Very long project name that keeps going " * 6)[:200]
+LONG_NAME = ("Very long project name that keeps going " * 6)[:199] + "."
 UNBROKEN_NAME = "X" * 200
 
 #: Project names that have broken etown's tables: markup, controls, CJK, length.

@@ -20,6 +20,7 @@ Colour is used only when the options say so, so piped output is plain text.
 
 from __future__ import annotations
 
+import heapq
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -308,8 +309,10 @@ def _group_measures(doc: dict[str, Any]) -> list[tuple[str, Callable[[dict[str, 
 
 
 def _by_size(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Most projects first; equal sizes by group value, no value last."""
-    return sorted(
+    """The :data:`GROUP_ROWS` groups with most projects, most first; equal sizes by
+    group value, no value last."""
+    return heapq.nsmallest(
+        GROUP_ROWS,
         groups,
         key=lambda g: (-g["projects"]["total"], g["group"] is None, g["group"] or ""),
     )
@@ -388,8 +391,8 @@ def _groups(doc: dict[str, Any], console: Console, options: OutputOptions) -> No
     if not groups:
         console.print(_title(f"By {by}: no groups (no projects)"))
         return
-    ordered = _by_size(groups)
-    shown, left_out = ordered[:GROUP_ROWS], max(0, len(ordered) - GROUP_ROWS)
+    shown = _by_size(groups)
+    left_out = len(groups) - len(shown)
     measures = _group_measures(doc)
     if len(groups) <= SIDE_BY_SIDE_GROUPS:
         columns = [Column("", [Text(label) for label, _ in measures], justify="left")]
@@ -674,23 +677,25 @@ def projects(result: Result, console: Console, options: OutputOptions) -> None:
 
 
 def _limit_groups(
-    rows: list[dict[str, Any]], size: Callable[[list[dict[str, Any]]], int]
+    rows: list[dict[str, Any]], measure: str, *, total: bool
 ) -> tuple[list[dict[str, Any]], int, int]:
-    """The rows of the :data:`GROUP_ROWS` largest groups (by ``size`` of a group's rows),
-    largest first, each group's rows in their order; and how many groups there are and
-    how many are left out."""
-    by_group: dict[Any, list[dict[str, Any]]] = {}
+    """The rows of the :data:`GROUP_ROWS` largest groups, largest first, each group's
+    rows in their order; how many groups there are; how many are left out.
+
+    A group's size is the sum (``total``) or the largest of its rows' ``measure``.
+    One pass over the rows and a partial sort: 20,000 groups take milliseconds.
+    """
+    sizes: dict[Any, int] = {}
     for row in rows:
-        by_group.setdefault(row["group"], []).append(row)
-    ordered = sorted(
-        by_group.items(), key=lambda item: (-size(item[1]), item[0] is None, item[0] or "")
+        group, value = row["group"], row[measure] or 0
+        before = sizes.get(group)
+        sizes[group] = value if before is None else before + value if total else max(before, value)
+    kept = heapq.nsmallest(
+        GROUP_ROWS, sizes, key=lambda group: (-sizes[group], group is None, group or "")
     )
-    kept = ordered[:GROUP_ROWS]
-    return (
-        [row for _, group_rows in kept for row in group_rows],
-        len(ordered),
-        len(ordered) - len(kept),
-    )
+    place = {group: i for i, group in enumerate(kept)}
+    shown = sorted((r for r in rows if r["group"] in place), key=lambda r: place[r["group"]])
+    return shown, len(sizes), len(sizes) - len(kept)
 
 
 @renders("stages")
@@ -704,9 +709,7 @@ def stages(result: Result, console: Console, options: OutputOptions) -> None:
     title_words = f"{word.capitalize()} between stages"
     left_out = 0
     if grouped:
-        rows, count, left_out = _limit_groups(
-            rows, lambda part: max((r["count"] for r in part), default=0)
-        )
+        rows, count, left_out = _limit_groups(rows, "count", total=False)
         title_words += f", by {visible(doc['group_by'])}: {plural(count, 'group')}"
         title_words += ", most measured projects first"
     keys = ("count", "min", "median", "mean", "p90", "max")
@@ -776,7 +779,7 @@ def trend(result: Result, console: Console, options: OutputOptions) -> None:
     title_words = f"By {visible(doc['by'])} of {stage_label(doc['metric']['from'])}"
     left_out = 0
     if grouped:
-        rows, count, left_out = _limit_groups(rows, lambda part: sum(r["projects"] for r in part))
+        rows, count, left_out = _limit_groups(rows, "projects", total=True)
         title_words += f", by {visible(doc['group_by'])}: {plural(count, 'group')}"
         title_words += ", most projects first"
     measures: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
