@@ -4,6 +4,7 @@ reaches a terminal; progress only on a terminal; CSV cells safe for spreadsheets
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
@@ -208,3 +209,18 @@ def test_progress_writes_nothing_when_piped_or_quiet(tty):
     with status("a.csv", stream=err, quiet=tty) as step:
         step("reading")
     assert err.getvalue() == ""
+
+
+def test_an_empty_flags_list_is_written_as_an_empty_list(run, write):
+    path = write(
+        "project,event,date\n"
+        '"Bracket [\n\n ] name",land acquisition,2023-01-01\n'
+        '"Bracket [\n\n ] name",construction permit,2023-03-01\n'
+        "Same day,land acquisition,2023-01-01\nSame day,construction permit,2023-01-01\n"
+    )
+    out = run("projects", path, "--json", "--as-of", "2025-01-01").stdout
+    assert '"flags":[],' in out and "[\n\n" not in out
+    assert '"flags":[\n      "same_day",\n      "fast_track"\n    ]' in out
+    records = json.loads(out)
+    assert [r["project"] for r in records] == ["Bracket [\n\n ] name", "Same day"]
+    assert [r["flags"] for r in records] == [[], ["same_day", "fast_track"]]

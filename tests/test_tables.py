@@ -495,3 +495,37 @@ def test_twenty_thousand_groups_are_cut_to_a_page(events):
     text = table_text(Result(kind="trend", document=trend_doc), 120)
     assert "… and 19,980 more groups: use --format json" in text
     assert "by zone: 20,000 groups" in text
+
+
+def test_projects_abbreviate_flags_with_a_legend_before_stacking():
+    """At 70 columns the sample's projects fit as a table once flags are letters."""
+    from .conftest import SAMPLE
+
+    result = reports.projects(analyze(SAMPLE))
+    text = table_text(result, 70)
+    assert "flags: S same day, F fast track, O out of order, D duplicate stage" in text
+    letters = {"same_day": "S", "fast_track": "F", "out_of_order": "O", "duplicate_stage": "D"}
+    for record in result.rows():
+        if not record["flags"] or cell_len(record["project"]) > 16:
+            continue
+        line = next(line for line in text.splitlines() if line.startswith(record["project"]))
+        assert line.rstrip().endswith(" ".join(letters[f] for f in record["flags"]))
+    check_fits(text, 70)
+
+
+@pytest.mark.parametrize(
+    "events_text",
+    [
+        "A,land acquisition,2023-01-01\nA,construction permit,2023-01-01\n",  # one day
+        "A,land acquisition,2024-12-30\n",  # one open project, two days before as-of
+        "A,land acquisition,2020-01-01\n",  # one open project, years before
+        "A,land acquisition,2023-01-01\nA,construction permit,2022-12-01\n",  # invalid
+    ],
+)
+@pytest.mark.parametrize("width", [40, *WIDTHS])
+def test_timeline_edge_cases_fit(write, events_text, width):
+    path = write("project,event,date\n" + events_text)
+    lines = timeline_lines(path, width)
+    check_fits("\n".join(lines), max(width, 40))
+    assert lines[2].startswith("A ")
+    assert lines[0].strip()  # an axis label, whatever the span

@@ -208,10 +208,10 @@ def _axis(first: int, last: int, width: int, at: Any, unicode: bool) -> tuple[st
     # Too short or too narrow for two round dates: the two ends.
     left, right = date.fromordinal(first).isoformat(), date.fromordinal(last).isoformat()
     gap = width - len(left) - len(right)
-    labels = left + " " * gap + right if gap > 0 else left
+    labels = left + " " * gap + right if gap > 0 and first != last else left
     marks = [rule] * width
     marks[0] = mark
-    if gap > 0:
+    if gap > 0 and first != last:
         marks[-1] = mark
     return labels, "".join(marks)
 
