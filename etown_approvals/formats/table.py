@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 import io
+import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
@@ -481,7 +482,7 @@ def _flagged(
         console.print(
             Text(
                 f"{_ellipsis(options)} and {fmt_number(more)} more: "
-                f"etown projects {visible(doc['source'])} --flag fast_track",
+                f"etown projects {shlex.quote(visible(doc['source']))} --flag fast_track",
                 style="dim",
             ),
             overflow="fold",
