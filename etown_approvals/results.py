@@ -39,6 +39,8 @@ class Extras(TypedDict, total=False):
     stages: StageSet
     #: timeline: the date open projects are drawn up to.
     as_of: date
+    #: projects, timeline: the unit durations are in (``calendar_days`` or ``workdays``).
+    unit: str
 
 
 # ``from`` is a Python keyword, so this one is declared functionally.
@@ -275,7 +277,7 @@ def projects(
         document=None,
         frame=project_frame(table, analysis.stages),
         attributes=analysis.attributes.reindex(table.index).reset_index(drop=True),
-        extras={"stages": analysis.stages},
+        extras={"stages": analysis.stages, "unit": analysis.options.unit_name},
     )
 
 
@@ -299,7 +301,7 @@ def timeline(
         kind=Kind.TIMELINE,
         document={"as_of": as_of.isoformat(), "projects": records},
         records=records,
-        extras={"stages": analysis.stages, "as_of": as_of},
+        extras={"stages": analysis.stages, "as_of": as_of, "unit": analysis.options.unit_name},
     )
 
 

@@ -277,11 +277,11 @@ def test_timeline_marks(run):
         "Chenguang New Materials",
     )
     lines = result.stdout.splitlines()
-    assert len(lines) == 5  # axis, two projects, a legend of two lines
-    boe, chenguang = lines[1], lines[2]
+    assert len(lines) == 7  # axis labels and ticks, two projects, a legend of three lines
+    boe, chenguang = lines[2], lines[3]
     assert "*" in boe and boe.rstrip().endswith("0d")
     assert "." in chenguang and chenguang.rstrip().endswith("44d+")
-    assert all(len(line) <= 80 for line in lines[:3])
+    assert all(len(line) <= 80 for line in lines[:4])
 
 
 def test_timeline_unknown_project(run):

@@ -38,7 +38,7 @@ def test_nyc_layout(run, write):
     assert [r["project"] for r in records] == ["121184752", "320612349", "420089999", "012345678"]
     assert set(records[0]) >= {"filing", "permit_issued", "job_start", "attributes"}
     assert "Borough" in records[0]["attributes"]
-    assert "1 rows repeat a project" in result.stderr
+    assert "1 row repeats a project" in result.stderr
 
 
 def test_long_file_with_configured_columns_and_events(run, write):

@@ -1,15 +1,23 @@
-"""Output safety: colour only on a terminal without NO_COLOR; CSV cells safe for spreadsheets."""
+"""Output safety: colour by the environment's conventions; data made visible before it
+reaches a terminal; progress only on a terminal; CSV cells safe for spreadsheets."""
 
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
-from etown_approvals.cli.app import color_enabled
 from etown_approvals.formats.csv_format import cell, write_rows
+from etown_approvals.progress import status
+from etown_approvals.terminal import color_enabled, message, visible
 
 from .conftest import SAMPLE
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
 
 
 @pytest.mark.parametrize(
@@ -114,3 +122,114 @@ def test_empty_lists(run, fmt, expected):
         )
     else:
         assert result.stdout == expected
+
+
+# -- terminal conventions (etown_approvals.terminal) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "is_terminal", "expected"),
+    [
+        ({}, True, True),
+        ({}, False, False),
+        ({"NO_COLOR": "1"}, True, False),
+        ({"NO_COLOR": ""}, True, True),  # set but empty means nothing
+        ({"FORCE_COLOR": "1"}, False, True),  # CI logs want colour
+        ({"FORCE_COLOR": ""}, False, False),
+        ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, False, False),  # NO_COLOR wins
+        ({"TERM": "dumb"}, True, False),
+        ({"TERM": "dumb", "FORCE_COLOR": "1"}, True, True),
+        ({"TERM": "xterm-256color"}, True, True),
+    ],
+)
+def test_color_enabled_follows_the_conventions(env, is_terminal, expected):
+    assert color_enabled(env, is_terminal) is expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("plain name", "plain name"),
+        ("Building [north wing]", "Building [north wing]"),  # markup is rich's business
+        ("tab\there", "tab\\there"),
+        ("line\nbreak\r", "line\\nbreak\\r"),
+        ("\x1b[2J clear", "\\x1b[2J clear"),
+        ("bell\x07 del\x7f c1\x9b", "bell\\x07 del\\x7f c1\\x9b"),
+        ("rtl \u202eevil", "rtl \\u202eevil"),
+        ("zero\u200bwidth\ufeff", "zero\\u200bwidth\\ufeff"),
+        ("line\u2028sep\u2029para", "line\\u2028sep\\u2029para"),
+        ("undecodable \udcff", "undecodable \\udcff"),
+        ("北京 亦庄", "北京 亦庄"),
+        ("no\u00a0break", "no\u00a0break"),  # a space, if not an ASCII one
+        ("é combining e\u0301", "é combining e\u0301"),
+        ("C:\\data\\x.csv", "C:\\data\\x.csv"),
+        (42, "42"),
+    ],
+)
+def test_visible(raw, shown):
+    assert visible(raw) == shown
+
+
+def test_visible_leaves_nothing_a_terminal_would_act_on():
+    import unicodedata
+
+    hidden = {"Cc", "Cf", "Zl", "Zp", "Co", "Cs"}
+    suspects = "".join(chr(c) for c in range(0x30000) if unicodedata.category(chr(c)) in hidden)
+    assert len(suspects) > 6000
+    assert not any(unicodedata.category(c) in hidden for c in visible(suspects))
+
+
+def test_messages_share_one_prefix_and_show_names():
+    assert message("3 rows rejected", level="warning", source="a.csv") == (
+        "etown: warning: a.csv: 3 rows rejected"
+    )
+    assert message("not UTF-8", level="error", source="gbk\t.csv") == (
+        "etown: error: gbk\\t.csv: not UTF-8"
+    )
+    assert message("done") == "etown: done"
+
+
+# -- progress on stderr (etown_approvals.progress) ---------------------------------------
+
+
+def test_progress_is_shown_on_a_terminal_and_erased():
+    err = FakeTerminal()
+    with status("[/]big\t.csv", stream=err, color=False) as step:
+        step("reading")
+        step("measuring 1,000 events")
+    written = err.getvalue()
+    assert "etown: [/]big\\t.csv: measuring 1,000 events..." in written
+    # Rich's transient display ends by moving up over its line and erasing it.
+    assert written.endswith("\x1b[2K")
+    assert "\t" not in written
+
+
+def test_progress_is_erased_when_the_work_fails():
+    err = FakeTerminal()
+    with pytest.raises(ValueError), status("a.csv", stream=err) as step:
+        step("reading")
+        raise ValueError("bad")
+    assert err.getvalue().endswith("\x1b[2K")
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_progress_writes_nothing_when_piped_or_quiet(tty):
+    err = FakeTerminal() if tty else io.StringIO()
+    with status("a.csv", stream=err, quiet=tty) as step:
+        step("reading")
+    assert err.getvalue() == ""
+
+
+def test_an_empty_flags_list_is_written_as_an_empty_list(run, write):
+    path = write(
+        "project,event,date\n"
+        '"Bracket [\n\n ] name",land acquisition,2023-01-01\n'
+        '"Bracket [\n\n ] name",construction permit,2023-03-01\n'
+        "Same day,land acquisition,2023-01-01\nSame day,construction permit,2023-01-01\n"
+    )
+    out = run("projects", path, "--json", "--as-of", "2025-01-01").stdout
+    assert '"flags":[],' in out and "[\n\n" not in out
+    assert '"flags":[\n      "same_day",\n      "fast_track"\n    ]' in out
+    records = json.loads(out)
+    assert [r["project"] for r in records] == ["Bracket [\n\n ] name", "Same day"]
+    assert [r["flags"] for r in records] == [[], ["same_day", "fast_track"]]

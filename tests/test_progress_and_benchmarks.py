@@ -16,23 +16,29 @@ class Terminal(io.StringIO):
         return True
 
 
-def test_progress_line_is_written_and_erased(monkeypatch):
+def test_progress_is_shown_for_large_inputs_on_a_terminal(monkeypatch):
     err = Terminal()
     monkeypatch.setattr(sys, "stderr", err)
     monkeypatch.setattr(app, "PROGRESS_BYTES", 10)
-    progress = app.Progress.for_file(str(SAMPLE), quiet=False)
-    progress("reading")
-    progress.done()
-    assert err.getvalue() == f"\r\x1b[Ketown: {SAMPLE}: reading...\r\x1b[K"
+    with app.progress_for(str(SAMPLE), quiet=False) as step:
+        step("reading")
+    assert "reading" in err.getvalue()
 
 
 def test_no_progress_when_quiet_small_or_piped(monkeypatch):
-    monkeypatch.setattr(sys, "stderr", Terminal())
-    assert not app.Progress.for_file(str(SAMPLE), quiet=False).enabled  # small
+    err = Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    with app.progress_for(str(SAMPLE), quiet=False) as step:  # small
+        step("reading")
     monkeypatch.setattr(app, "PROGRESS_BYTES", 10)
-    assert not app.Progress.for_file(str(SAMPLE), quiet=True).enabled
-    monkeypatch.setattr(sys, "stderr", io.StringIO())
-    assert not app.Progress.for_file(str(SAMPLE), quiet=False).enabled
+    with app.progress_for(str(SAMPLE), quiet=True) as step:
+        step("reading")
+    assert err.getvalue() == ""
+    piped = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", piped)
+    with app.progress_for(str(SAMPLE), quiet=False) as step:
+        step("reading")
+    assert piped.getvalue() == ""
 
 
 def test_quiet_silences_warnings_not_errors(run, write):

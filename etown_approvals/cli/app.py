@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -41,9 +42,12 @@ debug_option = click.option(
 )
 
 
-def say(message: str) -> None:
-    """One line on stderr, prefixed ``etown:``."""
-    click.echo(f"etown: {message}", err=True)
+def say(text: str, *, level: str | None = None, source: str | None = None) -> None:
+    """One line on stderr in etown's one style: ``etown: [LEVEL: ][SOURCE: ]TEXT``,
+    with control characters from the data made visible."""
+    from ..terminal import message
+
+    click.echo(message(text, level=level, source=source), err=True)  # type: ignore[arg-type]
 
 
 #: Option names in a configuration's defaults -> the parameter names of the commands.
@@ -119,7 +123,7 @@ class EtownGroup(click.Group):
         except EtownError as error:
             if debug_enabled(ctx):
                 raise
-            say(f"error: {error}")
+            say(str(error), level="error")
             ctx.exit(int(error.exit_code))
         except BrokenPipeError:
             silence_stdout()
@@ -165,16 +169,6 @@ def cli() -> None:
     """
 
 
-def color_enabled(environ: Mapping[str, str], is_terminal: bool) -> bool:
-    """Colour by the conventions: ``NO_COLOR`` (non-empty) disables, ``FORCE_COLOR``
-    (non-empty) enables even when piped (CI logs), ``TERM=dumb`` disables."""
-    if environ.get("NO_COLOR", ""):
-        return False
-    if environ.get("FORCE_COLOR", ""):
-        return True
-    return is_terminal and environ.get("TERM") != "dumb"
-
-
 def emit(result: Result, output: OutputOptions, *, inputs: tuple[str, ...] = ()) -> None:
     """Write ``result`` where ``output`` says; a closed pipe ends quietly."""
     from ..formats import render
@@ -191,6 +185,8 @@ def terminal_settings(output_format: str, path: str | None) -> dict[str, Any]:
     """Colour, width and box characters for tables, decided once from the environment."""
     is_terminal = path is None and sys.stdout.isatty()
     width = shutil.get_terminal_size((80, 24)).columns if is_terminal else None
+    from ..terminal import color_enabled
+
     color = path is None and output_format == "table" and color_enabled(os.environ, is_terminal)
     return {"color": color, "width": width, "unicode": is_terminal}
 
@@ -212,14 +208,13 @@ def report_input(analysis: Analysis, *, strict: bool, quiet: bool) -> None:
         say(note)
     repeated = int((loaded.findings["type"] == "duplicate-project").sum())
     if repeated:
-        say(
-            f"note: {repeated} rows repeat a project of an earlier row; merged, "
-            "earliest date per stage"
-        )
+        rows = "1 row repeats" if repeated == 1 else f"{repeated:,} rows repeat"
+        say(f"{rows} a project of an earlier row; merged", level="note")
     if loaded.rows_rejected:
         say(
-            f"warning: {loaded.source}: {rejected}; see them with: "
-            + command_line(analysis, "validate")
+            f"{rejected}; see them with: {command_line(analysis, 'validate')}",
+            level="warning",
+            source=loaded.source,
         )
 
 
@@ -227,27 +222,12 @@ def report_input(analysis: Analysis, *, strict: bool, quiet: bool) -> None:
 PROGRESS_BYTES = 20_000_000
 
 
-class Progress:
-    """One self-erasing status line on stderr, for large inputs on a terminal."""
+def progress_for(
+    path: str, quiet: bool
+) -> contextlib.AbstractContextManager[Callable[[str], None]]:
+    """rich's status line on stderr for large inputs (or standard input, or a URL), only
+    on a terminal; it erases itself when the work ends, also on an error."""
+    from ..progress import status
 
-    def __init__(self, source: str, enabled: bool) -> None:
-        self.source = source
-        self.enabled = enabled
-        self.shown = False
-
-    @classmethod
-    def for_file(cls, path: str, quiet: bool) -> Progress:
-        large = path == "-" or (os.path.exists(path) and os.path.getsize(path) >= PROGRESS_BYTES)
-        return cls(path, large and not quiet and sys.stderr.isatty())
-
-    def __call__(self, step: str) -> None:
-        if self.enabled:
-            sys.stderr.write(f"\r\x1b[Ketown: {self.source}: {step}...")
-            sys.stderr.flush()
-            self.shown = True
-
-    def done(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-            self.shown = False
+    small = path != "-" and os.path.isfile(path) and os.path.getsize(path) < PROGRESS_BYTES
+    return status(path, quiet=quiet or small)

@@ -10,7 +10,7 @@ import click
 
 from ..errors import CheckFailedError
 from ..kinds import Kind
-from .app import CONTEXT_SETTINGS, Progress, cli, emit, report_input, say
+from .app import CONTEXT_SETTINGS, cli, emit, progress_for, report_input, say
 from .options import (
     Source,
     group_option,
@@ -39,13 +39,8 @@ def _analyze(
 
     if source.stage_date != "earliest" and metric.stage_date == "earliest":
         metric = dataclasses.replace(metric, stage_date=source.stage_date)  # type: ignore[arg-type]
-    progress = Progress.for_file(source.file, source.quiet)
-    try:
-        analysis = analyze(
-            source.file, source.inputs, metric, selection=selection, progress=progress
-        )
-    finally:
-        progress.done()
+    with progress_for(source.file, source.quiet) as step:
+        analysis = analyze(source.file, source.inputs, metric, selection=selection, progress=step)
     report_input(analysis, strict=strict, quiet=source.quiet)
     return analysis
 
@@ -382,7 +377,7 @@ def check(
     click.get_current_context().meta["etown.exit_status"] = 1 if failed else 0
     _emit(results.check(analysis, outcomes, summary_document), output, source)
     for outcome in failed:
-        say(f"check failed: {outcome.threshold.name}: {outcome.describe()}")
+        say(f"{outcome.threshold.name}: {outcome.describe()}", level="check failed")
     if failed:
         raise CheckFailedError(
             f"{len(failed)} of {len(outcomes)} checks failed", source=analysis.source

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -22,6 +23,10 @@ def dumps(value: Any, indent: int | None = 2) -> str:
     """Strict JSON text; the encoders are made once (json.dumps makes one per call)."""
     return _ENCODERS[indent].encode(value)
 
+
+#: An empty list or object as pandas indents it ("[\n\n    ]"). A newline inside a
+#: string is written as "\n", so a raw newline is always between tokens.
+_EMPTY_INDENTED = re.compile(r"(?<=[\[{])\n\s*(?=[\]}])")
 
 #: Rows per piece when writing a frame, so that a million rows never sit in memory as text.
 PIECE_ROWS = 100_000
@@ -59,6 +64,7 @@ def write_frame(
         if lines:
             out.write(text if text.endswith("\n") else text + "\n")
         else:  # "[\n  {...},\n  {...}\n]" -> the objects, joined across pieces
+            text = _EMPTY_INDENTED.sub("", text)
             out.write(("" if start == 0 else ",\n") + text[2:-2])
     if not lines:
         out.write("\n]\n")
