@@ -113,3 +113,17 @@ class CheckFailedError(EtownError):
     """Data was read but failed a requested check (``--strict``, validation, thresholds)."""
 
     exit_code = ExitCode.CHECK_FAILED
+
+
+class UsageError(EtownError, ValueError):
+    """The command was asked for something it cannot do as asked (exit code 2, as click's)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class UnknownLanguageError(UsageError):
+    """``--lang`` or ``ETOWN_LANG`` names a language etown has no labels for."""
+
+
+class MissingExtraError(UsageError, ImportError):
+    """A feature needs an optional extra that is not installed (``pip install 'etown-approvals[X]'``)."""
