@@ -126,4 +126,7 @@ class UnknownLanguageError(UsageError):
 
 
 class MissingExtraError(UsageError, ImportError):
-    """A feature needs an optional extra that is not installed (``pip install 'etown-approvals[X]'``)."""
+    """A feature needs an optional extra that is not installed.
+
+    The message names the command that installs it: ``pip install 'etown-approvals[X]'``.
+    """

@@ -42,7 +42,7 @@ class Report:
 
     ``group_by`` draws the groups of an attribute column side by side; ``by`` is the
     trend's period (year, quarter, month); ``lang`` the labels' language (see
-    :func:`etown_approvals.i18n.resolve`); ``survival`` a Kaplan–Meier curve as arrays
+    :func:`etown_approvals.i18n.resolve`); ``survival`` a Kaplan-Meier curve as arrays
     ``{"days", "survival", "ci_low", "ci_high"}``, drawn with the distribution.
 
     >>> report = Report(reports.analyze("data/projects.csv"), lang="zh-CN")
@@ -103,7 +103,7 @@ class Report:
             ecdf += [{"series": series, **point} for point in data.ecdf(days)]
         out: dict[str, list[dict[str, Any]]] = {"histogram": histogram, "ecdf": ecdf}
         if self.survival is not None:
-            series = _("counting open projects (Kaplan–Meier)")
+            series = _("counting open projects (Kaplan-Meier)")
             out["survival"] = [{"series": series, **point} for point in self.survival]
         out["trend"], out["trend_counts"] = self._trend_rows()
         out["stages"] = [
@@ -192,7 +192,7 @@ class Report:
                 grouped=grouped,
                 km=any("km_median_days" in row for row in self.trend["periods"]),
             ),
-            "stages": charts.stages(_, grouped=grouped),
+            "stages": charts.stages(_, grouped=grouped, bars=len(self.stages["transitions"])),
             "timeline": charts.timeline(
                 _,
                 stage_labels=[self._stage(s) for s in self.analysis.stages.stages],
@@ -346,7 +346,7 @@ def _bin_label(b: data.Bin) -> str:
         return f"≥{b.low:,}"
     if b.high == b.low:
         return f"{b.low:,}"
-    return f"{b.low:,}–{b.high:,}"
+    return f"{b.low:,}-{b.high:,}"
 
 
 def _group(value: str | None, _: Translator) -> str:
@@ -356,20 +356,20 @@ def _group(value: str | None, _: Translator) -> str:
 def fmt(value: Any) -> str:
     """A number as the report shows it: thousands separated, at most 2 decimals."""
     if value is None:
-        return "–"
+        return "-"
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
         if math.isnan(value):
-            return "–"
+            return "-"
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     return str(value)
 
 
 def fmt_share(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
+    return "-" if value is None else f"{value:.1%}"
 
 
 def _value_json(value: Any) -> str:
@@ -436,7 +436,9 @@ STAT_KEYS = ("count", "min", "p25", "median", "mean", "p75", "p90", "max")
 
 
 def _stats(days: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"key": f"days.{k}", "name": k, "value": days[k], "text": fmt(days[k])} for k in STAT_KEYS]
+    return [
+        {"key": f"days.{k}", "name": k, "value": days[k], "text": fmt(days[k])} for k in STAT_KEYS
+    ]
 
 
 def _groups(doc: dict[str, Any], _: Translator) -> dict[str, Any]:
@@ -465,7 +467,8 @@ def _time_locale(lang: str) -> dict[str, Any] | None:
         return None
     import vl_convert
 
-    return dict(vl_convert.get_time_format_locale(lang))
+    locale: dict[str, Any] = vl_convert.get_time_format_locale(lang)  # type: ignore[arg-type]
+    return locale
 
 
 def _embed_locale(lang: str, _: Translator) -> dict[str, Any]:

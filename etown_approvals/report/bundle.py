@@ -14,7 +14,7 @@ def script() -> str:
     The bundle is built once per process (it takes a second or two)."""
     import vl_convert
 
-    text: str = vl_convert.javascript_bundle()
+    text: str = vl_convert.javascript_bundle()  # type: ignore[call-arg]
     # Inside <script>, only "</script" could end the element early.
     return text.replace("</script", "<\\/script")
 

@@ -57,10 +57,14 @@ def _side_by_side(panel: alt.Chart, grouped: bool, _: Translator) -> alt.TopLeve
     """One panel, or one per group side by side (wrapping after three)."""
     if not grouped:
         return panel.properties(width=WIDTH)
-    return panel.properties(width=PANEL_WIDTH).facet(
-        facet=alt.Facet("group:N", title=None, sort=None, header=alt.Header(labelFontSize=12)),
-        columns=3,
-    ).resolve_scale(y="shared")
+    return (
+        panel.properties(width=PANEL_WIDTH)
+        .facet(
+            facet=alt.Facet("group:N", title=None, sort=None, header=alt.Header(labelFontSize=12)),
+            columns=3,
+        )
+        .resolve_scale(y="shared")
+    )
 
 
 def distribution(bin_labels: list[str], _: Translator, *, grouped: bool) -> dict[str, Any]:
@@ -88,17 +92,17 @@ def distribution(bin_labels: list[str], _: Translator, *, grouped: bool) -> dict
 def cumulative(_: Translator, *, survival: bool, grouped: bool) -> dict[str, Any]:
     """Share of projects with the end stage within N days: over complete projects
     (the empirical curve), and, when ``survival``, counting the projects still
-    waiting (Kaplan–Meier, with its 95% band)."""
+    waiting (Kaplan-Meier, with its 95% band)."""
     share_axis = alt.Axis(format="%")
     ecdf = (
         alt.Chart(alt.Data(name="ecdf"))
         .mark_line(interpolate="step-after")
         .encode(
             x=alt.X("days:Q", title=_("days")),
-            y=alt.Y("share:Q", title=_("share done"), axis=share_axis, scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color(
-                "series:N", title=None, legend=alt.Legend(orient="bottom"), sort=None
+            y=alt.Y(
+                "share:Q", title=_("share done"), axis=share_axis, scale=alt.Scale(domain=[0, 1])
             ),
+            color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"), sort=None),
             tooltip=[
                 alt.Tooltip("series:N", title=" "),
                 alt.Tooltip("days:Q", title=_("days"), format=","),
@@ -161,7 +165,7 @@ def trend(_: Translator, *, by_label: str, grouped: bool, km: bool) -> dict[str,
             tooltip=median_tooltip,
         )
     )
-    top: alt.Chart | alt.LayerChart = median
+    top: Any = median
     if km:
         km_line = (
             alt.Chart(alt.Data(name="trend"))
@@ -192,19 +196,32 @@ def trend(_: Translator, *, by_label: str, grouped: bool, km: bool) -> dict[str,
         ],
     }
     if grouped:
-        counts_encoding["xOffset"] = alt.XOffset("group:N", sort=None)
         counts_encoding["tooltip"].insert(0, alt.Tooltip("group:N", title=_("group")))
-        counts_encoding["opacity"] = alt.value(0.9)
     counts = alt.Chart(alt.Data(name="trend_counts")).mark_bar().encode(**counts_encoding)
-    chart = alt.vconcat(
-        top.properties(width=WIDTH, height=180),
-        counts.properties(width=WIDTH, height=150),
-        spacing=12,
-    )
-    return _finish(chart)
+    if grouped:
+        # medians of all groups in one panel to compare; counts per group side by side
+        chart = alt.vconcat(
+            top.properties(width=PANEL_WIDTH * 3, height=180),
+            counts.properties(width=PANEL_WIDTH, height=120).facet(
+                facet=alt.Facet("group:N", title=None, sort=None), columns=3
+            ),
+            spacing=16,
+        )
+    else:
+        chart = alt.vconcat(
+            top.properties(width=WIDTH, height=180),
+            counts.properties(width=WIDTH, height=150),
+            spacing=12,
+        )
+    # group colours above, status colours below: two scales, not one
+    spec = _finish(chart.resolve_scale(color="independent"))
+    if not grouped:
+        # the container's width includes the padding, as for the single views
+        spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return spec
 
 
-def stages(_: Translator, *, grouped: bool) -> dict[str, Any]:
+def stages(_: Translator, *, grouped: bool, bars: int) -> dict[str, Any]:
     """Median days of each transition between consecutive stages, in process order."""
     tooltip = [
         alt.Tooltip("transition:N", title=_("from -> to")),
@@ -225,8 +242,8 @@ def stages(_: Translator, *, grouped: bool) -> dict[str, Any]:
         encoding["color"] = alt.Color("group:N", title=None, sort=None)
     else:
         encoding["color"] = alt.value("#1f5f99")
-    bars = alt.Chart(alt.Data(name="stages")).mark_bar().encode(**encoding)
-    return _finish(bars.properties(width=WIDTH, height=alt.Step(28 if not grouped else 14)))
+    chart = alt.Chart(alt.Data(name="stages")).mark_bar().encode(**encoding)
+    return _finish(chart.properties(width=WIDTH, height=max(bars, 1) * (28 if not grouped else 14)))
 
 
 def timeline(
@@ -238,7 +255,9 @@ def timeline(
     y = alt.Y(
         "rank:Q",
         axis=None,
-        scale=alt.Scale(domain=[-0.5, max(projects, 1) - 0.5], reverse=True, nice=False, zero=False),
+        scale=alt.Scale(
+            domain=[-0.5, max(projects, 1) - 0.5], reverse=True, nice=False, zero=False
+        ),
     )
     bar_tooltip = [
         alt.Tooltip("project:N", title=_("project")),

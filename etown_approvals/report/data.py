@@ -71,7 +71,7 @@ def bins_for(days: np.ndarray) -> Bins:
         return Bins(1, 0)
     top = int(days.max())
     p95, p99 = np.percentile(days, [95, 99])
-    upper = top if top <= 3 * max(p95, 1) else int(math.ceil(p99))
+    upper = top if top <= 3 * max(p95, 1) else math.ceil(p99)
     return Bins(nice_width(upper), upper)
 
 
@@ -113,7 +113,7 @@ SURVIVAL_KEYS = ("days", "survival", "ci_low", "ci_high")
 
 
 def survival_curve(curve: Mapping[str, Sequence[float | None]]) -> list[dict[str, Any]]:
-    """A Kaplan–Meier curve (``days``, ``survival``, ``ci_low``, ``ci_high`` arrays of one
+    """A Kaplan-Meier curve (``days``, ``survival``, ``ci_low``, ``ci_high`` arrays of one
     length) as the share done within each number of days: ``1 - survival``, with the
     confidence band flipped the same way."""
     missing = [k for k in SURVIVAL_KEYS if k not in curve]
@@ -177,7 +177,9 @@ def timeline(
     )
     bars = []
     for rank, name in enumerate(names):
-        finish = end[rank] if status[rank] == COMPLETE else open_end if status[rank] == OPEN else None
+        finish = (
+            end[rank] if status[rank] == COMPLETE else open_end if status[rank] == OPEN else None
+        )
         bar: dict[str, Any] = {
             "rank": rank,
             "project": name,
@@ -203,8 +205,9 @@ def timeline(
 def _iso(dates: pd.Series) -> list[str | None]:
     days = day_numbers(dates)
     missing = dates.isna().to_numpy(dtype=bool)
-    text = np.where(missing, None, days.astype("datetime64[D]").astype(str))
-    return text.tolist()
+    text = days.astype("datetime64[D]").astype(str).astype(object)
+    text[missing] = None
+    return list(text.tolist())
 
 
 #: How many rejected rows and warnings the data-quality section lists (all are counted).
@@ -253,7 +256,9 @@ def _by_type(found: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for kind, part in found.groupby("type", sort=True, observed=True):
         rows = part["row"].dropna().astype(int).tolist()
-        out.append({"type": str(kind), "count": len(part), "rows": rows[:20], "more": len(rows) > 20})
+        out.append(
+            {"type": str(kind), "count": len(part), "rows": rows[:20], "more": len(rows) > 20}
+        )
     return out
 
 
