@@ -139,7 +139,7 @@ def test_unknown_language_is_a_usage_error(value, source):
 
 def test_unknown_language_from_the_environment_names_it(monkeypatch):
     monkeypatch.setenv("ETOWN_LANG", "de")
-    with pytest.raises(UnknownLanguageError, match="^ETOWN_LANG: unknown language 'de'"):
+    with pytest.raises(UnknownLanguageError, match=r"^ETOWN_LANG: unknown language 'de'"):
         i18n.resolve(None)
 
 

@@ -26,8 +26,8 @@ from etown_approvals.metrics import MetricOptions
 from .conftest import SAMPLE
 
 pytest.importorskip("altair", reason="the report extra is part of the test extra")
-from etown_approvals.report import Report, data, require_extra  # noqa: E402
-from etown_approvals.report.builder import script_json  # noqa: E402
+from etown_approvals.report import Report, data, require_extra
+from etown_approvals.report.builder import script_json
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 AS_OF = date(2025, 1, 1)
