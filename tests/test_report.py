@@ -49,9 +49,31 @@ def english_html(english) -> str:
     return english.to_html()
 
 
+#: A Kaplan-Meier curve as the survival module gives it (values made up for drawing).
+CURVE = {
+    "days": [0, 3, 49, 120, 280],
+    "survival": [0.92, 0.7, 0.45, 0.2, 0.1],
+    "ci_low": [0.8, 0.5, 0.25, 0.06, 0.02],
+    "ci_high": [0.98, 0.85, 0.65, 0.4, 0.3],
+}
+
+
 @pytest.fixture(scope="module")
 def chinese_html(analysis) -> str:
-    return Report(analysis, lang="zh-CN", group_by="zone").to_html()
+    return Report(analysis, lang="zh-CN", group_by="zone", survival=CURVE).to_html()
+
+
+HOSTILE = "</script><script>document.title='owned'</script><b>x"
+
+
+@pytest.fixture(scope="module")
+def edge_html(tmp_path_factory) -> str:
+    """Nothing complete, and a project name that tries to end the script it is in."""
+    path = write_events(
+        tmp_path_factory.mktemp("edge") / "events.csv",
+        {HOSTILE: (date(2024, 3, 1), None), "B": (date(2024, 5, 1), None)},
+    )
+    return Report(reports.analyze(path, options=OPTIONS)).to_html()
 
 
 def write_events(path: Path, projects: dict[str, tuple[date, date | None]]) -> Path:
@@ -343,6 +365,53 @@ def test_size_at_ten_thousand_projects(tmp_path):
     assert size < 2_500_000, size
 
 
+def test_configured_stages_are_shown_as_named():
+    from etown_approvals.config import load_config
+
+    from .conftest import ROOT, SF_SAMPLE
+
+    if not SF_SAMPLE.exists():
+        pytest.skip(f"{SF_SAMPLE} not found (the shared data folder beside the repository)")
+    stages = load_config(ROOT / "examples" / "sf_building_permits.toml")
+    analysis = reports.analyze(SF_SAMPLE, reports.InputOptions(stages=stages), OPTIONS)
+    report = Report(analysis, lang="zh-CN")
+    specs = report.charts()
+    drawn = {p["stage"] for p in specs["timeline"]["datasets"]["timeline_points"]}
+    assert drawn <= set(stages.stages) and "construction_permit" in drawn
+    transitions = [row["transition"] for row in specs["stages"]["datasets"]["stages"]]
+    assert transitions[0] == "application → construction_permit"
+    page = report.to_html()
+    assert "application → construction_permit，单位：自然日" in page  # noqa: RUF001
+    assert "施工许可" not in page
+
+
+def test_workdays_report(tmp_path):
+    path = write_events(
+        tmp_path / "events.csv",
+        {"A": (date(2023, 9, 28), date(2023, 10, 9)), "B": (date(2023, 9, 28), None)},
+    )
+    options = MetricOptions(as_of=AS_OF, unit="workdays")
+    page = Report(reports.analyze(path, options=options), lang="zh-CN").to_html()
+    keyed = parse(page).keyed
+    assert keyed["days.median"][1] == "3"  # the README's worked example: 3 working days
+    assert "工作日（已办结项目）" in page  # noqa: RUF001
+    assert "官方 CN 日历" in page
+
+
+def test_nothing_complete(tmp_path):
+    path = write_events(
+        tmp_path / "events.csv",
+        {"A": (date(2024, 3, 1), None), "B": (date(2024, 5, 1), None)},
+    )
+    report = Report(reports.analyze(path, options=OPTIONS))
+    datasets = report.datasets()
+    assert datasets["ecdf"] == []
+    assert sum(row["count"] for row in datasets["histogram"]) == 0
+    keyed = parse(report.to_html()).keyed
+    assert keyed["days.median"] == ("null", "-")
+    assert keyed["projects.open"][1] == "2"
+
+
 # -- the page in a browser ---------------------------------------------------------
 
 
@@ -407,14 +476,14 @@ class Opened:
 
 
 @pytest.fixture(scope="module")
-def pages(browser, english_html, chinese_html, tmp_path_factory):
+def pages(browser, english_html, chinese_html, edge_html, tmp_path_factory):
     folder = tmp_path_factory.mktemp("report")
     opened: dict[str, Opened] = {}
-    for name, page in (("en", english_html), ("zh", chinese_html)):
+    for name, page in (("en", english_html), ("zh", chinese_html), ("edge", edge_html)):
         path = folder / f"report-{name}.html"
         path.write_text(page, encoding="utf-8")
         opened[name] = Opened(browser, path, 1280)
-        opened[f"{name}-375"] = Opened(browser, path, 375)
+    opened["en-375"] = Opened(browser, folder / "report-en.html", 375)
     yield opened
     for page in opened.values():
         page.close()
@@ -424,7 +493,7 @@ CHARTS = ("distribution", "cumulative", "trend", "stages", "timeline")
 
 
 @browser_only
-@pytest.mark.parametrize("name", ["en", "zh", "en-375"])
+@pytest.mark.parametrize("name", ["en", "zh", "en-375", "edge"])
 def test_every_chart_drawn_offline(pages, name):
     opened = pages[name]
     page = opened.page

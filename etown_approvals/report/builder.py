@@ -185,7 +185,11 @@ class Report:
         timeline = self.timeline
         specs = {
             "distribution": charts.distribution(self.bin_labels, _, grouped=grouped),
-            "cumulative": charts.cumulative(_, survival=self.survival is not None, grouped=grouped),
+            "cumulative": charts.cumulative(
+                _,
+                survival=self.survival is not None,
+                empty=not datasets["ecdf"] and not self.survival,
+            ),
             "trend": charts.trend(
                 _,
                 by_label=_(self.by),

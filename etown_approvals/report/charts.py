@@ -89,20 +89,28 @@ def distribution(bin_labels: list[str], _: Translator, *, grouped: bool) -> dict
     return _finish(_side_by_side(bars, grouped, _))
 
 
-def cumulative(_: Translator, *, survival: bool, grouped: bool) -> dict[str, Any]:
+def cumulative(_: Translator, *, survival: bool, empty: bool) -> dict[str, Any]:
     """Share of projects with the end stage within N days: over complete projects
     (the empirical curve), and, when ``survival``, counting the projects still
-    waiting (Kaplan-Meier, with its 95% band)."""
+    waiting (Kaplan-Meier, with its 95% band). ``empty``: no curve has a point (an
+    axis without data would be infinitely long)."""
     share_axis = alt.Axis(format="%")
+    days_scale = alt.Scale(domain=[0, 1]) if empty else alt.Undefined
     ecdf = (
         alt.Chart(alt.Data(name="ecdf"))
         .mark_line(interpolate="step-after")
         .encode(
-            x=alt.X("days:Q", title=_("days")),
+            x=alt.X("days:Q", title=_("days"), scale=days_scale),
             y=alt.Y(
                 "share:Q", title=_("share done"), axis=share_axis, scale=alt.Scale(domain=[0, 1])
             ),
-            color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"), sort=None),
+            # (a legend without entries would have no finite size either)
+            color=alt.Color(
+                "series:N",
+                title=None,
+                legend=None if empty else alt.Legend(orient="bottom"),
+                sort=None,
+            ),
             tooltip=[
                 alt.Tooltip("series:N", title=" "),
                 alt.Tooltip("days:Q", title=_("days"), format=","),
@@ -134,11 +142,8 @@ def cumulative(_: Translator, *, survival: bool, grouped: bool) -> dict[str, Any
             )
         )
         layers = [band, curve, ecdf]
-    chart = alt.layer(*layers).properties(height=220)
-    if grouped:
-        # the curves of each group in one panel, told apart by colour
-        return _finish(chart.properties(width=WIDTH))
-    return _finish(chart.properties(width=WIDTH))
+    # with groups, each group's curve in one panel, told apart by colour
+    return _finish(alt.layer(*layers).properties(width=WIDTH, height=220))
 
 
 def trend(_: Translator, *, by_label: str, grouped: bool, km: bool) -> dict[str, Any]:
