@@ -30,7 +30,7 @@ CONFIG: dict[str, Any] = {
     "font": FONT,
     "view": {"stroke": None},
     "axis": {"labelFontSize": 11, "titleFontSize": 12, "grid": True, "gridColor": "#eee"},
-    "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom"},
+    "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom", "labelLimit": 360},
     "title": {"fontSize": 13, "anchor": "start"},
 }
 
