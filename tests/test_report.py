@@ -446,6 +446,21 @@ def browser():
         launched.close()
 
 
+def offline(blocked: list[str]):
+    """A route handler that lets the page read its own file and blocks (and lists)
+    every other request."""
+
+    def route(route) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    return route
+
+
 class Opened:
     """A report open in a page: requests it tried beyond its own file, errors it raised."""
 
@@ -454,7 +469,7 @@ class Opened:
         self.errors: list[str] = []
         self.context = browser.new_context(viewport={"width": width, "height": 900})
         self.page = self.context.new_page()
-        self.page.route("**/*", self._route)
+        self.page.route("**/*", offline(self.blocked))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on(
             "console",
@@ -462,14 +477,6 @@ class Opened:
         )
         self.page.goto(path.as_uri())
         self.page.wait_for_selector("html[data-rendered]", timeout=60_000)
-
-    def _route(self, route) -> None:
-        url = route.request.url
-        if url.startswith(("file:", "data:", "blob:", "about:")):
-            route.continue_()
-        else:
-            self.blocked.append(url)
-            route.abort()
 
     def close(self) -> None:
         self.context.close()
@@ -608,3 +615,25 @@ def test_screenshots_are_kept_and_not_blank(pages, name, width):
         colours = len(image.convert("RGB").getcolors(maxcolors=1 << 20) or [])
     assert spread > 10, spread  # not a flat page
     assert colours > 50, colours  # text and charts, not a few flat blocks
+
+
+@browser_only
+def test_jupyter_frame_draws_the_report(browser, english, tmp_path):
+    """The notebook output (an iframe with the page as srcdoc) draws every chart."""
+    path = tmp_path / "notebook.html"
+    path.write_text(
+        f"<!DOCTYPE html><html><body>{english._repr_html_()}</body></html>", encoding="utf-8"
+    )
+    blocked: list[str] = []
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    try:
+        page = context.new_page()
+        page.route("**/*", offline(blocked))
+        page.goto(path.as_uri())
+        frame = page.frame_locator("iframe")
+        frame.locator("html[data-rendered]").wait_for(state="attached", timeout=60_000)
+        assert frame.locator("html").get_attribute("data-rendered") == str(len(CHARTS))
+        assert frame.locator("svg.marks").count() == len(CHARTS)
+        assert blocked == []
+    finally:
+        context.close()
