@@ -247,6 +247,7 @@ class Report:
             "window": doc.get("window"),
             "summary": doc,
             "headline": _headline(doc, _),
+            "counts_lines": _counts_lines(doc, _),
             "stats": _stats(doc["days"]),
             "groups": _groups(doc, _) if "groups" in doc else None,
             "group_by": self.group_by,
@@ -434,6 +435,35 @@ def _headline(doc: dict[str, Any], _: Translator) -> list[dict[str, Any]]:
             }
         )
     return cards
+
+
+def _counts_lines(doc: dict[str, Any], _: Translator) -> list[tuple[str, Any]]:
+    """The projects and rows lines, each number in an element tied to its JSON key, in
+    the translation's word order."""
+    from markupsafe import Markup, escape
+
+    def number(section: str, name: str) -> Markup:
+        value = doc[section][name]
+        return Markup('<span data-key="{}" data-value="{}">{}</span>').format(
+            f"{section}.{name}", _value_json(value), fmt(value)
+        )
+
+    projects = Markup(
+        escape(_("{total} total, {complete} complete, {open} open, {invalid} invalid"))
+    )
+    rows = Markup(escape(_("{read} read, {used} used, {rejected} rejected")))
+    rows_line = rows.format(**{k: number("rows", k) for k in ("read", "used", "rejected")})
+    if doc["rows"].get("blank"):
+        rows_line += Markup(escape(_(", {blank} blank"))).format(blank=number("rows", "blank"))
+    return [
+        (
+            _("Projects"),
+            projects.format(
+                **{k: number("projects", k) for k in ("total", "complete", "open", "invalid")}
+            ),
+        ),
+        (_("Rows"), rows_line),
+    ]
 
 
 STAT_KEYS = ("count", "min", "p25", "median", "mean", "p75", "p90", "max")
