@@ -143,3 +143,14 @@ class CheckFailedError(EtownError):
     """Data was read but failed a requested check (``--strict``, validation, thresholds)."""
 
     exit_code = ExitCode.CHECK_FAILED
+
+
+class UnknownLanguageError(UsageError):
+    """``--lang`` or ``ETOWN_LANG`` names a language etown has no labels for."""
+
+
+class MissingExtraError(UsageError, ImportError):
+    """A feature needs an optional extra that is not installed.
+
+    The message names the command that installs it: ``pip install 'etown-approvals[X]'``.
+    """

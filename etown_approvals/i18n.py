@@ -1,0 +1,209 @@
+"""Labels in the user's language: English (the messages themselves) or Simplified Chinese.
+
+Messages are marked in the code with ``_("...")`` (or ``N_("...")`` where the text
+is only listed and translated later) and translated through gettext catalogs in
+``etown_approvals/locale/<lang>/LC_MESSAGES/etown.po``, compiled to ``.mo`` files
+that are committed next to them, so a plain ``pip install .`` needs no build step.
+Babel extracts and compiles them (see the README's "Translations" section); a test
+fails when a marked message has no translation or a ``.mo`` is older than its ``.po``.
+
+Only labels are translated: JSON keys, finding types and option values stay English.
+The language comes from ``--lang`` or the ``ETOWN_LANG`` environment variable (never
+from the system locale, so that scripts reading tables keep getting the same text).
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from .errors import UnknownLanguageError
+
+#: The gettext domain: the catalogs are ``etown.po`` / ``etown.mo``.
+DOMAIN = "etown"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+#: Environment variable read when no language is given.
+ENV = "ETOWN_LANG"
+DEFAULT = "en"
+
+#: Language tag -> gettext catalog folder (None: the messages themselves).
+LANGUAGES: dict[str, str | None] = {"en": None, "zh-CN": "zh_CN"}
+
+# Tags users type for the supported languages, folded to lower case with "-".
+_ALIASES = {
+    "en": "en",
+    "c": "en",
+    "posix": "en",
+    "zh": "zh-CN",
+    "zh-cn": "zh-CN",
+    "zh-hans": "zh-CN",
+    "zh-hans-cn": "zh-CN",
+    "zh-sg": "zh-CN",
+}
+
+Translator = Callable[[str], str]
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation without translating it here (gettext's no-op)."""
+    return message
+
+
+def resolve(lang: str | None = None) -> str:
+    """The supported language tag for ``lang``, else ``ETOWN_LANG``, else English.
+
+    Accepts ``zh-CN``, ``zh_CN``, ``zh``, ``zh-Hans``, ``en``, ``en-US`` (any case; an
+    encoding suffix such as ``.UTF-8`` is ignored). Anything else raises
+    :class:`UnknownLanguageError` naming the supported tags.
+    """
+    source = "--lang"
+    if lang is None or not lang.strip():
+        lang, source = os.environ.get(ENV, ""), ENV
+    if not lang.strip():
+        return DEFAULT
+    folded = lang.strip().split(".")[0].split("@")[0].replace("_", "-").lower()
+    tag = _ALIASES.get(folded)
+    if tag is None and folded.startswith("en-"):  # en-US, en-GB: the messages as written
+        tag = DEFAULT
+    if tag is None:
+        supported = ", ".join(LANGUAGES)
+        raise UnknownLanguageError(
+            f"{source}: unknown language {lang.strip()!r} (supported: {supported})"
+        )
+    return tag
+
+
+@cache
+def _catalog(tag: str) -> gettext.NullTranslations:
+    folder = LANGUAGES[tag]
+    if folder is None:
+        return gettext.NullTranslations()
+    # fallback=False: a missing catalog is a packaging bug, not a reason for English.
+    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[folder])
+
+
+def translator(lang: str | None = None) -> Translator:
+    """A function that translates a message into ``lang`` (see :func:`resolve`).
+
+    >>> translator("zh-CN")("median")
+    '中位数'
+    """
+    return _catalog(resolve(lang)).gettext
+
+
+# The built-in E-Town stages and how they are called in each language. Stages
+# named in a --config file are the user's own words and are shown as written.
+STAGE_LABELS: dict[str, str] = {
+    "land_acquisition": N_("land acquisition"),
+    "project_approval": N_("project approval"),
+    "planning_permit": N_("planning permit"),
+    "construction_permit": N_("construction permit"),
+}
+
+
+def stage_label(stage: str, _: Translator, *, configured: bool = False) -> str:
+    """How ``stage`` is shown: a built-in stage translated, a configured one as named.
+
+    ``configured`` is the stage set's own flag (:attr:`StageSet.configured`): the
+    names in a configuration file pass through unchanged, even one that happens
+    to be spelled like a built-in stage.
+    """
+    if configured or stage not in STAGE_LABELS:
+        return stage
+    return _(STAGE_LABELS[stage])
+
+
+#: Units of ``metric.unit`` as shown.
+UNIT_LABELS: dict[str, str] = {
+    "calendar_days": N_("calendar days"),
+    "workdays": N_("workdays"),
+}
+
+#: Project statuses and flags as shown (the JSON keeps the English codes).
+STATUS_LABELS: dict[str, str] = {
+    "complete": N_("complete"),
+    "open": N_("open"),
+    "invalid": N_("invalid"),
+    "withdrawn": N_("withdrawn"),
+}
+FLAG_LABELS: dict[str, str] = {
+    "same_day": N_("same day"),
+    "fast_track": N_("fast track"),
+    "out_of_order": N_("out of order"),
+    "duplicate_stage": N_("duplicate stage"),
+}
+
+# Labels of the terminal tables (formats/table.py), kept here so that the catalog
+# holds them until each is wrapped in _() where it is printed.
+TABLE_LABELS: tuple[str, ...] = (
+    N_("Approval time: {source}"),
+    N_("{start} -> {end}, in {unit}"),
+    N_("Rows"),
+    N_("{read} read, {used} used, {rejected} rejected"),
+    N_(", {blank} blank"),
+    N_("Projects"),
+    N_("{total} total, {complete} complete, {open} open, {invalid} invalid"),
+    N_("Same day"),
+    N_("{count} of {complete} complete ({share})"),
+    N_("Within {days} days"),
+    N_("Within {days} workdays"),
+    N_("{met} of {complete} complete ({share}), {over} over"),
+    N_("Days, complete projects"),
+    N_("Workdays, complete projects"),
+    N_("count"),
+    N_("min"),
+    N_("p25"),
+    N_("median"),
+    N_("mean"),
+    N_("p75"),
+    N_("p90"),
+    N_("max"),
+    N_("Same-day and within-{days}-day projects"),
+    N_("project"),
+    N_("days"),
+    N_("... and {more} more: etown projects {source} --flag fast_track"),
+    N_("By {column}"),
+    N_("projects"),
+    N_("complete"),
+    N_("open"),
+    N_("median days"),
+    N_("p90 days"),
+    N_("within {days} days"),
+    N_("(none)"),
+    N_("valid"),
+    N_("not valid"),
+    N_("{errors} errors, {warnings} warnings in {rows} rows, {projects} projects"),
+    N_("Errors"),
+    N_("Warnings"),
+    N_(" (first {shown} of {total})"),
+    N_("row {row}"),
+    N_("Checks: {source}"),
+    N_("check"),
+    N_("measure"),
+    N_("limit"),
+    N_("value"),
+    N_("result"),
+    N_("pass"),
+    N_("FAIL"),
+    N_("{count} projects"),
+    N_("status"),
+    N_("flags"),
+    N_("N+: open, waiting N days so far"),
+    N_("Days between stages"),
+    N_("from -> to"),
+    N_("share"),
+    N_("slowest"),
+    N_("share: the transition's mean over the mean days of complete projects;"),
+    N_("slowest: the highest median (then mean)"),
+    N_("By {period} of {stage}"),
+    N_("period"),
+    N_("year"),
+    N_("quarter"),
+    N_("month"),
+    N_("{count} projects without a {stage} date are not shown"),
+    N_("no projects to draw"),
+    N_("{stages}; {solid} complete, {dotted} open to {as_of}; {same_day} same day"),
+)

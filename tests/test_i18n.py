@@ -1,0 +1,165 @@
+"""Labels in Chinese: every marked message translated, catalogs compiled, languages resolved."""
+
+from __future__ import annotations
+
+import gettext
+import string
+from pathlib import Path
+
+import pytest
+
+from etown_approvals import i18n
+from etown_approvals.config import load_config
+from etown_approvals.errors import ExitCode, UnknownLanguageError
+from etown_approvals.stages import ETOWN
+
+from .conftest import ROOT
+
+babel_messages = pytest.importorskip("babel.messages", reason="babel is in the test extra")
+from babel.messages.extract import extract_from_dir  # noqa: E402
+from babel.messages.frontend import parse_mapping_cfg  # noqa: E402
+from babel.messages.pofile import read_po  # noqa: E402
+
+PO = i18n.LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "etown.po"
+MO = PO.with_suffix(".mo")
+
+
+def extracted() -> set[str]:
+    """Every message marked in the code and the report template, as pybabel finds them."""
+    with open(ROOT / "babel.cfg", encoding="utf-8") as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    keywords = {"_": None, "N_": None}
+    return {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT, method_map, options_map, keywords=keywords
+        )
+        if isinstance(message, str)
+    }
+
+
+def catalog() -> dict[str, str]:
+    with open(PO, "rb") as po:
+        return {m.id: m.string for m in read_po(po) if m.id and not m.fuzzy}
+
+
+def test_messages_are_found():
+    messages = extracted()
+    # from the report template, the report's Python code and the table labels
+    assert {"Headline numbers", "median days", "land acquisition", "Rows"} <= messages
+
+
+def test_every_marked_message_has_a_translation():
+    translations = catalog()
+    missing = sorted(m for m in extracted() if not translations.get(m))
+    assert missing == [], (
+        "messages without a Chinese translation (see README, Translations): " + repr(missing)
+    )
+
+
+def test_catalog_has_no_obsolete_messages():
+    obsolete = sorted(set(catalog()) - extracted())
+    assert obsolete == [], f"translations of messages no longer in the code: {obsolete!r}"
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
+
+
+def test_translations_keep_the_placeholders():
+    wrong = {k: v for k, v in catalog().items() if _fields(k) != _fields(v)}
+    assert wrong == {}
+
+
+def test_compiled_catalog_matches_its_source():
+    with open(MO, "rb") as mo:
+        compiled = gettext.GNUTranslations(mo)
+    stale = {k: v for k, v in catalog().items() if compiled.gettext(k) != v}
+    assert stale == {}, "the .mo is older than the .po: run pybabel compile (README)"
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        ("land acquisition", "拿地"),
+        ("project approval", "立项"),
+        ("planning permit", "规划许可"),
+        ("construction permit", "施工许可"),
+        ("calendar days", "自然日"),
+        ("workdays", "工作日"),
+        ("same day", "当天办结"),
+        ("median", "中位数"),
+    ],
+)
+def test_the_terms_users_know(english, chinese):
+    assert i18n.translator("zh-CN")(english) == chinese
+
+
+def test_english_is_the_messages_themselves():
+    _ = i18n.translator("en")
+    assert _("land acquisition") == "land acquisition"
+    assert _("a message nobody marked") == "a message nobody marked"
+
+
+@pytest.mark.parametrize("tag", ["zh-CN", "zh_CN", "zh", "ZH-cn", "zh-Hans", "zh_CN.UTF-8"])
+def test_chinese_tags(tag):
+    assert i18n.resolve(tag) == "zh-CN"
+
+
+@pytest.mark.parametrize("tag", ["en", "en-US", "en_GB", "C", "C.UTF-8", "EN"])
+def test_english_tags(tag):
+    assert i18n.resolve(tag) == "en"
+
+
+def test_environment_variable(monkeypatch):
+    monkeypatch.setenv("ETOWN_LANG", "zh-CN")
+    assert i18n.resolve(None) == "zh-CN"
+    assert i18n.translator()("median") == "中位数"
+    assert i18n.resolve("en") == "en"  # the option wins over the variable
+    monkeypatch.setenv("ETOWN_LANG", "")
+    assert i18n.resolve(None) == "en"
+    monkeypatch.delenv("ETOWN_LANG")
+    assert i18n.resolve(None) == "en"
+
+
+def test_system_locale_is_not_used(monkeypatch):
+    monkeypatch.delenv("ETOWN_LANG", raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    monkeypatch.setenv("LC_ALL", "zh_CN.UTF-8")
+    assert i18n.resolve(None) == "en"
+
+
+@pytest.mark.parametrize(("value", "source"), [("fr", "--lang"), ("klingon", "--lang")])
+def test_unknown_language_is_a_usage_error(value, source):
+    with pytest.raises(UnknownLanguageError) as caught:
+        i18n.resolve(value)
+    assert caught.value.exit_code == ExitCode.USAGE
+    assert str(caught.value) == (f"{source}: unknown language {value!r} (supported: en, zh-CN)")
+
+
+def test_unknown_language_from_the_environment_names_it(monkeypatch):
+    monkeypatch.setenv("ETOWN_LANG", "de")
+    with pytest.raises(UnknownLanguageError, match=r"^ETOWN_LANG: unknown language 'de'"):
+        i18n.resolve(None)
+
+
+def test_builtin_stage_names_translate():
+    _ = i18n.translator("zh-CN")
+    labels = [i18n.stage_label(s, _, configured=ETOWN.configured) for s in ETOWN.stages]
+    assert labels == ["拿地", "立项", "规划许可", "施工许可"]
+
+
+def test_configured_stage_names_pass_through():
+    stages = load_config(ROOT / "examples" / "sf_building_permits.toml")
+    _ = i18n.translator("zh-CN")
+    # even "construction_permit", spelled like a built-in stage, is the user's own word here
+    assert [i18n.stage_label(s, _, configured=stages.configured) for s in stages.stages] == list(
+        stages.stages
+    )
+
+
+def test_catalog_files_are_package_data():
+    """pyproject ships the compiled catalog with the package (no build step)."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"locale/*/LC_MESSAGES/*.mo"' in text
+    assert Path(MO).stat().st_size > 0
