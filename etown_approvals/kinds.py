@@ -15,6 +15,7 @@ class Kind(StrEnum):
     TIMELINE = "timeline"
     VALIDATE = "validate"
     CHECK = "check"
+    COMPARE = "compare"
 
 
 #: Every kind.

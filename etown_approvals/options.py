@@ -80,6 +80,8 @@ class OutputOptions:
     width: int | None = None
     #: Unicode box drawing and bar characters (False: plain ASCII).
     unicode: bool = True
+    #: Language of labels in tables and reports (``en``, ``zh-CN``); JSON keys stay English.
+    lang: str = "en"
 
 
 #: The defaults, as shared instances (the classes are frozen, so sharing is safe).

@@ -10,6 +10,7 @@ with the input's row counts into what a user sees; rendering lives in
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NotRequired, TypedDict
@@ -171,21 +172,41 @@ def command_line(analysis: Analysis, command: str, *arguments: str) -> str:
 FLAGGED_SHOWN = 20
 
 
-def summary(analysis: Analysis, *, group_by: str | None = None) -> Result:
+def summary(
+    analysis: Analysis,
+    *,
+    group_by: GroupBy = None,
+    survival: bool = False,
+    percentiles: Sequence[float] = (),
+) -> Result:
     """The ``etown summary`` result; with ``group_by``, a ``groups`` list too; with a
-    target in the options, a ``target`` block counting the complete projects that met it."""
+    target in the options, a ``target`` block counting the complete projects that met it;
+    with ``survival``, the Kaplan-Meier estimate counting open projects."""
     projects, options = analysis.projects, analysis.options
-    document: dict[str, Any] = {**header(analysis), **metrics.summarize(projects, options=options)}
+    document: dict[str, Any] = {
+        **header(analysis),
+        **metrics.summarize(projects, options=options, percentiles=percentiles),
+    }
+    if survival:
+        from .survival import survival as estimate
+
+        document["survival"] = estimate(projects, analysis.stages, options)
     if options.target_workdays is not None:
         document["target"] = metrics.target(
             projects, analysis.stages, options.target_workdays, options
         )
         document["target"]["unofficial_years"] = analysis.unofficial_years
-    if group_by is not None:
-        document["group_by"] = group_by
+    columns = _columns(group_by)
+    if columns:
+        document.update(_group_by_value(group_by))
+        keys = _group_keys(analysis, group_by)
+        assert keys is not None
         document["groups"] = [
-            {"group": value, **metrics.summarize(part, options=analysis.options)}
-            for value, part in analysis.grouped(group_by)
+            {
+                "group": label if len(columns) > 1 else label[columns[0]],
+                **metrics.summarize(part, options=options, percentiles=percentiles),
+            }
+            for label, part in _split(projects, keys)
         ]
     flagged = projects[projects["fast_track"].to_numpy(dtype=bool)]
     return Result(
@@ -199,50 +220,99 @@ def summary(analysis: Analysis, *, group_by: str | None = None) -> Result:
     )
 
 
-def _grouped_rows(rows: list[dict[str, Any]], group_by: str | None) -> list[dict[str, Any]]:
-    """Rows of one grouping column carry the group's value itself, not a one-key object."""
+GroupBy = str | Sequence[str] | None
+
+
+def _columns(group_by: GroupBy) -> list[str]:
     if group_by is None:
+        return []
+    return [group_by] if isinstance(group_by, str) else list(group_by)
+
+
+def _group_by_value(group_by: GroupBy) -> dict[str, Any]:
+    """``group_by`` in a document: the column's name, or the list of several."""
+    columns = _columns(group_by)
+    if not columns:
+        return {}
+    return {"group_by": columns[0] if len(columns) == 1 else columns}
+
+
+def _grouped_rows(rows: list[dict[str, Any]], group_by: GroupBy) -> list[dict[str, Any]]:
+    """Rows grouped by one column carry the group's value itself; by several, an object
+    keyed by column."""
+    columns = _columns(group_by)
+    if len(columns) != 1:
         return rows
-    return [{**row, "group": row["group"][group_by]} for row in rows]
+    return [{**row, "group": row["group"][columns[0]]} for row in rows]
 
 
-def _group_keys(analysis: Analysis, group_by: str | None) -> pd.DataFrame | None:
-    return None if group_by is None else analysis.group_keys(group_by).to_frame(group_by)
+def _group_keys(analysis: Analysis, group_by: GroupBy) -> pd.DataFrame | None:
+    columns = _columns(group_by)
+    if not columns:
+        return None
+    return pd.DataFrame({column: analysis.group_keys(column) for column in columns})
 
 
-def stages(analysis: Analysis, *, group_by: str | None = None) -> Result:
-    """The ``etown stages`` result: days between consecutive stages."""
+def stages(
+    analysis: Analysis,
+    *,
+    group_by: GroupBy = None,
+    pairs: str = "consecutive",
+    percentiles: Sequence[float] = (),
+) -> Result:
+    """The ``etown stages`` result: days between consecutive stages (or every ordered
+    pair of stages with ``pairs="all"``)."""
     rows = metrics.stage_transitions(
         analysis.projects,
         analysis.stages,
         analysis.options,
+        pairs=pairs,
         group_keys=_group_keys(analysis, group_by),
+        percentiles=percentiles,
     )
     rows = _grouped_rows(rows, group_by)
     document = {
         **header(analysis),
-        **({"group_by": group_by} if group_by else {}),
+        "pairs": pairs,
+        **_group_by_value(group_by),
         "transitions": rows,
     }
     return Result(kind=Kind.STAGES, document=document, records=rows)
 
 
-def trend(analysis: Analysis, *, by: str = "year", group_by: str | None = None) -> Result:
-    """The ``etown trend`` result: one row per period of the start date."""
+def trend(
+    analysis: Analysis,
+    *,
+    by: str = "year",
+    group_by: GroupBy = None,
+    period_of: str | None = None,
+    fiscal_year_start: int = 1,
+    survival: bool = False,
+    percentiles: Sequence[float] = (),
+) -> Result:
+    """The ``etown trend`` result: one row per period of a stage's date (the start
+    stage's unless ``period_of``); fiscal years from ``fiscal_year_start``."""
+    stage = period_of or analysis.stages.start
     rows = metrics.trend(
         analysis.projects,
         analysis.stages,
         by=by,
+        period_of=stage,
+        fiscal_year_start=fiscal_year_start,
         group_keys=_group_keys(analysis, group_by),
+        percentiles=percentiles,
         options=analysis.options,
+        survival=survival,
     )
     rows = _grouped_rows(rows, group_by)
-    undated = int(analysis.projects[analysis.stages.start].isna().sum())
+    undated = int(analysis.projects[stage].isna().sum())
     document = {
         **header(analysis),
         "by": by,
+        "period_of": stage,
+        "fiscal_year_start": fiscal_year_start,
         "undated_projects": undated,
-        **({"group_by": group_by} if group_by else {}),
+        **_group_by_value(group_by),
         "periods": rows,
     }
     return Result(kind=Kind.TREND, document=document, records=rows)
@@ -425,6 +495,51 @@ def validation(
         for record in finding_records(frame.head(limit))
     ]
     return Result(kind=Kind.VALIDATE, document=document, records=records)
+
+
+def _split(projects: pd.DataFrame, keys: pd.DataFrame) -> list[tuple[dict[str, Any], pd.DataFrame]]:
+    """Projects by every combination of key values (one groupby), in order of first
+    appearance; combinations with a missing value last."""
+    grouped = metrics.grouping(keys, len(projects))
+    codes = grouped.codes
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(grouped.size + 1))
+    return [
+        (grouped.labels[g], projects.iloc[order[bounds[g] : bounds[g + 1]]])
+        for g in range(grouped.size)
+    ]
+
+
+def compare(
+    analysis: Analysis,
+    *,
+    by: Sequence[str] = (),
+    split_date: date | None = None,
+    split_stage: str | None = None,
+) -> Result:
+    """The ``etown compare`` result: groups by attribute columns or by a date of a
+    stage (before / on or after), each against the first."""
+    from . import compare as comparing
+
+    if split_date is not None:
+        keys = comparing.split_keys(analysis.projects, analysis.stages, split_date, split_stage)
+    else:
+        keys = _group_keys(analysis, list(by))
+        assert keys is not None
+    compared = comparing.compare(analysis.projects, analysis.stages, keys, analysis.options)
+    if len(keys.columns) == 1:  # one column: a group is its value, as in other commands
+        (column,) = keys.columns
+        for row in compared["groups"]:
+            row["group"] = row["group"][column]
+        for row in compared["comparisons"]:
+            row["group"] = row["group"][column]
+            row["reference"] = row["reference"][column]
+    document = {
+        **header(analysis),
+        **({"split_date": split_date.isoformat()} if split_date else _group_by_value(list(by))),
+        **compared,
+    }
+    return Result(kind=Kind.COMPARE, document=document)
 
 
 def check(

@@ -36,9 +36,9 @@ def test_schema_returns_a_fresh_copy():
 
 def test_unknown_schema_is_a_usage_error():
     with pytest.raises(
-        UnknownSchemaError, match=r"no JSON schema for 'compare'; schemas: summary, "
+        UnknownSchemaError, match=r"no JSON schema for 'timeline'; schemas: summary, "
     ) as caught:
-        schema("compare")
+        schema("timeline")
     assert caught.value.exit_code == ExitCode.USAGE
 
 

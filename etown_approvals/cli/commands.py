@@ -4,7 +4,7 @@ hands the result to :func:`~etown_approvals.cli.app.emit`."""
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,12 +12,16 @@ from ..errors import CheckFailedError
 from ..kinds import Kind
 from .app import CONTEXT_SETTINGS, cli, emit, progress_for, report_input, say
 from .options import (
+    DATE,
     Source,
     group_option,
     input_options,
+    lang_option,
     metric_options,
     output_options,
+    percentiles_option,
     selection_options,
+    survival_option,
 )
 
 if TYPE_CHECKING:
@@ -62,14 +66,18 @@ def _emit(result, output: OutputOptions, source: Source) -> None:  # type: ignor
     metavar="N",
     help="Count the complete projects within N working days (120: the national reference).",
 )
+@survival_option
+@percentiles_option
 def summary(
     source: Source,
     metric: MetricOptions,
-    group_by: str | None,
+    group_by: tuple[str, ...],
     selection: Selection,
     output: OutputOptions,
     strict: bool,
     target_workdays: int | None,
+    survival: bool,
+    percentiles: tuple[float, ...],
 ) -> None:
     """Headline numbers: days from the start stage to the end stage (land
     acquisition to construction permit by default), same-day and fast-track projects.
@@ -84,7 +92,10 @@ def summary(
 
     metric = dataclasses.replace(metric, target_workdays=target_workdays)
     analysis = _analyze(source, metric, selection, strict=strict)
-    _emit(results.summary(analysis, group_by=group_by), output, source)
+    result = results.summary(
+        analysis, group_by=group_by, survival=survival, percentiles=percentiles
+    )
+    _emit(result, output, source)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -146,12 +157,23 @@ def projects(
 @metric_options
 @group_option
 @selection_options
+@click.option(
+    "--pairs",
+    type=click.Choice(["consecutive", "all"]),
+    default="consecutive",
+    show_default=True,
+    help="Consecutive stages only, or every ordered pair of stages (e.g. permit to "
+    "completion when construction start is rarely recorded).",
+)
+@percentiles_option
 @output_options(Kind.STAGES)
 def stages(
     source: Source,
     metric: MetricOptions,
-    group_by: str | None,
+    group_by: tuple[str, ...],
     selection: Selection,
+    pairs: str,
+    percentiles: tuple[float, ...],
     output: OutputOptions,
 ) -> None:
     """Where the time goes: days between consecutive stages.
@@ -167,7 +189,8 @@ def stages(
     from .. import results
 
     analysis = _analyze(source, metric, selection)
-    _emit(results.stages(analysis, group_by=group_by), output, source)
+    result = results.stages(analysis, group_by=group_by, pairs=pairs, percentiles=percentiles)
+    _emit(result, output, source)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -180,15 +203,35 @@ def stages(
     type=click.Choice(["year", "quarter", "month"]),
     default="year",
     show_default=True,
-    help="Period of the start stage's date.",
+    help="Length of a period.",
 )
+@click.option(
+    "--period-of",
+    metavar="STAGE",
+    help="Periods of this stage's date (default: the metric's start stage).",
+)
+@click.option(
+    "--fiscal-year-start",
+    type=click.IntRange(1, 12),
+    default=1,
+    show_default=True,
+    metavar="MONTH",
+    help="First month of the year for --by year|quarter (4: April, as in the UK; 10: "
+    "US federal). Fiscal years are named by the year they end in (FY2024).",
+)
+@survival_option
+@percentiles_option
 @output_options(Kind.TREND)
 def trend(
     source: Source,
     metric: MetricOptions,
-    group_by: str | None,
+    group_by: tuple[str, ...],
     selection: Selection,
     by: str,
+    period_of: str | None,
+    fiscal_year_start: int,
+    survival: bool,
+    percentiles: tuple[float, ...],
     output: OutputOptions,
 ) -> None:
     """Is approval getting faster? One row per period of the start stage's date.
@@ -203,7 +246,16 @@ def trend(
     from .. import results
 
     analysis = _analyze(source, metric, selection)
-    _emit(results.trend(analysis, by=by, group_by=group_by), output, source)
+    result = results.trend(
+        analysis,
+        by=by,
+        group_by=group_by,
+        period_of=period_of,
+        fiscal_year_start=fiscal_year_start,
+        survival=survival,
+        percentiles=percentiles,
+    )
+    _emit(result, output, source)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -242,6 +294,133 @@ def timeline(
 
     analysis = _analyze(source, metric, selection)
     _emit(results.timeline(analysis, names=names, limit=limit), output, source)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@input_options
+@metric_options
+@selection_options
+@click.option(
+    "--by",
+    "by_columns",
+    multiple=True,
+    metavar="COLUMN",
+    help="Compare the groups of this column of the file (repeat for combinations).",
+)
+@click.option(
+    "--split-date",
+    type=DATE,
+    metavar="DATE",
+    help="Compare projects starting before DATE with those on or after it (a reform).",
+)
+@click.option(
+    "--split-stage",
+    metavar="STAGE",
+    help="The stage whose date --split-date splits on (default: the metric's start).",
+)
+@output_options(Kind.COMPARE)
+def compare(
+    source: Source,
+    metric: MetricOptions,
+    selection: Selection,
+    by_columns: tuple[str, ...],
+    split_date: Any,
+    split_stage: str | None,
+    output: OutputOptions,
+) -> None:
+    """Are some projects really faster? Groups side by side, each against the first:
+    medians, Kaplan-Meier medians, a bootstrap interval of the difference and tests.
+
+    Exit 0 whatever the result (use `check` to gate on numbers).
+
+    \b
+    Example:
+      etown compare data/projects.csv --split-date 2022-01-01
+      etown compare data/projects.csv --by zone --format json
+    """
+    from .. import results
+    from ..errors import UsageError
+
+    if bool(by_columns) == (split_date is not None):
+        raise UsageError("give either --by COLUMN or --split-date DATE")
+    analysis = _analyze(source, metric, selection)
+    result = results.compare(
+        analysis,
+        by=by_columns,
+        split_date=split_date.date() if split_date is not None else None,
+        split_stage=split_stage,
+    )
+    _emit(result, output, source)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@input_options
+@metric_options
+@group_option
+@selection_options
+@click.option(
+    "--by",
+    type=click.Choice(["year", "quarter", "month"]),
+    default="year",
+    show_default=True,
+    help="Length of a period in the trend chart.",
+)
+@survival_option
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="report.html",
+    show_default=True,
+    metavar="FILE",
+    help="Where to write the page (- for standard output); written atomically.",
+)
+@lang_option
+def report(
+    source: Source,
+    metric: MetricOptions,
+    group_by: tuple[str, ...],
+    selection: Selection,
+    by: str,
+    survival: bool,
+    output: str,
+    lang: str | None,
+) -> None:
+    """One self-contained HTML page to share: headline numbers, charts, data quality,
+    method notes; opens offline (nothing is loaded from the network).
+
+    \b
+    Example:
+      etown report data/projects.csv -o report.html
+      etown report data/projects.csv --lang zh-CN --group-by zone --survival
+    """
+    from ..output import open_output
+    from ..report import Report
+
+    if len(group_by) > 1:
+        from ..errors import UsageError
+
+        raise UsageError("the report groups by one column; give --group-by once")
+    analysis = _analyze(source, metric, selection)
+    curve = None
+    if survival:
+        from ..survival import survival_curve
+
+        points = survival_curve(analysis.projects, analysis.stages, analysis.options)
+        curve = {
+            "days": points["time"],
+            "survival": points["survival"],
+            "ci_low": points["ci_low"],
+            "ci_high": points["ci_high"],
+        }
+    page = Report(
+        analysis, group_by=group_by[0] if group_by else None, by=by, lang=lang, survival=curve
+    ).to_html()
+    with open_output(output, inputs=(source.file,)) as stream:
+        stream.write(page)
+    if output != "-" and not source.quiet:
+        size = len(page.encode("utf-8")) / 1e6
+        say(f"wrote {output} ({size:.1f} MB)")
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

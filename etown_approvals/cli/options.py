@@ -338,20 +338,40 @@ selection_options = option_group(
 """Which projects: a date window on the metric's start stage."""
 
 
-def _one_group(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> str | None:
-    if len(value) > 1:
-        raise click.BadParameter(
-            f"given {len(value)} times ({', '.join(value)}); group by one column"
-        )
-    return value[0] if value else None
-
-
 group_option = click.option(
     "--group-by",
     metavar="COLUMN",
     multiple=True,
-    callback=_one_group,
-    help="Split the results by a column of the file (zone, sector, company, ...).",
+    help="Split the results by a column of the file (zone, sector, company, ...). "
+    "Repeat for every combination of several columns.",
+)
+
+
+def _percentiles(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[float, ...]:
+    if not value:
+        return ()
+    try:
+        levels = tuple(float(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise click.BadParameter("give numbers between 0 and 100, e.g. 50,90,95") from None
+    if any(not 0 <= level <= 100 for level in levels):
+        raise click.BadParameter("percentiles are between 0 and 100")
+    return levels
+
+
+percentiles_option = click.option(
+    "--percentiles",
+    metavar="LIST",
+    callback=_percentiles,
+    help="More percentiles of days, e.g. 50,90,95 (keys p95 ...; the defaults stay).",
+)
+survival_option = click.option(
+    "--survival",
+    is_flag=True,
+    help="Also estimate time to the end stage counting open projects (Kaplan-Meier; "
+    "see the README's Method section).",
 )
 
 
@@ -365,11 +385,16 @@ def output_options(kind: str) -> Callable[[F], F]:
 
     choices = formats_for(kind)
 
-    def build(output_format: str, as_json: bool, output: str | None) -> OutputOptions:
+    def build(
+        output_format: str, as_json: bool, output: str | None, lang: str | None
+    ) -> OutputOptions:
+        from ..i18n import resolve
         from .app import terminal_settings
 
         name = "json" if as_json else output_format
-        return OutputOptions(format=name, path=output, **terminal_settings(name, output))
+        return OutputOptions(
+            format=name, path=output, lang=resolve(lang), **terminal_settings(name, output)
+        )
 
     return option_group(
         "output",
@@ -391,4 +416,13 @@ def output_options(kind: str) -> Callable[[F], F]:
             metavar="FILE",
             help="Write the result to FILE (atomically) instead of standard output.",
         ),
+        lang_option,
     )
+
+
+lang_option = click.option(
+    "--lang",
+    metavar="TAG",
+    help="Language of labels in tables: en or zh-CN (default: ETOWN_LANG, else en). "
+    "JSON keys stay English.",
+)

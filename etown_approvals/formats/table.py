@@ -581,6 +581,68 @@ def check(result: Result, console: Console, options: OutputOptions) -> None:
     )
 
 
+# -- compare --------------------------------------------------------------------------
+
+
+def _label(group: Any) -> str:
+    if isinstance(group, dict):
+        return " / ".join("(none)" if v is None else str(v) for v in group.values())
+    return "(none)" if group is None else str(group)
+
+
+@renders("compare")
+def compare(result: Result, console: Console, options: OutputOptions) -> None:
+    doc = result.document
+    word = days_word(doc["metric"]["unit"])
+    groups = doc["groups"]
+    names = [text(_label(g["group"])) for g in groups]
+    against = {_label(c["group"]): c for c in doc["comparisons"]}
+
+    def difference(name: str) -> Text:
+        found = against.get(name)
+        if found is None:
+            return Text("reference")
+        low, high = found["ci_low"], found["ci_high"]
+        interval = "" if low is None else f" ({fmt_number(low)} to {fmt_number(high)})"
+        return Text(f"{fmt_number(found['median_difference'])}{interval}")
+
+    def p_value(name: str, key: str) -> Text:
+        found = against.get(name)
+        return Text("-" if found is None else fmt_number(found[key]))
+
+    labels = [n.plain for n in names]
+    columns = [
+        Column("group", names, justify="left", flexible=True, min_width=NAME_MIN_WIDTH),
+        Column("projects", [Text(fmt_number(g["projects"])) for g in groups]),
+        Column("complete", [Text(fmt_number(g["complete"])) for g in groups]),
+        Column("open", [Text(fmt_number(g["open"])) for g in groups]),
+        Column(f"median {word}", [Text(fmt_number(g["median"])) for g in groups]),
+        Column("KM median", [Text(fmt_number(g["km_median"])) for g in groups]),
+        Column("diff (95% CI)", [difference(n) for n in labels]),
+        Column("p MWU", [p_value(n, "p_value") for n in labels]),
+        Column("p log-rank", [p_value(n, "logrank_p_value") for n in labels]),
+    ]
+    show(
+        console,
+        columns,
+        lambda: [
+            (name, [(c.header, c.cells[i]) for c in columns[1:]]) for i, name in enumerate(names)
+        ],
+        options,
+        title=_title(f"Compared with {labels[0] if labels else '-'}"),
+    )
+    bootstrap = doc["bootstrap"]
+    console.print(
+        Text(
+            f"diff: median {word} minus the reference's (95% interval from "
+            f"{fmt_number(bootstrap['resamples'])} bootstrap resamples (seed "
+            f"{bootstrap['seed']})); KM: Kaplan-Meier, counting open projects; p MWU: "
+            "Mann-Whitney U; p log-rank: log-rank test",
+            style="dim",
+        )
+    )
+
+
 # -- projects -------------------------------------------------------------------------
 
 #: One-letter flag abbreviations for narrow terminals (with a legend under the table).

@@ -17,8 +17,8 @@ from typing import Any
 
 from ..errors import EtownError, ExitCode
 
-#: Commands with a JSON output and so a schema. ``compare`` gets one with the command.
-NAMES = ("summary", "projects", "stages", "trend", "validate", "check")
+#: Commands with a JSON output and so a schema.
+NAMES = ("summary", "projects", "stages", "trend", "validate", "check", "compare")
 
 
 class UnknownSchemaError(EtownError, KeyError):
