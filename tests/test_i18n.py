@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+import json
 import string
 from pathlib import Path
 
@@ -163,3 +164,80 @@ def test_catalog_files_are_package_data():
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert '"locale/*/LC_MESSAGES/*.mo"' in text
     assert Path(MO).stat().st_size > 0
+
+
+# -- the command line: every terminal table in Chinese, JSON unchanged ---------------------
+
+SAMPLE = ROOT / "data" / "projects.csv"
+
+
+def test_summary_table_in_chinese(run):
+    result = run("summary", SAMPLE, "--lang", "zh-CN")
+    assert "拿地" in result.stdout and "中位数" in result.stdout
+    assert "自然日" in result.stdout and "当天办结" in result.stdout
+    assert "median" not in result.stdout and "land acquisition" not in result.stdout
+    # warnings on stderr are not table labels and stay as they are
+    assert "拿地" not in result.stderr
+
+
+def test_environment_variable_gives_the_same_table(run):
+    by_option = run("summary", SAMPLE, "--lang", "zh-CN")
+    by_environment = run("summary", SAMPLE, env={"ETOWN_LANG": "zh-CN"})
+    assert by_environment.stdout == by_option.stdout
+    # --lang wins over the environment
+    english = run("summary", SAMPLE, "--lang", "en", env={"ETOWN_LANG": "zh-CN"})
+    assert english.stdout == run("summary", SAMPLE, env={"ETOWN_LANG": ""}).stdout
+    assert "median" in english.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words", "exit_code"),
+    [
+        (["summary", "--group-by", "zone"], ["按zone", "中位天数", "项目数"], 0),
+        (["projects"], ["个项目", "状态", "已办结", "在办"], 0),
+        (["stages"], ["环节间天数", "拿地 -> 立项", "最慢"], 0),
+        (["trend"], ["按拿地所在年", "期间"], 0),
+        (["timeline"], ["1 拿地", "已办结"], 0),
+        # the sample has errors: validate exits 1 in every language
+        (["validate"], ["无效", "个错误", "第 "], 1),
+        (["check", "--max-median-days", "120"], ["检查：", "指标", "通过"], 0),  # noqa: RUF001
+        (["compare", "--by", "zone"], ["与", "参照组", "项目数", "至"], 0),
+    ],
+)
+def test_every_table_in_chinese(run, args, words, exit_code):
+    command, *options = args
+    english = run(command, SAMPLE, *options, expect=exit_code)
+    chinese = run(command, SAMPLE, *options, "--lang", "zh-CN", expect=exit_code)
+    for word in words:
+        assert word in chinese.stdout, (word, chinese.stdout)
+    assert chinese.stdout != english.stdout
+    assert chinese.stderr == english.stderr  # messages on stderr are not table labels
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code"),
+    [
+        (["summary", "--group-by", "zone"], 0),
+        (["projects"], 0),
+        (["stages"], 0),
+        (["trend"], 0),
+        (["validate"], 1),
+        (["check", "--max-median-days", "120"], 0),
+        (["compare", "--by", "zone"], 0),
+    ],
+)
+def test_json_does_not_change_with_the_language(run, args, exit_code):
+    command, *options = args
+    english = run(command, SAMPLE, *options, "--json", expect=exit_code)
+    chinese = run(command, SAMPLE, *options, "--json", "--lang", "zh-CN", expect=exit_code)
+    assert chinese.stdout == english.stdout
+    assert all(key.isascii() for key in _keys(json.loads(chinese.stdout)))
+
+
+def _keys(document: object) -> list[str]:
+    """Every key of a JSON document, at any depth."""
+    if isinstance(document, dict):
+        return [*document, *(k for v in document.values() for k in _keys(v))]
+    if isinstance(document, list):
+        return [k for item in document for k in _keys(item)]
+    return []

@@ -119,15 +119,16 @@ def analyze(path: Path, *, window: Window | None = None, unit: str = "calendar")
     )
 
 
-def table_text(result: Result, width: int, *, unicode: bool = True) -> str:
+def table_text(result: Result, width: int, *, unicode: bool = True, lang: str = "en") -> str:
     out = io.StringIO()
-    render(result, "table", out, OutputOptions(width=width, color=False, unicode=unicode))
+    options = OutputOptions(width=width, color=False, unicode=unicode, lang=lang)
+    render(result, "table", out, options)
     return out.getvalue()
 
 
 def check_fits(text: str, width: int) -> None:
     for line in text.splitlines():
-        if " more: etown " in line:  # a command to copy is never wrapped
+        if re.search(r"(: |：)etown ", line):  # a command to copy is never wrapped  # noqa: RUF001
             continue
         assert cell_len(line) <= width, f"line wider than {width}: {line!r}"
     assert not RAW_CONTROLS.search(text)
@@ -535,3 +536,150 @@ def test_timeline_edge_cases_fit(write, events_text, width):
     check_fits("\n".join(lines), max(width, 40))
     assert lines[2].startswith("A ")
     assert lines[0].strip()  # an axis label, whatever the span
+
+
+# -- Chinese labels ------------------------------------------------------------------------
+
+ZH = "zh-CN"
+CJK = re.compile("[\u4e00-\u9fff]")
+
+
+def zh_result(analysis: Analysis, kind: str) -> Result:
+    result = {
+        "summary": lambda: reports.summary(analysis),
+        "summary_by_zone": lambda: reports.summary(analysis, group_by="zone"),
+        "stages": lambda: reports.stages(analysis),
+        "stages_by_zone": lambda: reports.stages(analysis, group_by="zone"),
+        "trend": lambda: reports.trend(analysis),
+        "trend_by_zone": lambda: reports.trend(analysis, group_by="zone"),
+        "projects": lambda: reports.projects(analysis),
+        "timeline": lambda: reports.timeline(analysis),
+    }[kind]()
+    if kind in ("projects", "timeline"):
+        result.extras["unit"] = analysis.options.unit_name
+    return result
+
+
+@pytest.mark.parametrize(
+    "kind", ["summary", "summary_by_zone", "stages", "trend", "projects", "timeline"]
+)
+def test_chinese_tables_golden(events, kind):
+    text = table_text(zh_result(analyze(events(3)), kind), 80, lang=ZH)
+    check_fits(text, 80)
+    assert_golden(f"tables/zh-CN_{kind}_80.txt", text)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("groups", [0, 3, 12, 60])
+@pytest.mark.parametrize("unit", ["calendar", "workdays"])
+def test_chinese_tables_fit_every_width(events, width, groups, unit):
+    """CJK labels take two cells a character: every line still fits (rich's cell
+    measure), nothing is folded, whatever the number of groups or the unit."""
+    window = Window(since=date(2030, 1, 1)) if groups == 0 else Window()
+    analysis = analyze(events(groups), window=window, unit=unit)
+    for kind in ("summary_by_zone", "stages_by_zone", "trend_by_zone", "projects", "timeline"):
+        text = table_text(zh_result(analysis, kind), width, lang=ZH)
+        check_fits(text, width)
+        assert CJK.search(text), kind
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_chinese_columns_line_up(events, width):
+    """Right-aligned columns end in the same terminal column on every line of a table
+    whose headers are Chinese (measured in cells, not characters)."""
+    analysis = analyze(events(3))
+    text = table_text(reports.summary(analysis, group_by="zone"), width, lang=ZH)
+    lines = text.splitlines()
+    rule = next(i for i, line in enumerate(lines) if line.startswith("数量"))
+    # header, rule, numbers: the statistics table, all right-aligned
+    stats = lines[rule : rule + 3]
+    assert len({cell_len(line) for line in stats}) == 1, stats
+    if width >= 80:  # the groups side by side
+        start = next(i for i, line in enumerate(lines) if line.startswith("按zone（"))  # noqa: RUF001
+        block = lines[start + 1 : start + 10]
+        assert len({cell_len(line) for line in block}) == 1, block
+
+
+def test_chinese_tables_show_the_english_numbers(events):
+    """Only labels change: each labelled row has the same numbers in both languages."""
+    from etown_approvals.i18n import translator
+
+    _ = translator(ZH)
+    analysis = analyze(events(3))
+    result = reports.summary(analysis, group_by="zone")
+    english = table_text(result, 120).splitlines()
+    chinese = table_text(result, 120, lang=ZH).splitlines()
+    number = re.compile(r"-?\d[\d,.]*%?")
+
+    def numbers(lines: list[str], label: str) -> list[str]:
+        # the last such line: the groups table comes after the overview ("Same day")
+        line = [line for line in lines if line.startswith(label + " ")][-1]
+        return number.findall(line[len(label) :])
+
+    labels = ["projects", "complete", "open", "median days", "p90 days", "same day"]
+    for label in labels:
+        assert numbers(english, label) == numbers(chinese, _(label)), label
+    assert numbers(english, "within 3 days") == numbers(chinese, "3 天内")
+    # the statistics of durations: header, rule, one line of numbers
+    en_stats = english[english.index(next(x for x in english if x.startswith("count"))) + 2]
+    zh_stats = chinese[chinese.index(next(x for x in chinese if x.startswith("数量"))) + 2]
+    assert en_stats.split() == zh_stats.split()
+    days = analysis.projects.loc[analysis.projects["status"] == "complete", "days"]
+    assert number.findall(zh_stats)[0] == str(len(days))
+
+
+def test_chinese_terms_users_know(events):
+    analysis = analyze(events(3))
+    summary = table_text(reports.summary(analysis), 120, lang=ZH)
+    assert "拿地 -> 施工许可，单位：自然日" in summary  # noqa: RUF001
+    assert "中位数" in summary and "当天办结" in summary
+    stages = table_text(reports.stages(analysis), 120, lang=ZH)
+    for term in ("拿地 -> 立项", "立项 -> 规划许可", "规划许可 -> 施工许可"):
+        assert term in stages
+    projects = table_text(zh_result(analysis, "projects"), 120, lang=ZH)
+    assert {"已办结", "在办", "当天办结", "状态", "标记"} <= set(re.findall(r"\w+", projects))
+    assert "complete" not in projects and "same-day" not in projects
+    workdays = analyze(events(3), unit="workdays")
+    summary = table_text(reports.summary(workdays), 120, lang=ZH)
+    assert "单位：工作日" in summary and "工作日（已办结项目）" in summary  # noqa: RUF001
+    timeline = table_text(zh_result(workdays, "timeline"), 120, lang=ZH)
+    assert "1 拿地" in timeline and "wd 工作日" in timeline
+
+
+def test_chinese_finding_types_and_data_stay_as_they_are(events):
+    analysis = analyze(events(3))
+    projects = table_text(reports.projects(analysis), 200, lang=ZH)
+    for name in ("Building [north wing]", "[/]", "北京亦庄新能源汽车项目", "tab\\there"):
+        assert name in projects
+    trend = table_text(reports.trend(analysis, group_by="zone"), 120, lang=ZH)
+    assert "Zone [north]" in trend and "按拿地所在年，按zone：" in trend  # noqa: RUF001
+
+
+def test_configured_stage_names_are_shown_as_written_in_chinese(write, tmp_path):
+    """A configuration's stages are the user's words, even one spelled like a built-in."""
+    from etown_approvals.config import load_config
+    from etown_approvals.options import InputOptions
+
+    config = tmp_path / "stages.toml"
+    config.write_text(
+        '[stages]\napplication = ["applied"]\nconstruction_permit = ["issued"]\n',
+        encoding="utf-8",
+    )
+    stages = load_config(config)
+    path = write(
+        "project,event,date\nA,applied,2023-01-01\nA,issued,2023-01-31\n"
+        "B,applied,2023-02-01\nB,issued,2023-02-01\nC,applied,2024-03-01\n"
+    )
+    analysis = analyze_file(
+        path,
+        inputs=InputOptions(stages=stages),
+        options=metrics.MetricOptions(as_of=AS_OF),
+    )
+    for kind in ("summary", "stages", "trend", "projects", "timeline"):
+        text = table_text(zh_result(analysis, kind), 120, lang=ZH)
+        assert "施工许可" not in text, kind
+        assert CJK.search(text), kind  # the labels are Chinese all the same
+    summary = table_text(reports.summary(analysis), 120, lang=ZH)
+    assert "application -> construction permit，单位：自然日" in summary  # noqa: RUF001
+    stages_text = table_text(reports.stages(analysis), 120, lang=ZH)
+    assert "application -> construction permit" in stages_text

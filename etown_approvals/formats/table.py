@@ -16,6 +16,11 @@ Three rules hold at any width and for any data:
   projects first, :data:`GROUP_ROWS` of them, then ``... and N more groups``.
 
 Colour is used only when the options say so, so piped output is plain text.
+
+Every label is a gettext message (:mod:`etown_approvals.i18n`) translated into
+``options.lang``; the English messages are the labels themselves. Data (names,
+group values, periods, finding types, check names, commands) is never translated,
+and neither are stage names from a configuration file.
 """
 
 from __future__ import annotations
@@ -34,6 +39,16 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from ..i18n import (
+    FLAG_LABELS,
+    N_,
+    STAGE_LABELS,
+    STATUS_LABELS,
+    UNIT_LABELS,
+    Translator,
+    translator,
+)
+from ..i18n import stage_label as translated_stage
 from ..terminal import visible
 
 if TYPE_CHECKING:
@@ -113,31 +128,110 @@ def fmt_share(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
-def plural(count: int, word: str, words: str | None = None) -> str:
-    """``1 project``, ``2 projects``, ``1,200 projects``."""
-    return f"{count:,} {word if count == 1 else words or word + 's'}"
+def _english(message: str) -> str:
+    return message
 
 
-def stage_label(stage: str) -> str:
-    return visible(stage.replace("_", " "))
+def counted(count: int, one: str, many: str, _: Translator = _english) -> str:
+    """``1 project``, ``2 projects``, ``1,200 projects``: ``one`` and ``many`` are
+    messages with a ``{count}`` placeholder (marked with ``N_`` where they are given)."""
+    return _(one if count == 1 else many).format(count=f"{count:,}")
 
 
-def days_word(unit: str | None) -> str:
+def is_configured(result: Result, *stages: str) -> bool:
+    """Whether the result's stages were named in a configuration file (shown as written).
+
+    The stage set says so when the result carries it; otherwise a stage that is
+    not one of the built-in E-Town stages can only have come from a configuration.
+    """
+    stage_set = result.extras.get("stages")
+    if stage_set is not None:
+        return bool(stage_set.configured)
+    return any(stage not in STAGE_LABELS for stage in stages)
+
+
+def stage_label(stage: str, _: Translator = _english, *, configured: bool = False) -> str:
+    """A stage as tables show it: a built-in stage in the user's language, a
+    configured one as written (underscores as spaces)."""
+    if configured or stage not in STAGE_LABELS:
+        return visible(stage.replace("_", " "))
+    return visible(translated_stage(stage, _))
+
+
+def days_word(unit: str | None, _: Translator = _english) -> str:
     """What a duration is counted in, as tables say it: ``days`` or ``workdays``."""
-    return "workdays" if unit == "workdays" else "days"
+    return _("workdays") if unit == "workdays" else _("days")
 
 
-def _group_label(value: str | None) -> str:
-    return "(none)" if value is None else visible(value)
+def _workdays(unit: str | None) -> bool:
+    return unit == "workdays"
+
+
+def unit_label(unit: str, _: Translator = _english) -> str:
+    """``calendar days`` or ``workdays`` (another unit as written)."""
+    message = UNIT_LABELS.get(unit)
+    return _(message) if message else visible(unit.replace("_", " "))
+
+
+def status_label(status: str, _: Translator = _english) -> str:
+    message = STATUS_LABELS.get(status)
+    return _(message) if message else visible(status)
+
+
+#: Flags as the projects table writes them (one word each, so that a cell wraps
+#: between flags): the JSON codes with hyphens.
+FLAG_WORDS: dict[str, str] = {
+    "same_day": N_("same-day"),
+    "fast_track": N_("fast-track"),
+    "out_of_order": N_("out-of-order"),
+    "duplicate_stage": N_("duplicate-stage"),
+}
+
+#: Summary statistics of durations, as column headers.
+STAT_LABELS: dict[str, str] = {
+    "count": N_("count"),
+    "min": N_("min"),
+    "p25": N_("p25"),
+    "median": N_("median"),
+    "mean": N_("mean"),
+    "p75": N_("p75"),
+    "p90": N_("p90"),
+    "max": N_("max"),
+}
+
+#: Trend periods (``--by``) as titles say them.
+PERIOD_LABELS: dict[str, str] = {
+    "year": N_("year"),
+    "quarter": N_("quarter"),
+    "month": N_("month"),
+}
+
+
+def _stat(key: str, _: Translator) -> str:
+    message = STAT_LABELS.get(key)
+    return _(message) if message else visible(key)
+
+
+def _median_word(unit: str | None, _: Translator) -> str:
+    return _("median workdays") if _workdays(unit) else _("median days")
+
+
+def _group_label(value: str | None, _: Translator = _english) -> str:
+    return _("(none)") if value is None else visible(value)
 
 
 def _ellipsis(options: OutputOptions) -> str:
     return "…" if options.unicode else "..."
 
 
-def _more_groups(left_out: int, options: OutputOptions) -> Text:
+def _more_groups(left_out: int, options: OutputOptions, _: Translator) -> Text:
+    message = (
+        _("{ellipsis} and {count} more group: use --format json")
+        if left_out == 1
+        else _("{ellipsis} and {count} more groups: use --format json")
+    )
     return Text(
-        f"{_ellipsis(options)} and {plural(left_out, 'more group')}: use --format json",
+        message.format(ellipsis=_ellipsis(options), count=f"{left_out:,}"),
         style="dim",
     )
 
@@ -293,17 +387,23 @@ def _title(words: str) -> Text:
 # -- summary ------------------------------------------------------------------------
 
 
-def _group_measures(doc: dict[str, Any]) -> list[tuple[str, Callable[[dict[str, Any]], str]]]:
-    word = days_word(doc["metric"]["unit"])
+def _group_measures(
+    doc: dict[str, Any], _: Translator
+) -> list[tuple[str, Callable[[dict[str, Any]], str]]]:
+    workdays = _workdays(doc["metric"]["unit"])
+    within = _("within {days} workdays") if workdays else _("within {days} days")
     return [
-        ("projects", lambda g: fmt_number(g["projects"]["total"])),
-        ("complete", lambda g: fmt_number(g["projects"]["complete"])),
-        ("open", lambda g: fmt_number(g["projects"]["open"])),
-        (f"median {word}", lambda g: fmt_number(g["days"]["median"])),
-        (f"p90 {word}", lambda g: fmt_number(g["days"]["p90"])),
-        ("same day", lambda g: fmt_share(g["same_day"]["share"])),
+        (_("projects"), lambda g: fmt_number(g["projects"]["total"])),
+        (_("complete"), lambda g: fmt_number(g["projects"]["complete"])),
+        (_("open"), lambda g: fmt_number(g["projects"]["open"])),
+        (_median_word(doc["metric"]["unit"], _), lambda g: fmt_number(g["days"]["median"])),
         (
-            f"within {doc['fast_track']['max_days']} {word}",
+            _("p90 workdays") if workdays else _("p90 days"),
+            lambda g: fmt_number(g["days"]["p90"]),
+        ),
+        (_("same day"), lambda g: fmt_share(g["same_day"]["share"])),
+        (
+            within.format(days=doc["fast_track"]["max_days"]),
             lambda g: fmt_share(g["fast_track"]["share"]),
         ),
     ]
@@ -321,43 +421,71 @@ def _by_size(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @renders("summary")
 def summary(result: Result, console: Console, options: OutputOptions) -> None:
+    _ = translator(options.lang)
     doc = result.document
     metric, rows, projects, days = doc["metric"], doc["rows"], doc["projects"], doc["days"]
-    word = days_word(metric["unit"])
-    unit = visible(metric["unit"].replace("_", " "))
-    console.print(Text.assemble(("Approval time: ", "bold"), (visible(doc["source"]), "bold")))
-    console.print(Text(f"{stage_label(metric['from'])} -> {stage_label(metric['to'])}, in {unit}"))
+    configured = is_configured(result, metric["from"], metric["to"])
+    workdays = _workdays(metric["unit"])
+    console.print(Text(_("Approval time: {source}").format(source=visible(doc["source"])), "bold"))
+    console.print(
+        Text(
+            _("{start} -> {end}, in {unit}").format(
+                start=stage_label(metric["from"], _, configured=configured),
+                end=stage_label(metric["to"], _, configured=configured),
+                unit=unit_label(metric["unit"], _),
+            )
+        )
+    )
     console.print()
 
     n = fmt_number
-    row_text = f"{n(rows['read'])} read, {n(rows['used'])} used, {n(rows['rejected'])} rejected"
+    row_text = _("{read} read, {used} used, {rejected} rejected").format(
+        read=n(rows["read"]), used=n(rows["used"]), rejected=n(rows["rejected"])
+    )
     if rows.get("blank"):
-        row_text += f", {n(rows['blank'])} blank"
+        row_text += _(", {blank} blank").format(blank=n(rows["blank"]))
     same, fast = doc["same_day"], doc["fast_track"]
     complete = n(projects["complete"])
+    of_complete = _("{count} of {complete} complete ({share})")
+    within = _("Within {days} workdays") if workdays else _("Within {days} days")
     overview = [
-        ("Rows", row_text),
+        (_("Rows"), row_text),
         (
-            "Projects",
-            f"{n(projects['total'])} total, {complete} complete, "
-            f"{n(projects['open'])} open, {n(projects['invalid'])} invalid",
+            _("Projects"),
+            _("{total} total, {complete} complete, {open} open, {invalid} invalid").format(
+                total=n(projects["total"]),
+                complete=complete,
+                open=n(projects["open"]),
+                invalid=n(projects["invalid"]),
+            ),
         ),
-        ("Same day", f"{n(same['count'])} of {complete} complete ({fmt_share(same['share'])})"),
         (
-            f"Within {fast['max_days']} {word}",
-            f"{n(fast['count'])} of {complete} complete ({fmt_share(fast['share'])})",
+            _("Same day"),
+            of_complete.format(
+                count=n(same["count"]), complete=complete, share=fmt_share(same["share"])
+            ),
+        ),
+        (
+            within.format(days=fast["max_days"]),
+            of_complete.format(
+                count=n(fast["count"]), complete=complete, share=fmt_share(fast["share"])
+            ),
         ),
     ]
     target = doc.get("target")
     if target:
         overview.append(
             (
-                f"Within {target['workdays']} workdays",
-                f"{n(target['met'])} of {complete} complete ({fmt_share(target['share_met'])}), "
-                f"{n(target['over'])} over",
+                _("Within {days} workdays").format(days=target["workdays"]),
+                _("{met} of {complete} complete ({share}), {over} over").format(
+                    met=n(target["met"]),
+                    complete=complete,
+                    share=fmt_share(target["share_met"]),
+                    over=n(target["over"]),
+                ),
             )
         )
-    label_width = max(cell_len(label) for label, _ in overview)
+    label_width = max(cell_len(label) for label, _value in overview)
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_column("what", style="bold", width=label_width, no_wrap=True)
     table.add_column("numbers", overflow="fold")
@@ -369,48 +497,51 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
     keys = ("count", "min", "p25", "median", "mean", "p75", "p90", "max")
     show(
         console,
-        [Column(key, [Text(fmt_number(days[key]))]) for key in keys],
-        lambda: [(Text(""), [(key, Text(fmt_number(days[key]))) for key in keys])],
+        [Column(_stat(key, _), [Text(fmt_number(days[key]))]) for key in keys],
+        lambda: [(Text(""), [(_stat(key, _), Text(fmt_number(days[key]))) for key in keys])],
         options,
-        title=_title(f"{word.capitalize()}, complete projects"),
+        title=_title(
+            _("Workdays, complete projects") if workdays else _("Days, complete projects")
+        ),
     )
 
     if "groups" in doc:
         console.print()
-        _groups(doc, console, options)
+        _groups(doc, console, options, _)
 
     flagged = result.extras.get("flagged") or []
     if flagged:
         console.print()
-        _flagged(result, flagged, console, options)
+        _flagged(result, flagged, console, options, _, configured=configured)
 
 
-def _groups(doc: dict[str, Any], console: Console, options: OutputOptions) -> None:
+def _groups(doc: dict[str, Any], console: Console, options: OutputOptions, _: Translator) -> None:
     """Groups side by side when a few fit, else one row per group, else stacked."""
     groups = doc["groups"]
     by = visible(doc["group_by"])
     if not groups:
-        console.print(_title(f"By {by}: no groups (no projects)"))
+        console.print(_title(_("By {column}: no groups (no projects)").format(column=by)))
         return
     shown = _by_size(groups)
     left_out = len(groups) - len(shown)
-    measures = _group_measures(doc)
+    measures = _group_measures(doc, _)
     if len(groups) <= SIDE_BY_SIDE_GROUPS:
-        columns = [Column("", [Text(label) for label, _ in measures], justify="left")]
+        columns = [Column("", [Text(label) for label, _m in measures], justify="left")]
         columns += [
-            Column(_group_label(g["group"]), [Text(m(g)) for _, m in measures]) for g in shown
+            Column(_group_label(g["group"], _), [Text(m(g)) for _label, m in measures])
+            for g in shown
         ]
         # Side by side, a group value is a header: it must fit on one line, or the
         # columns would not say which group they are.
         if natural_width(columns) <= console.width:
-            title = _title(f"By {by} (most projects first)")
+            title = _title(_("By {column} (most projects first)").format(column=by))
             table = fitted_table(columns, console.width, options, title)
             if table is not None:
                 console.print(table)
                 return
-    count = plural(len(groups), "group")
-    title = _title(f"By {by}: {count}, most projects first")
-    names = [Text(_group_label(g["group"])) for g in shown]
+    count = counted(len(groups), N_("{count} group"), N_("{count} groups"), _)
+    title = _title(_("By {column}: {groups}, most projects first").format(column=by, groups=count))
+    names = [Text(_group_label(g["group"], _)) for g in shown]
     columns = [
         Column(
             by,
@@ -432,23 +563,35 @@ def _groups(doc: dict[str, Any], console: Console, options: OutputOptions) -> No
         title=title,
     )
     if left_out:
-        console.print(_more_groups(left_out, options))
+        console.print(_more_groups(left_out, options, _))
 
 
 def _flagged(
-    result: Result, flagged: list[dict[str, Any]], console: Console, options: OutputOptions
+    result: Result,
+    flagged: list[dict[str, Any]],
+    console: Console,
+    options: OutputOptions,
+    _: Translator,
+    *,
+    configured: bool,
 ) -> None:
     doc = result.document
     metric, fast = doc["metric"], doc["fast_track"]
-    word = days_word(metric["unit"])
+    word = days_word(metric["unit"], _)
     marks = [
-        Text("same day", style="bold green") if "same_day" in r["flags"] else Text("")
+        Text(_("same day"), style="bold green") if "same_day" in r["flags"] else Text("")
         for r in flagged
     ]
-    start, end = stage_label(metric["from"]), stage_label(metric["to"])
+    start = stage_label(metric["from"], _, configured=configured)
+    end = stage_label(metric["to"], _, configured=configured)
+    title = (
+        _("Same-day and within-{days}-workday projects")
+        if _workdays(metric["unit"])
+        else _("Same-day and within-{days}-day projects")
+    )
     columns = [
         Column(
-            "project",
+            _("project"),
             [text(r["project"]) for r in flagged],
             justify="left",
             flexible=True,
@@ -475,7 +618,7 @@ def _flagged(
             for r, mark in zip(flagged, marks, strict=True)
         ],
         options,
-        title=_title(f"Same-day and within-{fast['max_days']}-{word[:-1]} projects"),
+        title=_title(title.format(days=fast["max_days"])),
     )
     more = result.extras.get("flagged_total", len(flagged)) - len(flagged)
     if more > 0:
@@ -485,7 +628,9 @@ def _flagged(
         # A command to copy: never wrapped, however long the path.
         console.print(
             Text(
-                f"{_ellipsis(options)} and {fmt_number(more)} more: {visible(command)}",
+                _("{ellipsis} and {more} more: {command}").format(
+                    ellipsis=_ellipsis(options), more=fmt_number(more), command=visible(command)
+                ),
                 style="dim",
             ),
             soft_wrap=True,
@@ -496,25 +641,43 @@ def _flagged(
 
 
 @renders("validate")
-def validate(result: Result, console: Console, _options: OutputOptions) -> None:
+def validate(result: Result, console: Console, options: OutputOptions) -> None:
+    _ = translator(options.lang)
     doc = result.document
     stats = doc["stats"]
     verdict = (
-        Text("valid", style="bold green") if doc["valid"] else Text("not valid", style="bold red")
+        Text(_("valid"), style="bold green")
+        if doc["valid"]
+        else Text(_("not valid"), style="bold red")
     )
     console.print(
         Text.assemble(
             f"{visible(doc['source'])}: ",
             verdict,
-            f" - {plural(stats['errors'], 'error')}, {plural(stats['warnings'], 'warning')}"
-            f" in {plural(stats['rows'], 'row')}, {plural(stats['projects'], 'project')}",
+            _(" - {errors}, {warnings} in {rows}, {projects}").format(
+                errors=counted(stats["errors"], N_("{count} error"), N_("{count} errors"), _),
+                warnings=counted(
+                    stats["warnings"], N_("{count} warning"), N_("{count} warnings"), _
+                ),
+                rows=counted(stats["rows"], N_("{count} row"), N_("{count} rows"), _),
+                projects=counted(
+                    stats["projects"], N_("{count} project"), N_("{count} projects"), _
+                ),
+            ),
         )
     )
-    for title, key, style in (("Errors", "errors", "red"), ("Warnings", "warnings", "yellow")):
+    for title, key, style in (
+        (_("Errors"), "errors", "red"),
+        (_("Warnings"), "warnings", "yellow"),
+    ):
         found = doc[key]
         if not found:
             continue
-        shown = f" (first {len(found)} of {stats[key]})" if len(found) < stats[key] else ""
+        shown = (
+            _(" (first {shown} of {total})").format(shown=len(found), total=stats[key])
+            if len(found) < stats[key]
+            else ""
+        )
         console.print()
         console.print(Text(title + shown, style="bold"))
         groups: dict[str, list[dict[str, Any]]] = {}
@@ -525,13 +688,13 @@ def validate(result: Result, console: Console, _options: OutputOptions) -> None:
                 Padding(Text(f"{visible(kind)} ({len(items)})", style=style), (0, 0, 0, 2))
             )
             for finding in items:
-                console.print(Padding(Text(visible(_describe(finding))), (0, 0, 0, 4)))
+                console.print(Padding(Text(visible(_describe(finding, _))), (0, 0, 0, 4)))
 
 
-def _describe(finding: dict[str, Any]) -> str:
+def _describe(finding: dict[str, Any], _: Translator = _english) -> str:
     where = []
     if finding["row"] is not None:
-        where.append(f"row {finding['row']}")
+        where.append(_("row {row}").format(row=finding["row"]))
     if finding["project"]:
         where.append(finding["project"])
     if finding["field"]:
@@ -546,6 +709,7 @@ def _describe(finding: dict[str, Any]) -> str:
 
 @renders("check")
 def check(result: Result, console: Console, options: OutputOptions) -> None:
+    _ = translator(options.lang)
     doc = result.document
     rows = doc["checks"]
     names, limits = [], []
@@ -557,53 +721,59 @@ def check(result: Result, console: Console, options: OutputOptions) -> None:
         sign = "<=" if item["bound"] == "max" else ">="
         limits.append(Text(f"{sign} {fmt_number(item['limit'])}"))
     verdicts = [
-        Text("pass", style="green") if item["passed"] else Text("FAIL", style="bold red")
+        Text(_("pass"), style="green") if item["passed"] else Text(_("FAIL"), style="bold red")
         for item in rows
     ]
     measures = [text(item["measure"]) for item in rows]
     values = [Text(fmt_number(item["value"])) for item in rows]
+    measure, limit, value, verdict = _("measure"), _("limit"), _("value"), _("result")
     columns = [
-        Column("check", names, justify="left", flexible=True, min_width=NAME_MIN_WIDTH),
-        Column("measure", measures, justify="left", flexible=True, min_width=NAME_MIN_WIDTH),
-        Column("limit", limits),
-        Column("value", values),
-        Column("result", verdicts, justify="left"),
+        Column(_("check"), names, justify="left", flexible=True, min_width=NAME_MIN_WIDTH),
+        Column(measure, measures, justify="left", flexible=True, min_width=NAME_MIN_WIDTH),
+        Column(limit, limits),
+        Column(value, values),
+        Column(verdict, verdicts, justify="left"),
     ]
     show(
         console,
         columns,
         lambda: [
-            (name, [("measure", m), ("limit", lim), ("value", v), ("result", r)])
+            (name, [(measure, m), (limit, lim), (value, v), (verdict, r)])
             for name, m, lim, v, r in zip(names, measures, limits, values, verdicts, strict=True)
         ],
         options,
-        title=Text.assemble(("Checks: ", "bold"), (visible(doc["source"]), "bold")),
+        title=Text(_("Checks: {source}").format(source=visible(doc["source"])), "bold"),
     )
 
 
 # -- compare --------------------------------------------------------------------------
 
 
-def _label(group: Any) -> str:
+def _label(group: Any, _: Translator = _english) -> str:
     if isinstance(group, dict):
-        return " / ".join("(none)" if v is None else str(v) for v in group.values())
-    return "(none)" if group is None else str(group)
+        return " / ".join(_("(none)") if v is None else str(v) for v in group.values())
+    return _("(none)") if group is None else str(group)
 
 
 @renders("compare")
 def compare(result: Result, console: Console, options: OutputOptions) -> None:
+    _ = translator(options.lang)
     doc = result.document
-    word = days_word(doc["metric"]["unit"])
+    median = _median_word(doc["metric"]["unit"], _)
     groups = doc["groups"]
-    names = [text(_label(g["group"])) for g in groups]
-    against = {_label(c["group"]): c for c in doc["comparisons"]}
+    names = [text(_label(g["group"], _)) for g in groups]
+    against = {_label(c["group"], _): c for c in doc["comparisons"]}
 
     def difference(name: str) -> Text:
         found = against.get(name)
         if found is None:
-            return Text("reference")
+            return Text(_("reference"))
         low, high = found["ci_low"], found["ci_high"]
-        interval = "" if low is None else f" ({fmt_number(low)} to {fmt_number(high)})"
+        interval = (
+            ""
+            if low is None
+            else " " + _("({low} to {high})").format(low=fmt_number(low), high=fmt_number(high))
+        )
         return Text(f"{fmt_number(found['median_difference'])}{interval}")
 
     def p_value(name: str, key: str) -> Text:
@@ -612,15 +782,15 @@ def compare(result: Result, console: Console, options: OutputOptions) -> None:
 
     labels = [n.plain for n in names]
     columns = [
-        Column("group", names, justify="left", flexible=True, min_width=NAME_MIN_WIDTH),
-        Column("projects", [Text(fmt_number(g["projects"])) for g in groups]),
-        Column("complete", [Text(fmt_number(g["complete"])) for g in groups]),
-        Column("open", [Text(fmt_number(g["open"])) for g in groups]),
-        Column(f"median {word}", [Text(fmt_number(g["median"])) for g in groups]),
-        Column("KM median", [Text(fmt_number(g["km_median"])) for g in groups]),
-        Column("diff (95% CI)", [difference(n) for n in labels]),
-        Column("p MWU", [p_value(n, "p_value") for n in labels]),
-        Column("p log-rank", [p_value(n, "logrank_p_value") for n in labels]),
+        Column(_("group"), names, justify="left", flexible=True, min_width=NAME_MIN_WIDTH),
+        Column(_("projects"), [Text(fmt_number(g["projects"])) for g in groups]),
+        Column(_("complete"), [Text(fmt_number(g["complete"])) for g in groups]),
+        Column(_("open"), [Text(fmt_number(g["open"])) for g in groups]),
+        Column(median, [Text(fmt_number(g["median"])) for g in groups]),
+        Column(_("KM median"), [Text(fmt_number(g["km_median"])) for g in groups]),
+        Column(_("diff (95% CI)"), [difference(n) for n in labels]),
+        Column(_("p MWU"), [p_value(n, "p_value") for n in labels]),
+        Column(_("p log-rank"), [p_value(n, "logrank_p_value") for n in labels]),
     ]
     show(
         console,
@@ -629,15 +799,22 @@ def compare(result: Result, console: Console, options: OutputOptions) -> None:
             (name, [(c.header, c.cells[i]) for c in columns[1:]]) for i, name in enumerate(names)
         ],
         options,
-        title=_title(f"Compared with {labels[0] if labels else '-'}"),
+        title=_title(_("Compared with {reference}").format(reference=labels[0] if labels else "-")),
     )
     bootstrap = doc["bootstrap"]
     console.print(
         Text(
-            f"diff: median {word} minus the reference's (95% interval from "
-            f"{fmt_number(bootstrap['resamples'])} bootstrap resamples (seed "
-            f"{bootstrap['seed']})); KM: Kaplan-Meier, counting open projects; p MWU: "
-            "Mann-Whitney U; p log-rank: log-rank test",
+            _(
+                "diff: {median} minus the reference's ({level} interval from "
+                "{resamples} bootstrap resamples (seed {seed})); KM: Kaplan-Meier, "
+                "counting open projects; p MWU: Mann-Whitney U; p log-rank: log-rank test"
+            ).format(
+                median=median,
+                # Outside the message: "95% i" would read as a printf directive to gettext tools.
+                level="95%",
+                resamples=fmt_number(bootstrap["resamples"]),
+                seed=bootstrap["seed"],
+            ),
             style="dim",
         )
     )
@@ -654,17 +831,21 @@ FLAG_LETTERS = {
 }
 
 
-def _flag_word(flag: str) -> str:
-    return visible(flag.replace("_", "-"))
+def _flag_word(flag: str, _: Translator = _english) -> str:
+    message = FLAG_WORDS.get(flag)
+    return _(message) if message else visible(flag.replace("_", "-"))
 
 
 @renders("projects")
 def projects(result: Result, console: Console, options: OutputOptions) -> None:
+    _ = translator(options.lang)
     stages = result.extras["stages"]
-    word = days_word(result.extras.get("unit"))
+    unit = result.extras.get("unit")
+    word = days_word(unit, _)
     records = result.rows() or []
-    start, end = stage_label(stages.start), stage_label(stages.end)
-    title = _title(plural(len(records), "project"))
+    start = stage_label(stages.start, _, configured=stages.configured)
+    end = stage_label(stages.end, _, configured=stages.configured)
+    title = _title(counted(len(records), N_("{count} project"), N_("{count} projects"), _))
     names = [text(r["project"]) for r in records]
     starts = [text(r[stages.start] or "-") for r in records]
     ends = [text(r[stages.end] or "-") for r in records]
@@ -674,22 +855,22 @@ def projects(result: Result, console: Console, options: OutputOptions) -> None:
             days.append(Text(f"{fmt_number(record['waiting_days'])}+", style="yellow"))
         else:
             days.append(Text(fmt_number(record["days"])))
-    statuses = [text(r["status"]) for r in records]
+    statuses = [Text(status_label(r["status"], _)) for r in records]
     # Flags wrap one per line in their cell; abbreviated to letters when space is short.
-    full_flags = [Text(" ".join(_flag_word(f) for f in r["flags"])) for r in records]
+    full_flags = [Text(" ".join(_flag_word(f, _) for f in r["flags"])) for r in records]
     short_flags = [
-        Text(" ".join(FLAG_LETTERS.get(f, _flag_word(f)) for f in r["flags"])) for r in records
+        Text(" ".join(FLAG_LETTERS.get(f, _flag_word(f, _)) for f in r["flags"])) for r in records
     ]
 
     def columns(flags: list[Text]) -> list[Column]:
         return [
-            Column("project", names, justify="left", flexible=True, min_width=NAME_MIN_WIDTH),
+            Column(_("project"), names, justify="left", flexible=True, min_width=NAME_MIN_WIDTH),
             Column(start, starts, justify="left"),
             Column(end, ends, justify="left"),
             Column(word, days),
-            Column("status", statuses, justify="left"),
+            Column(_("status"), statuses, justify="left"),
             Column(
-                "flags",
+                _("flags"),
                 flags,
                 justify="left",
                 flexible=True,
@@ -703,14 +884,14 @@ def projects(result: Result, console: Console, options: OutputOptions) -> None:
         table = fitted_table(columns(short_flags), console.width, options, title)
         used = {f for r in records for f in r["flags"]}
         legend = ", ".join(
-            f"{letter} {flag.replace('_', ' ')}"
+            f"{letter} {_(FLAG_LABELS[flag])}"
             for flag, letter in FLAG_LETTERS.items()
             if flag in used
         )
     if table is not None:
         console.print(table)
         if legend:
-            console.print(Text(f"flags: {legend}"))
+            console.print(Text(_("flags: {legend}").format(legend=legend)))
     else:
         # One line of name, one of "start -> end · N days · status · flags": the
         # title says which stages the dates are.
@@ -736,7 +917,13 @@ def projects(result: Result, console: Console, options: OutputOptions) -> None:
         for line in lines:
             console.print(line, overflow="fold")
     if any(r["status"] == "open" for r in records):
-        console.print(Text(f"N+: open, waiting N {word} so far"))
+        console.print(
+            Text(
+                _("N+: open, waiting N workdays so far")
+                if _workdays(unit)
+                else _("N+: open, waiting N days so far")
+            )
+        )
 
 
 # -- stages and trend ---------------------------------------------------------------
@@ -766,23 +953,34 @@ def _limit_groups(
 
 @renders("stages")
 def stages(result: Result, console: Console, options: OutputOptions) -> None:
+    _ = translator(options.lang)
     doc = result.document
     rows = doc["transitions"]
     grouped = "group_by" in doc
-    word = days_word(doc["metric"]["unit"])
+    metric = doc["metric"]
+    workdays = _workdays(metric["unit"])
+    configured = is_configured(
+        result, metric["from"], metric["to"], *(s for r in rows for s in (r["from"], r["to"]))
+    )
+
+    def label(stage: str) -> str:
+        return stage_label(stage, _, configured=configured)
+
     measured = [r for r in rows if r["median"] is not None and r["share"] is not None]
     slowest = max(measured, key=lambda r: (r["median"], r["mean"]), default=None)
-    title_words = f"{word.capitalize()} between stages"
+    title_words = _("Workdays between stages") if workdays else _("Days between stages")
     left_out = 0
     if grouped:
         rows, count, left_out = _limit_groups(rows, "count", total=False)
-        title_words += f", by {visible(doc['group_by'])}: {plural(count, 'group')}"
-        title_words += ", most measured projects first"
+        title_words += _(", by {column}: {groups}, most measured projects first").format(
+            column=visible(doc["group_by"]),
+            groups=counted(count, N_("{count} group"), N_("{count} groups"), _),
+        )
     keys = ("count", "min", "median", "mean", "p90", "max")
-    transitions = [Text(f"{stage_label(r['from'])} -> {stage_label(r['to'])}") for r in rows]
+    transitions = [Text(f"{label(r['from'])} -> {label(r['to'])}") for r in rows]
     # "from ->" over "to" at the narrowest, never a few letters a line.
     transition_width = max(
-        (max(cell_len(stage_label(r["from"])) + 3, cell_len(stage_label(r["to"]))) for r in rows),
+        (max(cell_len(label(r["from"])) + 3, cell_len(label(r["to"]))) for r in rows),
         default=0,
     )
     styles = ["bold" if r is slowest else "" for r in rows]
@@ -791,19 +989,21 @@ def stages(result: Result, console: Console, options: OutputOptions) -> None:
         columns.append(
             Column(
                 visible(doc["group_by"]),
-                [Text(_group_label(r["group"])) for r in rows],
+                [Text(_group_label(r["group"], _)) for r in rows],
                 justify="left",
                 flexible=True,
                 min_width=GROUP_MIN_WIDTH,
             )
         )
     columns.append(
-        Column("from -> to", transitions, justify="left", flexible=True, min_width=transition_width)
+        Column(
+            _("from -> to"), transitions, justify="left", flexible=True, min_width=transition_width
+        )
     )
-    columns += [Column(key, [Text(fmt_number(r[key])) for r in rows]) for key in keys]
-    columns.append(Column("share", [Text(fmt_share(r["share"])) for r in rows]))
+    columns += [Column(_stat(key, _), [Text(fmt_number(r[key])) for r in rows]) for key in keys]
+    columns.append(Column(_("share"), [Text(fmt_share(r["share"])) for r in rows]))
     columns.append(
-        Column("", [Text("slowest" if r is slowest else "") for r in rows], justify="left")
+        Column("", [Text(_("slowest") if r is slowest else "") for r in rows], justify="left")
     )
     for column in columns:
         for cell, style in zip(column.cells, styles, strict=True):
@@ -815,66 +1015,82 @@ def stages(result: Result, console: Console, options: OutputOptions) -> None:
         for i, row in enumerate(rows):
             name = transitions[i].copy()
             if grouped:
-                name = Text.assemble(Text(f"{_group_label(row['group'])}: "), name)
+                name = Text.assemble(Text(f"{_group_label(row['group'], _)}: "), name)
             if row is slowest:
-                name.append(" (slowest)")
+                name.append(_(" (slowest)"))
             name.stylize("bold")
-            pairs = [(key, Text(fmt_number(row[key]))) for key in keys]
-            pairs.append(("share", Text(fmt_share(row["share"]))))
+            pairs = [(_stat(key, _), Text(fmt_number(row[key]))) for key in keys]
+            pairs.append((_("share"), Text(fmt_share(row["share"]))))
             out.append((name, pairs))
         return out
 
     if not rows:
         console.print(_title(title_words))
-        console.print(Text("no transitions to show"))
+        console.print(Text(_("no transitions to show")))
     else:
         show(console, columns, records, options, title=_title(title_words))
     if left_out:
-        console.print(_more_groups(left_out, options))
+        console.print(_more_groups(left_out, options, _))
     console.print()
-    console.print(Text(f"share: the transition's mean over the mean {word} of complete projects;"))
-    console.print(Text("slowest: the highest median (then mean)"))
+    console.print(
+        Text(
+            _("share: the transition's mean over the mean workdays of complete projects;")
+            if workdays
+            else _("share: the transition's mean over the mean days of complete projects;")
+        )
+    )
+    console.print(Text(_("slowest: the highest median (then mean)")))
 
 
 @renders("trend")
 def trend(result: Result, console: Console, options: OutputOptions) -> None:
+    _ = translator(options.lang)
     doc = result.document
     grouped = "group_by" in doc
-    word = days_word(doc["metric"]["unit"])
+    metric = doc["metric"]
     rows = doc["periods"]
-    title_words = f"By {visible(doc['by'])} of {stage_label(doc['metric']['from'])}"
+    # The stage whose date places a project in a period (the metric's start unless
+    # --period-of chose another).
+    of = doc.get("period_of") or metric["from"]
+    start = stage_label(of, _, configured=is_configured(result, metric["from"], metric["to"], of))
+    period = PERIOD_LABELS.get(doc["by"])
+    title_words = _("By {period} of {stage}").format(
+        period=_(period) if period else visible(doc["by"]), stage=start
+    )
     left_out = 0
     if grouped:
         rows, count, left_out = _limit_groups(rows, "projects", total=True)
-        title_words += f", by {visible(doc['group_by'])}: {plural(count, 'group')}"
-        title_words += ", most projects first"
+        title_words += _(", by {column}: {groups}, most projects first").format(
+            column=visible(doc["group_by"]),
+            groups=counted(count, N_("{count} group"), N_("{count} groups"), _),
+        )
     measures: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
-        ("projects", lambda r: fmt_number(r["projects"])),
-        ("complete", lambda r: fmt_number(r["complete"])),
-        ("open", lambda r: fmt_number(r["open"])),
-        (f"median {word}", lambda r: fmt_number(r["median_days"])),
-        ("same day", lambda r: fmt_share(r["same_day_share"])),
-        ("fast track", lambda r: fmt_share(r["fast_track_share"])),
+        (_("projects"), lambda r: fmt_number(r["projects"])),
+        (_("complete"), lambda r: fmt_number(r["complete"])),
+        (_("open"), lambda r: fmt_number(r["open"])),
+        (_median_word(metric["unit"], _), lambda r: fmt_number(r["median_days"])),
+        (_("same day"), lambda r: fmt_share(r["same_day_share"])),
+        (_("fast track"), lambda r: fmt_share(r["fast_track_share"])),
     ]
     columns = []
     if grouped:
         columns.append(
             Column(
                 visible(doc["group_by"]),
-                [Text(_group_label(r["group"])) for r in rows],
+                [Text(_group_label(r["group"], _)) for r in rows],
                 justify="left",
                 flexible=True,
                 min_width=GROUP_MIN_WIDTH,
             )
         )
-    columns.append(Column("period", [text(r["period"]) for r in rows], justify="left"))
+    columns.append(Column(_("period"), [text(r["period"]) for r in rows], justify="left"))
     columns += [Column(label, [Text(m(r)) for r in rows]) for label, m in measures]
 
     def records() -> list[Record]:
         return [
             (
                 Text(
-                    (f"{_group_label(r['group'])}: " if grouped else "") + visible(r["period"]),
+                    (f"{_group_label(r['group'], _)}: " if grouped else "") + visible(r["period"]),
                     style="bold",
                 ),
                 [(label, Text(m(r))) for label, m in measures],
@@ -884,20 +1100,20 @@ def trend(result: Result, console: Console, options: OutputOptions) -> None:
 
     if not rows:
         console.print(_title(title_words))
-        console.print(Text("no periods to show"))
+        console.print(Text(_("no periods to show")))
     else:
         show(console, columns, records, options, title=_title(title_words))
     if left_out:
-        console.print(_more_groups(left_out, options))
-    if doc["undated_projects"]:
-        start = stage_label(doc["metric"]["from"])
+        console.print(_more_groups(left_out, options, _))
+    undated = doc["undated_projects"]
+    if undated:
         console.print()
-        console.print(
-            Text(
-                f"{plural(doc['undated_projects'], 'project')} without a {start} date "
-                f"{'is' if doc['undated_projects'] == 1 else 'are'} not shown"
-            )
+        message = (
+            _("{count} project without a {stage} date is not shown")
+            if undated == 1
+            else _("{count} projects without a {stage} date are not shown")
         )
+        console.print(Text(message.format(count=f"{undated:,}", stage=start)))
 
 
 # -- timeline -------------------------------------------------------------------------
@@ -914,6 +1130,7 @@ def timeline(result: Result, console: Console, options: OutputOptions) -> None:
         console.width,
         options.unicode,
         unit=result.extras.get("unit"),
+        _=translator(options.lang),
     )
     for line in lines:
         console.print(line, overflow="crop", no_wrap=True)

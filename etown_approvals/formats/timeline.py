@@ -17,7 +17,8 @@
   cut with an ellipsis otherwise, measured in terminal cells (CJK characters take two).
 - The legend wraps between items, never inside one, so a symbol stays with its meaning.
 
-Plain ASCII when the output is not a terminal.
+Plain ASCII when the output is not a terminal. The legend is in the user's
+language (built-in stage names too); the ``d``/``wd`` suffixes stay as they are.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from typing import Any
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
+from ..i18n import Translator
 from ..terminal import visible
+from .table import stage_label, status_label
 
 #: Names get at least this many cells (unless every name is shorter).
 NAME_MIN_WIDTH = 12
@@ -51,14 +54,16 @@ def draw(
     unicode: bool,
     *,
     unit: str | None = None,
+    _: Translator = str,
 ) -> list[Text]:
-    """The lines of the timeline for ``records`` (which all have a start date)."""
+    """The lines of the timeline for ``records`` (which all have a start date);
+    labels translated with ``_``."""
     solid, dotted, same_day, arrow = ("━", "┄", "◆", "→") if unicode else ("=", ".", "*", ">")
     if not records:
-        return [Text("no projects to draw")]
+        return [Text(_("no projects to draw"))]
     suffix = "wd" if unit == "workdays" else "d"
-    days_texts = [_days(r, suffix) for r in records]
-    days_width = max(len(t) for t in days_texts)
+    days_texts = [_days(r, suffix, _) for r in records]
+    days_width = max(cell_len(t) for t in days_texts)
     names = [visible(r["project"]) for r in records]
     room_for_names = width - days_width - 2 - max(BAR_MIN_WIDTH, width // 2)
     name_width = min(max(cell_len(n) for n in names), max(NAME_MIN_WIDTH, room_for_names))
@@ -110,19 +115,26 @@ def draw(
         line = Text(_fit(name, name_width, unicode) + " ")
         for char, style in zip(cells, styles, strict=True):
             line.append(char, style=style or None)
-        line.append(" " + days_text.rjust(days_width))
+        line.append(" " + " " * (days_width - cell_len(days_text)) + days_text)
         lines.append(line)
 
-    items = [f"{i} {visible(s.replace('_', ' '))}" for i, s in enumerate(stages.stages, start=1)]
-    items.append("where marks meet, the later stage is shown")
-    items.append(f"{solid} complete")
+    items = [
+        f"{i} {stage_label(s, _, configured=stages.configured)}"
+        for i, s in enumerate(stages.stages, start=1)
+    ]
+    items.append(_("where marks meet, the later stage is shown"))
+    items.append(_("{symbol} complete").format(symbol=solid))
     if continues:
-        items.append(f"{dotted}{arrow} open, still waiting on {as_of.isoformat()}")
+        items.append(
+            _("{symbol} open, still waiting on {date}").format(
+                symbol=dotted + arrow, date=as_of.isoformat()
+            )
+        )
     else:
-        items.append(f"{dotted} open to {as_of.isoformat()}")
-    items.append(f"{same_day} same day")
+        items.append(_("{symbol} open to {date}").format(symbol=dotted, date=as_of.isoformat()))
+    items.append(_("{symbol} same day").format(symbol=same_day))
     if unit == "workdays":
-        items.append("wd workdays")
+        items.append(_("wd workdays"))
     lines += [Text(line) for line in _wrap(items, width)]
     return lines
 
@@ -243,9 +255,9 @@ def _fit(name: str, width: int, unicode: bool) -> str:
     return set_cell_size(name, width - 1) + ("…" if unicode else "~")
 
 
-def _days(record: dict[str, Any], suffix: str) -> str:
+def _days(record: dict[str, Any], suffix: str, _: Translator) -> str:
     if record["days"] is not None:
         return f"{record['days']:,}{suffix}"
     if record["waiting_days"] is not None:
         return f"{record['waiting_days']:,}{suffix}+"
-    return visible(record["status"])
+    return status_label(record["status"], _)
