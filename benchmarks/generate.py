@@ -33,7 +33,9 @@ import pyarrow.csv as pa_csv
 
 STAGES = ("land acquisition", "project approval", "planning permit", "construction permit")
 EPOCH_2019 = int(np.datetime64("2019-01-01", "D").astype(np.int64))
-SF_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "sf_building_permits_sample.csv"
+SF_SAMPLE = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "sf_building_permits_sample.csv"
+)
 #: Milestone columns of the SF export shifted together (``data_as_of`` and
 #: ``data_loaded_at`` describe the export itself and stay as they are).
 SF_DATE_COLUMNS = {
