@@ -311,9 +311,10 @@ def main() -> None:
             # The first, cache-writing run, then warm the cache for the rounds.
             for label, arguments, _ in case.commands[:1]:
                 shutil.rmtree(cache_dir, ignore_errors=True)
-                wall, peak, _ = measure(etown(case.path, arguments), args.timeout, case.env)
+                wall, peak, stopped = measure(etown(case.path, arguments), args.timeout, case.env)
                 cells = [case.name, f"{label.split(',')[0]}, first run (writes the cache)"]
-                cells += [f"{wall:.2f}", f"{peak:,.0f}", "", "", "", ""]
+                shown = f"> {args.timeout:.0f} (stopped)" if stopped else f"{wall:.2f}"
+                cells += [shown, "-" if stopped else f"{peak:,.0f}", "", "", "", ""]
                 lines.append("| " + " | ".join(cells) + " |")
                 print(lines[-1], file=sys.stderr, flush=True)
         for label, arguments, script in case.commands:
@@ -345,7 +346,10 @@ def main() -> None:
                 "-" if mine.stopped else f"{mine.peak:,.0f}",
                 f"{theirs.wall:.2f}" if theirs.walls else "-",
                 f"{theirs.peak:,.0f}" if theirs.peaks else "-",
-                f"{statistics.median(ratios):.2f}x" if ratios else "-",
+                # A stopped command's ratio is a lower bound.
+                ("> " if mine.stopped else "") + f"{statistics.median(ratios):.2f}x"
+                if ratios
+                else "-",
                 f"{statistics.median(own_ratios):.2f}x" if own_ratios else "-",
             ]
             lines.append("| " + " | ".join(cells) + " |")
