@@ -362,15 +362,22 @@ def _rejected_records(loaded: LoadResult) -> tuple[pa.RecordBatch, dict[str, Any
     # not find (malformed ones), so the table must not be empty when the file's is not.
     keep[:1] = True
     positions = np.flatnonzero(keep)
-    taken = raw.table.take(pa.array(positions, type=pa.int64())).combine_chunks()
+    taken = raw.table.take(pa.array(positions, type=pa.int64()))
+    # As plain text: a taken dictionary column would still carry every distinct value.
     arrays = [
-        column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+        _plain_text(column.chunk(0) if column.num_chunks == 1 else column.combine_chunks())
         for column in taken.columns
     ]
     arrays.append(pa.array(lines[positions], type=pa.int64()))
     table = pa.RecordBatch.from_arrays(arrays, names=[*taken.column_names, "line"])
     malformed = [dataclasses.asdict(record) for record in raw.malformed]
     return table, {"headers": list(raw.headers), "delimiter": raw.delimiter, "malformed": malformed}
+
+
+def _plain_text(array: pa.Array) -> pa.Array:
+    if pa.types.is_dictionary(array.type):
+        return array.dictionary_decode()
+    return array
 
 
 def _folder_bytes(folder: Path) -> int:
