@@ -579,6 +579,48 @@ def schema(command: str) -> None:
     click.echo(schema_text(command), nl=not schema_text(command).endswith("\n"))
 
 
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def cache() -> None:
+    """The parsed copies of files kept between runs (see --no-cache).
+
+    \b
+    Example:
+      etown cache info
+      etown cache clear
+    """
+
+
+@cache.command("info", context_settings=CONTEXT_SETTINGS)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+def cache_info(as_json: bool) -> None:
+    """Where the cache is, how many entries it holds and how big it is."""
+    import json
+
+    from .. import cache as caching
+
+    found = caching.info()
+    described = {
+        "directory": str(found.directory),
+        "entries": found.entries,
+        "bytes": found.bytes,
+        "max_bytes": found.max_bytes,
+    }
+    if as_json:
+        click.echo(json.dumps(described, ensure_ascii=False))
+    else:
+        for key, value in described.items():
+            click.echo(f"{key}: {value}")
+
+
+@cache.command("clear", context_settings=CONTEXT_SETTINGS)
+def cache_clear() -> None:
+    """Remove every entry."""
+    from .. import cache as caching
+
+    removed = caching.clear()
+    say(f"removed {removed} {'entry' if removed == 1 else 'entries'}")
+
+
 def main() -> None:  # pragma: no cover - console script entry point
     cli(prog_name="etown")
 

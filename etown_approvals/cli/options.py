@@ -105,6 +105,7 @@ def _build_source(
     quiet: bool,
     no_config: bool,
     verbose: bool,
+    no_cache: bool,
 ) -> Source:
     from ..errors import ConfigError, UsageError
     from ..stages import ETOWN
@@ -142,6 +143,7 @@ def _build_source(
         withdrawn=(*configured_withdrawn, *withdrawn),
         ignore_events=(*(project.ignore_events if project else ()), *ignore_events),
         date_formats=date_formats,
+        cache=not no_cache,
     )
     stage_date = (project.metric.stage_date if project else None) or "earliest"
     return Source(file=file, inputs=inputs, quiet=quiet, stage_date=stage_date)
@@ -238,6 +240,12 @@ input_options = option_group(
         "-q",
         is_flag=True,
         help="No progress or warnings on stderr (errors are still shown).",
+    ),
+    click.option(
+        "--no-cache",
+        is_flag=True,
+        help="Read FILE again instead of using the parsed copy kept from an earlier run "
+        "(kept in ETOWN_CACHE_DIR or the user cache folder; a changed file is always read).",
     ),
     click.option(
         "--verbose",
