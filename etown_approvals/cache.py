@@ -234,7 +234,8 @@ def entry_key(path: str | Path, identity: Mapping[str, Any], options: Mapping[st
         "options": {name: _plain(value) for name, value in sorted(options.items())},
     }
     text = json.dumps(described, sort_keys=True, ensure_ascii=False, default=repr)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
+    # surrogateescape: a file name's bytes that are not UTF-8 are hashed as they are.
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:40]
 
 
 def _plain(value: Any) -> Any:

@@ -41,6 +41,20 @@ def _analyze(
 ) -> Analysis:
     from ..analysis import analyze
 
+    workdays = metric.unit == "workdays" or metric.target_workdays is not None
+    ctx = click.get_current_context()
+    if (
+        workdays
+        and source.inputs.stages.configured
+        and ctx.get_parameter_source("calendar") is click.core.ParameterSource.DEFAULT
+        and not source.quiet
+    ):
+        # A configured source is often not Chinese: never count on CN's calendar silently.
+        say(
+            f"working days on the {metric.calendar} calendar, the default; give --calendar "
+            "(or [metric] calendar) for your data's country, e.g. US-CA, CA-AB, AU-NSW",
+            level="note",
+        )
     if source.stage_date != "earliest" and metric.stage_date == "earliest":
         metric = dataclasses.replace(metric, stage_date=source.stage_date)  # type: ignore[arg-type]
     with progress_for(source.file, source.quiet) as step:

@@ -28,7 +28,27 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+class IsoDate(click.DateTime):
+    """A calendar date written YYYY-MM-DD; a wrong one is named plainly (click's own
+    message shows the strptime pattern)."""
+
+    name = "date"
+
+    def __init__(self) -> None:
+        super().__init__(formats=["%Y-%m-%d"])
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:  # noqa: ARG002
+        return "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(f"{value!r} is not a date such as 2024-06-30 (YYYY-MM-DD)", param, ctx)
+
+
+DATE = IsoDate()
 
 
 def option_group(
@@ -299,7 +319,8 @@ metric_options = option_group(
         default="CN",
         show_default=True,
         metavar="COUNTRY",
-        help="Working calendar for --days workdays and targets, e.g. CN, US.",
+        help="Working calendar for --days workdays and targets: a country code, with a "
+        "subdivision if its holidays differ (CN, US, US-CA, CA-AB, AU-NSW).",
     ),
     click.option(
         "--as-of",
