@@ -1,13 +1,31 @@
-"""Time etown end to end next to DuckDB and a plain pandas script, on synthetic logs.
+"""Time every etown command end to end, paired with DuckDB doing the same work.
 
-    python benchmarks/run.py                    # 10k, 100k and 1M projects, 3 runs each
-    python benchmarks/run.py --sizes 1000 --runs 1 --skip-large   # a quick smoke run
-    python benchmarks/run.py --write BENCHMARKS.md
+    pip install -e '.[bench]'
+    python benchmarks/run.py                          # 1 M projects, 3 paired runs
+    python benchmarks/run.py --scale 10000000         # and the 10 M case (slow)
+    python benchmarks/run.py --projects 300 --runs 1  # a smoke run
+    python benchmarks/run.py --write table.md
 
-Each measurement runs a fresh process; wall time is the median of the runs, peak
-memory the largest resident set size (from wait4). The metric is the same for all:
-median days from land acquisition to construction permit over complete projects,
-and the number of same-day projects. Needs duckdb (pip install '.[bench]').
+Cases (files made by ``generate.py`` into ``--folder``, kept for the next run):
+
+* long: 4-column event log, one row per event (``summary``, ``projects`` in
+  every format, ``stages``, ``trend``, ``validate``, ``timeline``,
+  ``--days workdays``);
+* groups: the same with 20,000 distinct zones (``summary``/``stages``/``trend
+  --group-by zone``);
+* sf: the San Francisco permit export scaled to the same number of rows, 51
+  columns (``summary --config examples/sf_building_permits.toml``);
+* cache: ``summary`` a second time on the same file, the parsed table served
+  from the cache of loaded inputs (``cached_summary.py`` until the command
+  uses the cache itself); also the first, cache-writing run;
+* scale (``--scale N``): ``summary`` on a long file of N projects.
+
+Each measurement is a fresh process; peak memory is its largest resident set
+size (from ``wait4``). Runs are *paired*: in each round, a command and its
+DuckDB counterpart run back to back, so machine load hits both alike; the ratio
+is the median of the per-round ratios. Commands without a DuckDB counterpart
+are compared with etown's own ``summary`` on the same file from the same round.
+A command running longer than ``--timeout`` seconds is stopped and shown so.
 """
 
 from __future__ import annotations
@@ -15,18 +33,23 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SF_CONFIG = ROOT / "examples" / "sf_building_permits.toml"
 
-DUCKDB = """
+# Each DuckDB script gets the file as sys.argv[1] and prints its result.
+DUCK_HEADLINE = """
 import sys, duckdb
-rows = duckdb.connect().execute('''
+print(duckdb.connect().execute('''
 with ev as (select project, event, try_cast(date as DATE) as d
             from read_csv(?, all_varchar = true)),
 p as (select project,
@@ -34,37 +57,147 @@ p as (select project,
         min(d) filter (where event = 'construction permit') as permit
       from ev group by project)
 select median(permit - land), count(*) filter (where permit = land)
-from p where permit >= land''', [sys.argv[1]]).fetchall()
-print(rows)
+from p where permit >= land''', [sys.argv[1]]).fetchall())
 """
 
-PANDAS = """
-import sys, pandas as pd
-events = pd.read_csv(sys.argv[1], engine="pyarrow", dtype=str)
-events["date"] = pd.to_datetime(events["date"], format="%Y-%m-%d", errors="coerce")
-wide = events.pivot_table(index="project", columns="event", values="date", aggfunc="min")
-days = (wide["construction permit"] - wide["land acquisition"]).dt.days
-days = days[days >= 0]
-print(days.median(), int((days == 0).sum()))
+# The summary document itself: counts, percentiles, and the same-day and
+# fast-track names in file order, written as JSON.
+DUCK_DOCUMENT = """
+import sys, json, duckdb
+con = duckdb.connect()
+con.execute('''
+create temp table p as
+with ev as (select project, event, try_cast(date as DATE) as d, row_number() over () as line
+            from read_csv(?, all_varchar = true)),
+q as (select project, min(line) as first,
+        min(d) filter (where event = 'land acquisition') as land,
+        min(d) filter (where event = 'construction permit') as permit
+      from ev group by project)
+select project, first, land, permit, permit - land as days from q''', [sys.argv[1]])
+total, complete, open_, invalid = con.execute('''select count(*),
+  count(*) filter (where days >= 0), count(*) filter (where permit is null and land is not null),
+  count(*) filter (where days < 0 or land is null) from p''').fetchone()
+stats = con.execute('''select count(days), min(days), quantile_cont(days, 0.25), median(days),
+  round(avg(days), 2), quantile_cont(days, 0.75), quantile_cont(days, 0.9), max(days)
+  from p where days >= 0''').fetchone()
+same = [r[0] for r in con.execute('select project from p where days = 0 order by first').fetchall()]
+fast = [r[0] for r in con.execute(
+    'select project from p where days between 0 and 3 order by first').fetchall()]
+keys = ["count", "min", "p25", "median", "mean", "p75", "p90", "max"]
+json.dump({"projects": {"total": total, "complete": complete, "open": open_, "invalid": invalid},
+           "days": dict(zip(keys, stats)),
+           "same_day": {"count": len(same), "projects": same},
+           "fast_track": {"count": len(fast), "projects": fast}}, sys.stdout, indent=2, default=str)
+"""
+
+DUCK_PROJECTS_CSV = """
+import sys, duckdb
+duckdb.connect().execute('''
+copy (with ev as (select project, event, zone, try_cast(date as DATE) as d,
+                         row_number() over () as line
+                  from read_csv(?, all_varchar = true))
+      select project,
+        min(d) filter (where event = 'land acquisition') as land_acquisition,
+        min(d) filter (where event = 'project approval') as project_approval,
+        min(d) filter (where event = 'planning permit') as planning_permit,
+        min(d) filter (where event = 'construction permit') as construction_permit,
+        construction_permit - land_acquisition as days, any_value(zone) as zone
+      from ev group by project order by min(line)) to '/dev/stdout' (header)''', [sys.argv[1]])
+"""
+
+DUCK_GROUPS = """
+import sys, duckdb
+print(len(duckdb.connect().execute('''
+with ev as (select project, event, zone, try_cast(date as DATE) as d
+            from read_csv(?, all_varchar = true)),
+p as (select project, any_value(zone) as zone,
+        min(d) filter (where event = 'land acquisition') as land,
+        min(d) filter (where event = 'construction permit') as permit
+      from ev group by project)
+select zone, count(*), median(permit - land), count(*) filter (where permit = land)
+from p where permit >= land group by zone order by zone''', [sys.argv[1]]).fetchall()))
+"""
+
+DUCK_SF = """
+import sys, duckdb
+print(duckdb.connect().execute('''
+with ev as (select "Permit Number" as permit_number,
+        try_strptime("Filed Date", '%m/%d/%Y %I:%M:%S %p')::DATE as filed,
+        try_strptime("Issued Date", '%m/%d/%Y %I:%M:%S %p')::DATE as issued
+      from read_csv(?, all_varchar = true)),
+p as (select permit_number, min(filed) as filed, min(issued) as issued from ev group by 1)
+select median(issued - filed), count(*) filter (where issued = filed)
+from p where issued >= filed''', [sys.argv[1]]).fetchall())
 """
 
 
-def measure(command: list[str], runs: int) -> tuple[float, float]:
-    """Median wall seconds and peak RSS in MB over ``runs`` fresh processes."""
-    walls, peaks = [], []
-    for _ in range(runs):
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(process.pid, 0)
-        walls.append(time.perf_counter() - start)
-        peaks.append(usage.ru_maxrss / 1024)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
-    return statistics.median(walls), max(peaks)
+@dataclass
+class Case:
+    """One file and the commands measured on it."""
+
+    name: str
+    path: Path
+    #: (label, etown arguments after the file, DuckDB script or None)
+    commands: list[tuple[str, list[str], str | None]]
+    env: dict[str, str] = field(default_factory=dict)
 
 
-def etown(path: Path) -> list[str]:
-    return [sys.executable, "-m", "etown_approvals", "summary", str(path), "--json"]
+@dataclass
+class Timing:
+    walls: list[float] = field(default_factory=list)
+    peaks: list[float] = field(default_factory=list)
+    stopped: bool = False
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(self.walls) if self.walls else float("nan")
+
+    @property
+    def peak(self) -> float:
+        return max(self.peaks) if self.peaks else float("nan")
+
+
+def measure(
+    command: list[str], timeout: float, env: dict[str, str] | None = None, ok: tuple = (0,)
+) -> tuple:
+    """(wall seconds, peak RSS MiB, stopped) of one fresh process; output discarded."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+    )
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() - start > timeout:
+            process.kill()
+            os.wait4(process.pid, 0)
+            return timeout, float("nan"), True
+        time.sleep(0.01)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in ok:
+        raise SystemExit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
+    process.stderr.close()
+    return wall, usage.ru_maxrss / 1024, False
+
+
+def generate(path: Path, projects: int, *extra: str) -> Path:
+    if not path.exists():
+        # In a child process: this runner stays small, so the forks that start
+        # each measured command do not inherit a large memory image.
+        command = [sys.executable, str(HERE / "generate.py"), str(path), "--projects"]
+        subprocess.run([*command, str(projects), *extra], check=True)
+    return path
+
+
+def etown(path: Path, arguments: list[str]) -> list[str]:
+    if arguments and arguments[0] == "cached":
+        return [sys.executable, str(HERE / "cached_summary.py"), str(path), *arguments[1:]]
+    return [sys.executable, "-m", "etown_approvals", arguments[0], str(path), *arguments[1:]]
 
 
 def have_duckdb() -> bool:
@@ -72,75 +205,171 @@ def have_duckdb() -> bool:
     return found.returncode == 0
 
 
+def cases(folder: Path, projects: int, scale: int | None, cache_dir: Path) -> list[Case]:
+    long = generate(folder / f"long_{projects}.csv", projects)
+    groups = generate(folder / f"groups_{projects}.csv", projects, "--groups", "20000")
+    sf = generate(folder / f"sf_{projects}.csv", projects, "--layout", "sf")
+    sf_config = ["--config", str(SF_CONFIG)]
+    found = [
+        Case(
+            "long",
+            long,
+            [
+                ("summary --json", ["summary", "--json"], DUCK_DOCUMENT),
+                ("summary --json (headline query)", ["summary", "--json"], DUCK_HEADLINE),
+                ("projects --format csv", ["projects", "--format", "csv"], DUCK_PROJECTS_CSV),
+                ("projects --format json", ["projects", "--format", "json"], None),
+                ("projects --format ndjson", ["projects", "--format", "ndjson"], None),
+                ("projects (table)", ["projects"], None),
+                ("stages --json", ["stages", "--json"], None),
+                ("trend --by month --json", ["trend", "--by", "month", "--json"], None),
+                ("validate --json", ["validate", "--json"], None),
+                ("timeline", ["timeline"], None),
+                (
+                    "summary --days workdays --json",
+                    ["summary", "--days", "workdays", "--json"],
+                    None,
+                ),
+            ],
+        ),
+        Case(
+            "20,000 groups",
+            groups,
+            [
+                (
+                    "summary --group-by zone --json",
+                    ["summary", "--group-by", "zone", "--json"],
+                    DUCK_GROUPS,
+                ),
+                ("stages --group-by zone --json", ["stages", "--group-by", "zone", "--json"], None),
+                ("trend --group-by zone --json", ["trend", "--group-by", "zone", "--json"], None),
+            ],
+        ),
+        Case(
+            "SF export, 51 columns",
+            sf,
+            [("summary --config sf.toml --json", ["summary", *sf_config, "--json"], DUCK_SF)],
+        ),
+        Case(
+            "cache: second command",
+            long,
+            [
+                ("summary --json, served from the cache", ["cached"], DUCK_DOCUMENT),
+                ("summary --json, served from the cache (headline)", ["cached"], DUCK_HEADLINE),
+            ],
+            env={"ETOWN_CACHE_DIR": str(cache_dir)},
+        ),
+        Case(
+            "cache: SF second command",
+            sf,
+            [("summary --config, from the cache", ["cached", *sf_config], DUCK_SF)],
+            env={"ETOWN_CACHE_DIR": str(cache_dir)},
+        ),
+    ]
+    if scale:
+        big = generate(folder / f"long_{scale}.csv", scale)
+        found.append(
+            Case(
+                "scale",
+                big,
+                [
+                    ("summary --json", ["summary", "--json"], DUCK_HEADLINE),
+                    ("summary --json, served from the cache", ["cached"], DUCK_HEADLINE),
+                ],
+                env={"ETOWN_CACHE_DIR": str(cache_dir)},
+            )
+        )
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument(
-        "--folder", type=Path, help="where to keep generated files (default: temporary)"
-    )
+    parser.add_argument("--projects", type=int, default=1_000_000)
+    parser.add_argument("--scale", type=int, help="also the summary case at this many projects")
+    parser.add_argument("--runs", type=int, default=3, help="paired rounds per command")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds before a stop")
+    parser.add_argument("--only", help="only cases whose name contains this text")
+    parser.add_argument("--folder", type=Path, help="where to keep generated files")
     parser.add_argument("--write", type=Path, help="also write the table into this markdown file")
     args = parser.parse_args()
 
     folder = args.folder or Path(tempfile.mkdtemp(prefix="etown-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
+    cache_dir = folder / "cache"
+    shutil.rmtree(cache_dir, ignore_errors=True)
     duck = have_duckdb()
+    load_before = os.getloadavg()
     lines = [
-        "| case | projects | file | tool | wall s (median) | peak RSS MB | ratio |",
-        "| --- | ---: | ---: | --- | ---: | ---: | --- |",
+        "| case | command | etown s | etown MiB | DuckDB s | DuckDB MiB "
+        "| etown / DuckDB | etown / summary |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    iso_wall: dict[int, float] = {}
-    for size in args.sizes:
-        for case, non_iso in (("ISO dates", 0.0), ("20% non-ISO dates", 0.2)):
-            if non_iso and size != max(args.sizes):
-                continue  # the non-ISO case is measured at the largest size only
-            path = folder / f"events_{size}_{int(non_iso * 100)}.csv"
-            if not path.exists():
-                # In a child process: this runner stays small, so the forks that
-                # start each measured command do not inherit a large memory image.
-                subprocess.run(
-                    [
-                        sys.executable,
-                        str(HERE / "generate.py"),
-                        str(path),
-                        "--projects",
-                        str(size),
-                        "--non-iso",
-                        str(non_iso),
-                    ],
-                    check=True,
-                )
-            megabytes = path.stat().st_size / 1e6
-            tools = [("etown summary --json", etown(path))]
-            if not non_iso:  # the baselines read ISO dates only
-                tools.append(("plain pandas", [sys.executable, "-c", PANDAS, str(path)]))
-                if duck:
-                    tools.append(("DuckDB", [sys.executable, "-c", DUCKDB, str(path)]))
-            results = {name: measure(command, args.runs) for name, command in tools}
-            base = results.get("DuckDB", (None, None))[0]
-            for name, (wall, peak) in results.items():
-                if non_iso:
-                    ratio = f"{wall / iso_wall[size]:.2f}x etown on ISO dates"
-                else:
-                    ratio = f"{wall / base:.2f}x DuckDB" if base else "-"
-                cells = [
-                    case,
-                    f"{size:,}",
-                    f"{megabytes:,.0f} MB",
-                    name,
-                    f"{wall:.2f}",
-                    f"{peak:,.0f}",
-                    ratio,
-                ]
+    for case in cases(folder, args.projects, args.scale, cache_dir):
+        if args.only and args.only not in case.name:
+            continue
+        megabytes = case.path.stat().st_size / 1e6
+        # Every round also times plain `summary` on the file, the yardstick of the others.
+        yardstick = etown(case.path, ["summary", "--json"])
+        if case.env:
+            # The first, cache-writing run, then warm the cache for the rounds.
+            for label, arguments, _ in case.commands[:1]:
+                shutil.rmtree(cache_dir, ignore_errors=True)
+                wall, peak, stopped = measure(etown(case.path, arguments), args.timeout, case.env)
+                cells = [case.name, f"{label.split(',')[0]}, first run (writes the cache)"]
+                shown = f"> {args.timeout:.0f} (stopped)" if stopped else f"{wall:.2f}"
+                cells += [shown, "-" if stopped else f"{peak:,.0f}", "", "", "", ""]
                 lines.append("| " + " | ".join(cells) + " |")
-                print(lines[-1], file=sys.stderr)
-            if not non_iso:
-                iso_wall[size] = results["etown summary --json"][0]
+                print(lines[-1], file=sys.stderr, flush=True)
+        for label, arguments, script in case.commands:
+            mine, theirs, base = Timing(), Timing(), Timing()
+            ratios, own_ratios = [], []
+            for _ in range(args.runs):
+                # validate exits 1 when it finds problems: that is its answer, not a failure
+                ok = (0, 1) if arguments[0] == "validate" else (0,)
+                wall, peak, stopped = measure(
+                    etown(case.path, arguments), args.timeout, case.env, ok
+                )
+                mine.walls.append(wall)
+                mine.stopped |= stopped
+                if not stopped:
+                    mine.peaks.append(peak)
+                if script and duck:
+                    other, other_peak, _ = measure(
+                        [sys.executable, "-c", script, str(case.path)], args.timeout
+                    )
+                    theirs.walls.append(other)
+                    theirs.peaks.append(other_peak)
+                    ratios.append(wall / other)
+                elif arguments != ["summary", "--json"] and not stopped:
+                    own, _, _ = measure(yardstick, args.timeout)
+                    base.walls.append(own)
+                    own_ratios.append(wall / own)
+                if stopped:
+                    break  # one stop says enough
+            cells = [
+                f"{case.name} ({megabytes:,.0f} MB)",
+                label,
+                f"> {args.timeout:.0f} (stopped)" if mine.stopped else f"{mine.wall:.2f}",
+                "-" if mine.stopped else f"{mine.peak:,.0f}",
+                f"{theirs.wall:.2f}" if theirs.walls else "-",
+                f"{theirs.peak:,.0f}" if theirs.peaks else "-",
+                # A stopped command's ratio is a lower bound.
+                ("> " if mine.stopped else "") + f"{statistics.median(ratios):.2f}x"
+                if ratios
+                else "-",
+                f"{statistics.median(own_ratios):.2f}x" if own_ratios else "-",
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+            print(lines[-1], file=sys.stderr, flush=True)
     for flag in ("--help", "--version"):
-        wall, peak = measure([sys.executable, "-m", "etown_approvals", flag], args.runs)
-        lines.append(f"| etown {flag} | - | - | etown | {wall:.3f} | {peak:,.0f} | - |")
+        walls = [measure([sys.executable, "-m", "etown_approvals", flag], 30)[0] for _ in range(3)]
+        lines.append(f"| start-up | etown {flag} | {statistics.median(walls):.3f} | | | | | |")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    table = "\n".join(lines) + f"\n\nMachine: {machine}; {args.runs} runs per cell.\n"
+    load_after = os.getloadavg()
+    table = "\n".join(lines) + (
+        f"\n\nMachine: {machine}; {args.runs} paired rounds per command; load average "
+        f"(1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after.\n"
+    )
     print(table)
     if args.write:
         args.write.write_text(table, encoding="utf-8")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import calendars, metrics
 from .errors import UsageError
-from .loader import LoadResult, load
+from .loader import LoadResult
 from .options import DEFAULT_INPUT, EVERYTHING, InputOptions, Selection
 from .stages import StageSet
 
@@ -199,7 +199,9 @@ def analyze(
         calendars.require(options.calendar)
     if progress:
         progress("reading")
-    loaded = load(
+    from .cache import load_cached
+
+    loaded = load_cached(
         path,
         stages=inputs.stages,
         encoding=inputs.encoding,
@@ -211,6 +213,7 @@ def analyze(
         withdrawn=inputs.withdrawn,
         ignore_events=inputs.ignore_events,
         date_formats=inputs.date_formats,
+        cache=inputs.cache,
     )
     loaded.require_rows(hint=f"see them with: etown validate {_quoted(path, inputs)}")
     if progress:

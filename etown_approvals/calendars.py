@@ -32,28 +32,50 @@ _EPOCH = date(1970, 1, 1)
 ANNOUNCED_YEARLY = {"CN"}
 
 
-def require(country: str) -> None:
-    """Raise :class:`CalendarError` unless ``country`` has a working calendar."""
-    if not supported(country):
+def split_code(calendar: str) -> tuple[str, str | None]:
+    """``"US-CA"`` -> ``("US", "CA")``: an ISO 3166 country code and, after a hyphen,
+    a subdivision (state, province) whose own holidays count too."""
+    country, _, subdivision = calendar.strip().upper().partition("-")
+    return country, subdivision or None
+
+
+def require(calendar: str) -> None:
+    """Raise :class:`CalendarError` unless ``calendar`` (``CN``, ``US-CA``, ``AU-NSW``)
+    names a working calendar the holidays package has."""
+    import holidays
+
+    country, subdivision = split_code(calendar)
+    known = holidays.list_supported_countries()
+    if country not in known:
         raise CalendarError(
-            f"{country!r} is not a country code the holidays package knows (e.g. CN, US)"
+            f"{calendar!r} is not a country code the holidays package knows (e.g. CN, US)"
+        )
+    if subdivision is not None and subdivision not in known[country]:
+        listed = ", ".join(known[country][:12]) + (", ..." if len(known[country]) > 12 else "")
+        raise CalendarError(
+            f"{calendar!r}: {country} has no subdivision {subdivision!r} in the holidays "
+            f"package (subdivisions: {listed or 'none'})"
         )
 
 
-def supported(country: str) -> bool:
-    import holidays
-
-    return country.upper() in holidays.list_supported_countries()
-
-
-def _calendar(country: str, years: range):  # type: ignore[no-untyped-def]
-    import holidays
-
+def supported(calendar: str) -> bool:
     try:
-        return holidays.country_holidays(country.upper(), years=years)
+        require(calendar)
+    except CalendarError:
+        return False
+    return True
+
+
+def _calendar(calendar: str, years: range):  # type: ignore[no-untyped-def]
+    import holidays
+
+    country, subdivision = split_code(calendar)
+    try:
+        return holidays.country_holidays(country, subdiv=subdivision, years=years)
     except NotImplementedError:
         raise CalendarError(
-            f"no working calendar for {country!r}; use an ISO country code such as CN or US"
+            f"no working calendar for {calendar!r}; use an ISO country code such as CN or "
+            "US, with a subdivision if wanted (US-CA, CA-AB, AU-NSW)"
         ) from None
 
 
@@ -106,7 +128,7 @@ def counter_for(country: str, day_numbers: np.ndarray) -> WorkdayCounter:
 def unofficial_years(country: str, years: set[int]) -> list[int]:
     """Years among ``years`` for which the calendar has no official schedule."""
     country = country.upper()
-    if country not in ANNOUNCED_YEARLY or not years:
+    if split_code(country)[0] not in ANNOUNCED_YEARLY or not years:
         return []
     calendar = _calendar(country, range(min(years), max(years) + 1))
     announced = {d.year for d in getattr(calendar, "weekend_workdays", ())}

@@ -44,6 +44,9 @@ class InputOptions:
     #: Date formats tried before the built-in forms (strptime directives, ``epoch_s``,
     #: ``epoch_ms``), in order.
     date_formats: Sequence[str] = ()
+    #: Serve the parsed table from the cache of an earlier run on the unchanged file
+    #: (see :mod:`etown_approvals.cache`); the command line turns it on.
+    cache: bool = False
 
 
 @dataclass(frozen=True)

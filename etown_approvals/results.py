@@ -144,7 +144,7 @@ def header(analysis: Analysis) -> HeaderDocument:
     """Keys every JSON document of a measuring command starts with."""
     document: HeaderDocument = {
         "schema_version": SCHEMA_VERSION,
-        "source": analysis.source,
+        "source": source_text(analysis.source),
         "metric": metric_block(analysis),
         "rows": rows_block(analysis),
     }
@@ -152,6 +152,12 @@ def header(analysis: Analysis) -> HeaderDocument:
     if not selection.is_everything:
         document["window"] = {"since": _iso(selection.since), "until": _iso(selection.until)}
     return document
+
+
+def source_text(name: str) -> str:
+    """A file name as valid UTF-8 text: bytes a file system allows but UTF-8 does not
+    (held as surrogates) are shown as ``\\xff``, so a JSON document stays valid."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _iso(value: date | None) -> str | None:
@@ -201,12 +207,13 @@ def summary(
         document.update(_group_by_value(group_by))
         keys = _group_keys(analysis, group_by)
         assert keys is not None
+        grouped = metrics.grouping(keys, len(projects))
+        summaries = metrics.summarize_groups(
+            projects, grouped, options=options, percentiles=percentiles
+        )
         document["groups"] = [
-            {
-                "group": label if len(columns) > 1 else label[columns[0]],
-                **metrics.summarize(part, options=options, percentiles=percentiles),
-            }
-            for label, part in _split(projects, keys)
+            {"group": label if len(columns) > 1 else label[columns[0]], **numbers}
+            for label, numbers in zip(grouped.labels, summaries, strict=True)
         ]
     flagged = projects[projects["fast_track"].to_numpy(dtype=bool)]
     return Result(
@@ -478,7 +485,7 @@ def validation(
     valid = checked.valid and not (warnings_as_errors and len(warnings))
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
-        "source": checked.source,
+        "source": source_text(checked.source),
         "valid": valid,
         "stats": {
             "rows": checked.rows,
@@ -495,19 +502,6 @@ def validation(
         for record in finding_records(frame.head(limit))
     ]
     return Result(kind=Kind.VALIDATE, document=document, records=records)
-
-
-def _split(projects: pd.DataFrame, keys: pd.DataFrame) -> list[tuple[dict[str, Any], pd.DataFrame]]:
-    """Projects by every combination of key values (one groupby), in order of first
-    appearance; combinations with a missing value last."""
-    grouped = metrics.grouping(keys, len(projects))
-    codes = grouped.codes
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(grouped.size + 1))
-    return [
-        (grouped.labels[g], projects.iloc[order[bounds[g] : bounds[g + 1]]])
-        for g in range(grouped.size)
-    ]
 
 
 def compare(
@@ -549,7 +543,7 @@ def check(
     checks = [r.as_dict() for r in results]
     document = {
         "schema_version": SCHEMA_VERSION,
-        "source": analysis.source,
+        "source": source_text(analysis.source),
         "passed": all(r.passed for r in results),
         "checks": checks,
         "summary": summary_document,

@@ -18,6 +18,14 @@ GOLDEN = FIXTURES / "golden"
 SF_SAMPLE = ROOT.parent / "shared" / "data" / "sf_building_permits_sample.csv"
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test gets its own parse cache, never the user's."""
+    monkeypatch.setenv("ETOWN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def run() -> Callable[..., Result]:
     """Invoke the CLI; stdout and stderr stay apart (click >= 8.2).

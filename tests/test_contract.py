@@ -195,3 +195,32 @@ def test_modules_list_is_real():
     assert "etown_approvals.cli.commands" in MODULES
     for module in MODULES[:3]:
         importlib.import_module(module)
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_help_groups_options_in_sections(run, command):
+    text = run(command, "--help").stdout
+    assert "Input (how to read FILE):" in text
+    assert "Output:" in text
+    assert text.index("Input (how to read FILE):") < text.index("Output:")
+    if command != "validate":
+        assert "Metric (what is measured):" in text
+
+
+def test_every_command_has_help_with_an_example(run):
+    for name, command in cli.commands.items():
+        text = run(name, "--help").stdout
+        assert command.help and "Example" in text, name
+
+
+def test_shell_completion_script():
+    import os
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "etown_approvals"],
+        env={**os.environ, "_ETOWN_COMPLETE": "bash_source"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "complete -o nosort -F _etown_completion etown" in completed.stdout

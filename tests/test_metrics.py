@@ -554,3 +554,28 @@ def test_sort_by_waiting_days():
     assert sort_projects(projects, ETOWN, "days").index[0] == "done"
     with pytest.raises(MetricOptionError):
         sort_projects(projects, ETOWN, "colour")
+
+
+def test_grouped_summary_equals_each_group_alone():
+    """Every group at once gives what summarizing each group alone gives."""
+    import numpy as np
+    import pandas as pd
+
+    from etown_approvals.metrics import grouping, summarize, summarize_groups
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for i in range(400):
+        start = pd.Timestamp("2022-01-01") + pd.Timedelta(days=int(rng.integers(0, 700)))
+        rows.append((f"p{i}", "land_acquisition", start.date().isoformat()))
+        if rng.random() < 0.8:
+            end = start + pd.Timedelta(days=int(rng.integers(-3, 90)))
+            rows.append((f"p{i}", "construction_permit", end.date().isoformat()))
+    projects = table(*rows)
+    zones = pd.Series(rng.choice(["a", "b", "c", None], size=len(projects)), index=projects.index)
+    grouped = grouping(zones.to_frame("zone"), len(projects))
+    together = summarize_groups(projects, grouped, percentiles=(95,))
+    for label, numbers in zip(grouped.labels, together, strict=True):
+        value = label["zone"]
+        part = projects[(zones.isna() if value is None else zones == value).to_numpy()]
+        assert numbers == summarize(part, percentiles=(95,)), label

@@ -171,3 +171,19 @@ def test_validate_into_a_closed_pipe_still_says_invalid(tmp_path):
     stderr = process.stderr.read().decode()
     assert process.wait() == 1
     assert "Traceback" not in stderr
+
+
+def test_a_file_name_that_is_not_utf8_keeps_the_json_valid(tmp_path):
+    name = os.fsdecode(b"permits-\xff.csv")
+    path = tmp_path / name
+    path.write_bytes(SAMPLE.read_bytes())
+    completed = _etown("summary", str(path), "--json", "-q", capture_output=True)
+    assert completed.returncode == 0
+    document = json.loads(completed.stdout.decode("utf-8"))  # strict UTF-8
+    assert document["source"].endswith("permits-\\xff.csv")
+
+
+def test_a_wrong_date_option_is_named_plainly(run):
+    result = run("summary", SAMPLE, "--since", "2023-13-01", expect=2)
+    assert "'2023-13-01' is not a date such as 2024-06-30 (YYYY-MM-DD)" in result.stderr
+    assert "%Y" not in result.stderr

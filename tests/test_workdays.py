@@ -167,3 +167,45 @@ def test_same_day_means_the_same_date_in_any_unit(run, write):
     assert doc["days"]["max"] == 0
     assert doc["same_day"]["count"] == 0
     assert doc["fast_track"]["count"] == 1
+
+
+def test_subnational_calendar_counts_its_own_holidays(run, write):
+    # Cesar Chavez Day, Friday 2023-03-31, is a holiday in California only.
+    path = write("project,event,date\nA,land,2023-03-30\nA,construction permit,2023-04-03\n")
+    national = json.loads(
+        run("summary", path, "--json", "--days", "workdays", "--calendar", "US").stdout
+    )
+    state = json.loads(
+        run("summary", path, "--json", "--days", "workdays", "--calendar", "US-CA").stdout
+    )
+    assert national["days"]["max"] == 2  # Friday and Monday
+    assert state["days"]["max"] == 1  # Monday only
+    assert state["metric"]["calendar"] == "US-CA"
+
+
+@pytest.mark.parametrize("calendar", ["US-XX", "ZZ", "CA-"])
+def test_unknown_calendar_or_subdivision(run, write, calendar):
+    path = write("project,event,date\nA,land,2023-03-30\nA,construction permit,2023-04-03\n")
+    result = run(
+        "summary",
+        path,
+        "--days",
+        "workdays",
+        "--calendar",
+        calendar,
+        expect=2 if calendar != "CA-" else 0,
+    )
+    if calendar != "CA-":
+        assert result.stderr.startswith("etown: error: ")
+
+
+def test_configured_source_says_which_calendar_counts(run, write):
+    config = write(
+        '[stages]\nfiled = ["Filed"]\nissued = ["Issued"]\n[columns]\nproject = "id"\n',
+        name="c.toml",
+    )
+    path = write("id,Filed,Issued\nP1,2023-03-30,2023-04-03\n")
+    result = run("summary", path, "--config", config, "--days", "workdays")
+    assert "etown: note: working days on the CN calendar, the default" in result.stderr
+    quiet = run("summary", path, "--config", config, "--days", "workdays", "--calendar", "US")
+    assert "calendar, the default" not in quiet.stderr

@@ -102,6 +102,55 @@ class EtownCommand(click.Command):
         ctx.meta["etown.project"] = project
         return ctx
 
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Options in sections (input, metric, selection, output), the command's own first."""
+        records: dict[str, list[tuple[str, str]]] = {}
+        sectioned = {name: title for title, names in HELP_SECTIONS.items() for name in names}
+        for param in self.get_params(ctx):
+            record = None if isinstance(param, click.Argument) else param.get_help_record(ctx)
+            if record is None:
+                continue
+            title = sectioned.get(param.name or "", "Command")
+            if param.name == "help":
+                title = "Output"
+            records.setdefault(title, []).append(record)
+        for title in ("Command", *HELP_SECTIONS):
+            if records.get(title):
+                with formatter.section(title):
+                    formatter.write_dl(records[title])
+
+
+#: Option sections of ``--help``, by parameter name; the rest are listed under "Command".
+HELP_SECTIONS: dict[str, tuple[str, ...]] = {
+    "Input (how to read FILE)": (
+        "encoding",
+        "delimiter",
+        "date_formats",
+        "dayfirst",
+        "sheet",
+        "config",
+        "no_config",
+        "from_stage",
+        "to_stage",
+        "where",
+        "withdrawn",
+        "ignore_events",
+        "no_cache",
+    ),
+    "Metric (what is measured)": (
+        "fast_track_days",
+        "unit",
+        "calendar",
+        "as_of",
+        "stage_date",
+        "target_workdays",
+        "survival",
+        "percentiles",
+    ),
+    "Selection (which projects, how grouped)": ("since", "until", "group_by"),
+    "Output": ("output_format", "as_json", "output", "lang", "quiet", "verbose", "debug"),
+}
+
 
 def _option_name(parameter: str) -> str:
     reverse = {v: k for k, v in _PARAMETER_OF.items()}

@@ -41,6 +41,20 @@ def _analyze(
 ) -> Analysis:
     from ..analysis import analyze
 
+    workdays = metric.unit == "workdays" or metric.target_workdays is not None
+    ctx = click.get_current_context()
+    if (
+        workdays
+        and source.inputs.stages.configured
+        and ctx.get_parameter_source("calendar") is click.core.ParameterSource.DEFAULT
+        and not source.quiet
+    ):
+        # A configured source is often not Chinese: never count on CN's calendar silently.
+        say(
+            f"working days on the {metric.calendar} calendar, the default; give --calendar "
+            "(or [metric] calendar) for your data's country, e.g. US-CA, CA-AB, AU-NSW",
+            level="note",
+        )
     if source.stage_date != "earliest" and metric.stage_date == "earliest":
         metric = dataclasses.replace(metric, stage_date=source.stage_date)  # type: ignore[arg-type]
     with progress_for(source.file, source.quiet) as step:
@@ -577,6 +591,48 @@ def schema(command: str) -> None:
     from ..schemas import schema_text
 
     click.echo(schema_text(command), nl=not schema_text(command).endswith("\n"))
+
+
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def cache() -> None:
+    """The parsed copies of files kept between runs (see --no-cache).
+
+    \b
+    Example:
+      etown cache info
+      etown cache clear
+    """
+
+
+@cache.command("info", context_settings=CONTEXT_SETTINGS)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+def cache_info(as_json: bool) -> None:
+    """Where the cache is, how many entries it holds and how big it is."""
+    import json
+
+    from .. import cache as caching
+
+    found = caching.info()
+    described = {
+        "directory": str(found.directory),
+        "entries": found.entries,
+        "bytes": found.bytes,
+        "max_bytes": found.max_bytes,
+    }
+    if as_json:
+        click.echo(json.dumps(described, ensure_ascii=False))
+    else:
+        for key, value in described.items():
+            click.echo(f"{key}: {value}")
+
+
+@cache.command("clear", context_settings=CONTEXT_SETTINGS)
+def cache_clear() -> None:
+    """Remove every entry."""
+    from .. import cache as caching
+
+    removed = caching.clear()
+    say(f"removed {removed} {'entry' if removed == 1 else 'entries'}")
 
 
 def main() -> None:  # pragma: no cover - console script entry point

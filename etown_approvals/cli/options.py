@@ -28,7 +28,27 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+class IsoDate(click.DateTime):
+    """A calendar date written YYYY-MM-DD; a wrong one is named plainly (click's own
+    message shows the strptime pattern)."""
+
+    name = "date"
+
+    def __init__(self) -> None:
+        super().__init__(formats=["%Y-%m-%d"])
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:  # noqa: ARG002
+        return "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(f"{value!r} is not a date such as 2024-06-30 (YYYY-MM-DD)", param, ctx)
+
+
+DATE = IsoDate()
 
 
 def option_group(
@@ -105,6 +125,7 @@ def _build_source(
     quiet: bool,
     no_config: bool,
     verbose: bool,
+    no_cache: bool,
 ) -> Source:
     from ..errors import ConfigError, UsageError
     from ..stages import ETOWN
@@ -142,6 +163,7 @@ def _build_source(
         withdrawn=(*configured_withdrawn, *withdrawn),
         ignore_events=(*(project.ignore_events if project else ()), *ignore_events),
         date_formats=date_formats,
+        cache=not no_cache,
     )
     stage_date = (project.metric.stage_date if project else None) or "earliest"
     return Source(file=file, inputs=inputs, quiet=quiet, stage_date=stage_date)
@@ -240,6 +262,12 @@ input_options = option_group(
         help="No progress or warnings on stderr (errors are still shown).",
     ),
     click.option(
+        "--no-cache",
+        is_flag=True,
+        help="Read FILE again instead of using the parsed copy kept from an earlier run "
+        "(kept in ETOWN_CACHE_DIR or the user cache folder; a changed file is always read).",
+    ),
+    click.option(
         "--verbose",
         "-v",
         is_flag=True,
@@ -291,7 +319,8 @@ metric_options = option_group(
         default="CN",
         show_default=True,
         metavar="COUNTRY",
-        help="Working calendar for --days workdays and targets, e.g. CN, US.",
+        help="Working calendar for --days workdays and targets: a country code, with a "
+        "subdivision if its holidays differ (CN, US, US-CA, CA-AB, AU-NSW).",
     ),
     click.option(
         "--as-of",
