@@ -115,7 +115,8 @@ _TYPES = (
         "out-of-order",
         WARNING,
         "Stages out of order",
-        "an intermediate stage before land acquisition or after the construction permit",
+        "a stage dated before an earlier stage of the process (every pair but the "
+        "metric's start and end, which is `construction-before-land`)",
     ),
     FindingType("blank-row", WARNING, "Blank row", "an empty row, skipped"),
 )

@@ -2,8 +2,9 @@
 
 The validator runs the loader (the same row checks that decide which rows
 ``summary`` rejects) and adds what only shows per project: missing start
-dates, construction before land, out-of-order intermediate stages and
-conflicting duplicate stages. File-level problems that stop the loader
+dates, construction before land, stages out of order (every pair of recorded
+stages whose later stage is dated before the earlier one) and conflicting
+duplicate stages. File-level problems that stop the loader
 (missing columns, ambiguous dates, undecodable bytes) become findings too.
 """
 
@@ -104,25 +105,6 @@ def project_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
             "{end} {end_date} is before {start} {start_date}",
         ),
     ]
-    for stage in stages.intermediate:
-        checks.append(
-            (
-                "out-of-order",
-                projects[stage] < projects[start],
-                stage,
-                stage,
-                stage + " {value} is before {start} {start_date}",
-            )
-        )
-        checks.append(
-            (
-                "out-of-order",
-                projects[stage] > projects[end],
-                stage,
-                stage,
-                stage + " {value} is after {end} {end_date}",
-            )
-        )
     parts = []
     for kind, mask, field, value_stage, template in checks:
         selected = projects[mask.fillna(False).to_numpy(dtype=bool)]
@@ -143,7 +125,35 @@ def project_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
                 message=messages,
             )
         )
+    parts.append(out_of_order_findings(projects, stages))
     return findings_mod.concat(parts)
+
+
+def out_of_order_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
+    """One ``out-of-order`` finding per pair of recorded stages whose later stage (in
+    process order) is dated before the earlier one, for every pair but the metric's
+    start and end (an end before the start is ``construction-before-land``)."""
+    pairs = metrics.out_of_order_pairs(projects, stages)
+    pairs = pairs[~((pairs["earlier"] == stages.start) & (pairs["later"] == stages.end))]
+    if pairs.empty:
+        return findings_mod.empty()
+    later_date = pairs["later_date"].dt.strftime("%Y-%m-%d")
+    message = (
+        pairs["later"]
+        + " "
+        + later_date
+        + " is before "
+        + pairs["earlier"]
+        + " "
+        + pairs["earlier_date"].dt.strftime("%Y-%m-%d")
+    )
+    return findings_mod.frame(
+        "out-of-order",
+        field=pairs["later"].to_numpy(dtype=object),
+        value=later_date.to_numpy(dtype=object),
+        project=pairs["project"].astype(str).to_numpy(dtype=object),
+        message=message.to_numpy(dtype=object),
+    )
 
 
 def duplicate_findings(events: pd.DataFrame) -> pd.DataFrame:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 
@@ -131,3 +132,32 @@ def test_closed_pipe_is_quiet(tmp_path):
     completed = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, check=True)
     assert completed.stdout == "{\n"
     assert completed.stderr == ""
+
+
+def test_note_on_open_projects_that_start_after_as_of(run, write):
+    path = write(
+        "project,event,date\n"
+        "Early,land,2023-01-01\n"  # open, waited since January
+        "Late1,land,2023-07-01\n"  # open, starts after --as-of
+        "Late2,land,2023-08-01\nLate2,project approval,2023-08-02\n"
+        "Done,land,2023-07-01\nDone,construction permit,2023-07-05\n"  # complete: no note
+    )
+    result = run("projects", path, "--json", "--as-of", "2023-06-01")
+    waiting = {p["project"]: p["waiting_days"] for p in json.loads(result.stdout)}
+    early = (date(2023, 6, 1) - date(2023, 1, 1)).days
+    assert waiting == {"Early": early, "Late1": None, "Late2": None, "Done": None}
+    assert result.stderr == (
+        "etown: note: 2 open projects start after --as-of 2023-06-01: no waiting time for them\n"
+    )
+    one = run("summary", path, "--json", "--as-of", "2023-07-15")
+    assert one.stderr == (
+        "etown: note: 1 open project starts after --as-of 2023-07-15: no waiting time for them\n"
+    )
+    assert json.loads(one.stdout)["projects"]["open"] == 3
+    assert run("summary", path, "--as-of", "2023-08-01").stderr == ""
+    assert run("summary", path, "--as-of", "2023-06-01", "--quiet").stderr == ""
+    # Without --as-of, waiting time runs to today: a land date in the future has none.
+    future = write("project,event,date\nA,land,2999-01-01\n", name="future.csv")
+    assert run("summary", future).stderr.startswith(
+        "etown: note: 1 open project starts after today (2"
+    )

@@ -29,9 +29,10 @@ def test_sample_report_json(run):
     ]
     assert [(f["type"], f["row"], f["field"]) for f in doc["warnings"]] == [
         ("duplicate-stage", 68, "planning_permit"),
+        # Kangtai: approval before land; Qiming: the permit before approval and planning.
         ("out-of-order", None, "project_approval"),
-        ("out-of-order", None, "project_approval"),
-        ("out-of-order", None, "planning_permit"),
+        ("out-of-order", None, "construction_permit"),
+        ("out-of-order", None, "construction_permit"),
     ]
     assert result.stderr == f"etown: error: {SAMPLE}: not valid (5 errors, 4 warnings)\n"
 
@@ -50,6 +51,41 @@ def test_summary_rejects_exactly_the_rows_validate_reports():
     assert error_rows == set(loaded.rejected["row"].astype(int))
     assert loaded.rows_rejected == len(error_rows)
     assert error_rows.isdisjoint(set(loaded.events["row"]))
+
+
+def test_out_of_order_for_every_stage_pair(run, write):
+    """Every pair of recorded stages whose later stage is dated before the earlier one is
+    reported, between intermediate stages too; the metric's own start/end pair is
+    ``construction-before-land`` instead."""
+    path = write(
+        "project,event,date\n"
+        # planning before approval, both between land and the permit
+        "P1,land,2023-01-10\nP1,project approval,2023-03-01\n"
+        "P1,planning permit,2023-02-01\nP1,construction permit,2023-04-01\n"
+        # approval, planning and the permit in reverse order: three pairs
+        "P2,land,2023-01-01\nP2,project approval,2023-04-01\n"
+        "P2,planning permit,2023-03-01\nP2,construction permit,2023-03-02\n"
+        # the permit before land (not out-of-order) and planning before land
+        "P3,land,2023-05-01\nP3,planning permit,2023-03-01\nP3,construction permit,2023-04-01\n"
+        # no land date: approval and planning still compared
+        "P4,project approval,2023-06-01\nP4,planning permit,2023-05-01\n"
+        # in order
+        "P5,land,2023-01-01\nP5,planning permit,2023-01-01\nP5,construction permit,2023-01-02\n"
+    )
+    doc = json.loads(run("validate", path, "--json", expect=1).stdout)
+    found = [(f["project"], f["field"], f["value"], f["message"]) for f in doc["warnings"]]
+    assert sorted(found) == [
+        ("P1", "planning_permit", "2023-02-01", "planning_permit 2023-02-01 is before project_approval 2023-03-01"),
+        ("P2", "construction_permit", "2023-03-02", "construction_permit 2023-03-02 is before project_approval 2023-04-01"),
+        ("P2", "planning_permit", "2023-03-01", "planning_permit 2023-03-01 is before project_approval 2023-04-01"),
+        ("P3", "planning_permit", "2023-03-01", "planning_permit 2023-03-01 is before land_acquisition 2023-05-01"),
+        ("P4", "planning_permit", "2023-05-01", "planning_permit 2023-05-01 is before project_approval 2023-06-01"),
+    ]  # fmt: skip
+    assert {f["type"] for f in doc["warnings"]} == {"out-of-order"}
+    assert sorted((f["type"], f["project"]) for f in doc["errors"]) == [
+        ("construction-before-land", "P3"),
+        ("missing-land-acquisition", "P4"),
+    ]
 
 
 def test_clean_file_is_valid(run, write):

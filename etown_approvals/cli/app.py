@@ -259,12 +259,30 @@ def report_input(analysis: Analysis, *, strict: bool, quiet: bool) -> None:
     if repeated:
         rows = "1 row repeats" if repeated == 1 else f"{repeated:,} rows repeat"
         say(f"{rows} a project of an earlier row; merged", level="note")
+    _note_open_after_as_of(analysis)
     if loaded.rows_rejected:
         say(
             f"{rejected}; see them with: {command_line(analysis, 'validate')}",
             level="warning",
             source=loaded.source,
         )
+
+
+def _note_open_after_as_of(analysis: Analysis) -> None:
+    """Open projects that start after the as-of date have no waiting time: say how many,
+    so an empty ``waiting_days`` is not mistaken for missing data."""
+    from datetime import date
+
+    from ..metrics import open_after_as_of
+
+    as_of = analysis.options.as_of
+    when = f"--as-of {as_of.isoformat()}" if as_of else f"today ({date.today().isoformat()})"
+    late = open_after_as_of(analysis.projects, analysis.stages, as_of or date.today())
+    if len(late):
+        projects = (
+            "1 open project starts" if len(late) == 1 else f"{len(late):,} open projects start"
+        )
+        say(f"{projects} after {when}: no waiting time for them", level="note")
 
 
 #: Files at least this large get a progress line on a terminal.
