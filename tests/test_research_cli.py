@@ -7,6 +7,8 @@ import json
 import statistics
 from datetime import date
 
+import pytest
+
 from .conftest import SAMPLE
 
 AS_OF = "2025-01-01"
@@ -160,3 +162,41 @@ def test_report_in_chinese(run, tmp_path):
 def test_unknown_language_is_a_usage_error(run):
     result = run("summary", SAMPLE, "--lang", "xx", expect=2)
     assert result.stderr.startswith("etown: error: ")
+
+
+def test_tables_show_the_kaplan_meier_median_beside_the_plain_one(run):
+    summary = run("summary", SAMPLE, "--survival", "-q", "--as-of", AS_OF).stdout
+    assert "Kaplan-Meier median  49 days (95% interval 4 to 112)" in summary
+    trend = run("trend", SAMPLE, "--survival", "-q", "--as-of", AS_OF).stdout
+    doc = _json(run, "trend", SAMPLE, "--survival")
+    # A period with many open projects has its plain median marked as biased.
+    marked = [
+        p["period"]
+        for p in doc["periods"]
+        if p["median_days"] is not None and p["open"] >= 0.2 * (p["complete"] + p["open"])
+    ]
+    assert marked == ["2023", "2024"]
+    for period in marked:
+        line = next(x for x in trend.splitlines() if x.startswith(period))
+        assert "*" in line
+    assert "KM median" in trend
+    assert "still open: its plain" in trend
+
+
+def test_tables_in_chinese_name_the_kaplan_meier_median(run):
+    text = run("summary", SAMPLE, "--survival", "-q", "--as-of", AS_OF, "--lang", "zh-CN").stdout
+    assert "Kaplan-Meier 中位数" in text
+
+
+@pytest.mark.parametrize("command", ["summary", "stages", "trend"])
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown", "csv", "ndjson"])
+def test_several_group_columns_in_every_format(run, command, fmt):
+    from etown_approvals.formats import formats_for
+
+    if fmt not in formats_for(command):
+        pytest.skip(f"{command} has no {fmt} format")
+    result = run(command, SAMPLE, "--group-by", "zone", "--group-by", "sector", "-q", "-f", fmt)
+    assert result.stdout
+    if fmt in ("table", "markdown", "csv"):
+        assert "Core Area / " in result.stdout
+        assert "{'zone'" not in result.stdout

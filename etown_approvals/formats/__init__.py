@@ -13,7 +13,7 @@ import importlib
 import io
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import UnsupportedFormatError
 from ..kinds import ALL, LISTS, Kind
@@ -91,6 +91,33 @@ def render_text(result: Result, name: str, options: OutputOptions = DEFAULT_OUTP
     buffer = io.StringIO()
     render(result, name, buffer, options)
     return buffer.getvalue()
+
+
+def group_text(group: Any) -> Any:
+    """A group of several columns (an object) as one text: its values joined with " / "."""
+    if not isinstance(group, dict):
+        return group
+    return " / ".join("(none)" if v is None else str(v) for v in group.values())
+
+
+def one_column_groups(document: Any) -> Any:
+    """``document`` with groups of several columns shown as one: ``group_by`` joined
+    with ", " and each ``group`` object as its values joined with " / " (a missing value
+    as "(none)"), for the formats that lay groups out as text. Other documents as given."""
+    if not isinstance(document, dict) or not isinstance(document.get("group_by"), list):
+        return document
+
+    label = group_text
+
+    flat = dict(document)
+    flat["group_by"] = ", ".join(document["group_by"])
+    for key in ("groups", "transitions", "periods", "comparisons"):
+        if isinstance(document.get(key), list):
+            flat[key] = [
+                {**row, "group": label(row.get("group"))} if "group" in row else row
+                for row in document[key]
+            ]
+    return flat
 
 
 def records_of(result: Result, format_name: str) -> list[dict]:

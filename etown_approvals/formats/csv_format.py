@@ -61,7 +61,13 @@ def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
 
         write_frame(flat_columns(result.frame, result.attributes), out)
         return
-    write_rows(records_of(result, "csv"), out)
+    from . import group_text
+
+    rows = [
+        {**row, "group": group_text(row["group"])} if "group" in row else row
+        for row in records_of(result, "csv")
+    ]
+    write_rows(rows, out)
 
 
 def write_frame(frame: pd.DataFrame, out: TextIO) -> None:

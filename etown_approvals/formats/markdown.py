@@ -75,7 +75,10 @@ def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
             f"{kind} output has no markdown format; it is for {', '.join(sorted(KINDS))}"
         )
     # One blank line between blocks, however the blocks were put together.
-    out.write(re.sub(r"\n{3,}", "\n\n", renderer(result.document)).rstrip("\n") + "\n")
+    from . import one_column_groups
+
+    document = one_column_groups(result.document)
+    out.write(re.sub(r"\n{3,}", "\n\n", renderer(document)).rstrip("\n") + "\n")
 
 
 def _heading(document: Mapping[str, Any], title: str) -> list[str]:

@@ -101,8 +101,13 @@ def console_for(out: TextIO, options: OutputOptions) -> Console:
 
 
 def render(result: Result, out: TextIO, options: OutputOptions) -> None:
+    from dataclasses import replace
+
+    from . import one_column_groups
+
     buffer = io.StringIO()
     console = console_for(buffer, options)
+    result = replace(result, document=one_column_groups(result.document))
     _RENDERERS[result.kind](result, console, options)
     # rich pads every line to the table width; trailing blanks only get in the way.
     out.write("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n")
@@ -210,6 +215,11 @@ PERIOD_LABELS: dict[str, str] = {
 def _stat(key: str, _: Translator) -> str:
     message = STAT_LABELS.get(key)
     return _(message) if message else visible(key)
+
+
+#: A period whose open projects are at least this share of its complete and open ones
+#: gets its plain median marked as biased low.
+BIASED_OPEN_SHARE = 0.2
 
 
 def _median_word(unit: str | None, _: Translator) -> str:
@@ -485,6 +495,23 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
                 ),
             )
         )
+    survival = doc.get("survival")
+    if survival:
+        unit_word = _("workdays") if workdays else _("days")
+        if survival["median"] is None:
+            estimate = _("not reached: more than half are still waiting")
+        else:
+            estimate = _("{median} {unit}").format(median=n(survival["median"]), unit=unit_word)
+            if survival["ci_low"] is not None:
+                high = "-" if survival["ci_high"] is None else n(survival["ci_high"])
+                # The level is a value: gettext tools read "95% i" as a printf code.
+                estimate += _(" ({level} interval {low} to {high})").format(
+                    level="95%", low=n(survival["ci_low"]), high=high
+                )
+        estimate += _("; {events} complete, {censored} still waiting counted").format(
+            events=n(survival["events"]), censored=n(survival["censored"])
+        )
+        overview.append((_("Kaplan-Meier median"), estimate))
     label_width = max(cell_len(label) for label, _value in overview)
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_column("what", style="bold", width=label_width, no_wrap=True)
@@ -1064,11 +1091,26 @@ def trend(result: Result, console: Console, options: OutputOptions) -> None:
             column=visible(doc["group_by"]),
             groups=counted(count, N_("{count} group"), N_("{count} groups"), _),
         )
+
+    def biased(row: dict[str, Any]) -> bool:
+        # Many projects still open: the slow ones are missing from the plain median.
+        waiting = row["open"]
+        return row["median_days"] is not None and waiting >= BIASED_OPEN_SHARE * max(
+            row["complete"] + waiting, 1
+        )
+
+    def median(row: dict[str, Any]) -> str:
+        return fmt_number(row["median_days"]) + ("*" if biased(row) else "")
+
     measures: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         (_("projects"), lambda r: fmt_number(r["projects"])),
         (_("complete"), lambda r: fmt_number(r["complete"])),
         (_("open"), lambda r: fmt_number(r["open"])),
-        (_median_word(metric["unit"], _), lambda r: fmt_number(r["median_days"])),
+        (_median_word(metric["unit"], _), median),
+    ]
+    if any("km_median_days" in r for r in rows):
+        measures.append((_("KM median"), lambda r: fmt_number(r.get("km_median_days"))))
+    measures += [
         (_("same day"), lambda r: fmt_share(r["same_day_share"])),
         (_("fast track"), lambda r: fmt_share(r["fast_track_share"])),
     ]
@@ -1105,6 +1147,16 @@ def trend(result: Result, console: Console, options: OutputOptions) -> None:
         show(console, columns, records, options, title=_title(title_words))
     if left_out:
         console.print(_more_groups(left_out, options, _))
+    if any(biased(r) for r in rows):
+        console.print(
+            Text(
+                _(
+                    "* at least {share} of the period's projects are still open: its plain "
+                    "median leaves out the slow ones (see --survival)"
+                ).format(share=f"{BIASED_OPEN_SHARE:.0%}"),
+                style="dim",
+            )
+        )
     undated = doc["undated_projects"]
     if undated:
         console.print()
