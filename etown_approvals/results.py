@@ -42,6 +42,8 @@ class Extras(TypedDict, total=False):
     as_of: date
     #: projects, timeline: the unit durations are in (``calendar_days`` or ``workdays``).
     unit: str
+    #: projects: how many projects the limit left out.
+    left_out: int
 
 
 # ``from`` is a Python keyword, so this one is declared functionally.
@@ -347,14 +349,20 @@ def projects(
         table = table[table[flag].to_numpy(dtype=bool)]
     if sort:
         table = metrics.sort_projects(table, analysis.stages, sort, descending=descending)
+    left_out = 0
     if limit is not None:
+        left_out = max(0, len(table) - limit)
         table = table.head(limit)
     return Result(
         kind=Kind.PROJECTS,
         document=None,
         frame=project_frame(table, analysis.stages),
         attributes=analysis.attributes.reindex(table.index).reset_index(drop=True),
-        extras={"stages": analysis.stages, "unit": analysis.options.unit_name},
+        extras={
+            "stages": analysis.stages,
+            "unit": analysis.options.unit_name,
+            "left_out": left_out,
+        },
     )
 
 

@@ -33,6 +33,7 @@ COMMANDS = {
     "timeline": ([], 0),
     "validate": ([], 1),  # the sample has deliberate errors
     "check": (["--max-open", "10"], 0),
+    "compare": (["--split-date", "2022-01-01"], 0),
 }
 CASES = [(command, name) for command in COMMANDS for name in formats_for(command)]
 

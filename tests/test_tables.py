@@ -683,3 +683,28 @@ def test_configured_stage_names_are_shown_as_written_in_chinese(write, tmp_path)
     assert "application -> construction permit，单位：自然日" in summary  # noqa: RUF001
     stages_text = table_text(reports.stages(analysis), 120, lang=ZH)
     assert "application -> construction permit" in stages_text
+
+
+def test_projects_table_shows_a_thousand_and_says_how_many_more(run, tmp_path):
+    lines = ["project,event,date"] + [f"P{i},land,2023-01-01" for i in range(1200)]
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(lines) + "\n")
+    text = run("projects", path, "-q", "--as-of", "2023-02-01").stdout
+    assert "P999 " in text and "P1000 " not in text
+    assert text.rstrip().endswith("and 200 more: use --format csv or json, or --limit N")
+    every = run("projects", path, "-q", "--format", "csv").stdout
+    assert len(every.splitlines()) == 1201  # files list every project
+
+
+def test_trend_table_rows_add_up(run):
+    from .conftest import SAMPLE
+
+    text = run("trend", SAMPLE, "-q", "--as-of", "2025-01-01").stdout
+    header = next(line for line in text.splitlines() if line.startswith("period"))
+    names = header.split()[:5]
+    assert names == ["period", "projects", "complete", "open", "invalid"]
+    for line in text.splitlines():
+        cells = line.split()
+        if cells and cells[0].isdigit() and len(cells[0]) == 4:
+            projects, complete, open_, invalid = (int(c) for c in cells[1:5])
+            assert projects == complete + open_ + invalid, line

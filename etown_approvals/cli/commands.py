@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
 __all__ = ["cli", "main"]
 
+#: Projects the table format of ``etown projects`` shows without --limit: laying out a
+#: million rows for a terminal takes minutes and helps nobody.
+TABLE_PROJECTS = 1000
+
 
 def _analyze(
     source: Source,
@@ -133,7 +137,13 @@ def summary(
     help="Sort by days, the start or end stage's date, waiting days (open projects), or name.",
 )
 @click.option("--desc", is_flag=True, help="Sort in descending order.")
-@click.option("--limit", type=click.IntRange(min=0), metavar="N", help="At most N projects.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help=f"At most N projects (the table format shows {TABLE_PROJECTS:,} unless given; "
+    "csv, json and ndjson list every project).",
+)
 @selection_options
 @output_options(Kind.PROJECTS)
 def projects(
@@ -159,6 +169,8 @@ def projects(
     """
     from .. import results
 
+    if limit is None and output.format == "table":
+        limit = TABLE_PROJECTS  # a table is for people; files take every project
     analysis = _analyze(source, metric, selection)
     result = results.projects(
         analysis, status=status, flags=flags, sort=sort, descending=desc, limit=limit

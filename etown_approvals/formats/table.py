@@ -951,6 +951,16 @@ def projects(result: Result, console: Console, options: OutputOptions) -> None:
                 else _("N+: open, waiting N days so far")
             )
         )
+    left_out = result.extras.get("left_out", 0)
+    if left_out:
+        console.print(
+            Text(
+                _("{ellipsis} and {count} more: use --format csv or json, or --limit N").format(
+                    ellipsis=_ellipsis(options), count=fmt_number(left_out)
+                ),
+                style="dim",
+            )
+        )
 
 
 # -- stages and trend ---------------------------------------------------------------
@@ -1106,6 +1116,11 @@ def trend(result: Result, console: Console, options: OutputOptions) -> None:
         (_("projects"), lambda r: fmt_number(r["projects"])),
         (_("complete"), lambda r: fmt_number(r["complete"])),
         (_("open"), lambda r: fmt_number(r["open"])),
+        (_("invalid"), lambda r: fmt_number(r["invalid"])),
+    ]
+    if any(r.get("withdrawn") for r in rows):
+        measures.append((_("withdrawn"), lambda r: fmt_number(r.get("withdrawn", 0))))
+    measures += [
         (_median_word(metric["unit"], _), median),
     ]
     if any("km_median_days" in r for r in rows):
