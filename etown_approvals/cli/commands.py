@@ -20,6 +20,7 @@ from .options import (
     metric_options,
     output_options,
     percentiles_option,
+    period_option,
     selection_options,
     survival_option,
 )
@@ -224,13 +225,7 @@ def stages(
 @metric_options
 @group_option
 @selection_options
-@click.option(
-    "--by",
-    type=click.Choice(["year", "quarter", "month"]),
-    default="year",
-    show_default=True,
-    help="Length of a period.",
-)
+@period_option
 @click.option(
     "--period-of",
     metavar="STAGE",
@@ -384,13 +379,7 @@ def compare(
 @metric_options
 @group_option
 @selection_options
-@click.option(
-    "--by",
-    type=click.Choice(["year", "quarter", "month"]),
-    default="year",
-    show_default=True,
-    help="Length of a period in the trend chart.",
-)
+@period_option
 @survival_option
 @click.option(
     "--output",

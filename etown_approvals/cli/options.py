@@ -396,6 +396,13 @@ percentiles_option = click.option(
     callback=_percentiles,
     help="More percentiles of days, e.g. 50,90,95 (keys p95 ...; the defaults stay).",
 )
+period_option = click.option(
+    "--by",
+    type=click.Choice(["year", "quarter", "month"]),
+    default="year",
+    show_default=True,
+    help="Length of a period (trend, and the report's trend chart).",
+)
 survival_option = click.option(
     "--survival",
     is_flag=True,
