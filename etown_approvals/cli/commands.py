@@ -410,8 +410,9 @@ def report(
       etown report data/projects.csv --lang zh-CN --group-by zone --survival
     """
     from ..output import open_output
-    from ..report import Report
+    from ..report import Report, require_extra
 
+    require_extra()  # before reading: a missing extra is said at once
     if len(group_by) > 1:
         from ..errors import UsageError
 
