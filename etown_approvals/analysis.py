@@ -18,7 +18,7 @@ import pandas as pd
 from . import calendars, metrics
 from .errors import UsageError
 from .loader import LoadResult
-from .options import DEFAULT_INPUT, EVERYTHING, InputOptions, Selection
+from .options import DEFAULT_INPUT, DELIMITER_NAMES, EVERYTHING, InputOptions, Selection
 from .stages import StageSet
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class Analysis:
         if inputs.encoding:
             words += ["--encoding", inputs.encoding]
         if inputs.delimiter:
-            named = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}
+            named = {char: name for name, char in DELIMITER_NAMES.items() if name.isalpha()}
             words += ["--delimiter", named.get(inputs.delimiter, inputs.delimiter)]
         for date_format in inputs.date_formats:
             words += ["--date-format", date_format]

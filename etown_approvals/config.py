@@ -64,6 +64,7 @@ from typing import Any
 from .checks import THRESHOLDS, ThresholdError
 from .errors import ConfigError
 from .filters import rules_from_dict
+from .options import DELIMITER_NAMES
 from .stages import ETOWN, StageSet, normalize_name
 
 #: The file looked for in the working directory.
@@ -91,7 +92,6 @@ UNITS = ("calendar", "workdays")
 #: Date format names that are not strptime patterns: Unix timestamps.
 EPOCH_FORMATS = ("epoch_s", "epoch_ms")
 #: Names a delimiter may be given by (as on the command line).
-DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 #: Names the per-project table and its outputs use for computed fields. A stage of
 #: the same name would overwrite one of them (or be overwritten), so it is refused;

@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from .filters import RowFilter
 
 
+#: Names a delimiter may be given by, on the command line and in a configuration file
+#: (characters a shell makes awkward to type).
+DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
 @dataclass(frozen=True)
 class InputOptions:
     """How to read an input file."""

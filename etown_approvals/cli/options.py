@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..options import InputOptions, OutputOptions, Selection
+from ..options import DELIMITER_NAMES, InputOptions, OutputOptions, Selection
 from .app import debug_option
 
 if TYPE_CHECKING:
@@ -99,8 +99,7 @@ class Source:
 
 def _delimiter(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     # Names for characters a shell makes awkward; the reader checks what is left.
-    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
-    return None if value is None else named.get(value.lower(), value)
+    return None if value is None else DELIMITER_NAMES.get(value.lower(), value)
 
 
 def _sheet(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | int | None:
