@@ -170,16 +170,7 @@ class Analysis:
         return results.projects(self, **filters)
 
     def _repr_html_(self) -> str:
-        from .formats import render_text
-
-        text = render_text(self.summary(), "table")
-        return "<pre>" + _html_escape(text) + "</pre>"
-
-
-def _html_escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
+        return self.summary()._repr_html_()
 
 
 def analyze(

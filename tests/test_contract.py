@@ -225,3 +225,16 @@ def test_shell_completion_script():
         check=True,
     )
     assert "complete -o nosort -F _etown_completion etown" in completed.stdout
+
+
+def test_notebook_shows_an_analysis_and_a_result_as_their_table():
+    import html
+
+    from etown_approvals import analyze
+    from etown_approvals.formats import render_text
+
+    analysis = analyze(SAMPLE)
+    table = render_text(analysis.summary(), "table")
+    assert analysis._repr_html_() == "<pre>" + html.escape(table) + "</pre>"
+    assert analysis.summary()._repr_html_() == analysis._repr_html_()
+    assert json.loads(analysis.summary().to_json())["projects"]["total"] == 29

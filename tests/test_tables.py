@@ -708,3 +708,23 @@ def test_trend_table_rows_add_up(run):
         if cells and cells[0].isdigit() and len(cells[0]) == 4:
             projects, complete, open_, invalid = (int(c) for c in cells[1:5])
             assert projects == complete + open_ + invalid, line
+
+
+def test_slowest_is_chosen_among_all_transitions(run, tmp_path):
+    # Land to approval (outside the measured approval -> permit) is the slowest step.
+    rows = ["project,event,date"]
+    for i in range(3):
+        rows += [
+            f"P{i},land,2023-01-01",
+            f"P{i},project approval,2023-05-01",
+            f"P{i},construction permit,2023-05-0{2 + i}",
+        ]
+    path = tmp_path / "events.csv"
+    path.write_text("\n".join(rows) + "\n")
+    args = ("stages", path, "-q", "--from-stage", "project_approval")
+    line = next(x for x in run(*args).stdout.splitlines() if "slowest" in x and "->" in x)
+    assert line.startswith("land acquisition ->")
+    markdown = run(*args, "-f", "markdown").stdout
+    assert "| land acquisition → project approval |" in next(
+        x for x in markdown.splitlines() if "**slowest**" in x
+    )

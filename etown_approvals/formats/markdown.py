@@ -168,8 +168,9 @@ def _group(value: str | None) -> str:
 def stages(document: Mapping[str, Any]) -> str:
     rows = document["transitions"]
     grouped = "group_by" in document
-    measured = [r for r in rows if r["median"] is not None and r["share"] is not None]
-    slowest = max(measured, key=lambda r: (r["median"], r["mean"]), default=None)
+    from ..metrics import slowest_transition
+
+    slowest = slowest_transition(rows)
     keys = ("count", "min", "median", "mean", "p90", "max")
     headers = [*([text(document["group_by"])] if grouped else []), "from → to", *keys, "share", ""]
     body = []

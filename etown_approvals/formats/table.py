@@ -226,6 +226,17 @@ def _median_word(unit: str | None, _: Translator) -> str:
     return _("median workdays") if _workdays(unit) else _("median days")
 
 
+def _group_column(doc: dict[str, Any], rows: list[dict[str, Any]], _: Translator) -> Column:
+    """The column of group values that starts a grouped table."""
+    return Column(
+        visible(doc["group_by"]),
+        [Text(_group_label(r["group"], _)) for r in rows],
+        justify="left",
+        flexible=True,
+        min_width=GROUP_MIN_WIDTH,
+    )
+
+
 def _group_label(value: str | None, _: Translator = _english) -> str:
     return _("(none)") if value is None else visible(value)
 
@@ -568,23 +579,14 @@ def _groups(doc: dict[str, Any], console: Console, options: OutputOptions, _: Tr
                 return
     count = counted(len(groups), N_("{count} group"), N_("{count} groups"), _)
     title = _title(_("By {column}: {groups}, most projects first").format(column=by, groups=count))
-    names = [Text(_group_label(g["group"], _)) for g in shown]
-    columns = [
-        Column(
-            by,
-            names,
-            justify="left",
-            flexible=True,
-            min_width=GROUP_MIN_WIDTH,
-        )
-    ]
+    columns = [_group_column(doc, shown, _)]
     columns += [Column(label, [Text(m(g)) for g in shown]) for label, m in measures]
     show(
         console,
         columns,
         lambda: [
             (Text(name.plain, style="bold"), [(label, Text(m(g))) for label, m in measures])
-            for name, g in zip(names, shown, strict=True)
+            for name, g in zip(columns[0].cells, shown, strict=True)
         ],
         options,
         title=title,
@@ -1003,8 +1005,9 @@ def stages(result: Result, console: Console, options: OutputOptions) -> None:
     def label(stage: str) -> str:
         return stage_label(stage, _, configured=configured)
 
-    measured = [r for r in rows if r["median"] is not None and r["share"] is not None]
-    slowest = max(measured, key=lambda r: (r["median"], r["mean"]), default=None)
+    from ..metrics import slowest_transition
+
+    slowest = slowest_transition(rows)  # among all transitions, not only the metric's
     title_words = _("Workdays between stages") if workdays else _("Days between stages")
     left_out = 0
     if grouped:
@@ -1021,17 +1024,7 @@ def stages(result: Result, console: Console, options: OutputOptions) -> None:
         default=0,
     )
     styles = ["bold" if r is slowest else "" for r in rows]
-    columns = []
-    if grouped:
-        columns.append(
-            Column(
-                visible(doc["group_by"]),
-                [Text(_group_label(r["group"], _)) for r in rows],
-                justify="left",
-                flexible=True,
-                min_width=GROUP_MIN_WIDTH,
-            )
-        )
+    columns = [_group_column(doc, rows, _)] if grouped else []
     columns.append(
         Column(
             _("from -> to"), transitions, justify="left", flexible=True, min_width=transition_width
@@ -1129,17 +1122,7 @@ def trend(result: Result, console: Console, options: OutputOptions) -> None:
         (_("same day"), lambda r: fmt_share(r["same_day_share"])),
         (_("fast track"), lambda r: fmt_share(r["fast_track_share"])),
     ]
-    columns = []
-    if grouped:
-        columns.append(
-            Column(
-                visible(doc["group_by"]),
-                [Text(_group_label(r["group"], _)) for r in rows],
-                justify="left",
-                flexible=True,
-                min_width=GROUP_MIN_WIDTH,
-            )
-        )
+    columns = [_group_column(doc, rows, _)] if grouped else []
     columns.append(Column(_("period"), [text(r["period"]) for r in rows], justify="left"))
     columns += [Column(label, [Text(m(r)) for r in rows]) for label, m in measures]
 
