@@ -132,9 +132,8 @@ class Analysis:
 
     def group_keys(self, column: str) -> pd.Series:
         """The value of attribute ``column`` for each project (a usage error if unknown)."""
-        attributes = self.loaded.attributes.columns
-        if column not in attributes:
-            listed = ", ".join(repr(c) for c in attributes) or "none"
+        if column not in self.loaded.attributes.columns:
+            listed = ", ".join(repr(c) for c in self.loaded.attribute_columns) or "none"
             raise UsageError(
                 f"no column {column!r} to group by (attribute columns: {listed})",
                 source=self.source,
@@ -204,6 +203,7 @@ def analyze(
         withdrawn=inputs.withdrawn,
         ignore_events=inputs.ignore_events,
         date_formats=inputs.date_formats,
+        attributes=inputs.attributes,
         cache=inputs.cache,
     )
     loaded.require_rows(hint=f"see them with: etown validate {_quoted(path, inputs)}")

@@ -61,7 +61,7 @@ from .rawtable import RawTable, source_name
 from .stages import ETOWN, StageSet
 
 #: Bumped whenever what an entry holds, or how, changes.
-FORMAT = 2
+FORMAT = 3
 DEFAULT_MAX_BYTES = 4 * 1024**3
 #: Files modified more recently than this are not cached.
 RACY_SECONDS = 2.0
@@ -86,6 +86,7 @@ HANDLED_FIELDS = frozenset(
         "withdrawn",
         "dayfirst",
         "notes",
+        "attribute_columns",
         "raw",
     }
 )
@@ -163,6 +164,7 @@ def load_cached(
     withdrawn: Sequence[Any] = (),
     ignore_events: Sequence[str] = (),
     date_formats: Sequence[str] = (),
+    attributes: bool | Sequence[str] = True,
     cache: bool = True,
     directory: Path | None = None,
 ) -> LoadResult:
@@ -178,6 +180,7 @@ def load_cached(
         "withdrawn": tuple(withdrawn),
         "ignore_events": tuple(ignore_events),
         "date_formats": tuple(date_formats),
+        "attributes": attributes if isinstance(attributes, bool) else tuple(attributes),
     }
     identity = _file_identity(path) if cache and stdin is None and enabled() else None
     if identity is None:
@@ -277,6 +280,7 @@ def _write(folder: Path, key: str, loaded: LoadResult) -> None:
             "source": loaded.source,
             "dayfirst": loaded.dayfirst,
             "notes": list(loaded.notes),
+            "attribute_columns": list(loaded.attribute_columns),
             "frames": {},
         }
         for name in _FRAMES:
@@ -378,6 +382,7 @@ def _rejected_records(loaded: LoadResult) -> tuple[pa.RecordBatch, dict[str, Any
     # not find (malformed ones), so the table must not be empty when the file's is not.
     keep[:1] = True
     positions = np.flatnonzero(keep)
+    # The columns the load parsed (a load for one command need not parse them all).
     taken = raw.table.take(pa.array(positions, type=pa.int64()))
     # As plain text: a taken dictionary column would still carry every distinct value.
     arrays = [
@@ -469,6 +474,7 @@ def _read(entry: Path, key: str, path: str | Path, stages: StageSet) -> LoadResu
             withdrawn=None if withdrawn is None else np.asarray(withdrawn, dtype=bool),
             dayfirst=meta["dayfirst"],
             notes=[str(note) for note in meta["notes"]],
+            attribute_columns=[str(name) for name in meta["attribute_columns"]],
             raw=raw,
         )
     except Exception:  # any damage to an entry means: read the file again

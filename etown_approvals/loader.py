@@ -26,7 +26,13 @@ import pyarrow.compute as pc
 from . import dates as dates_mod
 from . import filters as filters_mod
 from ._compat import categorical_from_codes
-from .errors import AmbiguousDateError, ConfigError, MissingColumnError, NoUsableRowsError
+from .errors import (
+    AmbiguousDateError,
+    ConfigError,
+    EtownError,
+    MissingColumnError,
+    NoUsableRowsError,
+)
 from .findings import ERROR, WARNING, FindingsBuilder
 from .rawtable import RawTable, TextColumn, is_empty
 from .reader import read_table
@@ -71,6 +77,9 @@ class LoadResult:
     #: Day/month order used for ``01/02/2023``-style dates (None: none seen).
     dayfirst: bool | None = None
     notes: list[str] = field(default_factory=list)
+    #: Every attribute column of the file, in file order, whether read or not
+    #: (``attributes`` holds those the load was asked for).
+    attribute_columns: list[str] = field(default_factory=list)
     raw: RawTable | None = field(default=None, repr=False)
 
     @property
@@ -125,8 +134,14 @@ def load(
     ignore_events: Sequence[str] = (),
     withdrawn: Sequence[str | filters_mod.RowFilter] = (),
     date_formats: Sequence[str] = (),
+    attributes: bool | Sequence[str] = True,
 ) -> LoadResult:
     """Read approval events from a CSV/TSV/Excel file (``-`` for standard input).
+
+    ``attributes``: which of the file's other columns (neither project, event,
+    date nor a stage) become :attr:`LoadResult.attributes`: all (True), none
+    (False) or the named ones. Columns that are not needed are not parsed at
+    all in a plain text file, which is most of the work on a wide export.
 
     ``dayfirst`` None decides day/month order from the data (the rows that
     are used) and raises :class:`~etown_approvals.errors.AmbiguousDateError`
@@ -138,8 +153,22 @@ def load(
     """
     formats = dates_mod.check_formats(date_formats)
     rules = RowSelection.of(where, ignore_events, withdrawn)  # bad expressions fail before reading
-    raw = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet, stdin=stdin)
-    return load_raw(raw, stages=stages, dayfirst=dayfirst, rules=rules, date_formats=formats)
+    wanted = _attribute_names(attributes)
+
+    def select(headers: list[str]) -> list[int] | None:
+        return needed_columns(headers, stages, rules, wanted)
+
+    raw = read_table(
+        path, encoding=encoding, delimiter=delimiter, sheet=sheet, stdin=stdin, select=select
+    )
+    return load_raw(
+        raw,
+        stages=stages,
+        dayfirst=dayfirst,
+        rules=rules,
+        date_formats=formats,
+        attributes=attributes,
+    )
 
 
 def load_raw(
@@ -149,9 +178,81 @@ def load_raw(
     dayfirst: bool | None = None,
     rules: RowSelection | None = None,
     date_formats: Sequence[str] = (),
+    attributes: bool | Sequence[str] = True,
 ) -> LoadResult:
     formats = dates_mod.check_formats(date_formats)
-    return _Loader(raw, stages, dayfirst, rules or RowSelection(), formats).run()
+    loader = _Loader(raw, stages, dayfirst, rules or RowSelection(), formats)
+    loader.attributes = _attribute_names(attributes)
+    return loader.run()
+
+
+def _attribute_names(attributes: bool | Sequence[str]) -> tuple[str, ...] | None:
+    """None: every attribute column; else the names asked for (normalized for matching)."""
+    if attributes is True:
+        return None
+    if attributes is False:
+        return ()
+    if isinstance(attributes, str):
+        attributes = (attributes,)
+    return tuple(attributes)
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Where the columns a layout needs are, found from the header alone."""
+
+    project: int | None
+    event: int | None
+    date: int | None
+    #: Wide files: stage per column position.
+    stage_columns: dict[int, str]
+
+    @property
+    def long(self) -> bool:
+        return self.event is not None and self.date is not None and self.event != self.date
+
+    def positions(self) -> set[int]:
+        found = {self.project} if self.project is not None else set()
+        if self.long:
+            return found | {self.event, self.date}  # type: ignore[arg-type]
+        return found | set(self.stage_columns)
+
+
+def find_roles(headers: Sequence[str], stages: StageSet) -> Roles:
+    """The project, event and date columns (long files) or stage columns (wide files)."""
+    project_at = find_column(headers, stages.project_column, PROJECT_COLUMN_ALIASES)
+    event_at = find_column(headers, stages.event_column, EVENT_COLUMN_ALIASES)
+    date_at = find_column(headers, stages.date_column, DATE_COLUMN_ALIASES)
+    stage_columns = {
+        i: stage
+        for i, header in enumerate(headers)
+        if i != project_at and (stage := stages.stage_of_header(header)) is not None
+    }
+    return Roles(project_at, event_at, date_at, stage_columns)
+
+
+def needed_columns(
+    headers: Sequence[str],
+    stages: StageSet,
+    rules: RowSelection,
+    attributes: Sequence[str] | None,
+) -> list[int] | None:
+    """Positions of the columns a load needs: roles, filtered columns and the
+    ``attributes`` asked for (None: every column). Also None when a role is
+    missing: the loader then explains it with every column at hand."""
+    if attributes is None:
+        return None
+    roles = find_roles(headers, stages)
+    if roles.project is None or not (roles.long or roles.stage_columns):
+        return None
+    wanted = roles.positions()
+    try:
+        for rule in (*rules.where, *rules.withdrawn):
+            wanted.add(rule.column_index(headers))
+    except EtownError:
+        return None  # the loader reports the unknown column
+    wanted.update(i for i, header in enumerate(headers) if header in set(attributes))
+    return sorted(wanted)
 
 
 @dataclass(frozen=True)
@@ -203,6 +304,26 @@ class _Loader:
         self.filtered = np.zeros(self.n, dtype=bool)
         self.ignored = np.zeros(self.n, dtype=bool)
         self.withdrawn_rows: np.ndarray | None = None
+        #: Attribute columns to keep (None: all).
+        self.attributes: tuple[str, ...] | None = None
+        self._columns_read: dict[int, TextColumn] = {}
+        self.attribute_names: list[str] = []
+
+    def _column(self, position: int) -> TextColumn:
+        """The text column at ``position`` (parsed now if the reader left it out)."""
+        if position not in self._columns_read:
+            self._columns_read[position] = TextColumn.of(self.raw, position)
+        return self._columns_read[position]
+
+    def _attribute_columns(self, taken: set[int]) -> list[TextColumn]:
+        """The attribute columns asked for, in file order (``taken``: role columns)."""
+        headers = self.raw.headers
+        every = [i for i in range(len(headers)) if i not in taken]
+        self.attribute_names = [headers[i] for i in every]
+        if self.attributes is not None:
+            asked = set(self.attributes)
+            every = [i for i in every if headers[i] in asked]
+        return [self._column(i) for i in every]
 
     # -- row rules (where / ignored events / withdrawn) ---------------------
     def _apply_row_filters(self) -> None:
@@ -210,7 +331,7 @@ class _Loader:
         headers = self.raw.headers
 
         def column_at(i: int) -> TextColumn:
-            return TextColumn.of(self.raw, i)
+            return self._column(i)
 
         kept = filters_mod.matching_rows(self.rules.where, headers, column_at)
         if kept is not None:
@@ -247,9 +368,8 @@ class _Loader:
         self._apply_row_filters()
         headers = self.raw.headers
         stages = self.stages
-        project_at = find_column(headers, stages.project_column, PROJECT_COLUMN_ALIASES)
-        event_at = find_column(headers, stages.event_column, EVENT_COLUMN_ALIASES)
-        date_at = find_column(headers, stages.date_column, DATE_COLUMN_ALIASES)
+        roles = find_roles(headers, stages)
+        project_at, event_at, date_at = roles.project, roles.event, roles.date
         for key, wanted, found in (
             ("project", stages.project_column, project_at),
             ("event", stages.event_column, event_at),
@@ -269,11 +389,7 @@ class _Loader:
             )
         if event_at is not None and date_at is not None and event_at != date_at:
             return self._long(project_at, event_at, date_at)
-        stage_columns = {
-            i: stage
-            for i, header in enumerate(headers)
-            if i != project_at and (stage := stages.stage_of_header(header)) is not None
-        }
+        stage_columns = roles.stage_columns
         if not stage_columns:
             raise MissingColumnError(
                 "no event and date columns (long format) and no stage date columns "
@@ -307,19 +423,24 @@ class _Loader:
         return _listing(self.raw.headers, self.raw.sheet)
 
     # -- shared row checks ------------------------------------------------
-    def _row_basics(
-        self, columns: Sequence[TextColumn], project: TextColumn
-    ) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    def _row_basics(self, project_at: int) -> tuple[np.ndarray, np.ndarray, pa.Array]:
         """Blank rows, malformed records and missing project names; project codes per row."""
+        project = self._column(project_at)
         self.findings.project_column = project
-        # A blank row has a blank project cell: check the other cells of those rows only.
+        # A blank row has a blank project cell: check the other cells of those rows
+        # only, those parsed first (columns not parsed yet are parsed only if needed).
         blank = project.blank()
         candidates = np.flatnonzero(blank)
-        for column in columns:
+        parsed = {int(name[1:]) for name in self.raw.table.column_names}
+        order = sorted(parsed) + [i for i in range(len(self.raw.headers)) if i not in parsed]
+        for position in order:
             if candidates.size == 0:
                 break
-            if column is not project:
-                still = column.blank(candidates)
+            if position not in parsed:
+                self.raw.load_columns()  # all at once: one more pass over the file
+                parsed = set(range(len(self.raw.headers)))
+            if position != project_at:
+                still = self._column(position).blank(candidates)
                 blank[candidates[~still]] = False
                 candidates = candidates[still]
         if blank.any():
@@ -466,9 +587,8 @@ class _Loader:
 
     # -- layouts ----------------------------------------------------------
     def _long(self, project_at: int, event_at: int, date_at: int) -> LoadResult:
-        columns = [TextColumn.of(self.raw, i) for i in range(len(self.raw.headers))]
-        project, event, date = columns[project_at], columns[event_at], columns[date_at]
-        blank, project_codes, names = self._row_basics(columns, project)
+        blank, project_codes, names = self._row_basics(project_at)
+        event, date = self._column(event_at), self._column(date_at)
 
         stage_of_value = np.array(
             [self._stage_code(v) for v in event.values.to_pylist()] + [-2], dtype=np.int64
@@ -493,9 +613,7 @@ class _Loader:
         self._date_problems(date, status, blank, missing_is_error=True)
 
         used = ~blank & ~self.rejected & ~self.skipped
-        attribute_columns = [
-            c for i, c in enumerate(columns) if i not in (project_at, event_at, date_at)
-        ]
+        attribute_columns = self._attribute_columns({project_at, event_at, date_at})
         every_row = bool(used.all())  # clean files: no gathers
         return self._result(
             "long",
@@ -510,10 +628,9 @@ class _Loader:
         )
 
     def _wide(self, project_at: int, stage_columns: dict[int, str]) -> LoadResult:
-        columns = [TextColumn.of(self.raw, i) for i in range(len(self.raw.headers))]
-        project = columns[project_at]
-        blank, project_codes, names = self._row_basics(columns, project)
-        date_columns = [columns[i] for i in stage_columns]
+        blank, project_codes, names = self._row_basics(project_at)
+        project = self._column(project_at)
+        date_columns = [self._column(i) for i in stage_columns]
         parsed = self._parse_dates(date_columns, ~blank & ~self.rejected)
         for column, (_, status) in zip(date_columns, parsed, strict=True):
             self._date_problems(column, status, blank, missing_is_error=False)
@@ -528,9 +645,7 @@ class _Loader:
             day_list.append(days[picked])
         event_rows = np.concatenate(rows)
         order = np.argsort(event_rows, kind="stable")
-        attribute_columns = [
-            c for i, c in enumerate(columns) if i != project_at and i not in stage_columns
-        ]
+        attribute_columns = self._attribute_columns({project_at, *stage_columns})
         return self._result(
             "wide",
             blank,
@@ -643,6 +758,7 @@ class _Loader:
             withdrawn=withdrawn,
             dayfirst=self.dayfirst,
             notes=list(self.raw.notes),
+            attribute_columns=self.attribute_names,
             raw=self.raw,
         )
 
@@ -705,6 +821,8 @@ def _rejected_rows(loaded: LoadResult) -> pd.DataFrame:
     )
     if raw is None or not headers:
         return frame
+    if raw.parse_more is not None:
+        raw.load_columns()  # rejected rows are shown with every cell
     record_of_line = pd.Series(np.arange(raw.num_records), index=raw.line_numbers())
     positions = record_of_line.reindex(lines).to_numpy()
     found = ~pd.isna(positions)
@@ -712,8 +830,12 @@ def _rejected_rows(loaded: LoadResult) -> pd.DataFrame:
     malformed = {
         m.line: next(csv.reader([m.text], delimiter=raw.delimiter), []) for m in raw.malformed
     }
+    parsed = set(raw.table.column_names)
     for i, header in enumerate(headers):
-        cells = raw.table.column(i).take(take).cast(pa.string()).to_pylist()
+        if f"c{i}" not in parsed:  # a table from the cache of a load that left it out
+            frame[header] = pd.Series([None] * len(lines), dtype=object)
+            continue
+        cells = raw.column(i).take(take).cast(pa.string()).to_pylist()
         for j, line in enumerate(lines):
             if not found[j]:
                 fields = malformed.get(int(line), [])

@@ -49,6 +49,9 @@ class InputOptions:
     #: Date formats tried before the built-in forms (strptime directives, ``epoch_s``,
     #: ``epoch_ms``), in order.
     date_formats: Sequence[str] = ()
+    #: Which of the file's other columns to read as attributes: all (True), none
+    #: (False) or the named ones. Commands ask only for what they show or group by.
+    attributes: bool | tuple[str, ...] = True
     #: Serve the parsed table from the cache of an earlier run on the unchanged file
     #: (see :mod:`etown_approvals.cache`); the command line turns it on.
     cache: bool = False

@@ -44,9 +44,13 @@ class RawTable:
     """The text cells of one input table, before any interpretation.
 
     ``table`` has one dictionary-encoded string column per header, named
-    ``c0``, ``c1``, ...; ``headers`` holds the names as written in the file,
-    except that a name used by an earlier column gets a suffix (``zone``,
-    ``zone_2``), with a note, so that no column is hidden by another.
+    ``c0``, ``c1``, ... (by position); ``headers`` holds the names as written in
+    the file, except that a name used by an earlier column gets a suffix
+    (``zone``, ``zone_2``), with a note, so that no column is hidden by another.
+
+    A reader may parse only some columns at first (those a command needs):
+    :meth:`column` parses any other one when it is asked for, through
+    ``parse_more``, so every cell of the file stays within reach.
     """
 
     source: str
@@ -68,6 +72,40 @@ class RawTable:
     #: then ``--sheet NAME`` for a workbook sheet. ``source`` is for messages
     #: (``book.xlsx[data]``); hints that suggest a command use these.
     arguments: list[str] = field(default_factory=list)
+    #: Parses the columns at the given positions (same records, same order) when
+    #: ``table`` does not have them yet; None: ``table`` has every column.
+    parse_more: Callable[[list[int]], pa.Table] | None = field(default=None, repr=False)
+
+    def column(self, position: int) -> pa.ChunkedArray:
+        """The text cells of the column at ``position``, parsed now if they were not yet."""
+        name = f"c{position}"
+        if name not in self.table.column_names:
+            self.load_columns([position])
+        return self.table.column(name)
+
+    def load_columns(self, positions: list[int] | None = None) -> None:
+        """Parse the columns at ``positions`` (None: every column) that are not parsed yet."""
+        wanted = range(len(self.headers)) if positions is None else positions
+        have = set(self.table.column_names)
+        missing = [i for i in wanted if f"c{i}" not in have]
+        if not missing:
+            return
+        assert self.parse_more is not None, "a raw table without a parser misses columns"
+        more = self.parse_more(missing)
+        columns = {name: self.table.column(name) for name in self.table.column_names}
+        columns.update({name: more.column(name) for name in more.column_names})
+        order = sorted(columns, key=lambda name: int(name[1:]))
+        self.table = pa.table({name: columns[name] for name in order})
+
+    @property
+    def complete(self) -> bool:
+        """Whether every column is parsed."""
+        return self.table.num_columns == len(self.headers)
+
+    def full_table(self) -> pa.Table:
+        """``table`` with every column (parsing the missing ones)."""
+        self.load_columns()
+        return self.table
 
     def command_arguments(self) -> str:
         """``arguments`` quoted for a shell, as hints print them (``source`` if unknown)."""
@@ -131,7 +169,7 @@ class TextColumn:
 
     @classmethod
     def of(cls, raw: RawTable, position: int) -> TextColumn:
-        chunked = raw.table.column(position)
+        chunked = raw.column(position)
         array = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
         values = pc.utf8_trim_whitespace(array.dictionary)
         trimmed = len(values) > 0 and pc.any(pc.not_equal(values, array.dictionary)).as_py()

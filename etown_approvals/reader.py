@@ -20,7 +20,10 @@ import json
 import mmap
 import re
 import sys
-from collections.abc import Iterator
+import os
+import stat
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -30,8 +33,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from .errors import EncodingError, UnreadableInputError, UsageError
-from .rawtable import MalformedRecord, RawTable
-from .sources import COLUMNAR, WORKBOOKS, Progress, open_source
+from .rawtable import MalformedRecord, RawTable, source_name
+from .sources import COLUMNAR, WORKBOOKS, Progress, is_plain_text, is_url, open_source
 
 DELIMITERS = (",", ";", "\t", "|")
 _TEXT = pa.dictionary(pa.int32(), pa.string())
@@ -155,6 +158,11 @@ def check_delimiter(delimiter: str | None) -> str | None:
     return delimiter
 
 
+#: Given the header's column names, the positions of the columns to parse now
+#: (None: all). The others are parsed only if asked for (:meth:`RawTable.column`).
+Select = Callable[[list[str]], Collection[int] | None]
+
+
 def read_table(
     path: str | Path,
     *,
@@ -163,6 +171,7 @@ def read_table(
     sheet: str | int | None = None,
     stdin: BinaryIO | None = None,
     progress: Progress | None = None,
+    select: Select | None = None,
 ) -> RawTable:
     """Read ``path`` (a file, ``-`` for standard input, or a URL) into a :class:`RawTable`.
 
@@ -171,7 +180,25 @@ def read_table(
     each possibly compressed (gzip, bzip2, xz, zstd) or the one file in a zip.
     ``encoding`` and ``delimiter`` apply to text only, ``sheet`` to workbooks only.
     ``progress`` is called as a download or decompression advances.
+
+    ``select`` may name the columns to parse now: a plain UTF-8 text file is
+    then parsed straight from disk, those columns only (the others when asked
+    for), which is what makes wide exports fast. Every other input is read
+    whole, as is a text file with something unusual in it (NUL bytes, bytes
+    that are not UTF-8, a byte-order mark other than UTF-8's, values that span
+    lines in columns not parsed).
     """
+    if (
+        PARSE_FROM_DISK
+        and stdin is None
+        and str(path) != "-"
+        and not is_url(path)
+        and encoding in _UTF8_NAMES
+    ):
+        fast = _read_plain_file(Path(path), source_name(path), delimiter, select)
+        if fast is not None:
+            fast.arguments = [str(path)]
+            return fast
     source = open_source(path, stdin=stdin, progress=progress)
     if source.kind in WORKBOOKS:
         from .excel import read_excel
@@ -191,6 +218,174 @@ def read_table(
     raw.notes[:0] = source.notes
     raw.arguments = [str(path), *raw.arguments]
     return raw
+
+
+#: Whether plain text files are parsed straight from disk (see :func:`read_table`);
+#: the other way, which reads every file whole, gives the same table.
+PARSE_FROM_DISK = True
+_UTF8_NAMES = (None, "utf-8", "utf8", "utf-8-sig", "UTF-8")
+_SCAN_CHUNK = 1 << 24
+
+
+@dataclass
+class _PlainFile:
+    """What one pass over a text file's bytes tells before it is parsed."""
+
+    #: Past a UTF-8 byte-order mark, if any.
+    start: int
+    size: int
+    head: bytes
+    #: A quote character past ``head`` (those in it are looked for by the caller).
+    quote_past_head: bool
+    #: Line breaks in the whole file (``\n``, ``\r\n`` and a lone ``\r`` each count once).
+    line_breaks: int
+    ends_with_break: bool
+
+
+def _scan_plain_file(path: Path) -> _PlainFile | None:
+    """One pass over a regular file: None if it needs the general reader.
+
+    That is a file that is empty, compressed or not text, or that holds NUL
+    bytes or a byte-order mark other than UTF-8's (those are dealt with, and
+    explained, on the way that reads the file whole). The pass reads in pieces:
+    the file is never held in memory.
+    """
+    try:
+        # Looked at before opening: opening a FIFO would take what its writer sends.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        handle = open(path, "rb")  # noqa: SIM115 (closed below)
+    except OSError:
+        return None  # the general reader says what is wrong
+    with handle:
+        try:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+                return None
+            head = handle.read(_SNIFF_BYTES)
+            start = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
+            if (
+                not is_plain_text(head)
+                or head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+                or _first_invalid_utf8(FileBytes(head, start), end=len(head)) is not None
+            ):
+                return None
+            quote_past_head, breaks = False, 0
+            previous_cr, last = False, b""
+            piece = head
+            while piece:
+                if b"\x00" in piece:
+                    return None
+                quote_past_head = quote_past_head or (piece is not head and b'"' in piece)
+                codes = np.frombuffer(piece, dtype=np.uint8)
+                breaks += int(np.count_nonzero(codes == 0x0A))
+                if b"\r" in piece:  # \r\n counts once, a lone \r once
+                    breaks += piece.count(b"\r") - piece.count(b"\r\n")
+                    if previous_cr and piece[:1] == b"\n":
+                        breaks -= 1
+                previous_cr = piece[-1:] == b"\r"
+                last = piece[-1:]
+                piece = handle.read(_SCAN_CHUNK)
+        except OSError:
+            return None
+    return _PlainFile(
+        start=start,
+        size=info.st_size,
+        head=head,
+        quote_past_head=quote_past_head,
+        line_breaks=breaks,
+        ends_with_break=last in (b"\n", b"\r"),
+    )
+
+
+def _read_plain_file(
+    path: Path, source: str, delimiter: str | None, select: Select | None
+) -> RawTable | None:
+    """A plain UTF-8 text file parsed by pyarrow from disk, the selected columns only.
+
+    None when the file needs the general reader (see :func:`read_table`); the
+    general reader then reads it again and explains whatever is wrong.
+    """
+    delimiter = check_delimiter(delimiter)
+    facts = _scan_plain_file(path)
+    if facts is None:
+        return None
+    head = facts.head
+    skipped = _LEADING_BLANK_LINES.match(head, facts.start)
+    body_start = skipped.end() if skipped else facts.start
+    text = head[body_start:].decode("utf-8", errors="replace")
+    if not text.strip() or _looks_like_json(text, complete=facts.size <= _SNIFF_BYTES):
+        return None
+    delimiter = delimiter or sniff_delimiter(text)
+    header_end, problem = _scan_record(head, body_start, delimiter)
+    if problem is not None or (header_end >= len(head) and facts.size > len(head)):
+        return None  # an unclosed quote, or a header longer than the head
+    header_text = head[body_start:header_end].decode("utf-8", errors="strict")
+    headers = _read_header(header_text, delimiter)
+    if not any(h.strip() for h in headers):
+        return None
+    headers = [h.strip() or f"column {i + 1}" for i, h in enumerate(headers)]
+    header_line = 1 + _count_line_breaks(head[facts.start : body_start])
+    first_data_line = header_line + max(_count_line_breaks(head[body_start:header_end]), 1)
+    raw = RawTable(source=source, headers=headers, table=pa.table({}), delimiter=delimiter)
+    width = len(headers)
+    wanted = select(list(raw.headers)) if select is not None else None
+    positions = sorted(set(range(width) if wanted is None else wanted))
+    if not positions:
+        positions = [0]
+    # Allowing newlines in values costs time, and only quoted values can hold them.
+    quoted = facts.quote_past_head or b'"' in head[header_end:]
+
+    def parse(columns: list[int]) -> tuple[pa.Table, list[MalformedRecord]]:
+        return _parse(
+            _FileRange(path, header_end),
+            source,
+            delimiter,
+            width,
+            quoted,
+            columns=columns,
+            size=facts.size - header_end,
+        )
+
+    try:
+        table, found = parse(positions)
+    except (_NotUtf8, UnreadableInputError):
+        return None  # the general reader reads it again and says what is wrong
+    blank = [m for m in found if not m.text.strip(" \t\r\n")]
+    malformed = [m for m in found if m.text.strip(" \t\r\n")]
+    lines, spanning = _line_numbers(table, found, first_data_line, quoted)
+    if spanning.size:
+        return None  # values span lines: the general reader checks their quotes
+    records = table.num_rows + len(found)
+    body_breaks = facts.line_breaks - (first_data_line - 1)
+    if body_breaks != records - (0 if facts.ends_with_break or records == 0 else 1):
+        return None  # line breaks inside values of columns not parsed
+
+    def parse_more(more: list[int]) -> pa.Table:
+        extra, _ = parse(more)
+        if extra.num_rows != table.num_rows:
+            raise UnreadableInputError("the file changed while it was read", source=source)
+        return extra
+
+    raw.table = table
+    raw.malformed = malformed
+    raw.blank_records = blank
+    raw.locate = lambda: lines
+    raw.parse_more = parse_more
+    return raw
+
+
+@dataclass(frozen=True)
+class _FileRange:
+    """A file from ``offset`` on, as pyarrow reads it (in blocks, from disk)."""
+
+    path: Path
+    offset: int
+
+    def open(self) -> pa.NativeFile:
+        stream = pa.OSFile(str(self.path), "r")
+        stream.seek(self.offset)
+        return stream
 
 
 def parse_csv_bytes(
@@ -591,12 +786,26 @@ def _quote_error(text: FileBytes, source: str, problem: tuple[int, int]) -> Unre
 
 
 def _parse(
-    data: FileBytes, source: str, delimiter: str, width: int, quoted: bool
+    data: FileBytes | _FileRange,
+    source: str,
+    delimiter: str,
+    width: int,
+    quoted: bool,
+    *,
+    columns: list[int] | None = None,
+    size: int | None = None,
 ) -> tuple[pa.Table, list[MalformedRecord]]:
+    """The records of ``data`` (the bytes after the header), ``columns`` only (None: all).
+
+    Malformed records are kept aside with their ordinals: pyarrow checks the
+    number of fields of every record, whichever columns it converts.
+    """
     names = [f"c{i}" for i in range(width)]
+    include = names if columns is None else [names[i] for i in columns]
     malformed: list[MalformedRecord] = []
-    if len(data) == 0:  # a header and nothing else
-        return pa.table({n: pa.array([], _TEXT) for n in names}), malformed
+    length = len(data) if isinstance(data, FileBytes) else (size or 0)
+    if length == 0:  # a header and nothing else
+        return pa.table({n: pa.array([], _TEXT) for n in include}), malformed
 
     def keep_aside(row: pa_csv.InvalidRow) -> str:
         malformed.append(
@@ -607,7 +816,7 @@ def _parse(
     def attempt(use_threads: bool, block_size: int) -> pa.Table:
         malformed.clear()
         return pa_csv.read_csv(
-            data.buffer(),
+            data.buffer() if isinstance(data, FileBytes) else data.open(),
             read_options=pa_csv.ReadOptions(
                 use_threads=use_threads, block_size=block_size, column_names=names
             ),
@@ -618,7 +827,8 @@ def _parse(
                 invalid_row_handler=keep_aside,
             ),
             convert_options=pa_csv.ConvertOptions(
-                column_types={n: _TEXT for n in names},
+                include_columns=include,
+                column_types={n: _TEXT for n in include},
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 null_values=[""],
@@ -650,8 +860,8 @@ def _parse(
                 message = str(error)
                 if "invalid UTF8" in message or not_utf8:
                     raise _NotUtf8 from None
-                if "straddling" in message and block_size < len(data) + 1:
-                    block_size = min(block_size * 8, len(data) + 1)
+                if "straddling" in message and block_size < length + 1:
+                    block_size = min(block_size * 8, length + 1)
                     continue
                 raise UnreadableInputError(
                     "is not a readable CSV table: " + message.splitlines()[0].strip(),

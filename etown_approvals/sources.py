@@ -163,6 +163,17 @@ def detect_compression(head: bytes) -> str | None:
     return None
 
 
+def is_plain_text(head: bytes) -> bool:
+    """Whether data starting with ``head`` is text as it is: not compressed, not a
+    container, not a web page or XML (which :func:`open_source` explains)."""
+    return (
+        detect_compression(head[:16]) is None
+        and not head.startswith(_ZIP_MAGIC)
+        and detect_kind(head[:16]) is Kind.TEXT
+        and not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+    )
+
+
 def detect_kind(head: bytes) -> Kind:
     """What non-zip, uncompressed data holds, from its first bytes."""
     for magic, kind in _MAGIC:

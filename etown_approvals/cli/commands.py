@@ -43,7 +43,10 @@ def _analyze(
     selection: Selection,
     *,
     strict: bool = False,
+    attributes: bool | tuple[str, ...] = (),
 ) -> Analysis:
+    """``attributes``: the file's own columns the command shows or groups by (True: all);
+    the others are not even parsed."""
     from ..analysis import analyze
 
     workdays = metric.unit == "workdays" or metric.target_workdays is not None
@@ -63,7 +66,8 @@ def _analyze(
     if source.stage_date != "earliest" and metric.stage_date == "earliest":
         metric = dataclasses.replace(metric, stage_date=source.stage_date)  # type: ignore[arg-type]
     with progress_for(source.file, source.quiet) as step:
-        analysis = analyze(source.file, source.inputs, metric, selection=selection, progress=step)
+        inputs = dataclasses.replace(source.inputs, attributes=attributes)
+        analysis = analyze(source.file, inputs, metric, selection=selection, progress=step)
     report_input(analysis, strict=strict, quiet=source.quiet)
     return analysis
 
@@ -110,7 +114,7 @@ def summary(
     from .. import results
 
     metric = dataclasses.replace(metric, target_workdays=target_workdays)
-    analysis = _analyze(source, metric, selection, strict=strict)
+    analysis = _analyze(source, metric, selection, strict=strict, attributes=group_by)
     result = results.summary(
         analysis, group_by=group_by, survival=survival, percentiles=percentiles
     )
@@ -172,7 +176,7 @@ def projects(
 
     if limit is None and output.format == "table":
         limit = TABLE_PROJECTS  # a table is for people; files take every project
-    analysis = _analyze(source, metric, selection)
+    analysis = _analyze(source, metric, selection, attributes=True)
     result = results.projects(
         analysis, status=status, flags=flags, sort=sort, descending=desc, limit=limit
     )
@@ -215,7 +219,7 @@ def stages(
     """
     from .. import results
 
-    analysis = _analyze(source, metric, selection)
+    analysis = _analyze(source, metric, selection, attributes=group_by)
     result = results.stages(analysis, group_by=group_by, pairs=pairs, percentiles=percentiles)
     _emit(result, output, source)
 
@@ -266,7 +270,7 @@ def trend(
     """
     from .. import results
 
-    analysis = _analyze(source, metric, selection)
+    analysis = _analyze(source, metric, selection, attributes=group_by)
     result = results.trend(
         analysis,
         by=by,
@@ -364,7 +368,7 @@ def compare(
 
     if bool(by_columns) == (split_date is not None):
         raise UsageError("give either --by COLUMN or --split-date DATE")
-    analysis = _analyze(source, metric, selection)
+    analysis = _analyze(source, metric, selection, attributes=by_columns)
     result = results.compare(
         analysis,
         by=by_columns,
@@ -417,7 +421,7 @@ def report(
         from ..errors import UsageError
 
         raise UsageError("the report groups by one column; give --group-by once")
-    analysis = _analyze(source, metric, selection)
+    analysis = _analyze(source, metric, selection, attributes=group_by)
     curve = None
     if survival:
         from ..survival import survival_curve

@@ -1,0 +1,142 @@
+"""Reading only the columns a command needs, straight from disk, gives what
+reading the whole file gives.
+
+Plain UTF-8 text files are parsed by pyarrow from disk, the needed columns only
+(``reader.PARSE_FROM_DISK``); everything else reads the file whole. Each test
+here compares the two ways on the same file, or checks a case where the columns
+left out still matter (a blank project cell beside text in a column not read,
+line breaks inside a value of a column not read).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from etown_approvals import reader
+from etown_approvals.config import load_config
+from etown_approvals.errors import EtownError
+from etown_approvals.filters import load_rules
+from etown_approvals.loader import LoadResult, load
+from etown_approvals.stages import ETOWN
+
+from .conftest import ROOT, SF_SAMPLE
+
+EXAMPLES = ROOT / "examples"
+BAD = ROOT / "tests" / "fixtures" / "bad"
+DATA = ROOT / "tests" / "data"
+
+#: (file, config or None) pairs: the bundled sample, the bad-file corpus's text
+#: files and the real exports with their configurations.
+CASES = [
+    (ROOT / "data" / "projects.csv", None),
+    *[(path, None) for path in sorted(BAD.glob("*.csv"))],
+    (SF_SAMPLE, EXAMPLES / "sf_building_permits.toml"),
+    (DATA / "calgary_building_permits_sample.csv", EXAMPLES / "calgary_building_permits.toml"),
+    (DATA / "burlington_building_permits_sample.csv", EXAMPLES / "burlington_building_permits.toml"),
+    (DATA / "squamish_building_permits.csv", EXAMPLES / "squamish_building_permits.toml"),
+]
+
+
+def _outcome(path: Path, config: Path | None, **options: object) -> LoadResult | tuple[str, str]:
+    kwargs: dict[str, object] = {"stages": ETOWN}
+    if config is not None:
+        rules = load_rules(config)
+        kwargs = {"stages": load_config(config), "where": rules.where, "withdrawn": rules.withdrawn}
+    try:
+        return load(path, **kwargs, **options)  # type: ignore[arg-type]
+    except EtownError as error:
+        return type(error).__name__, str(error)
+
+
+def _same(a: LoadResult | tuple[str, str], b: LoadResult | tuple[str, str]) -> None:
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        assert a == b
+        return
+    pd.testing.assert_frame_equal(a.events, b.events)
+    pd.testing.assert_frame_equal(a.findings, b.findings)
+    pd.testing.assert_frame_equal(a.attributes, b.attributes)
+    assert (a.rows_read, a.rows_rejected, a.rows_blank, a.rows_filtered) == (
+        b.rows_read,
+        b.rows_rejected,
+        b.rows_blank,
+        b.rows_filtered,
+    )
+    assert a.dayfirst == b.dayfirst
+    assert a.attribute_columns == b.attribute_columns
+    if a.raw is not None and b.raw is not None:
+        pd.testing.assert_frame_equal(a.rejected_rows(), b.rejected_rows())
+
+
+@pytest.mark.parametrize(("path", "config"), CASES, ids=lambda p: getattr(p, "name", "-"))
+@pytest.mark.parametrize("attributes", [True, False], ids=["all-columns", "needed-columns"])
+def test_from_disk_equals_whole_file(monkeypatch, path, config, attributes):
+    if not path.exists():
+        pytest.skip(f"{path} is not here")
+    from_disk = _outcome(path, config, attributes=attributes)
+    monkeypatch.setattr(reader, "PARSE_FROM_DISK", False)
+    whole = _outcome(path, config, attributes=attributes)
+    _same(from_disk, whole)
+
+
+def test_only_the_needed_columns_are_parsed(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text(
+        "project,event,date,zone,notes\nA,land acquisition,2023-01-02,Z1,x\n"
+        "A,construction permit,2023-01-05,Z1,y\n",
+        encoding="utf-8",
+    )
+    loaded = load(path, attributes=["zone"])
+    assert loaded.raw is not None
+    assert loaded.raw.table.column_names == ["c0", "c1", "c2", "c3"]
+    assert list(loaded.attributes.columns) == ["zone"]
+    assert loaded.attribute_columns == ["zone", "notes"]
+    assert load(path, attributes=False).attributes.columns.empty
+
+
+def test_blank_project_beside_text_in_a_column_not_read_is_still_rejected(tmp_path):
+    """A row whose read cells are blank but whose other cells are not is not a blank row."""
+    path = tmp_path / "blank.csv"
+    path.write_text(
+        "project,event,date,notes\nA,land acquisition,2023-01-02,\n,,,left here\n,,,\n",
+        encoding="utf-8",
+    )
+    loaded = load(path, attributes=False)
+    kinds = dict(zip(loaded.findings["row"].tolist(), loaded.findings["type"], strict=True))
+    assert kinds == {3: "missing-value", 4: "blank-row"}
+    assert loaded.rows_rejected == 1 and loaded.rows_blank == 1
+
+
+def test_line_breaks_inside_a_column_not_read_keep_line_numbers(tmp_path):
+    path = tmp_path / "multiline.csv"
+    path.write_text(
+        'project,notes,event,date\nA,"two\nlines",land acquisition,2023-01-02\n'
+        'A,"three\nmore\nlines",construction permit,2023-13-40\n',
+        encoding="utf-8",
+    )
+    loaded = load(path, attributes=False)
+    assert loaded.findings["row"].tolist() == [4]  # the invalid date's record starts on line 4
+    assert loaded.events["row"].tolist() == [2]
+
+
+def test_rejected_rows_show_every_cell_after_a_load_of_some_columns(tmp_path):
+    path = tmp_path / "rejected.csv"
+    path.write_text(
+        "project,event,date,notes\nA,land acquisition,2023-01-02,first\n"
+        "A,construction permit,not a date,second\n",
+        encoding="utf-8",
+    )
+    rejected = load(path, attributes=False).rejected_rows()
+    assert rejected.to_dict("records") == [
+        {
+            "line": 3,
+            "type": "invalid-date",
+            "message": "not a valid date",
+            "project": "A",
+            "event": "construction permit",
+            "date": "not a date",
+            "notes": "second",
+        }
+    ]
