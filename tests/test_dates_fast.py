@@ -144,8 +144,47 @@ times = st.one_of(
         offsets,
     ),
 )
+# Mostly well-formed: a fixed-width date part and a time, the values the split path reads.
+fixed_separators = st.sampled_from(["-", "/", "."])
+fixed_dates = st.one_of(
+    st.builds(
+        lambda y, a, m, b, d: f"{y}{a}{m}{b}{d}",
+        years,
+        fixed_separators,
+        digits2,
+        fixed_separators,
+        digits2,
+    ),
+    st.builds(
+        lambda a, s, b, t, y: f"{a}{s}{b}{t}{y}",
+        digits2,
+        fixed_separators,
+        digits2,
+        fixed_separators,
+        years,
+    ),
+)
+good_times = st.one_of(
+    st.just(""),
+    st.builds(
+        lambda lead, h, m, sec, ampm, zone: f"{lead}{h}:{m}{sec}{ampm}{zone}",
+        st.sampled_from(["T", " ", "  ", "T "]),
+        st.sampled_from([f"{i:02d}" for i in range(25)]),  # 24 is no hour
+        st.sampled_from([f"{i:02d}" for i in range(61)]),  # nor 60 a minute
+        st.sampled_from(["", ":00", ":59", ":61", ".5", ":07.123456"]),
+        st.sampled_from(["", " AM", " PM", "pm", " a.m.", " AMX"]),
+        st.sampled_from(["", "Z", " UTC", "+08:00", "-0500", "+8"]),
+    ),
+)
+fixed_stamps = st.builds(lambda d, t: d + t, fixed_dates, good_times)
 pads = st.sampled_from(["", " ", "  ", "\u3000", "\n"])
-timestamps = st.builds(lambda a, d, t, b: f"{a}{d}{t}{b}", pads, dates_part, times, pads)
+timestamps = st.builds(
+    lambda a, d, t, b: f"{a}{d}{t}{b}",
+    pads,
+    st.one_of(dates_part, fixed_dates),
+    st.one_of(times, good_times),
+    pads,
+)
 garbage = st.one_of(
     st.text(max_size=25),
     st.text(alphabet="0123456789-/.: TAPMZ年月日", max_size=25),
@@ -154,7 +193,7 @@ garbage = st.one_of(
     ),
 )
 values_lists = st.lists(
-    st.one_of(timestamps, timestamps, garbage, st.none()), min_size=1, max_size=80
+    st.one_of(fixed_stamps, fixed_stamps, timestamps, garbage, st.none()), min_size=1, max_size=80
 )
 user_formats = st.sampled_from(
     [
