@@ -4,7 +4,10 @@ Dates arrive in many spellings (``2023-09-15``, ``2023/9/15``, ``2023年9月15�
 ``20230915``, ``15/09/2023``, ``Sep 15, 2023``, ``10/01/2018 07:49:14 AM``). The
 numeric forms are recognised for all distinct values at once with pyarrow's
 regular expressions and checked with integer arithmetic; only spellings with
-month names go to python-dateutil, once per distinct string.
+month names go to python-dateutil, once per distinct string. Exports with
+millions of distinct timestamps (``06/15/2014 10:50:15 AM``) have only
+thousands of distinct date parts and time parts: from ``SPLIT_THRESHOLD``
+values on, those parts are read once each instead (same readings, tested).
 
 Rules (documented in the README):
 
@@ -187,18 +190,47 @@ def parse_dates(
     return scan_dates(values, date_formats).resolve(dayfirst, decides)
 
 
-def scan_dates(values: pa.Array, date_formats: Sequence[str] = ()) -> DateScan:
+#: From this many values on, :func:`scan_dates` reads fixed-width date parts once each.
+SPLIT_THRESHOLD = 20_000
+#: Date parts that a value can be split after (10 characters, ASCII): ``2023-09-15`` and
+#: ``15/09/2023`` with any of ``-/.`` as separators. Any value beginning with one of
+#: these and ending in a time suffix matches ``_YMD`` or ``_NUMERIC`` with exactly
+#: these digits as its fields: a shorter field would leave a digit where ``_TIME``
+#: must start with ``T``, a space or the end.
+_FIXED_HEAD = r"^(?:\d{4}[-/.]\d{2}[-/.]\d{2}|\d{2}[-/.]\d{2}[-/.]\d{4})$"
+_HEAD_WIDTH = 10
+_TIME_ONLY = rf"^{_TIME}$"
+
+
+def scan_dates(values: pa.Array | pa.ChunkedArray, date_formats: Sequence[str] = ()) -> DateScan:
     """Read every value in every way it can be read; day/month order comes later."""
-    n = len(values)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    text = pc.utf8_trim_whitespace(values.cast(pa.string()))
+    formats = check_formats(date_formats)
+    if len(text) >= SPLIT_THRESHOLD:
+        return _scan_split(text, formats)
+    return _scan_each(text, formats)
+
+
+def _scan_each(
+    text: pa.Array, date_formats: Sequence[str], *, formats_done: bool = False
+) -> DateScan:
+    """Every reading of trimmed strings, one regular expression pass per spelling.
+
+    With ``formats_done`` the user's formats were already tried (and failed) on
+    every value; they still decide whether two-digit years are readable.
+    """
+    n = len(text)
     days = np.full(n, NO_DATE, dtype=np.int64)
     status = np.full(n, INVALID, dtype=np.int8)
-    text = pc.utf8_trim_whitespace(values.cast(pa.string()))
     missing = _to_bool(pc.or_kleene(pc.is_null(text), pc.equal(text, "")))
     status[missing] = MISSING
     pending = ~missing
 
-    for fmt in check_formats(date_formats):
-        pending = _apply_format(text, fmt, pending, days, status)
+    if not formats_done:
+        for fmt in date_formats:
+            pending = _apply_format(text, fmt, pending, days, status)
 
     for pattern in (_YMD, _CJK, _COMPACT):
         pending = _apply_ymd(text, pattern, pending, days, status)
@@ -233,6 +265,86 @@ def scan_dates(values: pa.Array, date_formats: Sequence[str] = ()) -> DateScan:
             status[two_digits] = TWO_DIGIT_YEAR
             pending &= ~two_digits
     return DateScan(days, status, numeric, days_df, valid_df, days_mf, valid_mf)
+
+
+_SCAN_FIELDS = (
+    "days",
+    "status",
+    "numeric",
+    "days_dayfirst",
+    "valid_dayfirst",
+    "days_monthfirst",
+    "valid_monthfirst",
+)
+
+
+def _scan_split(text: pa.Array, date_formats: Sequence[str]) -> DateScan:
+    """The same readings as :func:`_scan_each`, for many distinct timestamps.
+
+    Millions of distinct ``06/15/2014 10:50:15 AM`` share a few thousand date
+    parts and time parts. A value that (after the user's formats failed on it)
+    is a fixed-width date part (``_FIXED_HEAD``) followed by a valid time
+    suffix (``_TIME``) reads exactly as its date part alone, so the distinct
+    date parts and the distinct suffixes are read once each; every other value
+    goes through :func:`_scan_each`.
+    """
+    n = len(text)
+    missing = _to_bool(pc.or_kleene(pc.is_null(text), pc.equal(text, "")))
+    pending = ~missing
+    if date_formats:
+        format_days = np.full(n, NO_DATE, dtype=np.int64)
+        format_status = np.full(n, INVALID, dtype=np.int8)
+        for fmt in date_formats:
+            pending = _apply_format(text, fmt, pending, format_days, format_status)
+
+    # Byte slices are exact here: the date parts kept are ASCII, so their suffix
+    # starts on a character boundary and is valid UTF-8.
+    raw = text.cast(pa.binary())
+    heads = pc.dictionary_encode(pc.binary_slice(raw, 0, _HEAD_WIDTH))
+    # Null values point one past the dictionary, at a date part that is not fixed.
+    head_index = pc.fill_null(heads.indices, len(heads.dictionary)).to_numpy(zero_copy_only=False)
+    fixed = np.append(_to_bool(pc.match_substring_regex(heads.dictionary, _FIXED_HEAD)), False)
+    candidates = np.flatnonzero(pending & fixed[head_index])
+    tails = pc.binary_slice(raw.take(pa.array(candidates)), _HEAD_WIDTH, np.iinfo(np.int32).max)
+    tails = pc.dictionary_encode(tails.cast(pa.string()))
+    tail_ok = _to_bool(pc.match_substring_regex(tails.dictionary, _TIME_ONLY))
+    split = candidates[tail_ok[tails.indices.to_numpy(zero_copy_only=False)]]
+
+    # Each fixed date part is read once; every value then takes one row of a small
+    # table: its date part's readings, or the row of a missing or a not yet read value.
+    fixed_heads = np.flatnonzero(fixed)
+    head_scan = _scan_each(heads.dictionary.take(pa.array(fixed_heads)).cast(pa.string()), ())
+    missing_row, unread_row = fixed_heads.size, fixed_heads.size + 1
+    extra_rows: dict[str, tuple[int, int]] = {
+        "days": (NO_DATE, NO_DATE),
+        "status": (MISSING, INVALID),
+        "numeric": (False, False),
+        "days_dayfirst": (NO_DATE, NO_DATE),
+        "valid_dayfirst": (False, False),
+        "days_monthfirst": (NO_DATE, NO_DATE),
+        "valid_monthfirst": (False, False),
+    }
+    row = np.where(missing, missing_row, unread_row)
+    position = np.zeros(len(fixed), dtype=np.int64)
+    position[fixed_heads] = np.arange(fixed_heads.size)
+    row[split] = position[head_index[split]]
+    columns = []
+    for field in _SCAN_FIELDS:
+        column = getattr(head_scan, field)
+        table = np.concatenate([column, np.array(extra_rows[field], dtype=column.dtype)])
+        columns.append(table[row])
+    scan = DateScan(*columns)
+    if date_formats:
+        read = ~missing & ~pending
+        scan.days[read] = format_days[read]
+        scan.status[read] = format_status[read]
+    pending[split] = False
+    rest = np.flatnonzero(pending)
+    if rest.size:
+        rest_scan = _scan_each(text.take(pa.array(rest)), date_formats, formats_done=True)
+        for field in _SCAN_FIELDS:
+            getattr(scan, field)[rest] = getattr(rest_scan, field)
+    return scan
 
 
 def _apply_format(
