@@ -34,6 +34,8 @@ DEFAULT_FAST_TRACK_DAYS = 3
 DEFAULT_PERCENTILES = (25.0, 50.0, 75.0, 90.0)
 _NONE = np.iinfo(np.int64).min
 _EPOCH = date(1970, 1, 1)
+#: Projects measured together by block-wise steps (a few MB of temporaries).
+_BLOCK = 1 << 18
 
 
 UNITS = {"calendar": "calendar_days", "workdays": "workdays"}
@@ -83,18 +85,53 @@ def clock_for(options: MetricOptions, day_values: np.ndarray) -> Clock:
     return counter_for(options.calendar, day_values).between
 
 
-def elapsed(clock: Clock, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Elapsed days where both day numbers are present, ``_NONE`` elsewhere."""
-    both = (start != _NONE) & (end != _NONE)
+def elapsed(
+    clock: Clock, start: np.ndarray, end: np.ndarray, where: np.ndarray | None = None
+) -> np.ndarray:
+    """Elapsed days where both day numbers are present (and ``where`` holds), ``_NONE``
+    elsewhere.
+
+    Measured a block of :data:`_BLOCK` projects at a time: the masks and the
+    gathered dates stay small and in cache however many projects there are.
+    """
     out = np.full(start.shape, _NONE, dtype=np.int64)
-    out[both] = clock(start[both], end[both])
+    for low in range(0, start.size, _BLOCK):
+        block = slice(low, low + _BLOCK)
+        a, b = start[block], end[block]
+        both = (a != _NONE) & (b != _NONE)
+        if where is not None:
+            both &= where[block]
+        out[block][both] = clock(a[both], b[both])
     return out
 
 
-def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 of datetime values."""
+def day_numbers(values: pd.Series | np.ndarray, *, narrow: bool = False) -> np.ndarray:
+    """Days since 1970-01-01 of datetime values (int64).
+
+    ``narrow``: int32 when every day number fits (dates in years 1..9999 always
+    do), half the memory for the tens of millions of events of a large file;
+    int64 otherwise.
+    """
+    if isinstance(values, pd.Series):
+        # Series.to_numpy, not np.asarray: the latter goes through __array__.
+        values = values.to_numpy(dtype="datetime64[s]")
     seconds = np.asarray(values, dtype="datetime64[s]").view(np.int64)
-    return seconds // 86_400  # floor division: days before 1970 stay whole days
+    dtype: type[np.signedinteger[Any]] = np.int64
+    if narrow and seconds.size:
+        limits = np.iinfo(np.int32)
+        # int32's minimum is left free: it marks a missing date in stage_matrix.
+        if limits.min < seconds.min() // 86_400 and seconds.max() // 86_400 <= limits.max:
+            dtype = np.int32
+    out = np.empty(seconds.shape, dtype=dtype)
+    # floor division: days before 1970 stay whole days; written straight into
+    # the narrow array (no int64 temporary).
+    np.floor_divide(seconds, 86_400, out=out, casting="unsafe")
+    return out
+
+
+def _index_type(largest: int) -> type[np.signedinteger[Any]]:
+    """int32 for numbers up to ``largest`` where it holds them (half the memory), else int64."""
+    return np.int32 if largest <= np.iinfo(np.int32).max else np.int64
 
 
 def stage_matrix(
@@ -104,38 +141,63 @@ def stage_matrix(
     has conflicting dates.
 
     Missing stages hold ``_NONE``. Projects are the categories of ``events.project``.
+    Both matrices are (projects x stages) and stored column by column, so a
+    stage's column is one contiguous array.
+
+    Memory decides the time at tens of millions of events: the per-cell minimum
+    and maximum are kept in the narrowest integer type that holds the day
+    numbers (int32 for real dates) and the cell numbers are made in place from
+    the categorical codes; only the returned matrix is int64.
     """
     n_projects = len(events["project"].cat.categories)
     size = n_projects * n_stages
-    key = events["project"].cat.codes.to_numpy(np.int64) * n_stages + events[
-        "stage"
-    ].cat.codes.to_numpy(np.int64)
-    days = day_numbers(events["date"])
-    first = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
-    last = np.full(size, _NONE, dtype=np.int64)
+    key_type = _index_type(size)
+    # Cell = stage * n_projects + project: each stage's cells are contiguous.
+    key = events["stage"].cat.codes.to_numpy().astype(key_type)
+    key *= n_projects
+    key += events["project"].cat.codes.to_numpy()
+    days = day_numbers(events["date"], narrow=True)
+    limits = np.iinfo(days.dtype)
+    first = np.full(size, limits.max, dtype=days.dtype)
+    last = np.full(size, limits.min, dtype=days.dtype)
     np.minimum.at(first, key, days)
     np.maximum.at(last, key, days)
-    present = last != _NONE
-    first = np.where(present, first, _NONE)
+    del key, days
+    present = last != limits.min
     conflicting = present & (last != first)
     chosen = last if latest else first
-    return chosen.reshape(n_projects, n_stages), conflicting.reshape(n_projects, n_stages)
+    del first, last
+    matrix = np.full(size, _NONE, dtype=np.int64)
+    np.copyto(matrix, chosen, where=present)
+    shape = (n_stages, n_projects)
+    return matrix.reshape(shape).T, conflicting.reshape(shape).T
 
 
 def table_matrix(projects: pd.DataFrame, stages: StageSet) -> np.ndarray:
-    """The (projects x stages) day-number matrix of a project table (``_NONE`` if missing)."""
-    if not len(stages.stages):
-        return np.empty((len(projects), 0), dtype=np.int64)
-    seconds = np.column_stack(
-        [projects[stage].to_numpy(dtype="datetime64[s]").view(np.int64) for stage in stages.stages]
-    )
-    # NaT is _NONE's bit pattern; floor division would move it.
-    return np.where(seconds == _NONE, _NONE, seconds // 86_400)
+    """The (projects x stages) day-number matrix of a project table (``_NONE`` if missing),
+    stored column by column as :func:`stage_matrix`'s."""
+    matrix = np.empty((len(stages.stages), len(projects)), dtype=np.int64)
+    for i, stage in enumerate(stages.stages):
+        seconds = projects[stage].to_numpy(dtype="datetime64[s]").view(np.int64)
+        row = matrix[i]
+        np.floor_divide(seconds, 86_400, out=row)
+        # NaT is _NONE's bit pattern; floor division moved it.
+        row[seconds == _NONE] = _NONE
+    return matrix.T
 
 
 def table_clock(options: MetricOptions, matrix: np.ndarray, *extra: int) -> Clock:
     """A clock covering every date of ``matrix`` and ``extra`` day numbers."""
-    return clock_for(options, np.append(matrix[matrix != _NONE], np.asarray(extra, np.int64)))
+    # A clock needs the range of the dates only: each stage's first and last
+    # date, rather than a copy of every date.
+    bounds = list(extra)
+    for i in range(matrix.shape[1]):
+        column = matrix[:, i]
+        present = column != _NONE
+        if present.any():
+            bounds.append(int(column.min(where=present, initial=np.iinfo(np.int64).max)))
+            bounds.append(int(column.max()))  # _NONE is the smallest int64
+    return clock_for(options, np.asarray(bounds, dtype=np.int64))
 
 
 def out_of_order_matrix(matrix: np.ndarray, skip: tuple[int, int] | None = None) -> np.ndarray:
@@ -146,12 +208,14 @@ def out_of_order_matrix(matrix: np.ndarray, skip: tuple[int, int] | None = None)
     """
     found = np.zeros(matrix.shape[0], dtype=bool)
     n = matrix.shape[1]
-    for i in range(n):
-        a = matrix[:, i]
-        for j in range(i + 1, n):
+    for j in range(1, n):
+        b = matrix[:, j]
+        # A recorded b below a means a is recorded too (_NONE is the smallest int64).
+        before = np.zeros(matrix.shape[0], dtype=bool)
+        for i in range(j):
             if (i, j) != skip:
-                b = matrix[:, j]
-                found |= (a != _NONE) & (b != _NONE) & (b < a)
+                before |= b < matrix[:, i]
+        found |= before & (b != _NONE)
     return found
 
 
@@ -194,15 +258,20 @@ def project_table(
     open_ &= ~withdrawn_
     as_of = options.as_of_day
     clock = table_clock(options, matrix, as_of)
-    days = np.where(complete, elapsed(clock, start, end), _NONE)
+    days = elapsed(clock, start, end, where=complete)
 
-    columns: dict[str, Any] = {stage: _dates(matrix[:, i]) for i, stage in enumerate(stages.stages)}
+    # The stage date columns come last (they reuse the matrix), in first place.
+    columns: dict[str, Any] = dict.fromkeys(stages.stages)
+    fast_track = complete & (days <= options.fast_track_days)
     columns["days"] = _ints(days)
-    status_codes = np.where(complete, 0, np.where(open_, 1, np.where(withdrawn_, 3, 2)))
-    status_codes = status_codes.astype(np.int8)
+    # Status codes index STATUSES; later assignments win: complete, open, withdrawn, invalid.
+    status_codes = np.full(len(names), STATUSES.index(INVALID), dtype=np.int8)
+    status_codes[withdrawn_] = STATUSES.index(WITHDRAWN)
+    status_codes[open_] = STATUSES.index(OPEN)
+    status_codes[complete] = STATUSES.index(COMPLETE)
     columns["status"] = pd.Categorical.from_codes(status_codes, categories=list(STATUSES))
     columns["same_day"] = complete & (end == start)  # the same date, whatever the unit
-    columns["fast_track"] = complete & (days <= options.fast_track_days)
+    columns["fast_track"] = fast_track
     columns["out_of_order"] = out_of_order_matrix(
         matrix, (stages.stages.index(stages.start), stages.stages.index(stages.end))
     )
@@ -211,11 +280,15 @@ def project_table(
     # rather than a negative one (see open_after_as_of).
     waiting = open_ & (start <= as_of)
     columns["waiting_days"] = _ints(
-        np.where(waiting, elapsed(clock, start, np.full_like(start, as_of)), _NONE)
+        elapsed(clock, start, np.full_like(start, as_of), where=waiting)
     )
     for stage, gap in gap_columns(matrix, stages, clock).items():
         columns[f"gap_{stage}"] = _ints(gap)
-    return pd.DataFrame(columns, index=pd.Index(names, name="project"))
+    del start, end
+    for i, stage in enumerate(stages.stages):
+        columns[stage] = _dates(matrix[:, i], in_place=True)
+    # copy=False keeps each column's array: no copy into one block per dtype.
+    return pd.DataFrame(columns, index=pd.Index(names, name="project"), copy=False)
 
 
 def gap_columns(matrix: np.ndarray, stages: StageSet, clock: Clock) -> dict[str, np.ndarray]:
@@ -281,15 +354,23 @@ def out_of_order_pairs(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame
     )
 
 
-def _dates(day_values: np.ndarray) -> np.ndarray:
-    """datetime64[s] of day numbers; ``_NONE`` is already NaT's bit pattern."""
-    return np.where(day_values == _NONE, _NONE, day_values * 86_400).view("datetime64[s]")
+def _dates(day_values: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+    """datetime64[s] of int64 day numbers; ``_NONE`` is already NaT's bit pattern.
+
+    ``in_place`` turns ``day_values`` itself into the seconds (no new array).
+    """
+    missing = day_values == _NONE
+    seconds = np.multiply(day_values, 86_400, out=day_values if in_place else None)
+    seconds[missing] = _NONE
+    return seconds.view("datetime64[s]")
 
 
 def _ints(values: np.ndarray) -> pd.arrays.IntegerArray:
-    """A nullable integer array, missing where ``values`` holds ``_NONE``."""
+    """A nullable integer array, missing where ``values`` holds ``_NONE`` (which
+    becomes 0 in place: ``values`` is consumed)."""
     missing = values == _NONE
-    return pd.arrays.IntegerArray(np.where(missing, 0, values), missing)
+    values[missing] = 0
+    return pd.arrays.IntegerArray(values, missing)
 
 
 def flag_names(projects: pd.DataFrame) -> np.ndarray:
@@ -374,37 +455,70 @@ def grouped_statistics(
 ) -> dict[str, np.ndarray]:
     """:func:`days_statistics` of ``values`` for every code 0..n_codes-1 at once.
 
+    ``values`` are whole numbers (days; a float array must hold whole numbers).
     Arrays of floats (NaN where a code has no values), keyed as
-    :func:`days_statistics`; one sort, percentiles interpolated linearly as
+    :func:`days_statistics`; percentiles interpolated linearly as
     ``numpy.percentile`` does.
+
+    One sort of a single integer key, code * span + (value - lowest): it
+    orders by code, then value, and decodes back to both, so no argsort and no
+    gathered copies of the values are needed (ties need no order: equal values
+    are interchangeable). Sums are taken before sorting; float64 sums of whole
+    days are exact, whatever the order.
     """
-    values = np.asarray(values, dtype=np.float64)
-    codes = np.asarray(codes, dtype=np.int64)
-    # Two stable argsorts (the second a radix sort of integers) beat one lexsort.
-    by_value = np.argsort(values, kind="stable")
-    order = by_value[np.argsort(codes[by_value], kind="stable")]
-    values, codes = values[order], codes[order]
+    values = _whole_numbers(values)
+    codes = np.asarray(codes)
+    if codes.dtype.kind not in "iu":
+        codes = codes.astype(np.int64)
     count = np.bincount(codes, minlength=n_codes)
+    lowest = int(values.min()) if values.size else 0
+    span = int(values.max()) - lowest + 1 if values.size else 1
+    if n_codes * span > np.iinfo(np.int64).max:
+        raise ValueError(f"{n_codes} groups of values {span} apart do not fit one int64 key")
+    key_type = _index_type(n_codes * span)
+    key: np.ndarray = np.empty(values.size, dtype=key_type)
+    np.subtract(values, lowest, out=key, casting="unsafe")  # 0..span-1: fits
+    key += np.multiply(codes, span, dtype=key_type)
+    key.sort()
     first = np.concatenate(([0], np.cumsum(count)[:-1]))
     has = count > 0
+    padded = key if key.size else np.zeros(1, key_type)
+    base = np.arange(n_codes, dtype=np.int64) * span - lowest
+
+    def at(position: np.ndarray) -> np.ndarray:
+        """The values at these positions of each code's sorted run (floats)."""
+        return (padded[np.where(has, position, 0)] - base).astype(np.float64)
+
+    # Each code's sum of keys, exact in int64, less its runs' offsets: the sum
+    # of its values (the float64 of an exact integer sum).
+    key_sums = np.zeros(n_codes, dtype=np.int64)
+    key_sums[has] = np.add.reduceat(padded, first[has], dtype=np.int64) if has.any() else 0
+    sums = (key_sums - count * base).astype(np.float64)
     out: dict[str, np.ndarray] = {"count": count.astype(np.float64)}
-    sums = np.bincount(codes, weights=values, minlength=n_codes)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["mean"] = np.where(has, sums / np.maximum(count, 1), np.nan)
-    last = first + count - 1
-    safe = np.where(has, first, 0), np.where(has, last, 0)
-    padded = values if values.size else np.zeros(1)
-    out["min"] = np.where(has, padded[safe[0]], np.nan)
-    out["max"] = np.where(has, padded[safe[1]], np.nan)
+    out["min"] = np.where(has, at(first), np.nan)
+    out["max"] = np.where(has, at(first + count - 1), np.nan)
     for level in percentile_list(percentiles):
         position = (count - 1) * level / 100.0
         below = np.floor(position).astype(np.int64)
         above = np.minimum(below + 1, np.maximum(count - 1, 0))
         fraction = position - below
-        low = padded[np.where(has, first + below, 0)]
-        high = padded[np.where(has, first + above, 0)]
+        low = at(first + below)
+        high = at(first + above)
         out[percentile_key(level)] = np.where(has, low + (high - low) * fraction, np.nan)
     return out
+
+
+def _whole_numbers(values: np.ndarray) -> np.ndarray:
+    """``values`` as int64; a ValueError if any is not a whole number."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iub":
+        return values.astype(np.int64, copy=False)
+    whole = values.astype(np.int64)
+    if not np.array_equal(whole, values):
+        raise ValueError("statistics are of whole numbers of days")
+    return whole
 
 
 def _number(value: float) -> float | int:
@@ -475,7 +589,7 @@ def summarize_groups(
         "invalid": count((status == INVALID).to_numpy(dtype=bool)),
         "withdrawn": count((status == WITHDRAWN).to_numpy(dtype=bool)),
     }
-    days = projects["days"].to_numpy(dtype=np.float64, na_value=np.nan)
+    days = projects["days"].to_numpy(dtype=np.int64, na_value=0)  # read where complete
     stats = grouped_statistics(days[is_complete], codes[is_complete], n, percentiles)
     keys = _statistic_keys(percentiles)
     names = projects.index.astype(str).to_numpy(dtype=object)
@@ -624,6 +738,7 @@ def stage_transitions(
     position = {stage: i for i, stage in enumerate(stages.stages)}
     values, cells = [], []
     out_of_order = np.zeros(n_groups * n_pairs, dtype=np.int64)
+    cell_type = _index_type(n_groups * n_pairs)
     for p, (first, second) in enumerate(pair_list):
         a, b = matrix[:, position[first]], matrix[:, position[second]]
         both = valid & (a != _NONE) & (b != _NONE)
@@ -633,13 +748,16 @@ def stage_transitions(
             grouped.codes[backwards] * n_pairs + p, minlength=n_groups * n_pairs
         )
         values.append(clock(a[ordered], b[ordered]))
-        cells.append(grouped.codes[ordered] * n_pairs + p)
-    stats = grouped_statistics(
-        np.concatenate(values) if values else np.zeros(0),
-        np.concatenate(cells) if cells else np.zeros(0, np.int64),
-        n_groups * n_pairs,
-        percentiles,
-    )
+        cell = grouped.codes[ordered].astype(cell_type)
+        cell *= n_pairs
+        cell += p
+        cells.append(cell)
+    all_values = np.concatenate(values) if values else np.zeros(0, np.int64)
+    values.clear()
+    all_cells = np.concatenate(cells) if cells else np.zeros(0, np.int64)
+    cells.clear()
+    stats = grouped_statistics(all_values, all_cells, n_groups * n_pairs, percentiles)
+    del all_values, all_cells
     complete = (projects["status"] == COMPLETE).to_numpy(dtype=bool)
     total_days = projects["days"].to_numpy(dtype=np.float64, na_value=np.nan)
     total_count = np.bincount(grouped.codes[complete], minlength=n_groups)
@@ -771,7 +889,7 @@ def trend(
     )
     same_day = count(projects["same_day"].to_numpy(dtype=bool) & dated)
     fast_track = count(projects["fast_track"].to_numpy(dtype=bool) & dated)
-    days = projects["days"].to_numpy(dtype=np.float64, na_value=np.nan)
+    days = projects["days"].to_numpy(dtype=np.int64, na_value=0)  # read where complete
     stats = grouped_statistics(days[is_complete], cell[is_complete], n_cells, percentiles)
     extra = [p for p in percentile_list(percentiles) if p in {float(q) for q in percentiles}]
     km = None

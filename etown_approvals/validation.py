@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from . import findings as findings_mod
@@ -160,10 +159,9 @@ def duplicate_findings(events: pd.DataFrame) -> pd.DataFrame:
     """Rows that record a stage again with a later date than the earliest (which counts)."""
     n_stages = len(events["stage"].cat.categories)
     first, _ = metrics.stage_matrix(events, n_stages)
-    key = events["project"].cat.codes.to_numpy(np.int64) * n_stages + events[
-        "stage"
-    ].cat.codes.to_numpy(np.int64)
-    earliest_days = first.ravel()[key]
+    earliest_days = first[
+        events["project"].cat.codes.to_numpy(), events["stage"].cat.codes.to_numpy()
+    ]
     is_later = metrics.day_numbers(events["date"]) != earliest_days
     later = events[is_later]
     if later.empty:
