@@ -501,12 +501,13 @@ class _Loader:
         used rows are read. In a wide file, a row with a date that is invalid
         in either order is rejected whatever the order, so it is no evidence.
         """
-        union = pc.unique(pa.concat_arrays([c.values for c in columns]))
+        # One hash pass gives the distinct strings and where each column's values are.
+        encoded = pc.dictionary_encode(pa.concat_arrays([c.values for c in columns]))
+        union = encoded.dictionary
         scan = dates_mod.scan_dates(union, self.date_formats)
-        positions = [
-            pc.index_in(c.values, value_set=union).to_numpy(zero_copy_only=False).astype(np.int64)
-            for c in columns
-        ]
+        where = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        bounds = np.cumsum([0, *(len(c.values) for c in columns)])
+        positions = [where[bounds[i] : bounds[i + 1]] for i in range(len(columns))]
         if len(columns) > 1:
             invalid = scan.invalid_either_way
             for column, position in zip(columns, positions, strict=True):

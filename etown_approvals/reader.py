@@ -353,13 +353,14 @@ def _read_plain_file(
         return None  # the general reader reads it again and says what is wrong
     blank = [m for m in found if not m.text.strip(" \t\r\n")]
     malformed = [m for m in found if m.text.strip(" \t\r\n")]
-    lines, spanning = _line_numbers(table, found, first_data_line, quoted)
-    if spanning.size:
-        return None  # values span lines: the general reader checks their quotes
     records = table.num_rows + len(found)
     body_breaks = facts.line_breaks - (first_data_line - 1)
-    if body_breaks != records - (0 if facts.ends_with_break or records == 0 else 1):
-        return None  # line breaks inside values of columns not parsed
+    # As many line breaks as records: no value holds one, each record is one line.
+    one_line_each = body_breaks == records - (0 if facts.ends_with_break or records == 0 else 1)
+    if not one_line_each:
+        # Values span lines: the general reader checks their quotes, and sees the
+        # line breaks in columns not parsed here.
+        return None
 
     def parse_more(more: list[int]) -> pa.Table:
         extra, _ = parse(more)
@@ -370,7 +371,7 @@ def _read_plain_file(
     raw.table = table
     raw.malformed = malformed
     raw.blank_records = blank
-    raw.locate = lambda: lines
+    raw.locate = lambda: _line_numbers(table, found, first_data_line, quoted=False)[0]
     raw.parse_more = parse_more
     return raw
 
@@ -383,7 +384,8 @@ class _FileRange:
     offset: int
 
     def open(self) -> pa.NativeFile:
-        stream = pa.OSFile(str(self.path), "r")
+        # As bytes: a file name need not be UTF-8 (os.fsencode undoes the escapes).
+        stream = pa.OSFile(os.fsencode(self.path), "r")
         stream.seek(self.offset)
         return stream
 
@@ -884,6 +886,8 @@ def _line_numbers(
     Returns the table's record lines and the lines of records that span lines.
     """
     n = table.num_rows
+    if not quoted and not records_aside:  # one line per record, one after the other
+        return first_line + np.arange(n, dtype=np.int64), np.zeros(0, dtype=np.int64)
     aside = [m for m in records_aside if m.ordinal is not None and m.ordinal > 0]
     total = n + len(aside)
     aside_ordinals = np.array([m.ordinal for m in aside], dtype=np.int64)

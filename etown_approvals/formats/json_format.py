@@ -19,9 +19,59 @@ _ENCODERS = {
 }
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def dumps(value: Any, indent: int | None = 2) -> str:
-    """Strict JSON text; the encoders are made once (json.dumps makes one per call)."""
-    return _ENCODERS[indent].encode(value)
+    """Strict JSON text; the encoders are made once (json.dumps makes one per call).
+
+    The same text as ``json.dumps(value, ensure_ascii=False, allow_nan=False,
+    indent=indent)``. Indented, Python's encoder runs in Python; here containers
+    are laid out in Python while every list of plain values (a summary's
+    million project names) goes through the C encoder in one call, with the
+    line break and indent as its item separator.
+    """
+    if indent is None:
+        return _ENCODERS[None].encode(value)
+    return _indented(value, indent, 0)
+
+
+def _indented(value: Any, indent: int, depth: int) -> str:
+    inner = "\n" + " " * (indent * (depth + 1))
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [
+            _key(key) + ": " + _indented(item, indent, depth + 1) for key, item in value.items()
+        ]
+        return "{" + inner + ("," + inner).join(items) + inner[: -indent or None] + "}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        if all(isinstance(item, _SCALARS) for item in value):
+            text = _flat_encoder(inner).encode(list(value))
+            return "[" + inner + text[1:-1] + inner[: -indent or None] + "]"
+        items = [_indented(item, indent, depth + 1) for item in value]
+        return "[" + inner + ("," + inner).join(items) + inner[: -indent or None] + "]"
+    return _ENCODERS[None].encode(value)
+
+
+def _key(key: Any) -> str:
+    """A mapping key as Python's encoder writes it (numbers, booleans and None as text)."""
+    if isinstance(key, str):
+        return _ENCODERS[None].encode(key)
+    return _ENCODERS[None].encode({key: 0})[1:-4]
+
+
+_FLAT: dict[str, json.JSONEncoder] = {}
+
+
+def _flat_encoder(separator: str) -> json.JSONEncoder:
+    if separator not in _FLAT:
+        _FLAT[separator] = json.JSONEncoder(
+            ensure_ascii=False, allow_nan=False, separators=("," + separator, ": ")
+        )
+    return _FLAT[separator]
 
 
 #: An empty list or object as pandas indents it ("[\n\n    ]"). A newline inside a
