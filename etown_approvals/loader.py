@@ -475,7 +475,9 @@ class _Loader:
             codes_of_values = np.arange(len(names), dtype=np.int64)
         empty_name = is_empty(names)
         codes_of_values = np.where(empty_name[codes_of_values], -1, codes_of_values)
-        lookup = np.append(codes_of_values, -1)
+        # int32: a file has fewer than 2**31 distinct names, and at ten million
+        # projects every byte per row counts.
+        lookup = np.append(codes_of_values, -1).astype(np.int32)
         project_codes = lookup[project.indices]
         missing = ~blank & (project_codes < 0)
         self._reject(
@@ -524,7 +526,7 @@ class _Loader:
         results = []
         for column, position in zip(columns, positions, strict=True):
             # Per distinct value of this column, then one gather per row (index -1: null).
-            days = np.append(parsed.days[position], dates_mod.NO_DATE)
+            days = np.append(parsed.days[position], dates_mod.NO_DATE).astype(np.int32)
             status = np.append(parsed.status[position], dates_mod.MISSING).astype(np.int8)
             results.append((days[column.indices], status[column.indices]))
         return results
@@ -592,7 +594,7 @@ class _Loader:
         event, date = self._column(event_at), self._column(date_at)
 
         stage_of_value = np.array(
-            [self._stage_code(v) for v in event.values.to_pylist()] + [-2], dtype=np.int64
+            [self._stage_code(v) for v in event.values.to_pylist()] + [-2], dtype=np.int16
         )
         stage_codes = stage_of_value[event.indices]
         self._ignore_events(event, stage_codes, blank)
@@ -622,7 +624,7 @@ class _Loader:
             project_codes,
             names,
             used,
-            event_rows=np.arange(self.n) if every_row else np.flatnonzero(used),
+            event_rows=None if every_row else np.flatnonzero(used),
             event_stages=stage_codes if every_row else stage_codes[used],
             event_days=days if every_row else days[used],
             attribute_columns=attribute_columns,
@@ -690,13 +692,14 @@ class _Loader:
         names: pd.Index,
         used: np.ndarray,
         *,
-        event_rows: np.ndarray,
+        event_rows: np.ndarray | None,
         event_stages: np.ndarray,
         event_days: np.ndarray,
         attribute_columns: Sequence[TextColumn],
     ) -> LoadResult:
-        # Clean long files have one event per row, in order: skip the gathers.
-        every_row = layout == "long" and event_rows.size == self.n
+        # Clean long files have one event per row, in order (``event_rows`` None):
+        # skip the gathers.
+        every_row = event_rows is None
         rows_blank = int(blank.sum()) + len(self.raw.blank_records)
         rows_read = self.n - int(blank.sum()) + len(self.raw.malformed)
         rows_rejected = int(self.rejected.sum()) + len(self.raw.malformed)
@@ -732,17 +735,17 @@ class _Loader:
                     project_names,
                 ),
                 "stage": pd.Categorical.from_codes(event_stages, dtype=stage_dtype),
-                "date": (event_days * 86_400).view("datetime64[s]"),
+                "date": (event_days.astype(np.int64) * 86_400).view("datetime64[s]"),
                 "row": lines if every_row else lines[event_rows],
             },
             copy=False,
         )
-        attributes = self._attributes(
-            attribute_columns,
-            renumber(used_codes),
-            event_rows if every_row else np.flatnonzero(used),
-            first,
-            project_names,
+        attributes = (
+            self._attributes(
+                attribute_columns, renumber(used_codes), np.flatnonzero(used), first, project_names
+            )
+            if attribute_columns
+            else pd.DataFrame(index=project_names)
         )
         return LoadResult(
             source=self.raw.source,
@@ -797,8 +800,20 @@ class _Loader:
 def _first_occurrences(codes: np.ndarray) -> np.ndarray:
     """Mask of the first occurrence of each (non-negative) code."""
     n = codes.size
-    first = np.full(int(codes.max()) + 1 if n else 0, n, dtype=np.int64)
-    np.minimum.at(first, codes, np.arange(n, dtype=np.int64))
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    # Codes usually appear in order (0, then 1, ...): a code above all before it is
+    # then a first occurrence, and if the codes so found are 0..max, every first
+    # occurrence was found (one missed would be absent from that rising run).
+    rising = np.empty(n, dtype=bool)
+    rising[0] = True
+    np.greater(codes[1:], np.maximum.accumulate(codes)[:-1], out=rising[1:])
+    found = codes[rising]
+    if found[0] == 0 and found.size == int(found[-1]) + 1 and bool((np.diff(found) == 1).all()):
+        return rising
+    kind = np.int32 if n < np.iinfo(np.int32).max else np.int64
+    first = np.full(int(codes.max()) + 1, n, dtype=kind)
+    np.minimum.at(first, codes, np.arange(n, dtype=kind))
     mask = np.zeros(n, dtype=bool)
     mask[first[first < n]] = True
     return mask
