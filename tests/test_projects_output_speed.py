@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etown_approvals.formats import json_format
+from etown_approvals.formats import csv_format, json_format
 
 HOSTILE = [
     "",
@@ -226,3 +226,73 @@ def test_empty_lists_and_objects():
     )
     assert written(frame.iloc[:0], None, lines=False) == "[]\n"
     assert written(frame.iloc[:0], None, lines=True) == ""
+
+
+# -- CSV --------------------------------------------------------------------------------
+
+formula_texts = st.one_of(
+    texts,
+    st.tuples(
+        st.sampled_from((*csv_format._FORMULA_START, "", "1", "'")),
+        st.sampled_from(["", "1", "-2.5e3", "SUM(A1)", ".5", "1.", "١٢", "1\n", "+1"]),
+    ).map("".join),
+)
+
+
+def reference_csv(frame: pd.DataFrame) -> str:
+    """The cells written column by column with pandas string methods, as before."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    safe = {}
+    for name, column in frame.items():
+        if name == "flags":
+            column = pd.Series([";".join(v) for v in column], dtype="str")
+        if not pd.api.types.is_numeric_dtype(column):
+            text = column.astype("str")
+            risky = (
+                (
+                    text.str.startswith(csv_format._FORMULA_START)
+                    & ~text.str.fullmatch(csv_format._NUMBER)
+                )
+                .fillna(False)
+                .to_numpy(dtype=bool)
+            )
+            column = text.where(~risky, "'" + text)
+        safe[csv_format.cell(str(name))] = pa.array(column)
+    buffer = io.BytesIO()
+    options = pa_csv.WriteOptions(quoting_style="needed")
+    pa_csv.write_csv(pa.table(safe), buffer, write_options=options)
+    return buffer.getvalue().decode("utf-8")
+
+
+@st.composite
+def csv_frames(draw: st.DrawFn) -> pd.DataFrame:
+    rows = draw(st.integers(0, 9))
+    kinds = draw(st.lists(st.sampled_from(["str", "Int64", "flags"]), min_size=1, max_size=5))
+    names = draw(st.lists(formula_texts, min_size=len(kinds), max_size=len(kinds), unique=True))
+    columns = {}
+    for name, kind in zip(names, kinds, strict=True):
+        if kind == "str":
+            values = draw(st.lists(st.none() | formula_texts, min_size=rows, max_size=rows))
+            columns[name] = pd.Series(values, dtype="str")
+        else:
+            columns[name] = draw(_column(kind, rows))
+    if "flags" in kinds:
+        columns["flags"] = draw(_column("flags", rows))
+    return pd.DataFrame(columns)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frame=csv_frames(), piece_rows=st.integers(1, 4))
+def test_csv_writer_matches_plain_cells(frame, piece_rows):
+    with mock.patch.object(csv_format, "PIECE_ROWS", piece_rows):
+        text = io.StringIO()
+        csv_format.write_frame(frame, text)
+        raw = io.BytesIO()
+        stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        csv_format.write_frame(frame, stream)
+        stream.flush()
+    expected = reference_csv(frame)
+    assert text.getvalue() == expected
+    assert raw.getvalue().decode("utf-8") == expected
