@@ -18,6 +18,7 @@ from .json_format import PIECE_ROWS
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from ..results import Result
     from . import OutputOptions
@@ -76,10 +77,17 @@ def write_frame(frame: pd.DataFrame, out: TextIO) -> None:
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
+    from .json_format import _write_utf8
+
     safe = {}
     for name, column in frame.items():
         if name == "flags":  # the one column of tuples
-            column = pd.Series([";".join(v) for v in column], dtype="str")
+            column = _joined_tuples(column)
+        if pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(
+            column.dtype
+        ):
+            safe[cell(str(name))] = _safe_text(pa.array(column.array).cast(pa.large_string()))
+            continue
         if not pd.api.types.is_numeric_dtype(column):
             text = column.astype("str")
             risky = (
@@ -94,4 +102,55 @@ def write_frame(frame: pd.DataFrame, out: TextIO) -> None:
         buffer = io.BytesIO()
         options = pa_csv.WriteOptions(quoting_style="needed", include_header=start == 0)
         pa_csv.write_csv(table.slice(start, PIECE_ROWS), buffer, write_options=options)
-        out.write(buffer.getvalue().decode("utf-8"))
+        _write_utf8(out, buffer.getbuffer())
+
+
+def _joined_tuples(column: pd.Series) -> pd.Series:
+    """Tuples of names as "a;b" text: each distinct tuple joined once, then picked."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object))
+    joined = pd.array([";".join(v) for v in uniques], dtype="str")
+    return pd.Series(joined.take(codes, allow_fill=True), dtype="str")
+
+
+#: The formula starts as UTF-8 bytes (a string's start is compared byte by byte).
+_FORMULA_BYTES = [start.encode("utf-8") for start in _FORMULA_START]
+
+
+def _safe_text(values: pa.Array) -> pa.Array:
+    """Text cells with an apostrophe before a formula (see :func:`cell`); missing
+    values stay missing. Each string's first bytes are looked at with numpy, and only
+    the strings that start like a formula are matched against :data:`_NUMBER`."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .json_format import _text_of
+
+    if not len(values):
+        return values
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)
+    offsets = offsets[values.offset : values.offset + len(values) + 1]
+    data = np.frombuffer(_text_of(values), dtype=np.uint8)
+    starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
+    risky = np.zeros(len(values), dtype=bool)
+    for prefix in _FORMULA_BYTES:
+        candidates = np.flatnonzero(lengths >= len(prefix))
+        for position, byte in enumerate(prefix):
+            candidates = candidates[data[starts[candidates] + position] == byte]
+        risky[candidates] = True
+    if values.null_count:  # a missing value's offsets are not its text
+        risky &= values.is_valid().to_numpy(zero_copy_only=False)
+    if not risky.any():
+        return values
+    where = np.flatnonzero(risky)
+    number = pc.match_substring_regex(values.take(pa.array(where)), f"^({_NUMBER})$")
+    formulas = where[~number.to_numpy(zero_copy_only=False)]
+    if not len(formulas):
+        return values
+    mask = np.zeros(len(values), dtype=bool)
+    mask[formulas] = True
+    quote = pa.scalar("'", pa.large_string())
+    prefixed = pc.binary_join_element_wise(quote, values, pa.scalar("", pa.large_string()))
+    return pc.if_else(pa.array(mask), prefixed, values)
