@@ -203,7 +203,11 @@ _TIME_ONLY = rf"^{_TIME}$"
 
 
 def scan_dates(values: pa.Array | pa.ChunkedArray, date_formats: Sequence[str] = ()) -> DateScan:
-    """Read every value in every way it can be read; day/month order comes later."""
+    """Read every value in every way it can be read; day/month order comes later.
+
+    Without ``date_formats``, a large array need not hold distinct values: its
+    date parts, times of day and other spellings are each read once.
+    """
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     text = pc.utf8_trim_whitespace(values.cast(pa.string()))
@@ -341,9 +345,12 @@ def _scan_split(text: pa.Array, date_formats: Sequence[str]) -> DateScan:
     pending[split] = False
     rest = np.flatnonzero(pending)
     if rest.size:
-        rest_scan = _scan_each(text.take(pa.array(rest)), date_formats, formats_done=True)
+        # Each distinct value once (the values given need not be distinct).
+        encoded = pc.dictionary_encode(text.take(pa.array(rest)))
+        rest_scan = _scan_each(encoded.dictionary, date_formats, formats_done=True)
+        where = encoded.indices.to_numpy(zero_copy_only=False)
         for field in _SCAN_FIELDS:
-            getattr(scan, field)[rest] = getattr(rest_scan, field)
+            getattr(scan, field)[rest] = getattr(rest_scan, field)[where]
     return scan
 
 

@@ -35,7 +35,7 @@ from .errors import (
 )
 from .findings import ERROR, WARNING, FindingsBuilder
 from .rawtable import RawTable, TextColumn, is_empty
-from .reader import read_table
+from .reader import ColumnChoice, read_table
 from .stages import (
     DATE_COLUMN_ALIASES,
     ETOWN,
@@ -155,7 +155,7 @@ def load(
     rules = RowSelection.of(where, ignore_events, withdrawn)  # bad expressions fail before reading
     wanted = _attribute_names(attributes)
 
-    def select(headers: list[str]) -> list[int] | None:
+    def select(headers: list[str]) -> ColumnChoice | None:
         return needed_columns(headers, stages, rules, wanted)
 
     raw = read_table(
@@ -236,13 +236,18 @@ def needed_columns(
     stages: StageSet,
     rules: RowSelection,
     attributes: Sequence[str] | None,
-) -> list[int] | None:
-    """Positions of the columns a load needs: roles, filtered columns and the
-    ``attributes`` asked for (None: every column). Also None when a role is
-    missing: the loader then explains it with every column at hand."""
-    if attributes is None:
-        return None
+) -> ColumnChoice | None:
+    """The columns a load needs: roles, filtered columns and the ``attributes``
+    asked for (None: every column). Also None when a role is missing: the
+    loader then explains it with every column at hand.
+
+    A wide file's stage columns are read as plain text: an export's timestamps
+    are nearly all distinct, so a dictionary of them is only extra work.
+    """
     roles = find_roles(headers, stages)
+    plain = set(roles.stage_columns) if not roles.long else set()
+    if attributes is None:
+        return ColumnChoice(range(len(headers)), plain) if roles.project is not None else None
     if roles.project is None or not (roles.long or roles.stage_columns):
         return None
     wanted = roles.positions()
@@ -252,7 +257,7 @@ def needed_columns(
     except EtownError:
         return None  # the loader reports the unknown column
     wanted.update(i for i, header in enumerate(headers) if header in set(attributes))
-    return sorted(wanted)
+    return ColumnChoice(sorted(wanted), plain)
 
 
 @dataclass(frozen=True)
@@ -503,12 +508,19 @@ class _Loader:
         used rows are read. In a wide file, a row with a date that is invalid
         in either order is rejected whatever the order, so it is no evidence.
         """
-        # One hash pass gives the distinct strings and where each column's values are.
-        encoded = pc.dictionary_encode(pa.concat_arrays([c.values for c in columns]))
-        union = encoded.dictionary
-        scan = dates_mod.scan_dates(union, self.date_formats)
-        where = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        every = pa.concat_arrays([c.values for c in columns])
         bounds = np.cumsum([0, *(len(c.values) for c in columns)])
+        if len(every) >= dates_mod.SPLIT_THRESHOLD and not self.date_formats:
+            # Millions of timestamps: read each distinct date part and time of day once
+            # (scan_dates does), without hashing every whole timestamp first.
+            union = every
+            where = np.arange(len(every), dtype=np.int64)
+        else:  # one hash pass: the distinct strings, and where each column's values are
+            # (values read as plain text may be null: null is then one more value, missing)
+            encoded = pc.dictionary_encode(every, null_encoding="encode")
+            union = encoded.dictionary
+            where = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        scan = dates_mod.scan_dates(union, self.date_formats)
         positions = [where[bounds[i] : bounds[i + 1]] for i in range(len(columns))]
         if len(columns) > 1:
             invalid = scan.invalid_either_way

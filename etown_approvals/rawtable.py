@@ -162,7 +162,9 @@ class TextColumn:
     """A dictionary-encoded text column: distinct values and per-row indices."""
 
     header: str
-    values: pa.Array  # distinct strings, whitespace-trimmed
+    #: Whitespace-trimmed strings, distinct when read from a dictionary; one per
+    #: row (never pointed at for a null cell) when the column was read as plain text.
+    values: pa.Array
     indices: np.ndarray  # per row, -1 for null
     #: Whether trimming changed any value (so values may no longer be distinct).
     trimmed: bool = False
@@ -171,9 +173,17 @@ class TextColumn:
     def of(cls, raw: RawTable, position: int) -> TextColumn:
         chunked = raw.column(position)
         array = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
-        values = pc.utf8_trim_whitespace(array.dictionary)
-        trimmed = len(values) > 0 and pc.any(pc.not_equal(values, array.dictionary)).as_py()
-        indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
+        if not pa.types.is_dictionary(array.type):
+            # Plain text (values nearly all distinct): each cell is its own value.
+            distinct = array.cast(pa.string())
+            indices = np.arange(len(array), dtype=np.int32)
+            if array.null_count:
+                indices[np.asarray(array.is_null().to_numpy(zero_copy_only=False))] = -1
+        else:
+            distinct = array.dictionary
+            indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
+        values = pc.utf8_trim_whitespace(distinct)
+        trimmed = len(values) > 0 and pc.any(pc.not_equal(values, distinct)).as_py()
         return cls(raw.headers[position], values, indices, bool(trimmed))
 
     def empty_values(self) -> np.ndarray:

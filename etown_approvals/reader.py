@@ -158,9 +158,19 @@ def check_delimiter(delimiter: str | None) -> str | None:
     return delimiter
 
 
-#: Given the header's column names, the positions of the columns to parse now
-#: (None: all). The others are parsed only if asked for (:meth:`RawTable.column`).
-Select = Callable[[list[str]], Collection[int] | None]
+@dataclass(frozen=True)
+class ColumnChoice:
+    """The columns to parse now (the others only if asked for, :meth:`RawTable.column`)."""
+
+    positions: Collection[int]
+    #: Of those, columns read as plain text instead of dictionary-encoded: columns
+    #: whose values are nearly all distinct (a wide export's timestamps), where a
+    #: dictionary is only extra work. Readers that read the file whole ignore it.
+    plain: Collection[int] = ()
+
+
+#: Given the header's column names, the columns to parse now (None: all, encoded).
+Select = Callable[[list[str]], ColumnChoice | None]
 
 
 def read_table(
@@ -329,10 +339,9 @@ def _read_plain_file(
     first_data_line = header_line + max(_count_line_breaks(head[body_start:header_end]), 1)
     raw = RawTable(source=source, headers=headers, table=pa.table({}), delimiter=delimiter)
     width = len(headers)
-    wanted = select(list(raw.headers)) if select is not None else None
-    positions = sorted(set(range(width) if wanted is None else wanted))
-    if not positions:
-        positions = [0]
+    choice = select(list(raw.headers)) if select is not None else None
+    positions = sorted(set(range(width) if choice is None else choice.positions)) or [0]
+    plain = set(choice.plain) if choice is not None else set()
     # Allowing newlines in values costs time, and only quoted values can hold them.
     quoted = facts.quote_past_head or b'"' in head[header_end:]
 
@@ -345,6 +354,7 @@ def _read_plain_file(
             quoted,
             columns=columns,
             size=facts.size - header_end,
+            plain=plain,
         )
 
     try:
@@ -796,6 +806,7 @@ def _parse(
     *,
     columns: list[int] | None = None,
     size: int | None = None,
+    plain: Collection[int] = (),
 ) -> tuple[pa.Table, list[MalformedRecord]]:
     """The records of ``data`` (the bytes after the header), ``columns`` only (None: all).
 
@@ -804,6 +815,7 @@ def _parse(
     """
     names = [f"c{i}" for i in range(width)]
     include = names if columns is None else [names[i] for i in columns]
+    types = {n: pa.string() if int(n[1:]) in plain else _TEXT for n in include}
     malformed: list[MalformedRecord] = []
     length = len(data) if isinstance(data, FileBytes) else (size or 0)
     if length == 0:  # a header and nothing else
@@ -830,7 +842,7 @@ def _parse(
             ),
             convert_options=pa_csv.ConvertOptions(
                 include_columns=include,
-                column_types={n: _TEXT for n in include},
+                column_types=types,
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 null_values=[""],

@@ -24,6 +24,7 @@ _ENCODERS = {
 
 
 _SCALARS = (str, int, float, bool, type(None))
+_SCALAR_TYPES = frozenset(_SCALARS)
 
 
 def dumps(value: Any, indent: int | None = 2) -> str:
@@ -52,7 +53,10 @@ def _indented(value: Any, indent: int, depth: int) -> str:
     if isinstance(value, list | tuple):
         if not value:
             return "[]"
-        if all(isinstance(item, _SCALARS) for item in value):
+        # Exact types first (one pass in C); subclasses (a str enum) are checked one by one.
+        if set(map(type, value)) <= _SCALAR_TYPES or all(
+            isinstance(item, _SCALARS) for item in value
+        ):
             text = _flat_encoder(inner).encode(list(value))
             return "[" + inner + text[1:-1] + inner[: -indent or None] + "]"
         items = [_indented(item, indent, depth + 1) for item in value]
