@@ -180,10 +180,14 @@ def analyze(
     selection: Selection = EVERYTHING,
     stdin: BinaryIO | None = None,
     progress: Callable[[str], None] | None = None,
+    keep_raw: bool = True,
 ) -> Analysis:
     """Load ``path`` and build its per-project table (projects in ``selection`` only).
 
     ``progress``, if given, is called with a short description of each step.
+    ``keep_raw=False`` lets the file's text cells go once the events are read
+    (``loaded.rejected_rows()`` then has no cells), which the command line does
+    to keep its memory down.
     """
     if options.unit == "workdays" or options.target_workdays is not None:
         calendars.require(options.calendar)
@@ -207,6 +211,11 @@ def analyze(
         cache=inputs.cache,
     )
     loaded.require_rows(hint=f"see them with: etown validate {_quoted(path, inputs)}")
+    if not keep_raw:
+        loaded.raw = None
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
     if progress:
         progress(f"measuring {loaded.rows_used:,} events")
     projects = metrics.project_table(

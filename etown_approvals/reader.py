@@ -885,7 +885,11 @@ def _parse(
         sys.unraisablehook = previous_hook
     if not_utf8:
         raise _NotUtf8
-    return table.unify_dictionaries().combine_chunks(), malformed
+    table = table.unify_dictionaries().combine_chunks()
+    # The parser's blocks are freed now; hand their pages back rather than keep them
+    # in pyarrow's pool (numpy, which does the rest, allocates elsewhere).
+    pa.default_memory_pool().release_unused()
+    return table, malformed
 
 
 def _line_numbers(

@@ -67,7 +67,9 @@ def _analyze(
         metric = dataclasses.replace(metric, stage_date=source.stage_date)  # type: ignore[arg-type]
     with progress_for(source.file, source.quiet) as step:
         inputs = dataclasses.replace(source.inputs, attributes=attributes)
-        analysis = analyze(source.file, inputs, metric, selection=selection, progress=step)
+        analysis = analyze(
+            source.file, inputs, metric, selection=selection, progress=step, keep_raw=False
+        )
     report_input(analysis, strict=strict, quiet=source.quiet)
     return analysis
 
