@@ -57,7 +57,8 @@ class LoadResult:
     stages: StageSet
     layout: Layout
     #: One row per used event: ``project`` (category), ``stage`` (ordered
-    #: category in process order), ``date`` (datetime64), ``row`` (line number).
+    #: category in process order), ``date`` (datetime64), ``row`` (line number;
+    #: int32, or int64 in a file of more than two billion lines).
     events: pd.DataFrame
     #: One row per project seen in a used row, indexed by project name, with
     #: the attribute columns (first non-empty value per project).
@@ -748,7 +749,7 @@ class _Loader:
                 ),
                 "stage": pd.Categorical.from_codes(event_stages, dtype=stage_dtype),
                 "date": (event_days.astype(np.int64) * 86_400).view("datetime64[s]"),
-                "row": lines if every_row else lines[event_rows],
+                "row": _narrow(lines if every_row else lines[event_rows]),
             },
             copy=False,
         )
@@ -807,6 +808,13 @@ class _Loader:
             taken = column.values.take(pa.array(value_index, mask=value_index < 0))
             data[column.header] = pd.Series(taken.to_pandas().array, index=names, dtype="str")
         return pd.DataFrame(data, index=names)
+
+
+def _narrow(lines: np.ndarray) -> np.ndarray:
+    """Line numbers as int32 when they fit (every file under two billion lines)."""
+    if lines.dtype == np.int32 or (lines.size and lines.max() >= np.iinfo(np.int32).max):
+        return lines
+    return lines.astype(np.int32)
 
 
 def _first_occurrences(codes: np.ndarray) -> np.ndarray:

@@ -181,7 +181,10 @@ class TextColumn:
                 indices[np.asarray(array.is_null().to_numpy(zero_copy_only=False))] = -1
         else:
             distinct = array.dictionary
-            indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
+            if array.null_count == 0:  # a view of the table's own buffer: no copy
+                indices = array.indices.to_numpy(zero_copy_only=False)
+            else:
+                indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
         values = pc.utf8_trim_whitespace(distinct)
         trimmed = len(values) > 0 and pc.any(pc.not_equal(values, distinct)).as_py()
         return cls(raw.headers[position], values, indices, bool(trimmed))

@@ -903,7 +903,8 @@ def _line_numbers(
     """
     n = table.num_rows
     if not quoted and not records_aside:  # one line per record, one after the other
-        return first_line + np.arange(n, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        kind = np.int32 if first_line + n < np.iinfo(np.int32).max else np.int64
+        return np.arange(first_line, first_line + n, dtype=kind), np.zeros(0, dtype=np.int64)
     aside = [m for m in records_aside if m.ordinal is not None and m.ordinal > 0]
     total = n + len(aside)
     aside_ordinals = np.array([m.ordinal for m in aside], dtype=np.int64)
