@@ -832,7 +832,7 @@ def _first_occurrences(codes: np.ndarray) -> np.ndarray:
     if found[0] == 0 and found.size == int(found[-1]) + 1 and bool((np.diff(found) == 1).all()):
         return rising
     kind = np.int32 if n < np.iinfo(np.int32).max else np.int64
-    first = np.full(int(codes.max()) + 1, n, dtype=kind)
+    first: np.ndarray = np.full(int(codes.max()) + 1, n, dtype=kind)
     np.minimum.at(first, codes, np.arange(n, dtype=kind))
     mask = np.zeros(n, dtype=bool)
     mask[first[first < n]] = True

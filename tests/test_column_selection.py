@@ -35,7 +35,10 @@ CASES = [
     *[(path, None) for path in sorted(BAD.glob("*.csv"))],
     (SF_SAMPLE, EXAMPLES / "sf_building_permits.toml"),
     (DATA / "calgary_building_permits_sample.csv", EXAMPLES / "calgary_building_permits.toml"),
-    (DATA / "burlington_building_permits_sample.csv", EXAMPLES / "burlington_building_permits.toml"),
+    (
+        DATA / "burlington_building_permits_sample.csv",
+        EXAMPLES / "burlington_building_permits.toml",
+    ),
     (DATA / "squamish_building_permits.csv", EXAMPLES / "squamish_building_permits.toml"),
 ]
 

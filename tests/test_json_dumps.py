@@ -10,8 +10,20 @@ from hypothesis import strategies as st
 
 from etown_approvals.formats.json_format import dumps
 
-scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
-keys = st.text() | st.integers() | st.booleans() | st.none() | st.floats(allow_nan=False, allow_infinity=False)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+keys = (
+    st.text()
+    | st.integers()
+    | st.booleans()
+    | st.none()
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
 documents = st.recursive(
     scalars,
     lambda children: st.lists(children, max_size=5) | st.dictionaries(keys, children, max_size=5),
