@@ -377,9 +377,11 @@ def timeline(
             raise DataError(f"no project named {missing[0]!r}", source=analysis.source)
         table = table.loc[list(names)]
     table = table[table[analysis.stages.start].notna().to_numpy(dtype=bool)]
-    table = table.sort_values(analysis.stages.start, kind="stable")
-    if limit is not None:
-        table = table.head(limit)
+    # By start date, ties in file order: a stable numpy sort of the date's integers
+    # (pandas' sort_values costs several times more on a million projects).
+    starts = table[analysis.stages.start].to_numpy(dtype="datetime64[s]").view(np.int64)
+    order = np.argsort(starts, kind="stable")
+    table = table.iloc[order if limit is None else order[:limit]]
     records = project_records(table, analysis.stages)
     as_of = analysis.options.as_of or date.today()
     return Result(
