@@ -13,9 +13,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from rich.console import Console
-from rich.text import Text
-
 from .terminal import visible
 
 #: Called with a short description of the current step ("reading", "measuring 1,200 events").
@@ -52,6 +49,10 @@ def status(
     if quiet or not is_terminal(out):
         yield _ignore
         return
+    # rich only when there is a terminal to draw on (its import costs 40 ms).
+    from rich.console import Console
+    from rich.text import Text
+
     console = Console(
         file=out,
         force_terminal=True,
