@@ -18,10 +18,10 @@ import csv
 import io
 import json
 import mmap
-import re
-import sys
 import os
+import re
 import stat
+import sys
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path

@@ -9,6 +9,7 @@ interpreted, so they are not reported.
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -130,3 +131,31 @@ def test_json_after_blank_lines_across_the_first_64_kib(monkeypatch, tmp_path):
     from_disk, whole = _both(monkeypatch, path, attributes=False)
     assert whole == ("UnreadableInputError", f"{path}: looks like JSON, not a CSV table")
     _same(from_disk, whole)
+
+
+@pytest.mark.parametrize("from_disk", [True, False], ids=["from-disk", "whole-file"])
+def test_invalid_rows_of_a_file_whose_every_record_is_malformed(
+    monkeypatch, run, tmp_path, from_disk
+):
+    """No record fits the header: the rejected rows come from the malformed records alone."""
+    monkeypatch.setattr(reader, "PARSE_FROM_DISK", from_disk)
+    path = tmp_path / "short.csv"
+    path.write_bytes(HEADER + b"A,land acquisition\nB,construction permit,2023-01-05,x,y\n")
+    out = tmp_path / "rejected.csv"
+    result = run("validate", path, "--invalid-rows", out, "--no-cache", expect=1)
+    assert "Traceback" not in result.stderr
+    with out.open(newline="", encoding="utf-8") as written:
+        rows = list(csv.reader(written))
+    assert rows == [
+        ["line", "type", "message", "project", "event", "date", "notes"],
+        ["2", "malformed-row", "expected 4 fields, found 2", "A", "land acquisition", "", ""],
+        [
+            "3",
+            "malformed-row",
+            "expected 4 fields, found 5",
+            "B",
+            "construction permit",
+            "2023-01-05",
+            "x",
+        ],
+    ]
