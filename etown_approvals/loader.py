@@ -871,7 +871,10 @@ def _rejected_rows(loaded: LoadResult) -> pd.DataFrame:
         if f"c{i}" not in parsed:  # a table from the cache of a load that left it out
             frame[header] = pd.Series([None] * len(lines), dtype=object)
             continue
-        cells = raw.column(i).take(take).cast(pa.string()).to_pylist()
+        if raw.num_records:
+            cells = raw.column(i).take(take).cast(pa.string()).to_pylist()
+        else:  # every record is malformed: no cell to take from the table
+            cells = [None] * len(lines)
         for j, line in enumerate(lines):
             if not found[j]:
                 fields = malformed.get(int(line), [])

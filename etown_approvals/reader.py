@@ -205,7 +205,7 @@ def read_table(
         and not is_url(path)
         and encoding in _UTF8_NAMES
     ):
-        fast = _read_plain_file(Path(path), source_name(path), delimiter, select)
+        fast = _read_plain_file(Path(path), source_name(path), delimiter, select, encoding)
         if fast is not None:
             fast.arguments = [str(path)]
             return fast
@@ -291,8 +291,8 @@ def _scan_plain_file(path: Path) -> _PlainFile | None:
                 breaks += int(np.count_nonzero(codes == 0x0A))
                 if b"\r" in piece:  # \r\n counts once, a lone \r once
                     breaks += piece.count(b"\r") - piece.count(b"\r\n")
-                    if previous_cr and piece[:1] == b"\n":
-                        breaks -= 1
+                if previous_cr and piece[:1] == b"\n":  # a \r\n cut between two pieces
+                    breaks -= 1
                 previous_cr = piece[-1:] == b"\r"
                 last = piece[-1:]
                 piece = handle.read(_SCAN_CHUNK)
@@ -309,7 +309,11 @@ def _scan_plain_file(path: Path) -> _PlainFile | None:
 
 
 def _read_plain_file(
-    path: Path, source: str, delimiter: str | None, select: Select | None
+    path: Path,
+    source: str,
+    delimiter: str | None,
+    select: Select | None,
+    encoding: str | None = None,
 ) -> RawTable | None:
     """A plain UTF-8 text file parsed by pyarrow from disk, the selected columns only.
 
@@ -323,6 +327,8 @@ def _read_plain_file(
     head = facts.head
     skipped = _LEADING_BLANK_LINES.match(head, facts.start)
     body_start = skipped.end() if skipped else facts.start
+    if facts.size - body_start <= _SNIFF_BYTES < facts.size:
+        return None  # small, but past the head: the general reader sees it all at once
     text = head[body_start:].decode("utf-8", errors="replace")
     if not text.strip() or _looks_like_json(text, complete=facts.size <= _SNIFF_BYTES):
         return None
@@ -373,8 +379,13 @@ def _read_plain_file(
         return None
 
     def parse_more(more: list[int]) -> pa.Table:
-        extra, _ = parse(more)
-        if extra.num_rows != table.num_rows:
+        try:
+            extra, _ = parse(more)
+        except _NotUtf8:
+            raise _encoding_error(path, source, encoding) from None
+        except OSError:  # gone, or no longer a file
+            extra = None
+        if extra is None or extra.num_rows != table.num_rows:
             raise UnreadableInputError("the file changed while it was read", source=source)
         return extra
 
@@ -384,6 +395,26 @@ def _read_plain_file(
     raw.locate = lambda: _line_numbers(table, found, first_data_line, quoted=False)[0]
     raw.parse_more = parse_more
     return raw
+
+
+def _encoding_error(path: Path, source: str, encoding: str | None) -> UnreadableInputError:
+    """The error the general reader gives for a file with bytes that are not UTF-8.
+
+    Found late, in a column parsed after the others: a file that would have been
+    read as GB18030 cannot be any more, so that error names the encoding to give.
+    """
+    try:
+        data = FileBytes(path.read_bytes())
+    except OSError:
+        return UnreadableInputError("the file changed while it was read", source=source)
+    if data.head(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
+        data = data.skip(len(codecs.BOM_UTF8))
+    for said in (check_encoding(encoding), "utf-8"):
+        try:
+            _require_utf8(data, source, said, [])
+        except EncodingError as error:
+            return error
+    return UnreadableInputError("the file changed while it was read", source=source)
 
 
 @dataclass(frozen=True)
