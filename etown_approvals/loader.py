@@ -867,9 +867,10 @@ def _rejected_rows(loaded: LoadResult) -> pd.DataFrame:
         m.line: next(csv.reader([m.text], delimiter=raw.delimiter), []) for m in raw.malformed
     }
     parsed = set(raw.table.column_names)
+    columns: dict[str, pd.Series] = {}  # joined once: a frame grown column by column fragments
     for i, header in enumerate(headers):
         if f"c{i}" not in parsed:  # a table from the cache of a load that left it out
-            frame[header] = pd.Series([None] * len(lines), dtype=object)
+            columns[header] = pd.Series([None] * len(lines), dtype=object)
             continue
         if raw.num_records:
             cells = raw.column(i).take(take).cast(pa.string()).to_pylist()
@@ -879,8 +880,12 @@ def _rejected_rows(loaded: LoadResult) -> pd.DataFrame:
             if not found[j]:
                 fields = malformed.get(int(line), [])
                 cells[j] = fields[i] if i < len(fields) else None
-        frame[header] = pd.Series(cells, dtype=object)
-    return frame
+        columns[header] = pd.Series(cells, dtype=object)
+    # As assigning each column would: a file column named line, type or message
+    # takes that column's place.
+    joined = {name: frame[name] for name in frame.columns}
+    joined.update(columns)
+    return pd.DataFrame(joined, index=frame.index)
 
 
 def _listing(headers: Sequence[str], sheet: str | None = None) -> str:
