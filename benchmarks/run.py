@@ -287,8 +287,15 @@ def cases(folder: Path, projects: int, scale: int | None, cache_dir: Path) -> li
                 big,
                 [
                     ("summary --json", ["summary", "--json"], DUCK_HEADLINE),
-                    ("summary --json, served from the cache", ["cached"], DUCK_HEADLINE),
+                    ("summary --json (document)", ["summary", "--json"], DUCK_DOCUMENT),
                 ],
+            )
+        )
+        found.append(
+            Case(
+                "scale: second command",
+                big,
+                [("summary --json, served from the cache", ["cached"], DUCK_HEADLINE)],
                 env={"ETOWN_CACHE_DIR": str(cache_dir), "ETOWN_NO_CACHE": ""},
             )
         )

@@ -202,15 +202,23 @@ _HEAD_WIDTH = 10
 _TIME_ONLY = rf"^{_TIME}$"
 
 
-def scan_dates(values: pa.Array | pa.ChunkedArray, date_formats: Sequence[str] = ()) -> DateScan:
+def scan_dates(
+    values: pa.Array | pa.ChunkedArray,
+    date_formats: Sequence[str] = (),
+    *,
+    trimmed: bool = False,
+) -> DateScan:
     """Read every value in every way it can be read; day/month order comes later.
 
     Without ``date_formats``, a large array need not hold distinct values: its
     date parts, times of day and other spellings are each read once.
+    ``trimmed``: the caller has trimmed white space off the values already.
     """
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    text = pc.utf8_trim_whitespace(values.cast(pa.string()))
+    text = values.cast(pa.string())
+    if not trimmed:
+        text = pc.utf8_trim_whitespace(text)
     formats = check_formats(date_formats)
     if len(text) >= SPLIT_THRESHOLD:
         return _scan_split(text, formats)
@@ -309,10 +317,15 @@ def _scan_split(text: pa.Array, date_formats: Sequence[str]) -> DateScan:
     head_index = pc.fill_null(heads.indices, len(heads.dictionary)).to_numpy(zero_copy_only=False)
     fixed = np.append(_to_bool(pc.match_substring_regex(heads.dictionary, _FIXED_HEAD)), False)
     candidates = np.flatnonzero(pending & fixed[head_index])
-    tails = pc.binary_slice(raw.take(pa.array(candidates)), _HEAD_WIDTH, np.iinfo(np.int32).max)
-    tails = pc.dictionary_encode(tails.cast(pa.string()))
+    # The rest of every value (slicing all is cheaper than gathering the candidates
+    # first); only the candidates' rests are looked at.
+    tails = pc.binary_slice(raw, _HEAD_WIDTH, np.iinfo(np.int32).max)
+    tails = pc.dictionary_encode(tails, null_encoding="encode")
+    # As bytes: a rest cut inside a character (never a candidate's) is not text. The
+    # pattern is ASCII, so it matches the same bytes either way.
     tail_ok = _to_bool(pc.match_substring_regex(tails.dictionary, _TIME_ONLY))
-    split = candidates[tail_ok[tails.indices.to_numpy(zero_copy_only=False)]]
+    tail_index = tails.indices.to_numpy(zero_copy_only=False)
+    split = candidates[tail_ok[tail_index[candidates]]]
 
     # Each fixed date part is read once; every value then takes one row of a small
     # table: its date part's readings, or the row of a missing or a not yet read value.

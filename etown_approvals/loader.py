@@ -521,7 +521,7 @@ class _Loader:
             encoded = pc.dictionary_encode(every, null_encoding="encode")
             union = encoded.dictionary
             where = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        scan = dates_mod.scan_dates(union, self.date_formats)
+        scan = dates_mod.scan_dates(union, self.date_formats, trimmed=True)  # (TextColumn's)
         positions = [where[bounds[i] : bounds[i + 1]] for i in range(len(columns))]
         if len(columns) > 1:
             invalid = scan.invalid_either_way

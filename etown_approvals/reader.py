@@ -22,6 +22,7 @@ import os
 import re
 import stat
 import sys
+import threading
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,56 +238,59 @@ _UTF8_NAMES = (None, "utf-8", "utf8", "utf-8-sig", "UTF-8")
 _SCAN_CHUNK = 1 << 24
 
 
-@dataclass
-class _PlainFile:
-    """What one pass over a text file's bytes tells before it is parsed."""
+def _plain_head(path: Path) -> tuple[int, int, bytes] | None:
+    """(size, start past a UTF-8 byte-order mark, first bytes) of a regular file whose
+    first bytes are plain UTF-8 text; None if it needs the general reader.
 
-    #: Past a UTF-8 byte-order mark, if any.
-    start: int
-    size: int
-    head: bytes
-    #: A quote character past ``head`` (those in it are looked for by the caller).
+    That is a file that is empty, compressed or not text, or that starts with a
+    byte-order mark other than UTF-8's (those are dealt with, and explained, on
+    the way that reads the file whole).
+    """
+    try:
+        # Looked at before opening: opening a FIFO would take what its writer sends.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+                return None
+            head = handle.read(_SNIFF_BYTES)
+    except OSError:
+        return None  # the general reader says what is wrong
+    start = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
+    if (
+        not is_plain_text(head)
+        or head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        or _first_invalid_utf8(FileBytes(head, start), end=len(head)) is not None
+    ):
+        return None
+    return info.st_size, start, head
+
+
+@dataclass
+class _Scan:
+    """What one pass over a text file's bytes tells (None from :func:`_scan_body`:
+    NUL bytes, or the file could not be read to its end)."""
+
+    #: A quote character past the first ``_SNIFF_BYTES`` bytes.
     quote_past_head: bool
     #: Line breaks in the whole file (``\n``, ``\r\n`` and a lone ``\r`` each count once).
     line_breaks: int
     ends_with_break: bool
 
 
-def _scan_plain_file(path: Path) -> _PlainFile | None:
-    """One pass over a regular file: None if it needs the general reader.
-
-    That is a file that is empty, compressed or not text, or that holds NUL
-    bytes or a byte-order mark other than UTF-8's (those are dealt with, and
-    explained, on the way that reads the file whole). The pass reads in pieces:
-    the file is never held in memory.
-    """
+def _scan_body(path: Path) -> _Scan | None:
+    """One pass over the file in pieces (never held in memory), beside the parse."""
+    quote_past_head, breaks = False, 0
+    previous_cr, last = False, b""
     try:
-        # Looked at before opening: opening a FIFO would take what its writer sends.
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None
-        handle = open(path, "rb")  # noqa: SIM115 (closed below)
-    except OSError:
-        return None  # the general reader says what is wrong
-    with handle:
-        try:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
-                return None
-            head = handle.read(_SNIFF_BYTES)
-            start = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
-            if (
-                not is_plain_text(head)
-                or head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-                or _first_invalid_utf8(FileBytes(head, start), end=len(head)) is not None
-            ):
-                return None
-            quote_past_head, breaks = False, 0
-            previous_cr, last = False, b""
-            piece = head
+        with open(path, "rb") as handle:
+            piece = handle.read(_SNIFF_BYTES)
+            first = True
             while piece:
                 if b"\x00" in piece:
                     return None
-                quote_past_head = quote_past_head or (piece is not head and b'"' in piece)
+                quote_past_head = quote_past_head or (not first and b'"' in piece)
                 codes = np.frombuffer(piece, dtype=np.uint8)
                 breaks += int(np.count_nonzero(codes == 0x0A))
                 if b"\r" in piece:  # \r\n counts once, a lone \r once
@@ -295,17 +299,31 @@ def _scan_plain_file(path: Path) -> _PlainFile | None:
                     breaks -= 1
                 previous_cr = piece[-1:] == b"\r"
                 last = piece[-1:]
-                piece = handle.read(_SCAN_CHUNK)
-        except OSError:
-            return None
-    return _PlainFile(
-        start=start,
-        size=info.st_size,
-        head=head,
-        quote_past_head=quote_past_head,
-        line_breaks=breaks,
-        ends_with_break=last in (b"\n", b"\r"),
-    )
+                piece, first = handle.read(_SCAN_CHUNK), False
+    except OSError:
+        return None
+    return _Scan(quote_past_head, breaks, last in (b"\n", b"\r"))
+
+
+def _in_background(function: Callable[[], _Scan | None]) -> Callable[[], _Scan | None]:
+    """Run ``function`` in a thread now; the returned callable waits for its result.
+
+    The scan reads and counts while pyarrow parses (both release the GIL), so
+    on two cores it costs next to nothing.
+    """
+    result: list[_Scan | None] = [None]
+
+    def run() -> None:
+        result[0] = function()
+
+    thread = threading.Thread(target=run, name="etown-scan", daemon=True)
+    thread.start()
+
+    def wait() -> _Scan | None:
+        thread.join()
+        return result[0]
+
+    return wait
 
 
 def _read_plain_file(
@@ -321,35 +339,37 @@ def _read_plain_file(
     general reader then reads it again and explains whatever is wrong.
     """
     delimiter = check_delimiter(delimiter)
-    facts = _scan_plain_file(path)
-    if facts is None:
+    opened = _plain_head(path)
+    if opened is None:
         return None
-    head = facts.head
-    skipped = _LEADING_BLANK_LINES.match(head, facts.start)
-    body_start = skipped.end() if skipped else facts.start
-    if facts.size - body_start <= _SNIFF_BYTES < facts.size:
+    size, start, head = opened
+    skipped = _LEADING_BLANK_LINES.match(head, start)
+    body_start = skipped.end() if skipped else start
+    if size - body_start <= _SNIFF_BYTES < size:
         return None  # small, but past the head: the general reader sees it all at once
     text = head[body_start:].decode("utf-8", errors="replace")
-    if not text.strip() or _looks_like_json(text, complete=facts.size <= _SNIFF_BYTES):
+    if not text.strip() or _looks_like_json(text, complete=size <= _SNIFF_BYTES):
         return None
     delimiter = delimiter or sniff_delimiter(text)
     header_end, problem = _scan_record(head, body_start, delimiter)
-    if problem is not None or (header_end >= len(head) and facts.size > len(head)):
+    if problem is not None or (header_end >= len(head) and size > len(head)):
         return None  # an unclosed quote, or a header longer than the head
     header_text = head[body_start:header_end].decode("utf-8", errors="strict")
     headers = _read_header(header_text, delimiter)
     if not any(h.strip() for h in headers):
         return None
     headers = [h.strip() or f"column {i + 1}" for i, h in enumerate(headers)]
-    header_line = 1 + _count_line_breaks(head[facts.start : body_start])
+    header_line = 1 + _count_line_breaks(head[start:body_start])
     first_data_line = header_line + max(_count_line_breaks(head[body_start:header_end]), 1)
     raw = RawTable(source=source, headers=headers, table=pa.table({}), delimiter=delimiter)
     width = len(headers)
     choice = select(list(raw.headers)) if select is not None else None
     positions = sorted(set(range(width) if choice is None else choice.positions)) or [0]
     plain = set(choice.plain) if choice is not None else set()
-    # Allowing newlines in values costs time, and only quoted values can hold them.
-    quoted = facts.quote_past_head or b'"' in head[header_end:]
+    # Allowing newlines in values costs time, and only quoted values can hold them:
+    # parse as the first bytes suggest while the scan looks at the rest.
+    quoted = b'"' in head[header_end:]
+    scanned = _in_background(lambda: _scan_body(path))
 
     def parse(columns: list[int]) -> tuple[pa.Table, list[MalformedRecord]]:
         return _parse(
@@ -359,14 +379,24 @@ def _read_plain_file(
             width,
             quoted,
             columns=columns,
-            size=facts.size - header_end,
+            size=size - header_end,
             plain=plain,
         )
 
     try:
         table, found = parse(positions)
     except (_NotUtf8, UnreadableInputError):
+        scanned()
         return None  # the general reader reads it again and says what is wrong
+    facts = scanned()
+    if facts is None:
+        return None  # NUL bytes: the general reader drops them, and says so
+    if facts.quote_past_head and not quoted:  # quotes further on: parse as they need
+        quoted = True
+        try:
+            table, found = parse(positions)
+        except (_NotUtf8, UnreadableInputError):
+            return None
     blank = [m for m in found if not m.text.strip(" \t\r\n")]
     malformed = [m for m in found if m.text.strip(" \t\r\n")]
     records = table.num_rows + len(found)

@@ -143,3 +143,21 @@ def test_rejected_rows_show_every_cell_after_a_load_of_some_columns(tmp_path):
             "notes": "second",
         }
     ]
+
+
+def test_quotes_only_past_the_first_bytes_still_allow_values_over_lines(tmp_path):
+    """The parse starts as the first 64 KiB suggest (no quotes there); the scan beside
+    it finds quotes further on and the parse is done again as they need."""
+    path = tmp_path / "late_quotes.csv"
+    rows = "".join(f"P{i},land acquisition,2023-01-02,plain\n" for i in range(3000))
+    path.write_text(
+        "project,event,date,notes\n"
+        + rows
+        + 'Q,land acquisition,2023-01-03,"said ""hi"", then left"\n',
+        encoding="utf-8",
+    )
+    assert path.stat().st_size > 65_536
+    loaded = load(path, attributes=["notes"])
+    assert loaded.raw is not None and loaded.raw.parse_more is not None  # read from disk
+    assert loaded.attributes.loc["Q", "notes"] == 'said "hi", then left'
+    assert loaded.rows_read == 3001 and loaded.rows_rejected == 0

@@ -106,7 +106,7 @@ def test_line_breaks_counted_across_pieces(monkeypatch, tmp_path, piece, ending)
     path = tmp_path / "pieces.csv"
     data = (HEADER + PADDING[:70_000] + b"\n\n" + LAST).replace(b"\n", ending)
     path.write_bytes(data)
-    facts = reader._scan_plain_file(path)
+    facts = reader._scan_body(path)
     assert facts is not None
     assert facts.line_breaks == data.count(ending)
     assert load(path, attributes=False).raw.parse_more is not None  # still read from disk
