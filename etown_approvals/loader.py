@@ -511,18 +511,20 @@ class _Loader:
         """
         every = pa.concat_arrays([c.values for c in columns])
         bounds = np.cumsum([0, *(len(c.values) for c in columns)])
+        # Where each column's values are in what is scanned: a slice, or indices.
+        positions: list[slice | np.ndarray]
         if len(every) >= dates_mod.SPLIT_THRESHOLD and not self.date_formats:
             # Millions of timestamps: read each distinct date part and time of day once
             # (scan_dates does), without hashing every whole timestamp first.
             union = every
-            where = np.arange(len(every), dtype=np.int64)
+            positions = [slice(bounds[i], bounds[i + 1]) for i in range(len(columns))]
         else:  # one hash pass: the distinct strings, and where each column's values are
             # (values read as plain text may be null: null is then one more value, missing)
             encoded = pc.dictionary_encode(every, null_encoding="encode")
             union = encoded.dictionary
             where = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            positions = [where[bounds[i] : bounds[i + 1]] for i in range(len(columns))]
         scan = dates_mod.scan_dates(union, self.date_formats, trimmed=True)  # (TextColumn's)
-        positions = [where[bounds[i] : bounds[i + 1]] for i in range(len(columns))]
         if len(columns) > 1:
             invalid = scan.invalid_either_way
             for column, position in zip(columns, positions, strict=True):
@@ -531,7 +533,10 @@ class _Loader:
         for column, position in zip(columns, positions, strict=True):
             seen = np.zeros(len(column.values) + 1, dtype=bool)
             seen[column.indices[candidates]] = True
-            decides[position[seen[:-1]]] = True
+            if isinstance(position, slice):
+                decides[position][seen[:-1]] = True
+            else:
+                decides[position[seen[:-1]]] = True
         parsed = scan.resolve(self.dayfirst, decides)
         if parsed.ambiguous is not None:
             raise self._ambiguity(columns, union, parsed.ambiguous, candidates)

@@ -161,3 +161,17 @@ def test_quotes_only_past_the_first_bytes_still_allow_values_over_lines(tmp_path
     assert loaded.raw is not None and loaded.raw.parse_more is not None  # read from disk
     assert loaded.attributes.loc["Q", "notes"] == 'said "hi", then left'
     assert loaded.rows_read == 3001 and loaded.rows_rejected == 0
+
+
+@pytest.mark.parametrize("path", [SF_SAMPLE, ROOT / "data" / "projects.csv"], ids=["sf", "sample"])
+def test_many_timestamps_read_by_date_part_as_each_one(monkeypatch, path):
+    """Above dates.SPLIT_THRESHOLD the loader hands every value to the date scan
+    without hashing them first; the result is that of reading each distinct value."""
+    from etown_approvals import dates
+
+    config = EXAMPLES / "sf_building_permits.toml" if path == SF_SAMPLE else None
+    monkeypatch.setattr(dates, "SPLIT_THRESHOLD", 10**9)
+    each = _outcome(path, config, attributes=False)
+    monkeypatch.setattr(dates, "SPLIT_THRESHOLD", 0)
+    split = _outcome(path, config, attributes=False)
+    _same(split, each)
