@@ -232,6 +232,13 @@ def find_roles(headers: Sequence[str], stages: StageSet) -> Roles:
     return Roles(project_at, event_at, date_at, stage_columns)
 
 
+def _encode_after(roles: Roles) -> set[int]:
+    """A long file's project column: many names, each on a few rows, spread over
+    every block of the file (measured: a dictionary per block and their
+    unification cost more than one encoding at the end)."""
+    return {roles.project} if roles.long and roles.project is not None else set()
+
+
 def needed_columns(
     headers: Sequence[str],
     stages: StageSet,
@@ -243,12 +250,15 @@ def needed_columns(
     loader then explains it with every column at hand.
 
     A wide file's stage columns are read as plain text: an export's timestamps
-    are nearly all distinct, so a dictionary of them is only extra work.
+    are nearly all distinct, so a dictionary of them is only extra work. A long
+    file's project column is encoded once, after parsing.
     """
     roles = find_roles(headers, stages)
     plain = set(roles.stage_columns) if not roles.long else set()
     if attributes is None:
-        return ColumnChoice(range(len(headers)), plain) if roles.project is not None else None
+        if roles.project is None:
+            return None
+        return ColumnChoice(range(len(headers)), plain, encode_after=_encode_after(roles))
     if roles.project is None or not (roles.long or roles.stage_columns):
         return None
     wanted = roles.positions()
@@ -258,7 +268,7 @@ def needed_columns(
     except EtownError:
         return None  # the loader reports the unknown column
     wanted.update(i for i, header in enumerate(headers) if header in set(attributes))
-    return ColumnChoice(sorted(wanted), plain)
+    return ColumnChoice(sorted(wanted), plain, encode_after=_encode_after(roles))
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,10 @@ class ColumnChoice:
     #: whose values are nearly all distinct (a wide export's timestamps), where a
     #: dictionary is only extra work. Readers that read the file whole ignore it.
     plain: Collection[int] = ()
+    #: Of those, columns with many distinct values (project names) read as plain
+    #: text and dictionary-encoded once afterwards: one hash pass instead of a
+    #: dictionary per block of the file and their unification.
+    encode_after: Collection[int] = ()
 
 
 #: Given the header's column names, the columns to parse now (None: all, encoded).
@@ -366,6 +370,7 @@ def _read_plain_file(
     choice = select(list(raw.headers)) if select is not None else None
     positions = sorted(set(range(width) if choice is None else choice.positions)) or [0]
     plain = set(choice.plain) if choice is not None else set()
+    encode_after = set(choice.encode_after) if choice is not None else set()
     # Allowing newlines in values costs time, and only quoted values can hold them:
     # parse as the first bytes suggest while the scan looks at the rest.
     quoted = b'"' in head[header_end:]
@@ -381,6 +386,7 @@ def _read_plain_file(
             columns=columns,
             size=size - header_end,
             plain=plain,
+            encode_after=encode_after,
         )
 
     try:
@@ -868,6 +874,7 @@ def _parse(
     columns: list[int] | None = None,
     size: int | None = None,
     plain: Collection[int] = (),
+    encode_after: Collection[int] = (),
 ) -> tuple[pa.Table, list[MalformedRecord]]:
     """The records of ``data`` (the bytes after the header), ``columns`` only (None: all).
 
@@ -876,7 +883,8 @@ def _parse(
     """
     names = [f"c{i}" for i in range(width)]
     include = names if columns is None else [names[i] for i in columns]
-    types = {n: pa.string() if int(n[1:]) in plain else _TEXT for n in include}
+    as_text = {*plain, *encode_after}
+    types = {n: pa.string() if int(n[1:]) in as_text else _TEXT for n in include}
     malformed: list[MalformedRecord] = []
     length = len(data) if isinstance(data, FileBytes) else (size or 0)
     if length == 0:  # a header and nothing else
@@ -947,6 +955,11 @@ def _parse(
     if not_utf8:
         raise _NotUtf8
     table = table.unify_dictionaries().combine_chunks()
+    for name in table.column_names:
+        if int(name[1:]) in encode_after and table.num_rows:
+            at = table.column_names.index(name)
+            encoded = pc.dictionary_encode(table.column(at).chunk(0)).cast(_TEXT)
+            table = table.set_column(at, name, encoded)
     # The parser's blocks are freed now; hand their pages back rather than keep them
     # in pyarrow's pool (numpy, which does the rest, allocates elsewhere).
     pa.default_memory_pool().release_unused()
