@@ -18,6 +18,7 @@ from typing import Any, NotRequired, TypedDict
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import metrics
 from .analysis import Analysis
@@ -407,7 +408,7 @@ def project_frame(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
     for stage in stages.stages:
         out[stage] = _iso_dates(projects[stage])
     out["days"] = projects["days"].array
-    out["status"] = projects["status"].astype(str).array
+    out["status"] = _category_text(projects["status"])
     out["flags"] = metrics.flag_names(projects)
     out["waiting_days"] = projects["waiting_days"].array
     for stage in stages.stages[1:]:
@@ -432,10 +433,23 @@ def flat_columns(frame: pd.DataFrame, attributes: pd.DataFrame | None) -> pd.Dat
     return pd.concat([frame, extra], axis=1)
 
 
+def _category_text(values: pd.Series) -> Any:
+    """A categorical column as text, as ``astype(str)`` gives it: the few categories
+    written once and picked per row (``astype`` writes each row's text again)."""
+    codes = values.cat.codes.to_numpy()
+    names = pa.array([str(c) for c in values.cat.categories], pa.string())
+    picked = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), names)
+    # The text type astype(str) gives in this pandas (asked of an empty slice).
+    return pd.array(picked.dictionary_decode(), dtype=values.iloc[:0].astype(str).dtype)
+
+
 def _iso_dates(dates: pd.Series) -> Any:
     values = dates.to_numpy(dtype="datetime64[s]")
-    text = pa.array(values.astype("datetime64[D]"), mask=np.isnat(values)).cast(pa.string())
-    return text.to_pandas().array
+    days = pa.array(values.astype("datetime64[D]"), mask=np.isnat(values))
+    # Each distinct date written once (a million projects share a few thousand days).
+    encoded = pc.dictionary_encode(days)
+    text = pa.DictionaryArray.from_arrays(encoded.indices, encoded.dictionary.cast(pa.string()))
+    return text.dictionary_decode().to_pandas().array
 
 
 def attribute_dicts(attributes: pd.DataFrame) -> list[dict[str, Any]]:

@@ -35,3 +35,13 @@ def test_line_numbers_narrowed_only_when_they_fit():
     big = np.array([2, 2**31 + 5], dtype=np.int64)
     assert _narrow(big).dtype == np.int64
     assert _narrow(np.zeros(0, dtype=np.int64)).dtype == np.int32
+
+
+def test_category_text_is_what_astype_str_gives():
+    from etown_approvals.results import _category_text
+
+    values = pd.Series(pd.Categorical.from_codes([0, 1, 2, 0, 1], ["complete", "open", "invalid"]))
+    expected = values.astype(str).array
+    found = _category_text(values)
+    assert found.dtype == expected.dtype
+    assert list(found) == list(expected)
