@@ -29,6 +29,7 @@ Rules (documented in the README):
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -279,15 +280,8 @@ def _scan_each(
     return DateScan(days, status, numeric, days_df, valid_df, days_mf, valid_mf)
 
 
-_SCAN_FIELDS = (
-    "days",
-    "status",
-    "numeric",
-    "days_dayfirst",
-    "valid_dayfirst",
-    "days_monthfirst",
-    "valid_monthfirst",
-)
+#: The per-value arrays of a :class:`DateScan`, in order.
+SCAN_FIELDS = tuple(f.name for f in dataclasses.fields(DateScan))
 
 
 def _scan_split(text: pa.Array, date_formats: Sequence[str]) -> DateScan:
@@ -346,7 +340,7 @@ def _scan_split(text: pa.Array, date_formats: Sequence[str]) -> DateScan:
     position[fixed_heads] = np.arange(fixed_heads.size)
     row[split] = position[head_index[split]]
     columns = []
-    for field in _SCAN_FIELDS:
+    for field in SCAN_FIELDS:
         column = getattr(head_scan, field)
         table = np.concatenate([column, np.array(extra_rows[field], dtype=column.dtype)])
         columns.append(table[row])
@@ -362,7 +356,7 @@ def _scan_split(text: pa.Array, date_formats: Sequence[str]) -> DateScan:
         encoded = pc.dictionary_encode(text.take(pa.array(rest)))
         rest_scan = _scan_each(encoded.dictionary, date_formats, formats_done=True)
         where = encoded.indices.to_numpy(zero_copy_only=False)
-        for field in _SCAN_FIELDS:
+        for field in SCAN_FIELDS:
             getattr(scan, field)[rest] = getattr(rest_scan, field)[where]
     return scan
 

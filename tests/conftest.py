@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -73,3 +74,22 @@ def assert_golden(name: str, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"golden file {path} missing (run with ETOWN_UPDATE_GOLDEN=1)"
     assert text == path.read_text(encoding="utf-8")
+
+
+def same_load(a: Any, b: Any) -> None:
+    """Two outcomes of loading one file (a ``LoadResult``, or an error as
+    ``(type name, message)``) are the same: events, findings, attributes, row
+    counts, notes, day/month order and rejected rows."""
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        assert a == b
+        return
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(a.events, b.events)
+    pd.testing.assert_frame_equal(a.findings, b.findings)
+    pd.testing.assert_frame_equal(a.attributes, b.attributes)
+    counts = ("rows_read", "rows_rejected", "rows_blank", "rows_filtered", "rows_ignored")
+    assert [getattr(a, n) for n in counts] == [getattr(b, n) for n in counts]
+    assert (a.notes, a.dayfirst, a.attribute_columns) == (b.notes, b.dayfirst, b.attribute_columns)
+    if a.raw is not None and b.raw is not None:
+        pd.testing.assert_frame_equal(a.rejected_rows(), b.rejected_rows())

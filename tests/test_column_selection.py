@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from etown_approvals import reader
@@ -22,7 +21,7 @@ from etown_approvals.filters import load_rules
 from etown_approvals.loader import LoadResult, load
 from etown_approvals.stages import ETOWN
 
-from .conftest import ROOT, SF_SAMPLE
+from .conftest import ROOT, SF_SAMPLE, same_load
 
 EXAMPLES = ROOT / "examples"
 BAD = ROOT / "tests" / "fixtures" / "bad"
@@ -54,25 +53,6 @@ def _outcome(path: Path, config: Path | None, **options: object) -> LoadResult |
         return type(error).__name__, str(error)
 
 
-def _same(a: LoadResult | tuple[str, str], b: LoadResult | tuple[str, str]) -> None:
-    if isinstance(a, tuple) or isinstance(b, tuple):
-        assert a == b
-        return
-    pd.testing.assert_frame_equal(a.events, b.events)
-    pd.testing.assert_frame_equal(a.findings, b.findings)
-    pd.testing.assert_frame_equal(a.attributes, b.attributes)
-    assert (a.rows_read, a.rows_rejected, a.rows_blank, a.rows_filtered) == (
-        b.rows_read,
-        b.rows_rejected,
-        b.rows_blank,
-        b.rows_filtered,
-    )
-    assert a.dayfirst == b.dayfirst
-    assert a.attribute_columns == b.attribute_columns
-    if a.raw is not None and b.raw is not None:
-        pd.testing.assert_frame_equal(a.rejected_rows(), b.rejected_rows())
-
-
 @pytest.mark.parametrize(("path", "config"), CASES, ids=lambda p: getattr(p, "name", "-"))
 @pytest.mark.parametrize("attributes", [True, False], ids=["all-columns", "needed-columns"])
 def test_from_disk_equals_whole_file(monkeypatch, path, config, attributes):
@@ -81,7 +61,7 @@ def test_from_disk_equals_whole_file(monkeypatch, path, config, attributes):
     from_disk = _outcome(path, config, attributes=attributes)
     monkeypatch.setattr(reader, "PARSE_FROM_DISK", False)
     whole = _outcome(path, config, attributes=attributes)
-    _same(from_disk, whole)
+    same_load(from_disk, whole)
 
 
 def test_only_the_needed_columns_are_parsed(tmp_path):
@@ -174,4 +154,4 @@ def test_many_timestamps_read_by_date_part_as_each_one(monkeypatch, path):
     each = _outcome(path, config, attributes=False)
     monkeypatch.setattr(dates, "SPLIT_THRESHOLD", 0)
     split = _outcome(path, config, attributes=False)
-    _same(split, each)
+    same_load(split, each)

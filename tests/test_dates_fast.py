@@ -22,15 +22,7 @@ from etown_approvals.dates import MISSING, OK, TWO_DIGIT_YEAR, DateScan
 
 from .conftest import SF_SAMPLE
 
-FIELDS = (
-    "days",
-    "status",
-    "numeric",
-    "days_dayfirst",
-    "valid_dayfirst",
-    "days_monthfirst",
-    "valid_monthfirst",
-)
+FIELDS = dates.SCAN_FIELDS
 SF_DATE_COLUMNS = [
     "Filed Date",
     "Issued Date",

@@ -12,12 +12,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from etown_approvals import reader
 from etown_approvals.errors import EncodingError, EtownError, UnreadableInputError
 from etown_approvals.loader import LoadResult, load
+
+from .conftest import same_load
 
 HEADER = b"project,event,date,notes\n"
 #: Records that push what follows past the 64 KiB the reader looks at first.
@@ -45,22 +46,6 @@ def _both(monkeypatch: pytest.MonkeyPatch, path: Path, **options: object) -> tup
     return from_disk, whole
 
 
-def _same(a: LoadResult | tuple[str, str], b: LoadResult | tuple[str, str]) -> None:
-    if isinstance(a, tuple) or isinstance(b, tuple):
-        assert a == b
-        return
-    pd.testing.assert_frame_equal(a.events, b.events)
-    pd.testing.assert_frame_equal(a.findings, b.findings)
-    pd.testing.assert_frame_equal(a.attributes, b.attributes)
-    pd.testing.assert_frame_equal(a.rejected_rows(), b.rejected_rows())
-    assert (a.rows_read, a.rows_rejected, a.rows_blank, a.notes) == (
-        b.rows_read,
-        b.rows_rejected,
-        b.rows_blank,
-        b.notes,
-    )
-
-
 def test_bad_byte_in_a_column_not_read_is_reported_once_that_column_is_parsed(
     monkeypatch, tmp_path
 ):
@@ -70,7 +55,7 @@ def test_bad_byte_in_a_column_not_read_is_reported_once_that_column_is_parsed(
     path.write_bytes(HEADER + PADDING + b",,,caf\xe9\n" + LAST)
     from_disk, whole = _both(monkeypatch, path, attributes=False)
     assert whole[0] == "EncodingError" and "is not valid UTF-8 (line 1002)" in whole[1]
-    _same(from_disk, whole)
+    same_load(from_disk, whole)
 
 
 def test_bad_byte_in_a_column_not_read_fails_when_rejected_rows_show_it(tmp_path):
@@ -120,7 +105,7 @@ def test_late_bad_byte_says_what_the_whole_file_reader_says(monkeypatch, tmp_pat
     path.write_bytes(bom + HEADER + PADDING + b",,,caf\xe9\n" + LAST)
     from_disk, whole = _both(monkeypatch, path, attributes=False, encoding=encoding)
     assert whole[0] == "EncodingError"
-    _same(from_disk, whole)
+    same_load(from_disk, whole)
 
 
 def test_json_after_blank_lines_across_the_first_64_kib(monkeypatch, tmp_path):
@@ -130,7 +115,7 @@ def test_json_after_blank_lines_across_the_first_64_kib(monkeypatch, tmp_path):
     path.write_bytes(b"\n" * 5000 + b"[NaN,\n" + b" " * 63_000 + b"1]\n")
     from_disk, whole = _both(monkeypatch, path, attributes=False)
     assert whole == ("UnreadableInputError", f"{path}: looks like JSON, not a CSV table")
-    _same(from_disk, whole)
+    same_load(from_disk, whole)
 
 
 @pytest.mark.parametrize("from_disk", [True, False], ids=["from-disk", "whole-file"])
