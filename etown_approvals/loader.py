@@ -182,13 +182,14 @@ def load_raw(
     attributes: bool | Sequence[str] = True,
 ) -> LoadResult:
     formats = dates_mod.check_formats(date_formats)
-    loader = _Loader(raw, stages, dayfirst, rules or RowSelection(), formats)
-    loader.attributes = _attribute_names(attributes)
-    return loader.run()
+    return _Loader(
+        raw, stages, dayfirst, rules or RowSelection(), formats, _attribute_names(attributes)
+    ).run()
 
 
 def _attribute_names(attributes: bool | Sequence[str]) -> tuple[str, ...] | None:
-    """None: every attribute column; else the names asked for (normalized for matching)."""
+    """None: every attribute column; else the names asked for (matched exactly, as
+    ``--group-by`` matches them)."""
     if attributes is True:
         return None
     if attributes is False:
@@ -267,7 +268,8 @@ def needed_columns(
             wanted.add(rule.column_index(headers))
     except EtownError:
         return None  # the loader reports the unknown column
-    wanted.update(i for i, header in enumerate(headers) if header in set(attributes))
+    asked = set(attributes)
+    wanted.update(i for i, header in enumerate(headers) if header in asked)
     return ColumnChoice(sorted(wanted), plain, encode_after=_encode_after(roles))
 
 
@@ -306,6 +308,7 @@ class _Loader:
         dayfirst: bool | None,
         rules: RowSelection,
         date_formats: Sequence[str] = (),
+        attributes: tuple[str, ...] | None = None,
     ) -> None:
         self.raw = raw
         self.stages = stages
@@ -321,7 +324,7 @@ class _Loader:
         self.ignored = np.zeros(self.n, dtype=bool)
         self.withdrawn_rows: np.ndarray | None = None
         #: Attribute columns to keep (None: all).
-        self.attributes: tuple[str, ...] | None = None
+        self.attributes = attributes
         self._columns_read: dict[int, TextColumn] = {}
         self.attribute_names: list[str] = []
 

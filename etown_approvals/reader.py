@@ -348,25 +348,18 @@ def _read_plain_file(
         return None
     size, start, head = opened
     skipped = _LEADING_BLANK_LINES.match(head, start)
-    body_start = skipped.end() if skipped else start
-    if size - body_start <= _SNIFF_BYTES < size:
+    if size - (skipped.end() if skipped else start) <= _SNIFF_BYTES < size:
         return None  # small, but past the head: the general reader sees it all at once
-    text = head[body_start:].decode("utf-8", errors="replace")
-    if not text.strip() or _looks_like_json(text, complete=size <= _SNIFF_BYTES):
-        return None
-    delimiter = delimiter or sniff_delimiter(text)
-    header_end, problem = _scan_record(head, body_start, delimiter)
-    if problem is not None or (header_end >= len(head) and size > len(head)):
-        return None  # an unclosed quote, or a header longer than the head
-    header_text = head[body_start:header_end].decode("utf-8", errors="strict")
-    headers = _read_header(header_text, delimiter)
-    if not any(h.strip() for h in headers):
-        return None
-    headers = [h.strip() or f"column {i + 1}" for i, h in enumerate(headers)]
-    header_line = 1 + _count_line_breaks(head[start:body_start])
-    first_data_line = header_line + max(_count_line_breaks(head[body_start:header_end]), 1)
-    raw = RawTable(source=source, headers=headers, table=pa.table({}), delimiter=delimiter)
-    width = len(headers)
+    try:
+        header = _find_header(FileBytes(head, start), source, delimiter, whole=size == len(head))
+    except (UnreadableInputError, _NotUtf8):
+        return None  # the general reader reads the file whole and says what is wrong
+    if header.end >= len(head) and size > len(head):
+        return None  # a header longer than the head
+    delimiter, header_end = header.delimiter, header.end
+    first_data_line = header.first_data_line
+    raw = RawTable(source=source, headers=header.names, table=pa.table({}), delimiter=delimiter)
+    width = len(raw.headers)
     choice = select(list(raw.headers)) if select is not None else None
     positions = sorted(set(range(width) if choice is None else choice.positions)) or [0]
     plain = set(choice.plain) if choice is not None else set()
@@ -489,7 +482,25 @@ def parse_csv_bytes(
         return _read(text, source, delimiter, notes)
 
 
-def _read(text: FileBytes, source: str, delimiter: str | None, notes: list[str]) -> RawTable:
+@dataclass(frozen=True)
+class _Header:
+    """The header row: column names, the delimiter, where the records start."""
+
+    names: list[str]
+    delimiter: str
+    #: Offset (in the data) just past the header's line break.
+    end: int
+    first_data_line: int
+
+
+def _find_header(
+    text: FileBytes, source: str, delimiter: str | None, *, whole: bool = True
+) -> _Header:
+    """The header of ``text`` (past blank lines), or the error that says why there is none.
+
+    ``whole``: ``text`` holds the whole file (not only its first bytes), so a short
+    text that parses as JSON is JSON.
+    """
     skipped = _LEADING_BLANK_LINES.match(text.data, text.start)
     header_line = 1 + _count_line_breaks(skipped.group()) if skipped else 1
     body = text.skip(skipped.end() - text.start if skipped else 0)
@@ -501,7 +512,7 @@ def _read(text: FileBytes, source: str, delimiter: str | None, notes: list[str])
             else "the file is empty",
             source=source,
         )
-    if _looks_like_json(head, complete=len(body) <= _SNIFF_BYTES):
+    if _looks_like_json(head, complete=whole and len(body) <= _SNIFF_BYTES):
         raise UnreadableInputError("looks like JSON, not a CSV table", source=source)
     delimiter = delimiter or sniff_delimiter(head)
     header_end, problem = _scan_record(text.data, body.start, delimiter)
@@ -514,8 +525,19 @@ def _read(text: FileBytes, source: str, delimiter: str | None, notes: list[str])
     headers = _read_header(header_text, delimiter)
     if not any(h.strip() for h in headers):
         raise UnreadableInputError("the header row is empty", source=source)
-    headers = [h.strip() or f"column {i + 1}" for i, h in enumerate(headers)]
-    first_data_line = header_line + max(_count_line_breaks(text.data[body.start : header_end]), 1)
+    return _Header(
+        names=[h.strip() or f"column {i + 1}" for i, h in enumerate(headers)],
+        delimiter=delimiter,
+        end=header_end,
+        first_data_line=header_line
+        + max(_count_line_breaks(text.data[body.start : header_end]), 1),
+    )
+
+
+def _read(text: FileBytes, source: str, delimiter: str | None, notes: list[str]) -> RawTable:
+    header = _find_header(text, source, delimiter)
+    headers, delimiter, header_end = header.names, header.delimiter, header.end
+    first_data_line = header.first_data_line
     rows = text.skip(header_end - text.start)
     # Allowing newlines in values costs time, and only quoted values can hold them.
     quoted = rows.find(b'"') != -1
