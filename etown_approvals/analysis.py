@@ -195,21 +195,7 @@ def analyze(
         progress("reading")
     from .cache import load_cached
 
-    loaded = load_cached(
-        path,
-        stages=inputs.stages,
-        encoding=inputs.encoding,
-        delimiter=inputs.delimiter,
-        dayfirst=inputs.dayfirst,
-        sheet=inputs.sheet,
-        stdin=stdin,
-        where=inputs.where,
-        withdrawn=inputs.withdrawn,
-        ignore_events=inputs.ignore_events,
-        date_formats=inputs.date_formats,
-        attributes=inputs.attributes,
-        cache=inputs.cache,
-    )
+    loaded = load_cached(path, stdin=stdin, cache=inputs.cache, **inputs.load_arguments())
     loaded.require_rows(hint=f"see them with: etown validate {_quoted(path, inputs)}")
     if not keep_raw:
         loaded.raw = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
 from .stages import ETOWN, StageSet
@@ -55,6 +55,22 @@ class InputOptions:
     #: Serve the parsed table from the cache of an earlier run on the unchanged file
     #: (see :mod:`etown_approvals.cache`); the command line turns it on.
     cache: bool = False
+
+    def load_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`etown_approvals.loader.load` these options
+        give (all but ``config`` and ``cache``), so callers never list them again."""
+        return {
+            "stages": self.stages,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "dayfirst": self.dayfirst,
+            "sheet": self.sheet,
+            "where": self.where,
+            "withdrawn": self.withdrawn,
+            "ignore_events": self.ignore_events,
+            "date_formats": self.date_formats,
+            "attributes": self.attributes,
+        }
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,8 @@ def test_terminal_table_is_coloured():
         ("\uff1dSUM(A1)", "'\uff1dSUM(A1)"),  # full-width equals sign
         ("\uff0d1+1", "'\uff0d1+1"),
         ("plain", "plain"),
+        ("-\u0660", "'-\u0660"),  # Arabic-Indic zero: not a number a spreadsheet reads
+        ("+\u0661\u0662", "'+\u0661\u0662"),
         (-3, -3),
         (None, ""),
         (["same_day", "fast_track"], "same_day;fast_track"),
@@ -233,3 +235,19 @@ def test_an_empty_flags_list_is_written_as_an_empty_list(run, write):
     records = json.loads(out)
     assert [r["project"] for r in records] == ["Bracket [\n\n ] name", "Same day"]
     assert [r["flags"] for r in records] == [[], ["same_day", "fast_track"]]
+
+
+def test_csv_writers_agree_on_digits_of_other_scripts():
+    """The cell-by-cell writer (Python's re) and the column writer (pyarrow's RE2) read
+    the same cells as numbers: ASCII digits only."""
+    import pandas as pd
+
+    from etown_approvals.formats.csv_format import write_frame
+
+    values = ["-\u0660", "+\u0661\u0662", "-12", "=1"]
+    out = io.StringIO()
+    write_frame(pd.DataFrame({"note": pd.Series(values, dtype="str")}), out)
+    import csv as csv_module
+
+    rows = list(csv_module.reader(io.StringIO(out.getvalue())))
+    assert [row[0] for row in rows[1:]] == [cell(v) for v in values]

@@ -488,19 +488,9 @@ def validate(
 
     if invalid_rows:  # before any work: a wrong target is a usage error, not a late surprise
         check_target(invalid_rows, (source.file,), option="--invalid-rows")
-    inputs = source.inputs
-    checked = run_validation(
-        source.file,
-        stages=inputs.stages,
-        encoding=inputs.encoding,
-        delimiter=inputs.delimiter,
-        dayfirst=inputs.dayfirst,
-        sheet=inputs.sheet,
-        where=inputs.where,
-        withdrawn=inputs.withdrawn,
-        ignore_events=inputs.ignore_events,
-        date_formats=inputs.date_formats,
-    )
+    # Every column: the rejected rows written by --invalid-rows show every cell.
+    inputs = dataclasses.replace(source.inputs, attributes=True)
+    checked = run_validation(source.file, **inputs.load_arguments())
     result = results.validation(checked, limit=limit_errors, warnings_as_errors=warnings_as_errors)
     if invalid_rows and checked.loaded is not None:
         from ..formats.csv_format import write_rows

@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 # Spreadsheets run a cell starting with these as a formula; full-width forms too
 # (Excel and WPS read U+FF1D, U+FF0B, U+FF0D and U+FF20 as their ASCII twins).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-# A plain number such as -122.33 or +1e5 is data, not a formula: left alone.
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+# A plain number such as -122.33 or +1e5 is data, not a formula: left alone. ASCII
+# digits only, as spreadsheets read numbers (and so that Python's re, which takes
+# \d for any script's digits, and pyarrow's RE2 agree on every cell).
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _IS_NUMBER = re.compile(_NUMBER)
 
 
