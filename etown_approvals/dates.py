@@ -34,6 +34,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -215,15 +216,48 @@ def scan_dates(
     date parts, times of day and other spellings are each read once.
     ``trimmed``: the caller has trimmed white space off the values already.
     """
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    return scan_rows(values, date_formats, trimmed=trimmed).expand()
+
+
+@dataclass
+class MappedScan:
+    """The readings of many values kept small: value ``i`` reads as row ``row[i]`` of
+    ``scan`` (a few thousand date parts can stand for millions of timestamps)."""
+
+    scan: DateScan
+    row: np.ndarray
+
+    def expand(self) -> DateScan:
+        """One row per value."""
+        return DateScan(*(getattr(self.scan, name)[self.row] for name in SCAN_FIELDS))
+
+
+def scan_rows(
+    values: pa.Array | pa.ChunkedArray,
+    date_formats: Sequence[str] = (),
+    *,
+    trimmed: bool = False,
+) -> MappedScan:
+    """:func:`scan_dates`, with each distinct reading kept once (see :class:`MappedScan`)."""
     text = values.cast(pa.string())
     if not trimmed:
         text = pc.utf8_trim_whitespace(text)
     formats = check_formats(date_formats)
     if len(text) >= SPLIT_THRESHOLD:
         return _scan_split(text, formats)
-    return _scan_each(text, formats)
+    encoded = _encoded(text, null_encoding="encode")  # each distinct value read once
+    return MappedScan(
+        _scan_each(encoded.dictionary, formats), encoded.indices.to_numpy(zero_copy_only=False)
+    )
+
+
+def joined_scans(scans: Sequence[MappedScan]) -> MappedScan:
+    """One :class:`MappedScan` of the values of several, one after the other."""
+    starts = np.cumsum([0, *(len(m.scan.days) for m in scans)])
+    return MappedScan(
+        DateScan(*(np.concatenate([getattr(m.scan, n) for m in scans]) for n in SCAN_FIELDS)),
+        np.concatenate([m.row + start for m, start in zip(scans, starts, strict=False)]),
+    )
 
 
 def _scan_each(
@@ -284,7 +318,7 @@ def _scan_each(
 SCAN_FIELDS = tuple(f.name for f in dataclasses.fields(DateScan))
 
 
-def _scan_split(text: pa.Array, date_formats: Sequence[str]) -> DateScan:
+def _scan_split(text: pa.Array | pa.ChunkedArray, date_formats: Sequence[str]) -> MappedScan:
     """The same readings as :func:`_scan_each`, for many distinct timestamps.
 
     Millions of distinct ``06/15/2014 10:50:15 AM`` share a few thousand date
@@ -292,7 +326,9 @@ def _scan_split(text: pa.Array, date_formats: Sequence[str]) -> DateScan:
     is a fixed-width date part (``_FIXED_HEAD``) followed by a valid time
     suffix (``_TIME``) reads exactly as its date part alone, so the distinct
     date parts and the distinct suffixes are read once each; every other value
-    goes through :func:`_scan_each`.
+    goes through :func:`_scan_each`, each distinct one once. The readings are
+    rows of one small table (date parts, a missing and an unread row, values a
+    user's format read, the other values), and each value points at its row.
     """
     n = len(text)
     missing = _to_bool(pc.or_kleene(pc.is_null(text), pc.equal(text, "")))
@@ -306,59 +342,68 @@ def _scan_split(text: pa.Array, date_formats: Sequence[str]) -> DateScan:
     # Byte slices are exact here: the date parts kept are ASCII, so their suffix
     # starts on a character boundary and is valid UTF-8.
     raw = text.cast(pa.binary())
-    heads = pc.dictionary_encode(pc.binary_slice(raw, 0, _HEAD_WIDTH))
+    heads = _encoded(pc.binary_slice(raw, 0, _HEAD_WIDTH))
     # Null values point one past the dictionary, at a date part that is not fixed.
     head_index = pc.fill_null(heads.indices, len(heads.dictionary)).to_numpy(zero_copy_only=False)
     fixed = np.append(_to_bool(pc.match_substring_regex(heads.dictionary, _FIXED_HEAD)), False)
     candidates = np.flatnonzero(pending & fixed[head_index])
     # The rest of every value (slicing all is cheaper than gathering the candidates
     # first); only the candidates' rests are looked at.
-    tails = pc.binary_slice(raw, _HEAD_WIDTH, np.iinfo(np.int32).max)
-    tails = pc.dictionary_encode(tails, null_encoding="encode")
+    tails = _encoded(pc.binary_slice(raw, _HEAD_WIDTH, np.iinfo(np.int32).max))
     # As bytes: a rest cut inside a character (never a candidate's) is not text. The
     # pattern is ASCII, so it matches the same bytes either way.
-    tail_ok = _to_bool(pc.match_substring_regex(tails.dictionary, _TIME_ONLY))
-    tail_index = tails.indices.to_numpy(zero_copy_only=False)
+    tail_ok = np.append(_to_bool(pc.match_substring_regex(tails.dictionary, _TIME_ONLY)), False)
+    tail_index = pc.fill_null(tails.indices, len(tails.dictionary)).to_numpy(zero_copy_only=False)
     split = candidates[tail_ok[tail_index[candidates]]]
 
-    # Each fixed date part is read once; every value then takes one row of a small
-    # table: its date part's readings, or the row of a missing or a not yet read value.
+    # Rows: each fixed date part's readings, then a missing and a not yet read value.
     fixed_heads = np.flatnonzero(fixed)
-    head_scan = _scan_each(heads.dictionary.take(pa.array(fixed_heads)).cast(pa.string()), ())
+    parts = [
+        _scan_each(heads.dictionary.take(pa.array(fixed_heads)).cast(pa.string()), ()),
+        _constant_rows(2, NO_DATE, np.array([MISSING, INVALID], dtype=np.int8)),
+    ]
     missing_row, unread_row = fixed_heads.size, fixed_heads.size + 1
-    extra_rows: dict[str, tuple[int, int]] = {
-        "days": (NO_DATE, NO_DATE),
-        "status": (MISSING, INVALID),
-        "numeric": (False, False),
-        "days_dayfirst": (NO_DATE, NO_DATE),
-        "valid_dayfirst": (False, False),
-        "days_monthfirst": (NO_DATE, NO_DATE),
-        "valid_monthfirst": (False, False),
-    }
     row = np.where(missing, missing_row, unread_row)
     position = np.zeros(len(fixed), dtype=np.int64)
     position[fixed_heads] = np.arange(fixed_heads.size)
     row[split] = position[head_index[split]]
-    columns = []
-    for field in SCAN_FIELDS:
-        column = getattr(head_scan, field)
-        table = np.concatenate([column, np.array(extra_rows[field], dtype=column.dtype)])
-        columns.append(table[row])
-    scan = DateScan(*columns)
+    rows = fixed_heads.size + 2
     if date_formats:
-        read = ~missing & ~pending
-        scan.days[read] = format_days[read]
-        scan.status[read] = format_status[read]
+        read = np.flatnonzero(~missing & ~pending)
+        parts.append(_constant_rows(read.size, format_days[read], format_status[read]))
+        row[read] = rows + np.arange(read.size)
+        rows += read.size
     pending[split] = False
     rest = np.flatnonzero(pending)
     if rest.size:
         # Each distinct value once (the values given need not be distinct).
-        encoded = pc.dictionary_encode(text.take(pa.array(rest)))
-        rest_scan = _scan_each(encoded.dictionary, date_formats, formats_done=True)
-        where = encoded.indices.to_numpy(zero_copy_only=False)
-        for field in SCAN_FIELDS:
-            getattr(scan, field)[rest] = getattr(rest_scan, field)[where]
-    return scan
+        encoded = _encoded(text.take(pa.array(rest)))
+        parts.append(_scan_each(encoded.dictionary, date_formats, formats_done=True))
+        row[rest] = rows + encoded.indices.to_numpy(zero_copy_only=False)
+    table = DateScan(*(np.concatenate([getattr(p, name) for p in parts]) for name in SCAN_FIELDS))
+    return MappedScan(table, row)
+
+
+def _encoded(values: pa.Array | pa.ChunkedArray, **options: Any) -> pa.DictionaryArray:
+    """``values`` dictionary-encoded as one array (the pieces of a chunked array share
+    one dictionary, so only the indices are joined)."""
+    encoded = pc.dictionary_encode(values, **options)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    return encoded
+
+
+def _constant_rows(size: int, days: Any, status: Any) -> DateScan:
+    """Rows of a :class:`DateScan` read without a day/month question."""
+    return DateScan(
+        days=np.broadcast_to(np.asarray(days, dtype=np.int64), (size,)).copy(),
+        status=np.broadcast_to(np.asarray(status, dtype=np.int8), (size,)).copy(),
+        numeric=np.zeros(size, dtype=bool),
+        days_dayfirst=np.full(size, NO_DATE, dtype=np.int64),
+        valid_dayfirst=np.zeros(size, dtype=bool),
+        days_monthfirst=np.full(size, NO_DATE, dtype=np.int64),
+        valid_monthfirst=np.zeros(size, dtype=bool),
+    )
 
 
 def _apply_format(

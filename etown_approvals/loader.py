@@ -300,6 +300,18 @@ class RowSelection:
         )
 
 
+#: The readings of a missing value, per field of ``dates.DateScan``.
+_MISSING_READING = (
+    dates_mod.NO_DATE,
+    dates_mod.MISSING,
+    False,
+    dates_mod.NO_DATE,
+    False,
+    dates_mod.NO_DATE,
+    False,
+)
+
+
 class _Loader:
     def __init__(
         self,
@@ -522,50 +534,72 @@ class _Loader:
         used rows are read. In a wide file, a row with a date that is invalid
         in either order is rejected whatever the order, so it is no evidence.
         """
-        every = pa.concat_arrays([c.values for c in columns])
         bounds = np.cumsum([0, *(len(c.values) for c in columns)])
         # Where each column's values are in what is scanned: a slice, or indices.
         positions: list[slice | np.ndarray]
-        if len(every) >= dates_mod.SPLIT_THRESHOLD and not self.date_formats:
+        if bounds[-1] >= dates_mod.SPLIT_THRESHOLD and not self.date_formats:
             # Millions of timestamps: read each distinct date part and time of day once
-            # (scan_dates does), without hashing every whole timestamp first.
-            union = every
+            # (scan_rows does), without hashing every whole timestamp first, nor
+            # copying the columns into one.
+            union: pa.Array | pa.ChunkedArray = pa.chunked_array(
+                [c.values for c in columns], type=pa.string()
+            )
             positions = [slice(bounds[i], bounds[i + 1]) for i in range(len(columns))]
+            # A column at a time: the scan's temporaries stay a column's size.
+            mapped = dates_mod.joined_scans(
+                [dates_mod.scan_rows(c.values, trimmed=True) for c in columns]
+            )
         else:  # one hash pass: the distinct strings, and where each column's values are
             # (values read as plain text may be null: null is then one more value, missing)
+            every = pa.concat_arrays([c.values for c in columns])
             encoded = pc.dictionary_encode(every, null_encoding="encode")
             union = encoded.dictionary
             where = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
             positions = [where[bounds[i] : bounds[i + 1]] for i in range(len(columns))]
-        scan = dates_mod.scan_dates(union, self.date_formats, trimmed=True)  # (TextColumn's)
+            mapped = dates_mod.scan_rows(union, self.date_formats, trimmed=True)
+        # Every value points at a row of a small table of readings (TextColumn's
+        # values are trimmed already).
+        scan = mapped.scan
+        # Per column: the row of readings of each of its values, and one more
+        # (a missing value) for the index -1 of a null cell.
+        missing_row = len(scan.days)
+        scan = dates_mod.DateScan(
+            *(
+                np.append(getattr(scan, name), np.array(default, getattr(scan, name).dtype))
+                for name, default in zip(dates_mod.SCAN_FIELDS, _MISSING_READING, strict=True)
+            )
+        )
+        rows = [np.append(mapped.row[position], missing_row) for position in positions]
         if len(columns) > 1:
             invalid = scan.invalid_either_way
-            for column, position in zip(columns, positions, strict=True):
-                candidates = candidates & ~np.append(invalid[position], False)[column.indices]
-        decides = np.zeros(len(union), dtype=bool)
-        for column, position in zip(columns, positions, strict=True):
-            seen = np.zeros(len(column.values) + 1, dtype=bool)
-            seen[column.indices[candidates]] = True
-            if isinstance(position, slice):
-                decides[position][seen[:-1]] = True
-            else:
-                decides[position[seen[:-1]]] = True
+            for column, row in zip(columns, rows, strict=True):
+                candidates = candidates & ~invalid[row[column.indices]]
+        decides = np.zeros(len(scan.days), dtype=bool)
+        for column, row in zip(columns, rows, strict=True):
+            decides[row[column.indices[candidates]]] = True
         parsed = scan.resolve(self.dayfirst, decides)
         if parsed.ambiguous is not None:
-            raise self._ambiguity(columns, union, parsed.ambiguous, candidates)
+            # Which values to show: those the per-value reading names (its first
+            # evidence in file order), as when every value had its own readings.
+            decided = np.zeros(len(union), dtype=bool)
+            for column, position in zip(columns, positions, strict=True):
+                seen = column.indices[candidates]
+                decided[np.arange(len(union))[position][seen[seen >= 0]]] = True
+            found = mapped.expand().resolve(self.dayfirst, decided).ambiguous
+            assert found is not None  # the same readings, the same evidence
+            raise self._ambiguity(columns, union, found, candidates)
         self.dayfirst = parsed.dayfirst
+        days = parsed.days.astype(np.int32)
         results = []
-        for column, position in zip(columns, positions, strict=True):
-            # Per distinct value of this column, then one gather per row (index -1: null).
-            days = np.append(parsed.days[position], dates_mod.NO_DATE).astype(np.int32)
-            status = np.append(parsed.status[position], dates_mod.MISSING).astype(np.int8)
-            results.append((days[column.indices], status[column.indices]))
+        for column, row in zip(columns, rows, strict=True):
+            at = row[column.indices]  # one gather per row, through the values' rows
+            results.append((days[at], parsed.status[at]))
         return results
 
     def _ambiguity(
         self,
         columns: Sequence[TextColumn],
-        union: pa.Array,
+        union: pa.Array | pa.ChunkedArray,
         found: dates_mod.AmbiguousDates,
         candidates: np.ndarray,
     ) -> AmbiguousDateError:

@@ -23,7 +23,7 @@ import re
 import stat
 import sys
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -364,9 +364,15 @@ def _read_plain_file(
     positions = sorted(set(range(width) if choice is None else choice.positions)) or [0]
     plain = set(choice.plain) if choice is not None else set()
     encode_after = set(choice.encode_after) if choice is not None else set()
-    # Allowing newlines in values costs time, and only quoted values can hold them:
-    # parse as the first bytes suggest while the scan looks at the rest.
-    quoted = b'"' in head[header_end:]
+    # Allowing newlines in values costs time (pyarrow then finds where records end
+    # on one thread), and only quoted values can hold them. So the file is parsed
+    # with every line break ending a record, while the scan looks at every byte.
+    # Within each piece pyarrow parses, a value over lines makes a record of
+    # several lines, which the count of line breaks finds; with quotes in the
+    # file, the lines where pieces are cut are read here too, and the file is
+    # parsed again allowing newlines in values unless they end outside quotes.
+    quoted = False
+    blocks: list[int] = []
     scanned = _in_background(lambda: _scan_body(path))
 
     def parse(columns: list[int]) -> tuple[pa.Table, list[MalformedRecord]]:
@@ -380,6 +386,7 @@ def _read_plain_file(
             size=size - header_end,
             plain=plain,
             encode_after=encode_after,
+            used_block_size=blocks,
         )
 
     try:
@@ -390,12 +397,20 @@ def _read_plain_file(
     facts = scanned()
     if facts is None:
         return None  # NUL bytes: the general reader drops them, and says so
-    if facts.quote_past_head and not quoted:  # quotes further on: parse as they need
-        quoted = True
-        try:
-            table, found = parse(positions)
-        except (_NotUtf8, UnreadableInputError):
-            return None
+    if b'"' in head[header_end:] or facts.quote_past_head:
+        if not _lines_end_outside_quotes(path, header_end, size, [size], delimiter):
+            return None  # perhaps a quote the end of the file closes: the general reader says
+        # pyarrow cuts the file at the last line break of each piece it reads; a quote
+        # open there is what a parse of a line per record cannot see by itself.
+        cuts = range(header_end + blocks[-1], size, blocks[-1])
+        if any(m.text.strip(" \t\r\n") for m in found) or not _lines_end_outside_quotes(
+            path, header_end, size, cuts, delimiter
+        ):
+            quoted = True
+            try:
+                table, found = parse(positions)
+            except (_NotUtf8, UnreadableInputError):
+                return None
     blank = [m for m in found if not m.text.strip(" \t\r\n")]
     malformed = [m for m in found if m.text.strip(" \t\r\n")]
     records = table.num_rows + len(found)
@@ -424,6 +439,50 @@ def _read_plain_file(
     raw.locate = lambda: _line_numbers(table, found, first_data_line, quoted=False)[0]
     raw.parse_more = parse_more
     return raw
+
+
+#: How far back from the end of a piece its last line is looked for.
+_CUT_WINDOW = 64 * 1024
+#: The pieces pyarrow parses a file in (one thread each); grown for a record longer.
+_BLOCK_SIZE = 1 << 22
+
+
+def _lines_end_outside_quotes(
+    path: Path, start: int, size: int, ends: Iterable[int], delimiter: str
+) -> bool:
+    """Whether the line ending at each of ``ends`` (its last line break before that
+    offset of the file; at ``size``, the file's last line) reads as whole RFC 4180
+    fields, so that it ends outside quotes: a quote only opening a field, closing
+    it or doubled inside it. ``start`` is where the first line starts.
+
+    Anything else (a stray quote, a line longer than :data:`_CUT_WINDOW`, no
+    line break in reach) answers no.
+    """
+    field = rb'(?:"(?:[^"]|"")*"|[^"' + re.escape(delimiter.encode()) + rb"\r\n]*)"
+    whole = re.compile(field + rb"(?:" + re.escape(delimiter.encode()) + field + rb")*")
+    try:
+        with open(path, "rb") as handle:
+            return all(_line_whole(handle.fileno(), start, size, end, whole) for end in ends)
+    except OSError:
+        return False
+
+
+def _line_whole(descriptor: int, start: int, size: int, end: int, whole: re.Pattern[bytes]) -> bool:
+    """See :func:`_lines_end_outside_quotes`: the line ending at ``end``."""
+    low = max(start, end - _CUT_WINDOW)
+    window = os.pread(descriptor, end - low, low)
+    if end == size and not window.endswith((b"\n", b"\r")):
+        cut = len(window)  # the last line has no line break
+    else:
+        cut = max(window.rfind(b"\n"), window.rfind(b"\r"))
+    if cut < 0:
+        return False
+    if window[cut - 1 : cut + 1] == b"\r\n":
+        cut -= 1
+    line_start = max(window.rfind(b"\n", 0, cut), window.rfind(b"\r", 0, cut)) + 1
+    if line_start == 0 and low > start:
+        return False  # a line longer than the window
+    return whole.fullmatch(window, line_start, cut) is not None
 
 
 def _encoding_error(path: Path, source: str, encoding: str | None) -> UnreadableInputError:
@@ -897,11 +956,13 @@ def _parse(
     size: int | None = None,
     plain: Collection[int] = (),
     encode_after: Collection[int] = (),
+    used_block_size: list[int] | None = None,
 ) -> tuple[pa.Table, list[MalformedRecord]]:
     """The records of ``data`` (the bytes after the header), ``columns`` only (None: all).
 
     Malformed records are kept aside with their ordinals: pyarrow checks the
     number of fields of every record, whichever columns it converts.
+    ``used_block_size``, if given, receives the size of the pieces pyarrow read.
     """
     names = [f"c{i}" for i in range(width)]
     include = names if columns is None else [names[i] for i in columns]
@@ -952,7 +1013,7 @@ def _parse(
         else:
             previous_hook(unraisable)
 
-    block_size = 1 << 22
+    block_size = _BLOCK_SIZE
     sys.unraisablehook = hook
     try:
         while True:
@@ -960,6 +1021,8 @@ def _parse(
                 table = attempt(True, block_size)
                 if malformed:  # only a single-threaded read knows their line numbers
                     table = attempt(False, block_size)
+                if used_block_size is not None:
+                    used_block_size.append(block_size)
                 break
             except pa.ArrowInvalid as error:
                 message = str(error)
@@ -976,16 +1039,28 @@ def _parse(
         sys.unraisablehook = previous_hook
     if not_utf8:
         raise _NotUtf8
-    table = table.unify_dictionaries().combine_chunks()
-    for name in table.column_names:
-        if int(name[1:]) in encode_after and table.num_rows:
-            at = table.column_names.index(name)
-            encoded = pc.dictionary_encode(table.column(at).chunk(0)).cast(_TEXT)
-            table = table.set_column(at, name, encoded)
+    table = _joined(table, encode_after)
     # The parser's blocks are freed now; hand their pages back rather than keep them
     # in pyarrow's pool (numpy, which does the rest, allocates elsewhere).
     pa.default_memory_pool().release_unused()
     return table, malformed
+
+
+def _joined(table: pa.Table, encode_after: Collection[int]) -> pa.Table:
+    """The parsed blocks joined into one array per column, ``encode_after`` columns
+    dictionary-encoded on the way.
+
+    Those are encoded block by block, with one hash table for all blocks, so only
+    their small indices are joined, never the text itself.
+    """
+    joined: dict[str, pa.Array] = {}
+    for name in table.column_names:
+        column = table.column(name)
+        if int(name[1:]) in encode_after and table.num_rows:
+            joined[name] = pc.dictionary_encode(column).combine_chunks().cast(_TEXT)
+        else:
+            joined[name] = column.unify_dictionaries().combine_chunks()
+    return pa.table(joined)
 
 
 def _line_numbers(

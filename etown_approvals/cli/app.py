@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -199,6 +199,26 @@ def silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+def leave(code: int | str | None) -> NoReturn:
+    """End the process with ``code`` (as ``sys.exit`` reads it) without tearing down
+    the interpreter: stdout and stderr are flushed first; a reader gone away is quiet."""
+    if isinstance(code, str):  # sys.exit("message"): the message on stderr, status 1
+        sys.stderr.write(code + "\n")
+        code = 1
+    status = 0 if code is None else int(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # the reader left, or the stream is closed
+            if stream is sys.stdout:
+                silence_stdout()
+        except OSError as error:  # the output cannot be written (a full disk)
+            if stream is sys.stdout:
+                say(f"cannot write the output: {error.strerror or error}", level="error")
+                status = status or int(ExitCode.CANNOT_WRITE)
+    os._exit(status)
 
 
 @click.group(cls=EtownGroup, context_settings=CONTEXT_SETTINGS)

@@ -6,6 +6,7 @@ import codecs
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -125,12 +126,17 @@ _ESCAPES = [("\\", "\\\\"), ('"', '\\"'), ("/", "\\/")] + [
 
 @dataclass
 class _Column:
-    """One key's values as JSON text, null where the value is missing. ``quoted``
-    values are string contents whose quotes the row text around them supplies."""
+    """One key's values, and how a piece of them becomes JSON text (null where the
+    value is missing). ``quoted`` texts are string contents whose quotes the row
+    text around them supplies. Only a piece of rows is ever text at once."""
 
     key: str
     values: pa.Array
+    text: Callable[[pa.Array], pa.Array]
     quoted: bool = False
+
+    def piece(self, start: int, rows: int) -> pa.Array:
+        return self.text(self.values.slice(start, rows))
 
 
 def write_frame(
@@ -168,7 +174,7 @@ def write_frame(
         out.write("[\n")
     for start in range(0, len(frame), PIECE_ROWS):
         arguments = [
-            _large(piece) if isinstance(piece, str) else piece.slice(start, PIECE_ROWS)
+            _large(piece) if isinstance(piece, str) else piece.piece(start, PIECE_ROWS)
             for piece in pieces
         ]
         rows = pc.binary_join_element_wise(
@@ -184,10 +190,10 @@ def write_frame(
 
 def _row_pieces(
     columns: list[_Column], nested: list[_Column] | None, *, lines: bool
-) -> list[str | pa.Array]:
+) -> list[str | _Column]:
     """Literal text and value columns that, joined, are one object per row, followed
     by a newline (JSON lines) or by a comma and a newline (an array's items)."""
-    pieces: list[str | pa.Array] = []
+    pieces: list[str | _Column] = []
     text = "{" if lines else "  {\n"
 
     def add(position: int, column: _Column, indent: str) -> None:
@@ -195,7 +201,7 @@ def _row_pieces(
         if position:
             text += "," if lines else ",\n"
         text += ("" if lines else indent) + column.key + ":" + ('"' if column.quoted else "")
-        pieces.extend([text, column.values])
+        pieces.extend([text, column])
         text = '"' if column.quoted else ""
 
     for position, column in enumerate(columns):
@@ -236,10 +242,13 @@ def _json_values(key: str, column: pd.Series, key_indent: int | None) -> _Column
     if isinstance(dtype, pd.CategoricalDtype):
         return None
     if pd.api.types.is_bool_dtype(dtype):
-        values = pa.array(column.array, type=pa.bool_())
-        return _Column(key, pc.if_else(values, _large("true"), _large("false")))
+        return _Column(
+            key,
+            pa.array(column.array, type=pa.bool_()),
+            lambda piece: pc.if_else(piece, _large("true"), _large("false")),
+        )
     if pd.api.types.is_integer_dtype(dtype):
-        return _Column(key, pa.array(column.array).cast(pa.large_string()))
+        return _Column(key, pa.array(column.array), lambda piece: piece.cast(pa.large_string()))
     if pd.api.types.is_object_dtype(dtype):
         return _object_column(key, column, key_indent)
     if pd.api.types.is_string_dtype(dtype):
@@ -252,13 +261,18 @@ def _string_column(key: str, values: pa.Array) -> _Column:
     is written without quotes), else the quotes are in the row text around them."""
     import pyarrow.compute as pc
 
-    if _has_special_bytes(values):
-        for old, new in _ESCAPES:
-            values = pc.replace_substring(values, old, new)
-    if values.null_count:
-        quote = _large('"')
-        return _Column(key, pc.binary_join_element_wise(quote, values, quote, _large("")))
-    return _Column(key, values, quoted=True)
+    special = _has_special_bytes(values)
+    quote = _large('"')
+
+    def text(piece: pa.Array) -> pa.Array:
+        if special:
+            for old, new in _ESCAPES:
+                piece = pc.replace_substring(piece, old, new)
+        if values.null_count:
+            return pc.binary_join_element_wise(quote, piece, quote, _large(""))
+        return piece
+
+    return _Column(key, values, text, quoted=not values.null_count)
 
 
 def _object_column(key: str, column: pd.Series, key_indent: int | None) -> _Column | None:
@@ -283,7 +297,7 @@ def _object_column(key: str, column: pd.Series, key_indent: int | None) -> _Colu
         choices = pa.array(texts, type=pa.large_string())
     except (UnicodeEncodeError, pa.ArrowException):  # a lone surrogate
         return None
-    return _Column(key, choices.take(pa.array(codes, mask=codes < 0)))
+    return _Column(key, pa.array(codes, mask=codes < 0), choices.take)
 
 
 def _json_list(items: list[str], key_indent: int | None) -> str:
