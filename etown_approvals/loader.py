@@ -704,15 +704,19 @@ class _Loader:
             self._date_problems(column, status, blank, missing_is_error=False)
         used = ~blank & ~self.rejected & ~self.skipped
         self._note_repeated_projects(project, project_codes, used)
-        rows, stage_list, day_list = [], [], []
-        for stage, (days, status) in zip(stage_columns.values(), parsed, strict=True):
-            has = used & (status == dates_mod.OK)
-            picked = np.flatnonzero(has)
-            rows.append(picked)
-            stage_list.append(np.full(picked.size, self.stages.stages.index(stage), dtype=np.int64))
-            day_list.append(days[picked])
-        event_rows = np.concatenate(rows)
-        order = np.argsort(event_rows, kind="stable")
+        # One event per dated cell, by row and then column: the cells as a (rows x
+        # date columns) matrix, whose nonzero entries come in just that order.
+        width = len(parsed)
+        has = np.empty((self.n, width), dtype=bool)
+        days = np.empty((self.n, width), dtype=parsed[0][0].dtype if parsed else np.int32)
+        for j, (column_days, status) in enumerate(parsed):
+            np.logical_and(used, status == dates_mod.OK, out=has[:, j])
+            days[:, j] = column_days
+        cells = np.flatnonzero(has)
+        event_rows, at = np.divmod(cells, width) if width else (cells, cells)
+        stage_of_column = np.array(
+            [self.stages.stages.index(stage) for stage in stage_columns.values()], dtype=np.int64
+        )
         attribute_columns = self._attribute_columns({project_at, *stage_columns})
         return self._result(
             "wide",
@@ -720,9 +724,9 @@ class _Loader:
             project_codes,
             names,
             used,
-            event_rows=event_rows[order],
-            event_stages=np.concatenate(stage_list)[order],
-            event_days=np.concatenate(day_list)[order],
+            event_rows=event_rows,
+            event_stages=stage_of_column[at],
+            event_days=days.ravel()[cells],
             attribute_columns=attribute_columns,
         )
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from etown_approvals.errors import ExitCode
@@ -109,3 +115,50 @@ def test_bad_delimiter_is_a_usage_error(run):
     result = run("summary", SAMPLE, "--delimiter", "ab", expect=ExitCode.USAGE)
     assert result.exit_code == ExitCode.USAGE
     assert "give one ASCII character" in result.stderr
+
+
+# -- the console script: it ends with os._exit once its output is flushed ------------
+
+
+def _etown(*args: str, **options: object) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "etown_approvals", *args],
+        stdout=options.pop("stdout", subprocess.PIPE),
+        stderr=subprocess.PIPE,
+        check=False,
+        env={**os.environ, "ETOWN_NO_CACHE": "1"},
+        **options,  # type: ignore[call-overload]
+    )
+
+
+def test_the_command_writes_its_whole_output_before_it_leaves():
+    done = _etown("projects", str(SAMPLE), "--format", "ndjson")
+    assert done.returncode == ExitCode.OK
+    rows = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert len(rows) == len({row["project"] for row in rows}) > 10
+    assert done.stderr.decode().startswith("etown: warning:")  # stderr flushed too
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_output_that_cannot_be_written_is_one_line_and_exit_6():
+    with open("/dev/full", "wb") as full:
+        done = _etown("summary", str(SAMPLE), "--json", stdout=full)
+    assert done.returncode == ExitCode.CANNOT_WRITE
+    assert done.stderr.decode().splitlines()[-1] == (
+        "etown: error: cannot write the output: No space left on device"
+    )
+
+
+def test_a_reader_that_goes_away_is_quiet():
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "etown_approvals", "projects", str(SAMPLE), "--format", "ndjson"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "ETOWN_NO_CACHE": "1"},
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.read(10)
+    reader.stdout.close()
+    errors = reader.stderr.read().decode()
+    assert reader.wait(timeout=60) == ExitCode.OK
+    assert "Traceback" not in errors and "Exception ignored" not in errors
