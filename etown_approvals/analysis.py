@@ -13,8 +13,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-import pandas as pd
-
 from . import calendars, metrics
 from .errors import UsageError
 from .loader import LoadResult
@@ -22,7 +20,11 @@ from .options import DEFAULT_INPUT, DELIMITER_NAMES, EVERYTHING, InputOptions, S
 from .stages import StageSet
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .results import Result
+else:
+    from ._lazy import pandas as pd
 
 
 @dataclass

@@ -49,16 +49,20 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from . import __version__
 from .loader import LoadResult, load
 from .rawtable import RawTable, source_name
 from .stages import ETOWN, StageSet
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from ._lazy import pandas as pd
 
 #: Bumped whenever what an entry holds, or how, changes.
 FORMAT = 3

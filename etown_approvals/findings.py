@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .rawtable import RawTable, TextColumn
+else:
+    from ._lazy import pandas as pd
 
 Severity = Literal["error", "warning"]
 ERROR: Severity = "error"

@@ -16,10 +16,9 @@ import csv
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -45,6 +44,11 @@ from .stages import (
     find_column,
     normalize_name,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from ._lazy import pandas as pd
 
 Layout = Literal["long", "wide"]
 

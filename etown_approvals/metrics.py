@@ -18,13 +18,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 
 from .errors import EtownError, ExitCode
 from .stages import StageSet
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from ._lazy import pandas as pd
 
 COMPLETE, OPEN, INVALID, WITHDRAWN = "complete", "open", "invalid", "withdrawn"
 STATUSES = (COMPLETE, OPEN, INVALID, WITHDRAWN)

@@ -13,10 +13,9 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -27,6 +26,11 @@ from .errors import DataError
 from .kinds import Kind
 from .stages import StageSet
 from .validation import Validation
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from ._lazy import pandas as pd
 
 
 class Extras(TypedDict, total=False):

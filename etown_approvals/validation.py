@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from . import findings as findings_mod
 from . import metrics
@@ -23,6 +21,11 @@ from .findings import ERROR, WARNING
 from .loader import LoadResult, load
 from .rawtable import source_name
 from .stages import StageSet
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from ._lazy import pandas as pd
 
 
 @dataclass

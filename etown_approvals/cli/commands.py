@@ -47,6 +47,10 @@ def _analyze(
 ) -> Analysis:
     """``attributes``: the file's own columns the command shows or groups by (True: all);
     the others are not even parsed."""
+    from .. import reader  # noqa: F401 - numpy and pyarrow imported here, before the thread
+    from .._lazy import warm
+
+    warm("pandas")  # imported on a thread while pyarrow parses the file
     from ..analysis import analyze
 
     workdays = metric.unit == "workdays" or metric.target_workdays is not None
