@@ -24,7 +24,9 @@ class _Module:
         self._name = name
 
     def __getattr__(self, attribute: str) -> Any:
-        return getattr(importlib.import_module(self._name), attribute)
+        value = getattr(importlib.import_module(self._name), attribute)
+        setattr(self, attribute, value)  # found directly from now on, as a module's own
+        return value
 
     def __repr__(self) -> str:
         return f"<{self._name}, imported on first use>"

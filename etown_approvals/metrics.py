@@ -936,14 +936,17 @@ def _json_numbers(values: np.ndarray, digits: int = 2) -> list[Any]:
     """Rounded like :func:`_number` (whole numbers as int), None for NaN; whole
     numbers, the common case, without a Python call each."""
     values = np.asarray(values, dtype=np.float64)
-    out = np.full(values.size, None, dtype=object)
     finite = np.isfinite(values)
     whole = finite & (values == np.round(values))
-    out[whole] = values[whole].astype(np.int64)
-    rest = np.flatnonzero(finite & ~whole)
-    rounded = [round(v, digits) for v in values[rest].tolist()]
-    out[rest] = [int(v) if v.is_integer() else v for v in rounded]
-    return [v if v is None or isinstance(v, float) else int(v) for v in out.tolist()]
+    out: list[Any] = np.where(whole, values, 0).astype(np.int64).tolist()  # Python ints
+    other = np.flatnonzero(~whole)
+    for at, value in zip(other.tolist(), values[other].tolist(), strict=True):
+        if value != value or value in (np.inf, -np.inf):
+            out[at] = None
+        else:
+            rounded = round(value, digits)
+            out[at] = int(rounded) if rounded.is_integer() else rounded
+    return out
 
 
 def _statistics_columns(stats: dict[str, np.ndarray], keys: Sequence[str]) -> dict[str, list[Any]]:

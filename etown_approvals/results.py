@@ -253,11 +253,14 @@ def _group_by_value(group_by: GroupBy) -> dict[str, Any]:
 
 def _grouped_rows(rows: list[dict[str, Any]], group_by: GroupBy) -> list[dict[str, Any]]:
     """Rows grouped by one column carry the group's value itself; by several, an object
-    keyed by column."""
+    keyed by column. The rows (just made by :mod:`metrics`) are changed in place."""
     columns = _columns(group_by)
     if len(columns) != 1:
         return rows
-    return [{**row, "group": row["group"][columns[0]]} for row in rows]
+    column = columns[0]
+    for row in rows:
+        row["group"] = row["group"][column]
+    return rows
 
 
 def _group_keys(analysis: Analysis, group_by: GroupBy) -> pd.DataFrame | None:

@@ -49,7 +49,7 @@ def _indented(value: Any, indent: int, depth: int) -> str:
             return "{}"
         if set(map(type, value.values())) <= _SCALAR_TYPES:
             # Only plain values: one call of the C encoder, as for lists below.
-            text = _flat_encoder(inner).encode(value)
+            text = _flat_encoder(inner)(value)
             return "{" + inner + text[1:-1] + inner[: -indent or None] + "}"
         items = [
             _key(key) + ": " + _indented(item, indent, depth + 1) for key, item in value.items()
@@ -62,11 +62,36 @@ def _indented(value: Any, indent: int, depth: int) -> str:
         if set(map(type, value)) <= _SCALAR_TYPES or all(
             isinstance(item, _SCALARS) for item in value
         ):
-            text = _flat_encoder(inner).encode(list(value))
+            text = _flat_encoder(inner)(list(value))
             return "[" + inner + text[1:-1] + inner[: -indent or None] + "]"
+        if all(type(item) is dict and item for item in value) and all(
+            set(map(type, item.values())) <= _SCALAR_TYPES for item in value
+        ):
+            return _flat_rows(value, indent, inner)
         items = [_indented(item, indent, depth + 1) for item in value]
         return "[" + inner + ("," + inner).join(items) + inner[: -indent or None] + "]"
     return _scalar(value)
+
+
+def _flat_rows(rows: list[Any] | tuple[Any, ...], indent: int, outer: str) -> str:
+    """A list of non-empty mappings of plain values (a trend's or a grouped summary's
+    rows), laid out as :func:`_indented` lays out each: one call of the C encoder
+    for all of them, with the keys' line break and indent after each comma, then
+    each boundary between two mappings put on lines of its own. That boundary is
+    the only place a brace, a comma and a line break follow each other: a string's
+    line breaks are written as ``\n``."""
+    inner = outer + " " * indent
+    encode = _flat_encoder(inner)
+    pieces = []
+    for start in range(0, len(rows), _ROWS_AT_ONCE):  # a few MB of text at a time
+        text = encode(list(rows[start : start + _ROWS_AT_ONCE]))  # [{"k": 1,<inner>"j": 2},...]
+        body = text[2:-2].replace("}," + inner + "{", outer + "}," + outer + "{" + inner)
+        pieces.append("{" + inner + body + outer + "}")
+    return "[" + outer + ("," + outer).join(pieces) + outer[: -indent or None] + "]"
+
+
+#: Rows per call of the C encoder in :func:`_flat_rows`.
+_ROWS_AT_ONCE = 10_000
 
 
 #: The standard library's own string encoder (C), as its encoders use it.
@@ -99,14 +124,39 @@ def _key(key: Any) -> str:
     return _ENCODERS[None].encode({key: 0})[1:-4]
 
 
-_FLAT: dict[str, json.JSONEncoder] = {}
+_FLAT: dict[str, Callable[[Any], str]] = {}
 
 
-def _flat_encoder(separator: str) -> json.JSONEncoder:
+def _flat_encoder(separator: str) -> Callable[[Any], str]:
+    """``encode(value)`` of a JSON encoder with ``separator`` after each item's comma,
+    for a list or mapping of plain values (see :func:`_indented`).
+
+    The standard library makes its C encoder anew on every ``encode`` call, which
+    costs more than encoding a row of a dozen numbers (a grouped trend has a
+    hundred thousand rows); so the C encoder it would make is made once here,
+    with the same arguments, and called directly. Without the C encoder (another
+    Python), ``encode`` itself.
+    """
     if separator not in _FLAT:
-        _FLAT[separator] = json.JSONEncoder(
+        encoder = json.JSONEncoder(
             ensure_ascii=False, allow_nan=False, separators=("," + separator, ": ")
         )
+        make = getattr(json.encoder, "c_make_encoder", None)
+        if make is None:
+            _FLAT[separator] = encoder.encode
+        else:
+            chunks = make(
+                None,  # no circular check: a list or mapping of plain values has no cycle
+                encoder.default,
+                _encode_text,
+                None,  # indent
+                encoder.key_separator,
+                encoder.item_separator,
+                False,  # sort_keys
+                False,  # skipkeys
+                False,  # allow_nan
+            )
+            _FLAT[separator] = lambda value: "".join(chunks(value, 0))
     return _FLAT[separator]
 
 
