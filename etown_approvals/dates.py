@@ -251,15 +251,6 @@ def scan_rows(
     )
 
 
-def joined_scans(scans: Sequence[MappedScan]) -> MappedScan:
-    """One :class:`MappedScan` of the values of several, one after the other."""
-    starts = np.cumsum([0, *(len(m.scan.days) for m in scans)])
-    return MappedScan(
-        DateScan(*(np.concatenate([getattr(m.scan, n) for m in scans]) for n in SCAN_FIELDS)),
-        np.concatenate([m.row + start for m, start in zip(scans, starts, strict=False)]),
-    )
-
-
 def _scan_each(
     text: pa.Array, date_formats: Sequence[str], *, formats_done: bool = False
 ) -> DateScan:

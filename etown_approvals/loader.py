@@ -304,6 +304,14 @@ class RowSelection:
         )
 
 
+def _rows_with_missing(row: np.ndarray, offset: int, missing_row: int) -> np.ndarray:
+    """``row + offset``, then ``missing_row`` (what the index -1 of a null cell picks)."""
+    out = np.empty(row.size + 1, dtype=np.int32 if missing_row < 2**31 else np.int64)
+    np.add(row, offset, out=out[:-1], casting="unsafe")
+    out[-1] = missing_row
+    return out
+
+
 #: The readings of a missing value, per field of ``dates.DateScan``.
 _MISSING_READING = (
     dates_mod.NO_DATE,
@@ -541,18 +549,21 @@ class _Loader:
         bounds = np.cumsum([0, *(len(c.values) for c in columns)])
         # Where each column's values are in what is scanned: a slice, or indices.
         positions: list[slice | np.ndarray]
+        # Every value points at a row of a small table of readings (TextColumn's
+        # values are trimmed already); ``offsets``: where each column's rows start.
         if bounds[-1] >= dates_mod.SPLIT_THRESHOLD and not self.date_formats:
             # Millions of timestamps: read each distinct date part and time of day once
             # (scan_rows does), without hashing every whole timestamp first, nor
-            # copying the columns into one.
+            # copying the columns into one; a column at a time, so that the scan's
+            # temporaries stay a column's size.
             union: pa.Array | pa.ChunkedArray = pa.chunked_array(
                 [c.values for c in columns], type=pa.string()
             )
             positions = [slice(bounds[i], bounds[i + 1]) for i in range(len(columns))]
-            # A column at a time: the scan's temporaries stay a column's size.
-            mapped = dates_mod.joined_scans(
-                [dates_mod.scan_rows(c.values, trimmed=True) for c in columns]
-            )
+            scans = [dates_mod.scan_rows(c.values, trimmed=True) for c in columns]
+            value_rows = [m.row for m in scans]
+            offsets = np.cumsum([0, *(len(m.scan.days) for m in scans)])[:-1]
+            tables = [m.scan for m in scans]
         else:  # one hash pass: the distinct strings, and where each column's values are
             # (values read as plain text may be null: null is then one more value, missing)
             every = pa.concat_arrays([c.values for c in columns])
@@ -561,19 +572,26 @@ class _Loader:
             where = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
             positions = [where[bounds[i] : bounds[i + 1]] for i in range(len(columns))]
             mapped = dates_mod.scan_rows(union, self.date_formats, trimmed=True)
-        # Every value points at a row of a small table of readings (TextColumn's
-        # values are trimmed already).
-        scan = mapped.scan
-        # Per column: the row of readings of each of its values, and one more
-        # (a missing value) for the index -1 of a null cell.
-        missing_row = len(scan.days)
+            value_rows = [mapped.row[position] for position in positions]
+            offsets = np.zeros(len(columns), dtype=np.int64)
+            tables = [mapped.scan]
+        # The readings, and one more row (a missing value) for the index -1 of a null cell.
         scan = dates_mod.DateScan(
             *(
-                np.append(getattr(scan, name), np.array(default, getattr(scan, name).dtype))
+                np.concatenate(
+                    [
+                        *(getattr(t, name) for t in tables),
+                        np.array([default], dtype=getattr(tables[0], name).dtype),
+                    ]
+                )
                 for name, default in zip(dates_mod.SCAN_FIELDS, _MISSING_READING, strict=True)
             )
         )
-        rows = [np.append(mapped.row[position], missing_row) for position in positions]
+        missing_row = len(scan.days) - 1
+        rows = [
+            _rows_with_missing(row, int(offset), missing_row)
+            for row, offset in zip(value_rows, offsets, strict=True)
+        ]
         if len(columns) > 1:
             invalid = scan.invalid_either_way
             for column, row in zip(columns, rows, strict=True):
@@ -589,7 +607,12 @@ class _Loader:
             for column, position in zip(columns, positions, strict=True):
                 seen = column.indices[candidates]
                 decided[np.arange(len(union))[position][seen[seen >= 0]]] = True
-            found = mapped.expand().resolve(self.dayfirst, decided).ambiguous
+            if isinstance(positions[0], slice):  # the union is the columns one after another
+                union_rows = np.concatenate([row[:-1] for row in rows])
+            else:  # the union is the distinct values
+                union_rows = mapped.row
+            per_value = dates_mod.MappedScan(scan, union_rows).expand()
+            found = per_value.resolve(self.dayfirst, decided).ambiguous
             assert found is not None  # the same readings, the same evidence
             raise self._ambiguity(columns, union, found, candidates)
         self.dayfirst = parsed.dayfirst

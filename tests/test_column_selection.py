@@ -155,3 +155,36 @@ def test_many_timestamps_read_by_date_part_as_each_one(monkeypatch, path):
     monkeypatch.setattr(dates, "SPLIT_THRESHOLD", 0)
     split = _outcome(path, config, attributes=False)
     same_load(split, each)
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        # day-first proven by 25/03, month-first by 03/25: a conflict, both rows named
+        [("A", "25/03/2023 10:00", "30/03/2023"), ("B", "03/04/2023", "03/25/2023 09:15:00")],
+        # no value tells the order: ambiguous, the first such value named
+        [("A", "03/04/2023 10:00 AM", "05/06/2023"), ("B", "04/04/2023", "06/07/2023 1:00 PM")],
+        # a rejected row (no project) is no evidence; the others read day-first
+        [("", "03/25/2023", "03/26/2023"), ("A", "25/03/2023", "26/03/2023")],
+    ],
+    ids=["conflict", "ambiguous", "rejected-row-no-evidence"],
+)
+def test_day_month_order_read_by_date_part_as_each_one(monkeypatch, tmp_path, cells):
+    """The order of day and month, and the values an error names, are the same whether
+    timestamps are read one distinct value at a time or by date part through a row
+    map (above dates.SPLIT_THRESHOLD, a column at a time)."""
+    from etown_approvals import dates
+
+    path = tmp_path / "wide.csv"
+    rows = ["project,land acquisition,construction permit"]
+    rows += [",".join(row) for row in cells]
+    rows += [f"P{i},01/02/2023,01/02/2023 08:00" for i in range(40)]  # reads either way
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    monkeypatch.setattr(dates, "SPLIT_THRESHOLD", 10**9)
+    each = _outcome(path, None, attributes=False)
+    monkeypatch.setattr(dates, "SPLIT_THRESHOLD", 0)
+    split = _outcome(path, None, attributes=False)
+    if isinstance(each, tuple):
+        assert split == each
+    else:
+        same_load(split, each)
