@@ -303,7 +303,7 @@ def gap_columns(matrix: np.ndarray, stages: StageSet, clock: Clock) -> dict[str,
         at = matrix[:, i]
         if i > 0:
             out[stage] = elapsed(clock, previous, at)
-        previous = np.where(at != _NONE, at, previous)
+        np.copyto(previous, at, where=at != _NONE)
     return out
 
 

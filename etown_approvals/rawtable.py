@@ -185,9 +185,16 @@ class TextColumn:
                 indices = array.indices.to_numpy(zero_copy_only=False)
             else:
                 indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
-        values = pc.utf8_trim_whitespace(distinct)
-        trimmed = len(values) > 0 and pc.any(pc.not_equal(values, distinct)).as_py()
-        return cls(raw.headers[position], values, indices, bool(trimmed))
+        # Trimmed only if some value starts or ends with white space (by the same
+        # rule: Unicode White_Space), which two one-character slices tell without
+        # a copy of every value.
+        edges = pc.or_(
+            pc.utf8_is_space(pc.utf8_slice_codeunits(distinct, 0, 1)),
+            pc.utf8_is_space(pc.utf8_slice_codeunits(distinct, -1)),
+        )
+        trimmed = len(distinct) > 0 and pc.any(edges).as_py() is True
+        values = pc.utf8_trim_whitespace(distinct) if trimmed else distinct
+        return cls(raw.headers[position], values, indices, trimmed)
 
     def empty_values(self) -> np.ndarray:
         """Per distinct value: empty after trimming; one more entry (True) for index -1."""

@@ -45,3 +45,32 @@ def test_category_text_is_what_astype_str_gives():
     found = _category_text(values)
     assert found.dtype == expected.dtype
     assert list(found) == list(expected)
+
+
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from(["a", "b", " ", "\t", "\u3000", "\xa0", "\x1c", "\u2028"]))
+        | st.none(),
+        max_size=30,
+    ),
+    st.booleans(),
+)
+def test_text_columns_trimmed_as_python_strip_does_for_white_space(cells, as_dictionary):
+    """A column is trimmed when a value starts or ends with Unicode white space; the
+    check looks at the first and last characters only, the result is every value's."""
+    import pyarrow as pa
+
+    from etown_approvals.rawtable import RawTable, TextColumn
+
+    array = pa.array(cells, pa.string())
+    if as_dictionary:
+        array = array.dictionary_encode()
+    raw = RawTable(source="cells", headers=["c"], table=pa.table({"c0": array}))
+    column = TextColumn.of(raw, 0)
+    texts = [None if i < 0 else column.values[int(i)].as_py() for i in column.indices]
+    expected = [
+        None if c is None else c.strip(" \t\n\v\f\r\x1c\x1d\x1e\x1f\x85\xa0\u3000\u2028")
+        for c in cells
+    ]
+    assert texts == expected
+    assert column.trimmed == any(c is not None and c != c.strip() for c in cells)
