@@ -383,8 +383,9 @@ def flag_names(projects: pd.DataFrame) -> np.ndarray:
     Each project's flags form a bit pattern; the 16 possible tuples are made once
     and picked per project with one vectorized lookup.
     """
-    matrix = projects[list(FLAGS)].to_numpy(dtype=bool)
-    patterns = matrix.astype(np.int64) @ (1 << np.arange(len(FLAGS)))
+    patterns = np.zeros(len(projects), dtype=np.uint8)
+    for bit, flag in enumerate(FLAGS):
+        patterns |= projects[flag].to_numpy(dtype=bool).view(np.uint8) << bit
     tuples = np.empty(1 << len(FLAGS), dtype=object)
     tuples[:] = [
         tuple(f for j, f in enumerate(FLAGS) if code >> j & 1) for code in range(tuples.size)
