@@ -509,10 +509,15 @@ def _parse_with_month_name(value: str) -> date | None:
     years = _YEAR4.findall(value)
     if not years or not _LETTERS.search(value):
         return None
+    import warnings
+
     from dateutil import parser
 
     try:
-        readings = {parser.parse(value, default=default).date() for default in _DEFAULTS}
+        with warnings.catch_warnings():
+            # A zone name it does not know (``PMZ``): the date as written counts.
+            warnings.simplefilter("ignore", parser.UnknownTimezoneWarning)
+            readings = {parser.parse(value, default=default).date() for default in _DEFAULTS}
     except (ValueError, OverflowError):
         return None
     if len(readings) != 1:

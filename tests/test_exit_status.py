@@ -162,3 +162,39 @@ def test_a_reader_that_goes_away_is_quiet():
     errors = reader.stderr.read().decode()
     assert reader.wait(timeout=60) == ExitCode.OK
     assert "Traceback" not in errors and "Exception ignored" not in errors
+
+
+WARNING_PROBE = """
+import sys, warnings
+import etown_approvals.metrics as metrics
+summarize = metrics.summarize
+def noisy(*args, **options):
+    warnings.warn("a library changed its mind\\nover two lines", FutureWarning)
+    return summarize(*args, **options)
+metrics.summarize = noisy
+sys.argv = ["etown", "summary", {sample!r}, "--json"] + {extra!r}
+from etown_approvals.cli.commands import main
+main()
+"""
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_library_warning_is_one_line_on_stderr(debug):
+    """Warnings of the libraries etown uses read as etown's own one-line messages
+    (Python's own shows two lines and a source file); --debug shows Python's."""
+    probe = WARNING_PROBE.format(sample=str(SAMPLE), extra=["--debug"] if debug else [])
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "ETOWN_NO_CACHE": "1"},
+    )
+    assert done.returncode == ExitCode.OK
+    json.loads(done.stdout)
+    lines = done.stderr.splitlines()
+    if debug:
+        assert any(line.endswith("FutureWarning: a library changed its mind") for line in lines)
+    else:
+        assert "etown: warning: FutureWarning: a library changed its mind over two lines" in lines
+        assert all(line.startswith("etown: ") for line in lines)

@@ -3,6 +3,7 @@ line numbers, blank lines, date spellings and formats, streams, bad parameters."
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -484,3 +485,20 @@ def test_bad_parameters_are_usage_errors_on_the_command_line(run, write, command
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith("etown: error: ")
+
+
+def test_a_time_zone_name_dateutil_does_not_know_is_not_a_warning_on_stderr(run, tmp_path, recwarn):
+    """A month-name timestamp ending in a zone abbreviation dateutil does not know
+    (``PMZ``): the date as written counts, and stderr stays one line per message
+    (dateutil's UnknownTimezoneWarning used to print its own two lines)."""
+    path = tmp_path / "zone.csv"
+    path.write_text(
+        "project,event,date\n"
+        "A,land acquisition,15 Sep 2023 10:00 PMZ\n"
+        "A,construction permit,20 Sep 2023\n",
+        encoding="utf-8",
+    )
+    result = run("summary", path, "--json", "--no-cache")
+    assert json.loads(result.stdout)["days"]["median"] == 5
+    assert "Warning" not in result.stderr and "warnings.warn" not in result.stderr
+    assert [str(w.message) for w in recwarn] == []  # python -W would print them

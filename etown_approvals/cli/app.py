@@ -201,6 +201,32 @@ def silence_stdout() -> None:
         pass
 
 
+def one_line_warnings() -> None:
+    """Show a library's warning (pandas, pyarrow, dateutil, openpyxl ...) as one line
+    of etown's kind on stderr, instead of Python's two lines naming a source file;
+    under ``--debug`` (or ``ETOWN_DEBUG``) as Python shows it."""
+    import warnings
+
+    python_show = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        ctx = click.get_current_context(silent=True)
+        debugging = os.environ.get("ETOWN_DEBUG", "") not in ("", "0")
+        if debugging or (ctx is not None and debug_enabled(ctx)):
+            python_show(message, category, filename, lineno, file, line)
+            return
+        say(" ".join(f"{category.__name__}: {message}".split()), level="warning")
+
+    warnings.showwarning = show
+
+
 def leave(code: int | str | None) -> NoReturn:
     """End the process with ``code`` (as ``sys.exit`` reads it) without tearing down
     the interpreter: stdout and stderr are flushed first; a reader gone away is quiet."""

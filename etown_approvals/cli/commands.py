@@ -10,7 +10,16 @@ import click
 
 from ..errors import CheckFailedError
 from ..kinds import Kind
-from .app import CONTEXT_SETTINGS, cli, emit, leave, progress_for, report_input, say
+from .app import (
+    CONTEXT_SETTINGS,
+    cli,
+    emit,
+    leave,
+    one_line_warnings,
+    progress_for,
+    report_input,
+    say,
+)
 from .options import (
     DATE,
     Source,
@@ -649,6 +658,7 @@ def main() -> None:  # pragma: no cover - console script entry point
     """
     import sys
 
+    one_line_warnings()
     if sys.gettrace() is not None or sys.getprofile() is not None:
         cli(prog_name="etown")
         return
