@@ -509,7 +509,11 @@ def _decode_frame(table: pa.RecordBatch, described: Mapping[str, Any]) -> pd.Dat
         values = _decode_series(table.column(len(columns)), described["index"])
         index = pd.Index(values, name=described["index"]["name"], copy=False)
     data = {i: _decode_series(table.column(i), column, index) for i, column in enumerate(columns)}
-    frame = pd.DataFrame(data, index=index if index is not None else pd.RangeIndex(length))
+    # copy=False: each column keeps its own array (read from the mapped file), rather
+    # than being copied into one block per dtype.
+    frame = pd.DataFrame(
+        data, index=index if index is not None else pd.RangeIndex(length), copy=False
+    )
     if columns:  # a frame without columns keeps pandas' own empty column index
         frame.columns = pd.Index([column["name"] for column in columns])
     return frame
