@@ -1005,9 +1005,22 @@ def sort_projects(
     """Projects ordered by ``key``: ``days`` (complete projects), ``waiting`` (open
     projects' waiting days), ``start``/``end`` (the metric's stage dates) or ``project``.
     Projects without a value come last in either direction; ties keep file order."""
+    return projects.iloc[sort_order(projects, stages, key, descending=descending)]
+
+
+def sort_order(
+    projects: pd.DataFrame, stages: StageSet, key: str, *, descending: bool = False
+) -> np.ndarray:
+    """The positions of ``projects`` in :func:`sort_projects`' order."""
     if key == "project":
-        order = projects.index.astype(str).to_series(index=projects.index)
-        return projects.loc[order.sort_values(ascending=not descending, kind="stable").index]
+        values = pd.Series(projects.index.astype(str).to_numpy(dtype=object))
+    else:
+        values = projects[_sort_column(stages, key)].reset_index(drop=True)
+    ordered = values.sort_values(ascending=not descending, kind="stable", na_position="last")
+    return ordered.index.to_numpy()
+
+
+def _sort_column(stages: StageSet, key: str) -> str:
     columns = {
         "days": "days",
         "waiting": "waiting_days",
@@ -1016,9 +1029,7 @@ def sort_projects(
     }
     if key not in columns:
         raise MetricOptionError(f"sort keys are {', '.join(SORT_KEYS)}, not {key!r}")
-    return projects.sort_values(
-        columns[key], ascending=not descending, kind="stable", na_position="last"
-    )
+    return columns[key]
 
 
 def target(

@@ -351,21 +351,30 @@ def projects(
     missing values sort last.
     """
     table = analysis.projects
+    # Projects picked by position, so that their attributes (on the same rows) are
+    # too: looking a thousand names up among a million hashes them all.
+    keep = np.ones(len(table), dtype=bool)
     if status:
-        table = table[(table["status"] == status).to_numpy(dtype=bool)]
+        keep &= (table["status"] == status).to_numpy(dtype=bool)
     for flag in flags:
-        table = table[table[flag].to_numpy(dtype=bool)]
+        keep &= table[flag].to_numpy(dtype=bool)
+    rows = np.flatnonzero(keep)
     if sort:
-        table = metrics.sort_projects(table, analysis.stages, sort, descending=descending)
+        order = metrics.sort_order(table.iloc[rows], analysis.stages, sort, descending=descending)
+        rows = rows[order]
     left_out = 0
     if limit is not None:
-        left_out = max(0, len(table) - limit)
-        table = table.head(limit)
+        left_out = max(0, rows.size - limit)
+        rows = rows[:limit]
+    picked = table if rows.size == len(table) and not sort else table.iloc[rows]
+    attributes = analysis.attributes
+    if picked is not table:
+        attributes = attributes.iloc[rows]
     return Result(
         kind=Kind.PROJECTS,
         document=None,
-        frame=project_frame(table, analysis.stages),
-        attributes=analysis.attributes.reindex(table.index).reset_index(drop=True),
+        frame=project_frame(picked, analysis.stages),
+        attributes=attributes.reset_index(drop=True),
         extras={
             "stages": analysis.stages,
             "unit": analysis.options.unit_name,

@@ -685,13 +685,17 @@ def test_configured_stage_names_are_shown_as_written_in_chinese(write, tmp_path)
     assert "application -> construction permit" in stages_text
 
 
-def test_projects_table_shows_a_thousand_and_says_how_many_more(run, tmp_path):
+def test_projects_table_shows_two_hundred_and_says_how_many_more(run, tmp_path):
+    from etown_approvals.cli.commands import TABLE_PROJECTS
+
+    assert TABLE_PROJECTS == 200  # as --help and the CHANGELOG say
     lines = ["project,event,date"] + [f"P{i},land,2023-01-01" for i in range(1200)]
     path = tmp_path / "many.csv"
     path.write_text("\n".join(lines) + "\n")
     text = run("projects", path, "-q", "--as-of", "2023-02-01").stdout
-    assert "P999 " in text and "P1000 " not in text
-    assert text.rstrip().endswith("and 200 more: use --format csv or json, or --limit N")
+    assert "P199 " in text and "P200 " not in text
+    assert text.rstrip().endswith("and 1,000 more: use --format csv or json, or --limit N")
+    assert "P999 " in run("projects", path, "-q", "--limit", "1000").stdout
     every = run("projects", path, "-q", "--format", "csv").stdout
     assert len(every.splitlines()) == 1201  # files list every project
 

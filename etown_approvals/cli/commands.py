@@ -41,9 +41,11 @@ if TYPE_CHECKING:
 
 __all__ = ["cli", "main"]
 
-#: Projects the table format of ``etown projects`` shows without --limit: laying out a
-#: million rows for a terminal takes minutes and helps nobody.
-TABLE_PROJECTS = 1000
+#: Projects the table format of ``etown projects`` shows without --limit: a few
+#: screens. Laying out a million rows for a terminal takes minutes and helps nobody,
+#: and even a thousand take rich about a second; the table says how many more there
+#: are and how to list them (``--limit``, ``--format csv``).
+TABLE_PROJECTS = 200
 
 
 def _analyze(
