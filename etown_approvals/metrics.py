@@ -934,19 +934,38 @@ def _rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
 
 
 def _json_numbers(values: np.ndarray, digits: int = 2) -> list[Any]:
-    """Rounded like :func:`_number` (whole numbers as int), None for NaN; whole
-    numbers, the common case, without a Python call each."""
+    """Rounded like :func:`_number` (whole numbers as int), None for NaN, without a
+    Python call per value.
+
+    Python's ``round(x, digits)`` gives the float nearest the decimal rounding of
+    ``x``; so does ``rint(x * 10**digits) / 10**digits`` (both operands exact, the
+    division correctly rounded) unless ``x * 10**digits`` is so near a half that the
+    multiplication's own rounding could cross it. Those few, and values too large
+    for the product to be exact, are rounded by Python.
+    """
     values = np.asarray(values, dtype=np.float64)
     finite = np.isfinite(values)
-    whole = finite & (values == np.round(values))
-    out: list[Any] = np.where(whole, values, 0).astype(np.int64).tolist()  # Python ints
-    other = np.flatnonzero(~whole)
-    for at, value in zip(other.tolist(), values[other].tolist(), strict=True):
-        if value != value or value in (np.inf, -np.inf):
-            out[at] = None
-        else:
-            rounded = round(value, digits)
-            out[at] = int(rounded) if rounded.is_integer() else rounded
+    scale = 10.0**digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * scale
+        rounded = np.rint(scaled)
+        result = rounded / scale
+        careful = finite & (
+            (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6) | (np.abs(values) >= 2.0**40)
+        )
+    for at in np.flatnonzero(careful).tolist():
+        result[at] = round(float(values[at]), digits)
+    whole = finite & (result == np.floor(result))
+    small = np.abs(result) < 2.0**62  # whole numbers int64 holds
+    ints = np.where(whole & small, result, 0).astype(np.int64).tolist()
+    out = [
+        i if w else (f if ok else None)
+        for i, f, w, ok in zip(
+            ints, result.tolist(), (whole & small).tolist(), finite.tolist(), strict=True
+        )
+    ]
+    for at in np.flatnonzero(whole & ~small).tolist():
+        out[at] = int(result[at])
     return out
 
 

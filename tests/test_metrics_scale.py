@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etown_approvals.metrics import _NONE, day_numbers, grouped_statistics, stage_matrix
 
@@ -144,3 +146,31 @@ def test_grouped_statistics_are_of_whole_numbers():
     assert grouped_statistics(np.array([1.0, 3.0]), np.array([0, 0]), 1)["mean"][0] == 2
     with pytest.raises(ValueError, match="whole numbers"):
         grouped_statistics(np.array([1.5, 3.0]), np.array([0, 0]), 1)
+
+
+@given(
+    st.lists(
+        st.floats(allow_nan=True, allow_infinity=True)
+        | st.integers(-(10**6), 10**6).map(lambda n: n / 8)  # halves, quarters, eighths
+        | st.sampled_from([2.675, 1.005, 0.125, 0.375, -2.5, 1e300, 2.0**53 + 0.5]),
+        max_size=40,
+    ),
+    st.sampled_from([2, 4]),
+)
+@settings(max_examples=1000)
+def test_json_numbers_round_as_python_round_does(values, digits):
+    """Rounded in bulk, each number is what ``_number`` (Python's round) gives it."""
+    from etown_approvals.metrics import _json_numbers, _number
+
+    expected = [None if v != v or v in (float("inf"), float("-inf")) else v for v in values]
+    expected = [
+        None if v is None else (lambda r: int(r) if r.is_integer() else r)(round(v, digits))
+        for v in expected
+    ]
+    got = _json_numbers(np.asarray(values, dtype=np.float64), digits)
+    assert got == expected
+    assert [type(g) for g in got] == [type(e) for e in expected]
+    if digits == 2:
+        assert got == [
+            None if e is None else _number(v) for e, v in zip(expected, values, strict=True)
+        ]
