@@ -680,14 +680,23 @@ def grouping(keys: pd.DataFrame | None, n_projects: int | None = None) -> Groupi
     first_row = np.full(n, len(frame), dtype=np.int64)
     np.minimum.at(first_row, codes, np.arange(len(frame)))
     firsts = frame.iloc[first_row]
-    missing = firsts.isna().any(axis=1).to_numpy()
+    absent = firsts.isna()
+    missing = absent.any(axis=1).to_numpy()
     order = np.argsort(missing, kind="stable")  # complete keys first, appearance order kept
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
-    labels = [
-        {c: (None if pd.isna(v) else str(v)) for c, v in zip(columns, row, strict=True)}
-        for row in firsts.iloc[order].itertuples(index=False, name=None)
+    texts = [
+        [
+            None if gone else str(value)
+            for value, gone in zip(
+                firsts[c].to_numpy(dtype=object)[order].tolist(),
+                absent[c].to_numpy()[order].tolist(),
+                strict=True,
+            )
+        ]
+        for c in columns
     ]
+    labels = [dict(zip(columns, row, strict=True)) for row in zip(*texts, strict=True)]
     return Grouping(rank[codes], labels)
 
 

@@ -8,6 +8,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -64,8 +65,11 @@ def _indented(value: Any, indent: int, depth: int) -> str:
         ):
             text = _flat_encoder(inner)(list(value))
             return "[" + inner + text[1:-1] + inner[: -indent or None] + "]"
-        if all(type(item) is dict and item for item in value) and all(
-            set(map(type, item.values())) <= _SCALAR_TYPES for item in value
+        # Non-empty mappings of plain values only (each test one pass in C).
+        if (
+            set(map(type, value)) == {dict}
+            and all(map(len, value))
+            and set(map(type, chain.from_iterable(map(dict.values, value)))) <= _SCALAR_TYPES
         ):
             return _flat_rows(value, indent, inner)
         items = [_indented(item, indent, depth + 1) for item in value]
