@@ -763,8 +763,7 @@ class _Loader:
         for j, (column_days, status) in enumerate(parsed):
             np.logical_and(used, status == dates_mod.OK, out=has[:, j])
             days[:, j] = column_days
-        cells = np.flatnonzero(has)
-        event_rows, at = np.divmod(cells, width) if width else (cells, cells)
+        event_rows, at = np.nonzero(has)
         stage_of_column = np.array(
             [self.stages.stages.index(stage) for stage in stage_columns.values()], dtype=np.int64
         )
@@ -777,7 +776,7 @@ class _Loader:
             used,
             event_rows=event_rows,
             event_stages=stage_of_column[at],
-            event_days=days.ravel()[cells],
+            event_days=days[has],  # the same cells, in the same order
             attribute_columns=attribute_columns,
         )
 

@@ -222,13 +222,14 @@ def summary(
             {"group": label if len(columns) > 1 else label[columns[0]], **numbers}
             for label, numbers in zip(grouped.labels, summaries, strict=True)
         ]
-    flagged = projects[projects["fast_track"].to_numpy(dtype=bool)]
+    # The first fast-track projects, by position (not a copy of every flagged row).
+    flagged = np.flatnonzero(projects["fast_track"].to_numpy(dtype=bool))
     return Result(
         kind=Kind.SUMMARY,
         document=document,
         extras={
-            "flagged": project_records(flagged.head(FLAGGED_SHOWN), analysis.stages),
-            "flagged_total": len(flagged),
+            "flagged": project_records(projects.iloc[flagged[:FLAGGED_SHOWN]], analysis.stages),
+            "flagged_total": int(flagged.size),
             "more_command": command_line(analysis, "projects", "--flag", "fast_track"),
         },
     )
