@@ -609,32 +609,43 @@ def summarize_groups(
 
     same_sizes, same_names = names_by_group(projects["same_day"].to_numpy(dtype=bool))
     fast_sizes, fast_names = names_by_group(projects["fast_track"].to_numpy(dtype=bool))
+    # Each statistic a column of JSON-ready numbers at once (None where a group has
+    # no complete project: its statistics are NaN); then one dict per group.
+    numbers = {
+        key: stats[key].astype(np.int64).tolist() if key == "count" else _json_numbers(stats[key])
+        for key in keys
+    }
+    with np.errstate(invalid="ignore", divide="ignore"):
+        same_share = _json_floats(same_sizes / complete, 4)
+        fast_share = _json_floats(fast_sizes / complete, 4)
+    counted = {key: values.tolist() for key, values in counts.items()}
     out = []
-    for g in range(n):
-        if stats["count"][g] == 0:
-            statistics: dict[str, Any] = {"count": 0, **dict.fromkeys(keys[1:])}
-        else:
-            statistics = {}
-            for key in keys:
-                value = float(stats[key][g])
-                statistics[key] = int(value) if key in ("count", "min", "max") else _number(value)
+    for g, (total, done, same, fast) in enumerate(
+        zip(
+            totals.tolist(),
+            complete.tolist(),
+            same_sizes.tolist(),
+            fast_sizes.tolist(),
+            strict=True,
+        )
+    ):
         out.append(
             {
                 "projects": {
-                    "total": int(totals[g]),
-                    "complete": int(complete[g]),
-                    **{key: int(values[g]) for key, values in counts.items()},
+                    "total": total,
+                    "complete": done,
+                    **{key: values[g] for key, values in counted.items()},
                 },
-                "days": statistics,
+                "days": {key: values[g] for key, values in numbers.items()},
                 "same_day": {
-                    "count": int(same_sizes[g]),
-                    "share": _share(int(same_sizes[g]), int(complete[g])),
+                    "count": same,
+                    "share": same_share[g],
                     "projects": same_names[g],
                 },
                 "fast_track": {
                     "max_days": options.fast_track_days,
-                    "count": int(fast_sizes[g]),
-                    "share": _share(int(fast_sizes[g]), int(complete[g])),
+                    "count": fast,
+                    "share": fast_share[g],
                     "projects": fast_names[g],
                 },
             }
@@ -945,26 +956,8 @@ def _rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
 
 def _json_numbers(values: np.ndarray, digits: int = 2) -> list[Any]:
     """Rounded like :func:`_number` (whole numbers as int), None for NaN, without a
-    Python call per value.
-
-    Python's ``round(x, digits)`` gives the float nearest the decimal rounding of
-    ``x``; so does ``rint(x * 10**digits) / 10**digits`` (both operands exact, the
-    division correctly rounded) unless ``x * 10**digits`` is so near a half that the
-    multiplication's own rounding could cross it. Those few, and values too large
-    for the product to be exact, are rounded by Python.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    finite = np.isfinite(values)
-    scale = 10.0**digits
-    with np.errstate(invalid="ignore", over="ignore"):
-        scaled = values * scale
-        rounded = np.rint(scaled)
-        result = rounded / scale
-        careful = finite & (
-            (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6) | (np.abs(values) >= 2.0**40)
-        )
-    for at in np.flatnonzero(careful).tolist():
-        result[at] = round(float(values[at]), digits)
+    Python call per value (see :func:`_rounded`)."""
+    result, finite = _rounded(values, digits)
     whole = finite & (result == np.floor(result))
     small = np.abs(result) < 2.0**62  # whole numbers int64 holds
     ints = np.where(whole & small, result, 0).astype(np.int64).tolist()
@@ -977,6 +970,36 @@ def _json_numbers(values: np.ndarray, digits: int = 2) -> list[Any]:
     for at in np.flatnonzero(whole & ~small).tolist():
         out[at] = int(result[at])
     return out
+
+
+def _json_floats(values: np.ndarray, digits: int = 4) -> list[float | None]:
+    """``round(x, digits)`` of each value as a float (as :func:`_share` gives it), None
+    where it is NaN or infinite."""
+    result, finite = _rounded(values, digits)
+    return [f if ok else None for f, ok in zip(result.tolist(), finite.tolist(), strict=True)]
+
+
+def _rounded(values: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """``round(x, digits)`` of every value (floats), and which values are finite.
+
+    Python's ``round(x, digits)`` gives the float nearest the decimal rounding of
+    ``x``; so does ``rint(x * 10**digits) / 10**digits`` (both operands exact, the
+    division correctly rounded) unless ``x * 10**digits`` is so near a half that the
+    multiplication's own rounding could cross it. Those few, and values too large
+    for the product to be exact, are rounded by Python.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(values)
+    scale = 10.0**digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * scale
+        result = np.rint(scaled) / scale
+        careful = finite & (
+            (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6) | (np.abs(values) >= 2.0**40)
+        )
+    for at in np.flatnonzero(careful).tolist():
+        result[at] = round(float(values[at]), digits)
+    return result, finite
 
 
 def _statistics_columns(stats: dict[str, np.ndarray], keys: Sequence[str]) -> dict[str, list[Any]]:
