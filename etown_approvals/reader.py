@@ -450,39 +450,53 @@ _BLOCK_SIZE = 1 << 22
 def _lines_end_outside_quotes(
     path: Path, start: int, size: int, ends: Iterable[int], delimiter: str
 ) -> bool:
-    """Whether the line ending at each of ``ends`` (its last line break before that
-    offset of the file; at ``size``, the file's last line) reads as whole RFC 4180
-    fields, so that it ends outside quotes: a quote only opening a field, closing
-    it or doubled inside it. ``start`` is where the first line starts.
+    """Whether the lines around each of ``ends`` read as whole RFC 4180 fields, so that
+    they end outside quotes: a quote only opening a field, closing it or doubled
+    inside it. ``start`` is where the first line starts.
 
-    Anything else (a stray quote, a line longer than :data:`_CUT_WINDOW`, no
-    line break in reach) answers no.
+    Two lines per offset of ``ends``: the last one ending before it, and the one it
+    falls in (at ``size``, the file's last line). Anything else (a stray quote, a
+    line longer than :data:`_CUT_WINDOW`, no line break in reach) answers no.
     """
     field = rb'(?:"(?:[^"]|"")*"|[^"' + re.escape(delimiter.encode()) + rb"\r\n]*)"
     whole = re.compile(field + rb"(?:" + re.escape(delimiter.encode()) + field + rb")*")
     try:
         with open(path, "rb") as handle:
-            return all(_line_whole(handle.fileno(), start, size, end, whole) for end in ends)
+            return all(_lines_whole(handle.fileno(), start, size, end, whole) for end in ends)
     except OSError:
         return False
 
 
-def _line_whole(descriptor: int, start: int, size: int, end: int, whole: re.Pattern[bytes]) -> bool:
-    """See :func:`_lines_end_outside_quotes`: the line ending at ``end``."""
+def _lines_whole(
+    descriptor: int, start: int, size: int, end: int, whole: re.Pattern[bytes]
+) -> bool:
+    """See :func:`_lines_end_outside_quotes`: the lines around offset ``end``."""
     low = max(start, end - _CUT_WINDOW)
-    window = os.pread(descriptor, end - low, low)
+    high = min(size, end + _CUT_WINDOW)
+    window = os.pread(descriptor, high - low, low)
+    at = end - low
     if end == size and not window.endswith((b"\n", b"\r")):
         cut = len(window)  # the last line has no line break
     else:
-        cut = max(window.rfind(b"\n"), window.rfind(b"\r"))
+        cut = max(window.rfind(b"\n", 0, at), window.rfind(b"\r", 0, at))
     if cut < 0:
         return False
+    following = cut + 1  # where the line ``end`` falls in starts
     if window[cut - 1 : cut + 1] == b"\r\n":
         cut -= 1
     line_start = max(window.rfind(b"\n", 0, cut), window.rfind(b"\r", 0, cut)) + 1
     if line_start == 0 and low > start:
         return False  # a line longer than the window
-    return whole.fullmatch(window, line_start, cut) is not None
+    if not whole.fullmatch(window, line_start, cut):
+        return False
+    if end >= size or following >= len(window):
+        return True  # the end of the file: no line after it
+    if window[following - 1 : following + 1] == b"\r\n":
+        following += 1  # the \n of a \r\n
+    breaks = [p for p in (window.find(b"\n", following), window.find(b"\r", following)) if p >= 0]
+    if not breaks:
+        return high == size and whole.fullmatch(window, following) is not None
+    return whole.fullmatch(window, following, min(breaks)) is not None
 
 
 def _encoding_error(path: Path, source: str, encoding: str | None) -> UnreadableInputError:

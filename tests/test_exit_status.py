@@ -198,3 +198,40 @@ def test_a_library_warning_is_one_line_on_stderr(debug):
     else:
         assert "etown: warning: FutureWarning: a library changed its mind over two lines" in lines
         assert all(line.startswith("etown: ") for line in lines)
+
+
+def _with_closed(fd: int, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """The command run with file descriptor ``fd`` (1: stdout, 2: stderr) closed."""
+    return subprocess.run(
+        [sys.executable, "-m", "etown_approvals", *args],
+        stdout=subprocess.PIPE if fd != 1 else None,
+        stderr=subprocess.PIPE if fd != 2 else None,
+        check=False,
+        env={**os.environ, "ETOWN_NO_CACHE": "1"},
+        pass_fds=(),
+        preexec_fn=lambda: os.close(fd),  # the descriptor closed in the child only
+    )
+
+
+def test_closed_stdout_is_one_line_and_exit_6():
+    done = _with_closed(1, "summary", str(SAMPLE), "--json")
+    assert done.returncode == ExitCode.CANNOT_WRITE
+    assert done.stderr.decode().splitlines()[-1] == (
+        "etown: error: cannot write the output: standard output is closed"
+    )
+    assert "Traceback" not in done.stderr.decode()
+
+
+def test_closed_stdout_does_not_stop_output_to_a_file(tmp_path):
+    target = tmp_path / "summary.json"
+    done = _with_closed(1, "summary", str(SAMPLE), "--json", "--output", str(target))
+    assert done.returncode == ExitCode.OK
+    assert json.loads(target.read_text(encoding="utf-8"))["projects"]["total"] > 0
+
+
+def test_closed_stderr_keeps_the_exit_status():
+    done = _with_closed(2, "summary", str(SAMPLE), "--json")
+    assert done.returncode == ExitCode.OK
+    assert json.loads(done.stdout)["projects"]["total"] > 0
+    failed = _with_closed(2, "summary", "no-such-file.csv")
+    assert failed.returncode == ExitCode.USAGE

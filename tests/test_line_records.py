@@ -133,6 +133,26 @@ def test_a_quoted_line_break_hidden_at_a_cut_is_found(monkeypatch, tmp_path):
     assert not _cuts_clean(path, len(HEADER + body), block)
 
 
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n", b"\r"])
+@pytest.mark.parametrize("closed", [True, False], ids=["closed-later", "never-closed"])
+@pytest.mark.parametrize("block", range(40, 330, 7))
+def test_a_quote_opened_on_the_line_a_cut_falls_in(monkeypatch, tmp_path, block, closed, ending):
+    """pyarrow parses the line that a piece's end falls in on its own; a quote opened
+    there and closed on a later line (or never) would be closed at its line break,
+    making a record of the next line (found by an adversarial review)."""
+    monkeypatch.setattr(reader, "_BLOCK_SIZE", block)
+    rows = [b"P%d,land acquisition,2023-01-02,note" % i for i in range(5)]
+    rows.append(b'P9,planning permit,2023-02-03,"')
+    rows.append(b"see: permit office, room 3, floor 2, east wing" + (b'"' if closed else b""))
+    rows += [b"P%d,land acquisition,2023-01-02,note" % (10 + i) for i in range(3)]
+    path = tmp_path / "straddle.csv"
+    path.write_bytes(HEADER.replace(b"\n", ending) + ending.join(rows) + ending)
+    outcome = _same_as_whole_file(monkeypatch, path)
+    if closed:
+        assert isinstance(outcome, LoadResult)
+        assert "see: permit office" not in outcome.findings["project"].astype(str).tolist()
+
+
 @pytest.mark.parametrize("ending", [b"\n", b""])
 @pytest.mark.parametrize("block", [64, 1 << 22])
 def test_a_quote_the_end_of_the_file_closes_is_an_unclosed_quote(
@@ -189,17 +209,21 @@ _CELLS = [
     seed=st.integers(0, 2**32 - 1),
     rows=st.integers(1, 120),
     block=st.sampled_from([64, 97, 128, 256, 1000]),
-    ending=st.sampled_from([b"\n", b"\r\n"]),
+    ending=st.sampled_from([b"\n", b"\r\n", b"\r"]),
+    delimiter=st.sampled_from([b",", b";", b"\t"]),
 )
-def test_line_per_record_reads_what_the_whole_file_reader_reads(seed, rows, block, ending):
+def test_line_per_record_reads_what_the_whole_file_reader_reads(
+    seed, rows, block, ending, delimiter
+):
     """Random rows of quoted, doubled, stray and open quotes, and values over lines,
     cut into tiny pieces: the from-disk reading equals the whole-file one."""
     chooser = random.Random(seed)
     lines = []
     for _ in range(rows):
         width = chooser.choice([4, 4, 4, 4, 3, 5])
-        lines.append(b",".join(chooser.choice(_CELLS) for _ in range(width)))
-    data = (HEADER + b"\n".join(lines) + b"\n").replace(b"\n", ending)
+        lines.append(delimiter.join(chooser.choice(_CELLS) for _ in range(width)))
+    header = HEADER.replace(b",", delimiter)
+    data = (header + b"\n".join(lines) + b"\n").replace(b"\n", ending)
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
         patch.setattr(reader, "_BLOCK_SIZE", block)
         path = Path(folder) / "random.csv"

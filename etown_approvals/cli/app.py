@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
 import shutil
 import sys
@@ -225,6 +227,35 @@ def one_line_warnings() -> None:
         say(" ".join(f"{category.__name__}: {message}".split()), level="warning")
 
     warnings.showwarning = show
+
+
+class ClosedStream(io.TextIOBase):
+    """Standard output or error when its file descriptor was closed (Python leaves
+    ``None`` there): writing to it is an error etown reports, not a crash."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._name = name
+
+    @property
+    def buffer(self) -> ClosedStream:  # binary formats write here
+        return self
+
+    def write(self, _text: Any) -> int:
+        raise OSError(errno.EBADF, f"{self._name} is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def mend_closed_streams() -> None:
+    """Stand-ins for standard streams whose descriptors are closed: results written to
+    a closed stdout fail with exit 6 (``--output`` still works); messages to a closed
+    stderr go nowhere, and the exit status stays the command's."""
+    if sys.stdout is None:
+        sys.stdout = ClosedStream("standard output")
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process
 
 
 def leave(code: int | str | None) -> NoReturn:

@@ -15,6 +15,7 @@ from .app import (
     cli,
     emit,
     leave,
+    mend_closed_streams,
     one_line_warnings,
     progress_for,
     report_input,
@@ -660,6 +661,7 @@ def main() -> None:  # pragma: no cover - console script entry point
     """
     import sys
 
+    mend_closed_streams()
     one_line_warnings()
     if sys.gettrace() is not None or sys.getprofile() is not None:
         cli(prog_name="etown")
