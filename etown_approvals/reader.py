@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from . import _lazy
 from .errors import EncodingError, UnreadableInputError, UsageError
 from .rawtable import MalformedRecord, RawTable, source_name
 from .sources import COLUMNAR, WORKBOOKS, Progress, is_plain_text, is_url, open_source
@@ -1053,6 +1054,7 @@ def _parse(
         sys.unraisablehook = previous_hook
     if not_utf8:
         raise _NotUtf8
+    _lazy.parsed()  # both cores were pyarrow's; imports asked for may start now
     table = _joined(table, encode_after)
     # The parser's blocks are freed now; hand their pages back rather than keep them
     # in pyarrow's pool (numpy, which does the rest, allocates elsewhere).

@@ -98,3 +98,31 @@ def test_warm_imports_on_a_thread_and_a_failure_waits_for_first_use(monkeypatch)
         module.anything  # noqa: B018 - the first use raises
     lazy.warm("json")  # imported already: nothing to do
     assert lazy.pandas.DataFrame is __import__("pandas").DataFrame
+
+
+def test_imports_asked_for_after_the_parse_start_when_the_reader_says(monkeypatch):
+    import etown_approvals._lazy as lazy
+
+    started: list[str] = []
+    monkeypatch.setattr(lazy, "warm", started.append)
+    monkeypatch.setattr(lazy, "_after_parse", [])
+    lazy.warm_after_parse("json")  # imported already: nothing to wait for
+    lazy.warm_after_parse("no_such_module_here")
+    lazy.warm_after_parse("no_such_module_here")  # asked twice, started once
+    assert started == []
+    lazy.parsed()
+    assert started == ["no_such_module_here"]
+    lazy.parsed()  # nothing left
+    assert started == ["no_such_module_here"]
+
+
+def test_the_reader_says_when_its_parse_is_over(monkeypatch, tmp_path):
+    import etown_approvals._lazy as lazy
+    from etown_approvals.loader import load
+
+    calls: list[bool] = []
+    monkeypatch.setattr(lazy, "parsed", lambda: calls.append(True))
+    path = tmp_path / "small.csv"
+    path.write_text("project,event,date\nA,land acquisition,2023-01-02\n", encoding="utf-8")
+    load(path)
+    assert calls == [True]

@@ -60,9 +60,9 @@ def _analyze(
     """``attributes``: the file's own columns the command shows or groups by (True: all);
     the others are not even parsed."""
     from .. import reader  # noqa: F401 - numpy and pyarrow imported here, before the thread
-    from .._lazy import warm
+    from .._lazy import warm_after_parse
 
-    warm("pandas")  # imported on a thread while pyarrow parses the file
+    warm_after_parse("pandas")  # imported on a thread once pyarrow has parsed the file
     from ..analysis import analyze
 
     workdays = metric.unit == "workdays" or metric.target_workdays is not None
