@@ -130,6 +130,11 @@ class DateScan:
     days_monthfirst: np.ndarray
     valid_monthfirst: np.ndarray
 
+    @classmethod
+    def joined(cls, parts: Sequence[DateScan]) -> DateScan:
+        """The rows of ``parts``, one after the other."""
+        return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in SCAN_FIELDS))
+
     @property
     def invalid_either_way(self) -> np.ndarray:
         """Per value: invalid whatever the day/month order."""
@@ -351,7 +356,7 @@ def _scan_split(text: pa.Array | pa.ChunkedArray, date_formats: Sequence[str]) -
     fixed_heads = np.flatnonzero(fixed)
     parts = [
         _scan_each(heads.dictionary.take(pa.array(fixed_heads)).cast(pa.string()), ()),
-        _constant_rows(2, NO_DATE, np.array([MISSING, INVALID], dtype=np.int8)),
+        constant_rows(2, NO_DATE, np.array([MISSING, INVALID], dtype=np.int8)),
     ]
     missing_row, unread_row = fixed_heads.size, fixed_heads.size + 1
     row = np.where(missing, missing_row, unread_row)
@@ -361,7 +366,7 @@ def _scan_split(text: pa.Array | pa.ChunkedArray, date_formats: Sequence[str]) -
     rows = fixed_heads.size + 2
     if date_formats:
         read = np.flatnonzero(~missing & ~pending)
-        parts.append(_constant_rows(read.size, format_days[read], format_status[read]))
+        parts.append(constant_rows(read.size, format_days[read], format_status[read]))
         row[read] = rows + np.arange(read.size)
         rows += read.size
     pending[split] = False
@@ -371,8 +376,7 @@ def _scan_split(text: pa.Array | pa.ChunkedArray, date_formats: Sequence[str]) -
         encoded = _encoded(text.take(pa.array(rest)))
         parts.append(_scan_each(encoded.dictionary, date_formats, formats_done=True))
         row[rest] = rows + encoded.indices.to_numpy(zero_copy_only=False)
-    table = DateScan(*(np.concatenate([getattr(p, name) for p in parts]) for name in SCAN_FIELDS))
-    return MappedScan(table, row)
+    return MappedScan(DateScan.joined(parts), row)
 
 
 def _encoded(values: pa.Array | pa.ChunkedArray, **options: Any) -> pa.DictionaryArray:
@@ -384,8 +388,9 @@ def _encoded(values: pa.Array | pa.ChunkedArray, **options: Any) -> pa.Dictionar
     return encoded
 
 
-def _constant_rows(size: int, days: Any, status: Any) -> DateScan:
-    """Rows of a :class:`DateScan` read without a day/month question."""
+def constant_rows(size: int, days: Any, status: Any) -> DateScan:
+    """Rows of a :class:`DateScan` read without a day/month question (a missing value:
+    ``constant_rows(1, NO_DATE, MISSING)``)."""
     return DateScan(
         days=np.broadcast_to(np.asarray(days, dtype=np.int64), (size,)).copy(),
         status=np.broadcast_to(np.asarray(status, dtype=np.int8), (size,)).copy(),

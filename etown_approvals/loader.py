@@ -13,10 +13,10 @@ per row.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Literal, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from . import dates as dates_mod
 from . import filters as filters_mod
 from ._compat import categorical_from_codes
+from ._parallel import two_at_a_time
 from .errors import (
     AmbiguousDateError,
     ConfigError,
@@ -304,21 +305,6 @@ class RowSelection:
         )
 
 
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def _each_on_two_threads(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """``[function(item) for item in items]``, two at a time: pyarrow and numpy release
-    the GIL for their work on large arrays, so two columns are scanned at once."""
-    if len(items) < 2:
-        return [function(item) for item in items]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="etown-dates") as pool:
-        return list(pool.map(function, items))
-
-
 def _seconds(days: np.ndarray) -> np.ndarray:
     """Day numbers as int64 seconds, made in one new array."""
     seconds = days.astype(np.int64)
@@ -332,18 +318,6 @@ def _rows_with_missing(row: np.ndarray, offset: int, missing_row: int) -> np.nda
     np.add(row, offset, out=out[:-1], casting="unsafe")
     out[-1] = missing_row
     return out
-
-
-#: The readings of a missing value, per field of ``dates.DateScan``.
-_MISSING_READING = (
-    dates_mod.NO_DATE,
-    dates_mod.MISSING,
-    False,
-    dates_mod.NO_DATE,
-    False,
-    dates_mod.NO_DATE,
-    False,
-)
 
 
 class _Loader:
@@ -582,8 +556,10 @@ class _Loader:
                 [c.values for c in columns], type=pa.string()
             )
             positions = [slice(bounds[i], bounds[i + 1]) for i in range(len(columns))]
-            scans = _each_on_two_threads(
-                lambda column: dates_mod.scan_rows(column.values, trimmed=True), columns
+            scans = list(
+                two_at_a_time(
+                    lambda column: dates_mod.scan_rows(column.values, trimmed=True), columns
+                )
             )
             value_rows = [m.row for m in scans]
             offsets = np.cumsum([0, *(len(m.scan.days) for m in scans)])[:-1]
@@ -600,17 +576,8 @@ class _Loader:
             offsets = np.zeros(len(columns), dtype=np.int64)
             tables = [mapped.scan]
         # The readings, and one more row (a missing value) for the index -1 of a null cell.
-        scan = dates_mod.DateScan(
-            *(
-                np.concatenate(
-                    [
-                        *(getattr(t, name) for t in tables),
-                        np.array([default], dtype=getattr(tables[0], name).dtype),
-                    ]
-                )
-                for name, default in zip(dates_mod.SCAN_FIELDS, _MISSING_READING, strict=True)
-            )
-        )
+        missing = dates_mod.constant_rows(1, dates_mod.NO_DATE, dates_mod.MISSING)
+        scan = dates_mod.DateScan.joined([*tables, missing])
         missing_row = len(scan.days) - 1
         rows = [
             _rows_with_missing(row, int(offset), missing_row)
@@ -759,7 +726,7 @@ class _Loader:
         # date columns) matrix, whose nonzero entries come in just that order.
         width = len(parsed)
         has = np.empty((self.n, width), dtype=bool)
-        days = np.empty((self.n, width), dtype=parsed[0][0].dtype if parsed else np.int32)
+        days = np.empty((self.n, width), dtype=np.int32)  # as _parse_dates gives them
         for j, (column_days, status) in enumerate(parsed):
             np.logical_and(used, status == dates_mod.OK, out=has[:, j])
             days[:, j] = column_days

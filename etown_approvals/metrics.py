@@ -527,13 +527,15 @@ def _whole_numbers(values: np.ndarray) -> np.ndarray:
 
 
 def _number(value: float) -> float | int:
-    """Round to 2 decimals; whole numbers as int so JSON shows ``3`` not ``3.0``."""
-    rounded = round(float(value), 2)
-    return int(rounded) if rounded.is_integer() else rounded
+    """Round to 2 decimals; whole numbers as int so JSON shows ``3`` not ``3.0``
+    (one value of :func:`_json_numbers`)."""
+    return _json_numbers(np.asarray([value], dtype=np.float64))[0]
 
 
 def _share(count: int, total: int) -> float | None:
-    return None if total == 0 else round(count / total, 4)
+    """``count / total`` rounded to 4 decimals, None without a total (one value of
+    :func:`_json_floats`)."""
+    return None if total == 0 else _json_floats(np.asarray([count / total]))[0]
 
 
 def summarize(

@@ -38,6 +38,12 @@ class MalformedRecord:
     #: Line in the file where it starts; set by :meth:`RawTable.line_numbers`.
     line: int | None = None
 
+    @property
+    def blank(self) -> bool:
+        """Only spaces and tabs (a blank line): a blank row, not a record with too few
+        fields."""
+        return not self.text.strip(" \t\r\n")
+
 
 @dataclass
 class RawTable:

@@ -404,7 +404,7 @@ def _read_plain_file(
         # pyarrow cuts the file at the last line break of each piece it reads; a quote
         # open there is what a parse of a line per record cannot see by itself.
         cuts = range(header_end + blocks[-1], size, blocks[-1])
-        if any(m.text.strip(" \t\r\n") for m in found) or not _lines_end_outside_quotes(
+        if any(not m.blank for m in found) or not _lines_end_outside_quotes(
             path, header_end, size, cuts, delimiter
         ):
             quoted = True
@@ -412,8 +412,8 @@ def _read_plain_file(
                 table, found = parse(positions)
             except (_NotUtf8, UnreadableInputError):
                 return None
-    blank = [m for m in found if not m.text.strip(" \t\r\n")]
-    malformed = [m for m in found if m.text.strip(" \t\r\n")]
+    blank = [m for m in found if m.blank]
+    malformed = [m for m in found if not m.blank]
     records = table.num_rows + len(found)
     body_breaks = facts.line_breaks - (first_data_line - 1)
     # As many line breaks as records: no value holds one, each record is one line.
@@ -616,9 +616,8 @@ def _read(text: FileBytes, source: str, delimiter: str | None, notes: list[str])
     # Allowing newlines in values costs time, and only quoted values can hold them.
     quoted = rows.find(b'"') != -1
     table, found = _parse(rows, source, delimiter, len(headers), quoted)
-    # A line of spaces and tabs is a blank row, not a record with too few fields.
-    blank = [m for m in found if not m.text.strip(" \t\r\n")]
-    malformed = [m for m in found if m.text.strip(" \t\r\n")]
+    blank = [m for m in found if m.blank]
+    malformed = [m for m in found if not m.blank]
     lines, spanning = _line_numbers(table, found, first_data_line, quoted)
     if spanning.size:
         problem = _unclosed_quote(text, spanning, delimiter)

@@ -367,10 +367,9 @@ def projects(
     if limit is not None:
         left_out = max(0, rows.size - limit)
         rows = rows[:limit]
-    picked = table if rows.size == len(table) and not sort else table.iloc[rows]
-    attributes = analysis.attributes
-    if picked is not table:
-        attributes = attributes.iloc[rows]
+    picked, attributes = table, analysis.attributes
+    if rows.size < len(table) or sort:  # every project in file order needs no copy
+        picked, attributes = table.iloc[rows], attributes.iloc[rows]
     return Result(
         kind=Kind.PROJECTS,
         document=None,

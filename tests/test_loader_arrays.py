@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -74,3 +75,20 @@ def test_text_columns_trimmed_as_python_strip_does_for_white_space(cells, as_dic
     ]
     assert texts == expected
     assert column.trimmed == any(c is not None and c != c.strip() for c in cells)
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 7])
+def test_two_at_a_time_gives_every_result_in_order(count):
+    import threading
+
+    from etown_approvals._parallel import two_at_a_time
+
+    seen_threads: set[str] = set()
+
+    def square(item: int) -> int:
+        seen_threads.add(threading.current_thread().name)
+        return item * item
+
+    assert list(two_at_a_time(square, list(range(count)))) == [i * i for i in range(count)]
+    if count >= 2:
+        assert all(name.startswith("etown") for name in seen_threads)

@@ -30,8 +30,10 @@ def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool
     return value
 
 
-def debug_enabled(ctx: click.Context) -> bool:
-    return bool(ctx.meta.get("etown.debug")) or os.environ.get("ETOWN_DEBUG", "") not in ("", "0")
+def debug_enabled(ctx: click.Context | None) -> bool:
+    """``--debug`` given (to the command being run, if any) or ``ETOWN_DEBUG`` set."""
+    given = ctx is not None and bool(ctx.meta.get("etown.debug"))
+    return given or os.environ.get("ETOWN_DEBUG", "") not in ("", "0")
 
 
 debug_option = click.option(
@@ -219,9 +221,7 @@ def one_line_warnings() -> None:
         file: Any = None,
         line: str | None = None,
     ) -> None:
-        ctx = click.get_current_context(silent=True)
-        debugging = os.environ.get("ETOWN_DEBUG", "") not in ("", "0")
-        if debugging or (ctx is not None and debug_enabled(ctx)):
+        if debug_enabled(click.get_current_context(silent=True)):
             python_show(message, category, filename, lineno, file, line)
             return
         say(" ".join(f"{category.__name__}: {message}".split()), level="warning")

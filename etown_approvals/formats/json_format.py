@@ -6,10 +6,12 @@ import codecs
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain
 from typing import TYPE_CHECKING, Any, TextIO
+
+from .._parallel import two_at_a_time
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -237,31 +239,13 @@ def write_frame(
     if not lines:
         out.write("[\n")
     starts = range(0, len(frame), PIECE_ROWS)
-    for start, rows in zip(starts, _in_order_two_at_a_time(text_of_rows, starts), strict=True):
+    for start, rows in zip(starts, two_at_a_time(text_of_rows, starts), strict=True):
         text = _text_of(rows)
         if lines or start + PIECE_ROWS < len(frame):
             _write_utf8(out, text)
         else:
             _write_utf8(out, text[: -len(",\n")])
             out.write("\n]\n")
-
-
-def _in_order_two_at_a_time(function: Callable[[int], Any], items: Sequence[int]) -> Iterator[Any]:
-    """``function`` of each item, in order, the next one made on a second thread while
-    this one is written (pyarrow's kernels release the GIL): at most two pieces of
-    text are held at once."""
-    if len(items) < 2:
-        yield from map(function, items)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="etown-json") as pool:
-        ahead = [pool.submit(function, item) for item in items[:2]]
-        for following in items[2:]:
-            yield ahead.pop(0).result()
-            ahead.append(pool.submit(function, following))
-        for pending in ahead:
-            yield pending.result()
 
 
 def _row_pieces(
