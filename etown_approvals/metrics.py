@@ -17,12 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import pairwise, repeat
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from .errors import EtownError, ExitCode
+from .rows import Column, Counts, Lists, Numbers, Picked, Rows
+from .rows import json_floats as _json_floats
+from .rows import json_numbers as _json_numbers
 from .stages import StageSet
 
 if TYPE_CHECKING:
@@ -578,7 +581,7 @@ def summarize_groups(
     *,
     options: MetricOptions = MetricOptions(),
     percentiles: Sequence[float] = (),
-) -> list[dict[str, Any]]:
+) -> Rows:
     """:func:`summarize` of every group of ``grouped`` at once (one sort, bincounts),
     in group order: the same keys and numbers as summarizing each group alone."""
     n = grouped.size
@@ -598,61 +601,37 @@ def summarize_groups(
     }
     days = projects["days"].to_numpy(dtype=np.int64, na_value=0)  # read where complete
     stats = grouped_statistics(days[is_complete], codes[is_complete], n, percentiles)
-    keys = _statistic_keys(percentiles)
     names = projects.index.astype(str).to_numpy(dtype=object)
 
-    def names_by_group(mask: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
+    def names_by_group(mask: np.ndarray) -> Lists:
         rows = np.flatnonzero(mask)
         order = np.argsort(codes[rows], kind="stable")  # file order within each group
         sizes = np.bincount(codes[rows], minlength=n)
-        bounds = np.concatenate(([0], np.cumsum(sizes)))
-        listed = names[rows[order]]
-        return sizes, [listed[bounds[g] : bounds[g + 1]].tolist() for g in range(n)]
+        return Lists(names[rows[order]], np.concatenate(([0], np.cumsum(sizes))))
 
-    same_sizes, same_names = names_by_group(projects["same_day"].to_numpy(dtype=bool))
-    fast_sizes, fast_names = names_by_group(projects["fast_track"].to_numpy(dtype=bool))
-    # Each statistic a column of JSON-ready numbers at once (None where a group has
-    # no complete project: its statistics are NaN); then one dict per group.
-    numbers = {
-        key: stats[key].astype(np.int64).tolist() if key == "count" else _json_numbers(stats[key])
-        for key in keys
-    }
+    same_names = names_by_group(projects["same_day"].to_numpy(dtype=bool))
+    fast_names = names_by_group(projects["fast_track"].to_numpy(dtype=bool))
+    same_sizes, fast_sizes = np.diff(same_names.bounds), np.diff(fast_names.bounds)
     with np.errstate(invalid="ignore", divide="ignore"):
-        same_share = _json_floats(same_sizes / complete, 4)
-        fast_share = _json_floats(fast_sizes / complete, 4)
-    counted = {key: values.tolist() for key, values in counts.items()}
-    out = []
-    for g, (total, done, same, fast) in enumerate(
-        zip(
-            totals.tolist(),
-            complete.tolist(),
-            same_sizes.tolist(),
-            fast_sizes.tolist(),
-            strict=True,
-        )
-    ):
-        out.append(
-            {
-                "projects": {
-                    "total": total,
-                    "complete": done,
-                    **{key: values[g] for key, values in counted.items()},
-                },
-                "days": {key: values[g] for key, values in numbers.items()},
-                "same_day": {
-                    "count": same,
-                    "share": same_share[g],
-                    "projects": same_names[g],
-                },
-                "fast_track": {
-                    "max_days": options.fast_track_days,
-                    "count": fast,
-                    "share": fast_share[g],
-                    "projects": fast_names[g],
-                },
-            }
-        )
-    return out
+        same_share, fast_share = same_sizes / complete, fast_sizes / complete
+    return Rows(
+        {
+            ("projects", "total"): Counts(totals),
+            ("projects", "complete"): Counts(complete),
+            **{("projects", key): Counts(values) for key, values in counts.items()},
+            **{
+                ("days", key): column
+                for key, column in _statistics_columns(stats, _statistic_keys(percentiles)).items()
+            },
+            ("same_day", "count"): Counts(same_sizes),
+            ("same_day", "share"): Numbers(same_share, 4, floats=True),
+            ("same_day", "projects"): same_names,
+            ("fast_track", "max_days"): Picked(np.zeros(n, np.int8), [options.fast_track_days]),
+            ("fast_track", "count"): Counts(fast_sizes),
+            ("fast_track", "share"): Numbers(fast_share, 4, floats=True),
+            ("fast_track", "projects"): fast_names,
+        }
+    )
 
 
 # ---------------------------------------------------------------- groups
@@ -738,7 +717,7 @@ def stage_transitions(
     pairs: str = "consecutive",
     group_keys: pd.DataFrame | None = None,
     percentiles: Sequence[float] = (),
-) -> list[dict[str, Any]]:
+) -> Rows:
     """Days between pairs of stages, over the projects that have both dates in order.
 
     Measured over the same projects as the summary: invalid projects (no start,
@@ -798,15 +777,16 @@ def stage_transitions(
         share = stats["mean"] / total_mean[group_of_cell]
     within = np.tile([a in inside and b in inside for a, b in pair_list], n_groups)
     share[~within | ~np.isfinite(share)] = np.nan
-    columns: dict[str, list[Any]] = {}
+    columns: dict[str, Column] = {}
     if group_keys is not None:
-        columns["group"] = [grouped.labels[g] for g in group_of_cell.tolist()]
-    columns["from"] = [a for a, _ in pair_list] * n_groups
-    columns["to"] = [b for _, b in pair_list] * n_groups
+        columns["group"] = Picked(group_of_cell, grouped.labels)
+    pair_of_cell = np.tile(np.arange(n_pairs), n_groups)
+    columns["from"] = Picked(pair_of_cell, [a for a, _ in pair_list])
+    columns["to"] = Picked(pair_of_cell, [b for _, b in pair_list])
     columns |= _statistics_columns(stats, keys)
-    columns["share"] = _json_numbers(share, 4)
-    columns["out_of_order"] = out_of_order.tolist()
-    return _rows(columns)
+    columns["share"] = Numbers(share, 4)
+    columns["out_of_order"] = Counts(out_of_order)
+    return Rows(columns)
 
 
 def slowest_transition(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
@@ -857,7 +837,7 @@ def trend(
     options: MetricOptions | None = None,
     survival: bool = False,
     withdrawn: np.ndarray | pd.Series | None = None,
-) -> list[dict[str, Any]]:
+) -> Rows:
     """One row per period of a stage's date, every period in each group's range included.
 
     Periods are of ``period_of``'s date (default: the metric's start stage);
@@ -880,7 +860,7 @@ def trend(
     grouped = grouping(group_keys, len(projects))
     dated = projects[stage].notna().to_numpy(dtype=bool)
     if not dated.any():
-        return []
+        return Rows({})
     ordinals = np.zeros(len(projects), dtype=np.int64)
     ordinals[dated] = projects.loc[dated, stage].dt.to_period(frequency).array.asi8
     codes = grouped.codes
@@ -928,92 +908,32 @@ def trend(
         )
         usable &= dated
         km = km_medians(times[usable], observed[usable], cell[usable], n_cells)
-    columns: dict[str, list[Any]] = {}
+    columns: dict[str, Column] = {}
     if group_keys is not None:
-        columns["group"] = [grouped.labels[g] for g in cell_group.tolist()]
-    columns["period"] = period_labels(cell_ordinal, frequency)
-    columns["projects"] = total.tolist()
-    columns["complete"] = complete.tolist()
-    columns["open"] = open_.tolist()
-    columns["invalid"] = invalid.tolist()
-    columns["withdrawn"] = withdrawn_count.tolist()
-    columns["median_days"] = _json_numbers(stats["median"])
+        columns["group"] = Picked(cell_group, grouped.labels)
+    # Few distinct periods over many groups: each labelled once.
+    distinct, period_code = np.unique(cell_ordinal, return_inverse=True)
+    columns["period"] = Picked(period_code, period_labels(distinct, frequency))
+    columns["projects"] = Counts(total)
+    columns["complete"] = Counts(complete)
+    columns["open"] = Counts(open_)
+    columns["invalid"] = Counts(invalid)
+    columns["withdrawn"] = Counts(withdrawn_count)
+    columns["median_days"] = Numbers(stats["median"])
     for level in extra:
         if level != 50:
-            columns[f"{percentile_key(level)}_days"] = _json_numbers(stats[percentile_key(level)])
+            columns[f"{percentile_key(level)}_days"] = Numbers(stats[percentile_key(level)])
     if km is not None:
-        columns["km_median_days"] = _json_numbers(km)
+        columns["km_median_days"] = Numbers(km)
     with np.errstate(invalid="ignore", divide="ignore"):
-        columns["same_day_share"] = _json_numbers(same_day / complete, 4)
-        columns["fast_track_share"] = _json_numbers(fast_track / complete, 4)
-    return _rows(columns)
+        columns["same_day_share"] = Numbers(same_day / complete, 4)
+        columns["fast_track_share"] = Numbers(fast_track / complete, 4)
+    return Rows(columns)
 
 
-def _rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """Row dicts of equally long columns."""
-    names = list(columns)
-    # map, not a comprehension: the loop over a hundred thousand rows runs in C.
-    return list(map(dict, map(zip, repeat(names), zip(*columns.values(), strict=True))))
-
-
-def _json_numbers(values: np.ndarray, digits: int = 2) -> list[Any]:
-    """Rounded like :func:`_number` (whole numbers as int), None for NaN, without a
-    Python call per value (see :func:`_rounded`)."""
-    result, finite = _rounded(values, digits)
-    whole = finite & (result == np.floor(result))
-    small = np.abs(result) < 2.0**62  # whole numbers int64 holds
-    ints = np.where(whole & small, result, 0).astype(np.int64).tolist()
-    out = [
-        i if w else (f if ok else None)
-        for i, f, w, ok in zip(
-            ints, result.tolist(), (whole & small).tolist(), finite.tolist(), strict=True
-        )
-    ]
-    for at in np.flatnonzero(whole & ~small).tolist():
-        out[at] = int(result[at])
-    return out
-
-
-def _json_floats(values: np.ndarray, digits: int = 4) -> list[float | None]:
-    """``round(x, digits)`` of each value as a float (as :func:`_share` gives it), None
-    where it is NaN or infinite."""
-    result, finite = _rounded(values, digits)
-    return [f if ok else None for f, ok in zip(result.tolist(), finite.tolist(), strict=True)]
-
-
-def _rounded(values: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
-    """``round(x, digits)`` of every value (floats), and which values are finite.
-
-    Python's ``round(x, digits)`` gives the float nearest the decimal rounding of
-    ``x``; so does ``rint(x * 10**digits) / 10**digits`` (both operands exact, the
-    division correctly rounded) unless ``x * 10**digits`` is so near a half that the
-    multiplication's own rounding could cross it. Those few, and values too large
-    for the product to be exact, are rounded by Python.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    finite = np.isfinite(values)
-    scale = 10.0**digits
-    with np.errstate(invalid="ignore", over="ignore"):
-        scaled = values * scale
-        result = np.rint(scaled) / scale
-        careful = finite & (
-            (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6) | (np.abs(values) >= 2.0**40)
-        )
-    for at in np.flatnonzero(careful).tolist():
-        result[at] = round(float(values[at]), digits)
-    return result, finite
-
-
-def _statistics_columns(stats: dict[str, np.ndarray], keys: Sequence[str]) -> dict[str, list[Any]]:
-    """:func:`grouped_statistics` as JSON-ready columns (None where a cell is empty)."""
-    columns: dict[str, list[Any]] = {}
-    for key in keys:
-        columns[key] = (
-            stats["count"].astype(np.int64).tolist()
-            if key == "count"
-            else (_json_numbers(stats[key]))
-        )
-    return columns
+def _statistics_columns(stats: dict[str, np.ndarray], keys: Sequence[str]) -> dict[str, Column]:
+    """:func:`grouped_statistics` as columns of rows (None where a cell is empty)."""
+    return {key: Counts(stats[key]) if key == "count" else Numbers(stats[key]) for key in keys}
 
 
 def _optional_number(value: float) -> float | int | None:

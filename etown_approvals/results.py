@@ -24,6 +24,7 @@ from .analysis import Analysis
 from .checks import CheckResult
 from .errors import DataError
 from .kinds import Kind
+from .rows import Picked, Rows
 from .stages import StageSet
 from .validation import Validation
 
@@ -94,10 +95,12 @@ class Result:
     """What a command produced, ready for any output format."""
 
     kind: Kind
-    #: The JSON document (a dict); None when the result is the list of ``frame``'s rows.
-    document: Any
+    #: The JSON document as made: its long lists may be :class:`Rows` kept as
+    #: columns (the JSON writer's fast path); :attr:`document` is it made plain.
+    #: None when the result is the list of ``frame``'s rows.
+    content: Any
     #: One dict per item for CSV/NDJSON output; None when the result is not a list.
-    records: list[dict[str, Any]] | None = None
+    records: Sequence[dict[str, Any]] | None = None
     #: What a table needs beyond the document.
     extras: Extras = field(default_factory=lambda: Extras())
     #: A long list kept as columns, so that JSON, NDJSON and CSV are written in bulk.
@@ -106,7 +109,15 @@ class Result:
     #: ``attributes`` in JSON, columns in CSV and tables (see :func:`flat_columns`).
     attributes: pd.DataFrame | None = None
 
-    def rows(self) -> list[dict[str, Any]] | None:
+    @property
+    def document(self) -> Any:
+        """The JSON document: dicts, lists, texts, numbers and None (``json.dumps``
+        writes it). Lists kept as columns become lists of dicts on first use, and
+        then are the result's content."""
+        self.content = plain(self.content)
+        return self.content
+
+    def rows(self) -> Sequence[dict[str, Any]] | None:
         """The records (attributes nested), made from ``frame`` on first use."""
         if self.records is None and self.frame is not None:
             self.records = frame_records(self.frame, self.attributes)
@@ -218,15 +229,15 @@ def summary(
         summaries = metrics.summarize_groups(
             projects, grouped, options=options, percentiles=percentiles
         )
-        document["groups"] = [
-            {"group": label if len(columns) > 1 else label[columns[0]], **numbers}
-            for label, numbers in zip(grouped.labels, summaries, strict=True)
-        ]
+        document["groups"] = _grouped_rows(
+            summaries.with_first("group", Picked(np.arange(grouped.size), grouped.labels)),
+            group_by,
+        )
     # The first fast-track projects, by position (not a copy of every flagged row).
     flagged = np.flatnonzero(projects["fast_track"].to_numpy(dtype=bool))
     return Result(
         kind=Kind.SUMMARY,
-        document=document,
+        content=document,
         extras={
             "flagged": project_records(projects.iloc[flagged[:FLAGGED_SHOWN]], analysis.stages),
             "flagged_total": int(flagged.size),
@@ -236,6 +247,22 @@ def summary(
 
 
 GroupBy = str | Sequence[str] | None
+
+
+def plain(document: Any) -> Any:
+    """``document`` with each :class:`Rows` in it (a value of a dict, at any depth
+    of dicts) as a list of dicts; the same object when it has none."""
+    if not isinstance(document, dict):
+        return document
+    changed = {}
+    for key, value in document.items():
+        if isinstance(value, Rows):
+            changed[key] = value.dicts()
+        elif isinstance(value, dict):
+            inner = plain(value)
+            if inner is not value:
+                changed[key] = inner
+    return {**document, **changed} if changed else document
 
 
 def _columns(group_by: GroupBy) -> list[str]:
@@ -252,16 +279,14 @@ def _group_by_value(group_by: GroupBy) -> dict[str, Any]:
     return {"group_by": columns[0] if len(columns) == 1 else columns}
 
 
-def _grouped_rows(rows: list[dict[str, Any]], group_by: GroupBy) -> list[dict[str, Any]]:
+def _grouped_rows(rows: Rows, group_by: GroupBy) -> Rows:
     """Rows grouped by one column carry the group's value itself; by several, an object
-    keyed by column. The rows (just made by :mod:`metrics`) are changed in place."""
+    keyed by column."""
     columns = _columns(group_by)
     if len(columns) != 1:
         return rows
     column = columns[0]
-    for row in rows:
-        row["group"] = row["group"][column]
-    return rows
+    return rows.with_picked_mapped("group", lambda label: label[column])
 
 
 def _group_keys(analysis: Analysis, group_by: GroupBy) -> pd.DataFrame | None:
@@ -295,7 +320,7 @@ def stages(
         **_group_by_value(group_by),
         "transitions": rows,
     }
-    return Result(kind=Kind.STAGES, document=document, records=rows)
+    return Result(kind=Kind.STAGES, content=document, records=rows)
 
 
 def trend(
@@ -333,7 +358,7 @@ def trend(
         **_group_by_value(group_by),
         "periods": rows,
     }
-    return Result(kind=Kind.TREND, document=document, records=rows)
+    return Result(kind=Kind.TREND, content=document, records=rows)
 
 
 def projects(
@@ -372,7 +397,7 @@ def projects(
         picked, attributes = table.iloc[rows], attributes.iloc[rows]
     return Result(
         kind=Kind.PROJECTS,
-        document=None,
+        content=None,
         frame=project_frame(picked, analysis.stages),
         attributes=attributes.reset_index(drop=True),
         extras={
@@ -403,7 +428,7 @@ def timeline(
     as_of = analysis.options.as_of or date.today()
     return Result(
         kind=Kind.TIMELINE,
-        document={"as_of": as_of.isoformat(), "projects": records},
+        content={"as_of": as_of.isoformat(), "projects": records},
         records=records,
         extras={"stages": analysis.stages, "as_of": as_of, "unit": analysis.options.unit_name},
     )
@@ -541,7 +566,7 @@ def validation(
         for severity, frame in (("error", errors), ("warning", warnings))
         for record in finding_records(frame.head(limit))
     ]
-    return Result(kind=Kind.VALIDATE, document=document, records=records)
+    return Result(kind=Kind.VALIDATE, content=document, records=records)
 
 
 def compare(
@@ -573,7 +598,7 @@ def compare(
         **({"split_date": split_date.isoformat()} if split_date else _group_by_value(list(by))),
         **compared,
     }
-    return Result(kind=Kind.COMPARE, document=document)
+    return Result(kind=Kind.COMPARE, content=document)
 
 
 def check(
@@ -588,4 +613,4 @@ def check(
         "checks": checks,
         "summary": summary_document,
     }
-    return Result(kind=Kind.CHECK, document=document, records=checks)
+    return Result(kind=Kind.CHECK, content=document, records=checks)

@@ -79,7 +79,7 @@ def test_kinds_declared():
 def test_kinds_not_declared_are_refused(name, kind):
     module = MODULES[name]
     with pytest.raises(UnsupportedFormatError, match=f"{kind} output has no {name} format"):
-        module.render(Result(kind=kind, document={}), io.StringIO(), OutputOptions())
+        module.render(Result(kind=kind, content={}), io.StringIO(), OutputOptions())
 
 
 # -- golden outputs ----------------------------------------------------------------------
@@ -175,7 +175,7 @@ def parse(output: str) -> list[dict[str, Any]]:
 
 def test_github_validate_lines_follow_the_grammar(sample):
     document = reports.validation(validate(sample)).document
-    commands = parse(rendered(github, Result(kind="validate", document=document)))
+    commands = parse(rendered(github, Result(kind="validate", content=document)))
     errors = [c for c in commands if c["name"] == "error"]
     warnings = [c for c in commands if c["name"] == "warning"]
     assert len(errors) == document["stats"]["errors"] == 5
@@ -254,7 +254,7 @@ def test_github_stdin_has_no_file():
         ],
         "summary": {},
     }
-    assert parse(rendered(github, Result(kind="check", document=document)))[0]["properties"] == {
+    assert parse(rendered(github, Result(kind="check", content=document)))[0]["properties"] == {
         "title": "etown check: max_open"
     }
 
@@ -288,7 +288,7 @@ def junit_schema() -> xmlschema.XMLSchema:
 
 def test_junit_validate_is_valid_xml(sample, junit_schema):
     document = reports.validation(validate(sample)).document
-    text = rendered(junit, Result(kind="validate", document=document))
+    text = rendered(junit, Result(kind="validate", content=document))
     junit_schema.validate(text)
     suite = ET.fromstring(text).find("testsuite")
     assert suite is not None
@@ -349,7 +349,7 @@ def test_junit_holds_characters_xml_cannot(junit_schema):
         ],
         "warnings": [],
     }
-    text = rendered(junit, Result(kind="validate", document=document))
+    text = rendered(junit, Result(kind="validate", content=document))
     junit_schema.validate(text)
     failure = ET.fromstring(text).find(".//failure")
     assert failure is not None

@@ -448,7 +448,7 @@ def test_twenty_thousand_groups_are_cut_to_a_page(events):
     document = dict(base.document)
     document["group_by"] = "zone"
     document["groups"] = [_group_summary(f"Z{i:05d}", i % 97) for i in range(20_000)]
-    text = table_text(Result(kind="summary", document=document), 120)
+    text = table_text(Result(kind="summary", content=document), 120)
     assert "… and 19,980 more groups: use --format json" in text
     assert "By zone: 20,000 groups, most projects first" in text
     # The largest groups: 96 projects, smallest value first.
@@ -476,7 +476,7 @@ def test_twenty_thousand_groups_are_cut_to_a_page(events):
         )
     ]
     stages_doc = {"metric": base.document["metric"], "group_by": "zone", "transitions": stage_rows}
-    text = table_text(Result(kind="stages", document=stages_doc), 120)
+    text = table_text(Result(kind="stages", content=stages_doc), 120)
     assert "… and 19,980 more groups: use --format json" in text
     trend_rows = [
         {
@@ -499,7 +499,7 @@ def test_twenty_thousand_groups_are_cut_to_a_page(events):
         "periods": trend_rows,
         "undated_projects": 0,
     }
-    text = table_text(Result(kind="trend", document=trend_doc), 120)
+    text = table_text(Result(kind="trend", content=trend_doc), 120)
     assert "… and 19,980 more groups: use --format json" in text
     assert "by zone: 20,000 groups" in text
 

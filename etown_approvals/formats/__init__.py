@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -107,12 +108,14 @@ def one_column_groups(document: Any) -> Any:
     if not isinstance(document, dict) or not isinstance(document.get("group_by"), list):
         return document
 
+    from ..rows import Rows
+
     label = group_text
 
     flat = dict(document)
     flat["group_by"] = ", ".join(document["group_by"])
     for key in ("groups", "transitions", "periods", "comparisons"):
-        if isinstance(document.get(key), list):
+        if isinstance(document.get(key), list | Rows):
             flat[key] = [
                 {**row, "group": label(row.get("group"))} if "group" in row else row
                 for row in document[key]
@@ -120,7 +123,7 @@ def one_column_groups(document: Any) -> Any:
     return flat
 
 
-def records_of(result: Result, format_name: str) -> list[dict]:
+def records_of(result: Result, format_name: str) -> Sequence[dict[str, Any]]:
     rows = result.rows()
     if rows is None:
         raise UnsupportedFormatError(

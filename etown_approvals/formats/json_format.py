@@ -12,17 +12,26 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .._parallel import two_at_a_time
+from ..rows import Counts, Lists, Numbers, Picked, Rows, rounded
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
     from ..results import Result
+    from ..rows import Column
     from . import OutputOptions
 
 
+def _plain(value: Any) -> Any:
+    """What the standard encoder cannot write itself: rows kept as columns, as dicts."""
+    if isinstance(value, Rows):
+        return value.dicts()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 _ENCODERS = {
-    indent: json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=indent)
+    indent: json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=indent, default=_plain)
     for indent in (None, 2)
 }
 
@@ -47,6 +56,10 @@ def dumps(value: Any, indent: int | None = 2) -> str:
 
 def _indented(value: Any, indent: int, depth: int) -> str:
     inner = "\n" + " " * (indent * (depth + 1))
+    if isinstance(value, Rows):
+        if value.materialized:  # the dicts are the rows now (one may have been changed)
+            return _indented(value.dicts(), indent, depth)
+        return _rows_text(value, indent, depth)
     if isinstance(value, dict):
         if not value:
             return "{}"
@@ -94,6 +107,133 @@ def _flat_rows(rows: list[Any] | tuple[Any, ...], indent: int, outer: str) -> st
         body = text[2:-2].replace("}," + inner + "{", outer + "}," + outer + "{" + inner)
         pieces.append("{" + inner + body + outer + "}")
     return "[" + outer + ("," + outer).join(pieces) + outer[: -indent or None] + "]"
+
+
+def _rows_text(rows: Rows, indent: int, depth: int) -> str:
+    """Rows kept as columns (:class:`etown_approvals.rows.Rows`) as :func:`_indented`
+    lays out the same list of dicts, a list at ``depth``: each column becomes JSON
+    text at once with numpy and pyarrow, then each row's text is joined from its
+    columns' texts and the keys between them."""
+    import pyarrow.compute as pc
+
+    if not len(rows):
+        return "[]"
+
+    def line(level: int) -> str:
+        return "\n" + " " * (indent * level)
+
+    row_level = depth + 1
+    pieces: list[pa.Scalar | pa.Array] = []
+    text = line(row_level) + "{"
+    opened: list[str] = []  # the nested objects the next key is in
+    written = [False]  # per open object: has it a key yet
+
+    for path, column in rows.columns.items():
+        parents = list(path[:-1])
+        shared = 0
+        while shared < min(len(opened), len(parents)) and opened[shared] == parents[shared]:
+            shared += 1
+        while len(opened) > shared:
+            opened.pop()
+            written.pop()
+            text += line(row_level + len(opened) + 1) + "}"
+        while len(opened) < len(parents):
+            text += ("," if written[-1] else "") + line(row_level + len(opened) + 1)
+            text += _key(parents[len(opened)]) + ": {"
+            written[-1] = True
+            opened.append(parents[len(opened)])
+            written.append(False)
+        level = row_level + len(opened) + 1
+        text += ("," if written[-1] else "") + line(level) + _key(path[-1]) + ": "
+        written[-1] = True
+        pieces.extend([_large(text), _column_text(column, indent, level)])
+        text = ""
+    while opened:
+        opened.pop()
+        text += line(row_level + len(opened) + 1) + "}"
+    pieces.append(_large(text + line(row_level) + "},"))
+    joined = pc.binary_join_element_wise(*pieces, _large(""))
+    body = str(_text_of(joined), "utf-8")[: -len(",")]
+    return "[" + body + line(depth) + "]"
+
+
+def _column_text(column: Column, indent: int, level: int) -> pa.Array:
+    """Each row's value of ``column`` as JSON text (a value at ``level`` of indenting)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(column, Counts):
+        return pa.array(np.asarray(column.values, dtype=np.int64)).cast(pa.large_string())
+    if isinstance(column, Numbers):
+        return _number_text(column)
+    if isinstance(column, Picked):
+        choices = list(column.choices)
+        if set(map(type, choices)) <= _SCALAR_TYPES:
+            texts = list(map(_scalar, choices))
+        else:
+            texts = [_indented(choice, indent, level) for choice in choices]
+        return pa.array(texts, type=pa.large_string()).take(pa.array(column.codes))
+    if isinstance(column, Lists):
+        bounds = np.asarray(column.bounds, dtype=np.int64)
+        items = _quoted(pa.array(column.items, type=pa.large_string()))
+        lists = pa.LargeListArray.from_arrays(pa.array(bounds), items)
+        inner, outer = "\n" + " " * (indent * (level + 1)), "\n" + " " * (indent * level)
+        joined = pc.binary_join(lists, _large("," + inner))
+        filled = pc.binary_join_element_wise(
+            _large("[" + inner), joined, _large(outer + "]"), _large("")
+        )
+        return pc.if_else(pa.array(np.diff(bounds) > 0), filled, _large("[]"))
+    raise TypeError(f"not a column of rows: {type(column).__name__}")
+
+
+def _quoted(texts: pa.Array) -> pa.Array:
+    """Texts as JSON strings, as the standard library's encoder writes them."""
+    import pyarrow.compute as pc
+
+    if _has_special_bytes(texts, b'"\\'):
+        for old, new in _STRING_ESCAPES:
+            texts = pc.replace_substring(texts, old, new)
+    quote = _large('"')
+    return pc.binary_join_element_wise(quote, texts, quote, _large(""))
+
+
+def _number_text(column: Numbers) -> pa.Array:
+    """Rounded numbers as the standard library's encoder writes the values of
+    :meth:`Numbers.python` (``float.__repr__``, ``int.__repr__``, ``null``).
+
+    pyarrow writes a float with the fewest digits that read back as it, as Python
+    does, but in its own notation outside 1e-4..1e9 and without ".0" on whole
+    numbers: whole numbers are written as integers here (with ".0" where they are
+    floats), and the few values outside that range by Python.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    result, finite = rounded(column.values, column.digits)
+    size = np.abs(result)
+    with np.errstate(invalid="ignore"):
+        whole = finite & (result == np.floor(result))
+        as_int = whole & (size < 2.0**53)
+        as_float = finite & ~whole & (size >= 1e-4) & (size < 1e9)
+    if column.floats:
+        as_int &= ~np.signbit(result)  # -0.0 is written "-0.0", not "0.0"
+    ints = pa.array(np.where(as_int, result, 0).astype(np.int64)).cast(pa.large_string())
+    if column.floats:
+        ints = pc.binary_join_element_wise(ints, _large(".0"), _large(""))
+    floats = pa.array(np.where(as_float, result, 0.5)).cast(pa.large_string())
+    text = pc.if_else(
+        pa.array(as_int), ints, pc.if_else(pa.array(as_float), floats, _large("null"))
+    )
+    by_python = finite & ~as_int & ~as_float
+    if by_python.any():
+        values = column.python()
+        replacements = [_scalar(values[at]) for at in np.flatnonzero(by_python).tolist()]
+        text = pc.replace_with_mask(
+            text, pa.array(by_python), pa.array(replacements, type=pa.large_string())
+        )
+    return text
 
 
 #: Rows per call of the C encoder in :func:`_flat_rows`.
@@ -175,9 +315,10 @@ PIECE_ROWS = 100_000
 
 #: What a JSON string cannot hold as it is, and "/", which the list outputs have
 #: always escaped as "\/" (JSON readers read it back as "/").
-_ESCAPES = [("\\", "\\\\"), ('"', '\\"'), ("/", "\\/")] + [
+_STRING_ESCAPES = [("\\", "\\\\"), ('"', '\\"')] + [
     (chr(code), json.dumps(chr(code))[1:-1]) for code in range(0x20)
 ]
+_ESCAPES = [*_STRING_ESCAPES, ("/", "\\/")]
 
 
 @dataclass
@@ -391,12 +532,13 @@ def _text_of(strings: pa.Array) -> memoryview:
     return memoryview(strings.buffers()[2])[int(first) : int(last)]
 
 
-def _has_special_bytes(strings: pa.Array) -> bool:
+def _has_special_bytes(strings: pa.Array, special: bytes = b'"\\/') -> bool:
+    """Whether any text has a control character or one of the ``special`` bytes."""
     import numpy as np
 
     data = np.frombuffer(_text_of(strings), dtype=np.uint8)
     # One comparison per kind of byte: a few passes that numpy makes at memory speed.
-    return bool((data < 0x20).any()) or any(bool((data == b).any()) for b in b'"\\/')
+    return bool((data < 0x20).any()) or any(bool((data == b).any()) for b in special)
 
 
 def _write_utf8(out: TextIO, text: memoryview) -> None:
@@ -447,7 +589,7 @@ def _write_frame_pandas(
 
 
 def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
-    if result.document is None and result.frame is not None:
+    if result.content is None and result.frame is not None:
         write_frame(result.frame, out, lines=False, attributes=result.attributes)
     else:
-        out.write(dumps(result.document) + "\n")
+        out.write(dumps(result.content) + "\n")

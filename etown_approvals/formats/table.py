@@ -107,7 +107,7 @@ def render(result: Result, out: TextIO, options: OutputOptions) -> None:
 
     buffer = io.StringIO()
     console = console_for(buffer, options)
-    result = replace(result, document=one_column_groups(result.document))
+    result = replace(result, content=one_column_groups(result.document))
     _RENDERERS[result.kind](result, console, options)
     # rich pads every line to the table width; trailing blanks only get in the way.
     out.write("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n")

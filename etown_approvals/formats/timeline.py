@@ -23,7 +23,7 @@ language (built-in stage names too); the ``d``/``wd`` suffixes stay as they are.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -47,7 +47,7 @@ def _day(iso: str | None) -> int | None:
 
 
 def draw(
-    records: list[dict[str, Any]],
+    records: Sequence[dict[str, Any]],
     stages: Any,
     as_of: date,
     width: int,
