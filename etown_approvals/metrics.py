@@ -666,6 +666,8 @@ def grouping(keys: pd.DataFrame | None, n_projects: int | None = None) -> Groupi
     if len(keys) == 0:
         return Grouping(np.zeros(0, dtype=np.int64), [])
     columns = list(keys.columns)
+    if len(columns) == 1 and pd.api.types.is_string_dtype(keys[columns[0]].dtype):
+        return _text_grouping(columns[0], keys[columns[0]])
     frame = keys.reset_index(drop=True)
     codes = frame.groupby(columns, sort=False, dropna=False, observed=True).ngroup().to_numpy()
     n = int(codes.max()) + 1
@@ -690,6 +692,24 @@ def grouping(keys: pd.DataFrame | None, n_projects: int | None = None) -> Groupi
     ]
     labels = [dict(zip(columns, row, strict=True)) for row in zip(*texts, strict=True)]
     return Grouping(rank[codes], labels)
+
+
+def _text_grouping(column: str, values: pd.Series) -> Grouping:
+    """:func:`grouping` by one text column (the usual ``--group-by``): pyarrow's
+    dictionary encoding numbers the values in order of first appearance, as
+    :func:`grouping` does, and a missing value is the last group."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(values.array)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    encoded = pc.dictionary_encode(text)
+    found = encoded.dictionary.to_pylist()
+    codes = encoded.indices.fill_null(len(found)).to_numpy().astype(np.int64)
+    if encoded.indices.null_count:
+        found.append(None)
+    return Grouping(codes, [{column: value} for value in found])
 
 
 # ---------------------------------------------------------------- stages

@@ -536,6 +536,27 @@ def test_grouping_puts_missing_values_last():
     assert grouped.codes.tolist() == [0, 2, 1, 0]
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["b", None, "a", "b", None, "c"],
+        ["only"] * 3,
+        [None, None],
+        ["项目", "", " ", "a", ""],
+    ],
+)
+def test_grouping_by_one_text_column_is_in_order_of_appearance(values):
+    from etown_approvals.metrics import grouping
+
+    keys = pd.DataFrame({"zone": pd.Series(values, dtype="str")})
+    grouped = grouping(keys)
+    # Independently: pandas numbers groups in order of appearance; missing goes last.
+    present = [v for v in dict.fromkeys(values) if v is not None]
+    order = present + ([None] if None in values else [])
+    assert grouped.labels == [{"zone": v} for v in order]
+    assert grouped.codes.tolist() == [order.index(v) for v in values]
+
+
 # ---------------------------------------------------------------- sorting
 
 

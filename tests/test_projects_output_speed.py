@@ -296,3 +296,18 @@ def test_csv_writer_matches_plain_cells(frame, piece_rows):
     expected = reference_csv(frame)
     assert text.getvalue() == expected
     assert raw.getvalue().decode("utf-8") == expected
+
+
+def test_changing_the_projects_frame_leaves_the_analysis_alone():
+    """The frame shares the table's number columns (copy-on-write), never its memory."""
+    from etown_approvals import analyze, results
+
+    from .conftest import SAMPLE
+
+    analysis = analyze(SAMPLE)
+    kept = analysis.projects.copy()
+    frame = results.projects(analysis).frame
+    frame.loc[0, "days"] = 12345
+    frame["gap_project_approval"] *= 0
+    frame.iloc[1, frame.columns.get_loc("waiting_days")] = -1
+    pd.testing.assert_frame_equal(analysis.projects, kept)

@@ -9,10 +9,10 @@ unless it is a plain number such as ``-122.33``.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .._parallel import two_at_a_time
 from . import records_of
 from .json_format import PIECE_ROWS
 
@@ -100,11 +100,16 @@ def write_frame(frame: pd.DataFrame, out: TextIO) -> None:
             column = text.where(~risky, "'" + text)
         safe[cell(str(name))] = pa.array(column)
     table = pa.table(safe)
-    for start in range(0, max(table.num_rows, 1), PIECE_ROWS):
-        buffer = io.BytesIO()
+
+    def text_of_rows(start: int) -> pa.Buffer:
+        buffer = pa.BufferOutputStream()  # pyarrow's own: it writes without the GIL
         options = pa_csv.WriteOptions(quoting_style="needed", include_header=start == 0)
         pa_csv.write_csv(table.slice(start, PIECE_ROWS), buffer, write_options=options)
-        _write_utf8(out, buffer.getbuffer())
+        return buffer.getvalue()
+
+    # The next piece is written on a second core while this one goes out.
+    for text in two_at_a_time(text_of_rows, range(0, max(table.num_rows, 1), PIECE_ROWS)):
+        _write_utf8(out, memoryview(text))
 
 
 def _joined_tuples(column: pd.Series) -> pd.Series:
@@ -137,8 +142,16 @@ def _safe_text(values: pa.Array) -> pa.Array:
     data = np.frombuffer(_text_of(values), dtype=np.uint8)
     starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
     risky = np.zeros(len(values), dtype=bool)
+    # Only strings whose first byte starts some formula are looked at further: one
+    # gather of first bytes per column (dates and names start with none of them).
+    first = np.zeros(len(values), dtype=np.uint8)
+    filled = lengths > 0
+    first[filled] = data[starts[filled]]
+    leads = np.zeros(256, dtype=bool)
+    leads[[prefix[0] for prefix in _FORMULA_BYTES]] = True
+    leading = np.flatnonzero(leads[first] & filled)
     for prefix in _FORMULA_BYTES:
-        candidates = np.flatnonzero(lengths >= len(prefix))
+        candidates = leading[lengths[leading] >= len(prefix)]
         for position, byte in enumerate(prefix):
             candidates = candidates[data[starts[candidates] + position] == byte]
         risky[candidates] = True

@@ -310,8 +310,11 @@ def _flat_encoder(separator: str) -> Callable[[Any], str]:
 #: string is written as "\n", so a raw newline is always between tokens.
 _EMPTY_INDENTED = re.compile(r"(?<=[\[{])\n\s*(?=[\]}])")
 
-#: Rows per piece when writing a frame, so that a million rows never sit in memory as text.
-PIECE_ROWS = 100_000
+#: Rows per piece when writing a frame, so that a million rows never sit in memory
+#: as text. Small pieces (about 3 MB of text) are also faster: the allocator hands
+#: the memory of a written piece to the next one, where 100,000-row pieces (30 MB)
+#: took fresh memory each time, at a cost of 0.3-0.6 s per million projects here.
+PIECE_ROWS = 10_000
 
 #: What a JSON string cannot hold as it is, and "/", which the list outputs have
 #: always escaped as "\/" (JSON readers read it back as "/").
