@@ -21,8 +21,6 @@ what happens to cells beyond it:
 
 from __future__ import annotations
 
-import csv
-import io
 import mmap
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -239,9 +237,9 @@ def _cell_texts(row: list[Any]) -> list[str]:
 
 def _csv_line(texts: list[str]) -> str:
     """A record's cells as one CSV line, as a malformed CSV record's text is."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(texts)
-    return out.getvalue()
+    from .formats.csv_format import csv_line
+
+    return csv_line(texts)
 
 
 def _text(value: Any) -> str | None:

@@ -666,7 +666,9 @@ def grouping(keys: pd.DataFrame | None, n_projects: int | None = None) -> Groupi
     if len(keys) == 0:
         return Grouping(np.zeros(0, dtype=np.int64), [])
     columns = list(keys.columns)
-    if len(columns) == 1 and pd.api.types.is_string_dtype(keys[columns[0]].dtype):
+    # pandas' text type only: is_string_dtype also says yes to any object column,
+    # whose values (numbers, NaN, mixed) the general path turns into text itself.
+    if len(columns) == 1 and isinstance(keys[columns[0]].dtype, pd.StringDtype):
         return _text_grouping(columns[0], keys[columns[0]])
     frame = keys.reset_index(drop=True)
     codes = frame.groupby(columns, sort=False, dropna=False, observed=True).ngroup().to_numpy()

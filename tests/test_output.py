@@ -251,3 +251,20 @@ def test_csv_writers_agree_on_digits_of_other_scripts():
 
     rows = list(csv_module.reader(io.StringIO(out.getvalue())))
     assert [row[0] for row in rows[1:]] == [cell(v) for v in values]
+
+
+def test_a_csv_line_quotes_every_line_break():
+    """One rule for every CSV row etown writes from Python (list results, a workbook's
+    malformed record): a cell with "\r" or "\n" is quoted, so readers keep the row."""
+    import csv
+    import io
+
+    from etown_approvals.formats.csv_format import csv_line, write_rows
+
+    cells = ["a\rb", "c\nd", "e\r\nf", "plain", 'say "hi"']
+    assert csv_line(cells) == '"a\rb","c\nd","e\r\nf",plain,"say ""hi"""'
+    out = io.StringIO()
+    write_rows([dict(zip("vwxyz", cells, strict=True))] * 2, out)
+    rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    assert rows == [list("vwxyz"), cells, cells]
+    assert out.getvalue().count("\n") == 3 + 2 * 2  # the line ends, and the "\n"s in cells

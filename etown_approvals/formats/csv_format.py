@@ -9,7 +9,9 @@ unless it is a plain number such as ``-122.33``.
 from __future__ import annotations
 
 import csv
+import io
 import re
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .._parallel import two_at_a_time
@@ -48,14 +50,36 @@ def cell(value: Any) -> Any:
     return value
 
 
+def csv_line(cells: Sequence[Any]) -> str:
+    """One CSV row without its line ending; a cell holding a line break (``\r`` too)
+    is quoted."""
+    return _line_writer()(cells)
+
+
+def _line_writer() -> Callable[[Sequence[Any]], str]:
+    """``line(cells)``: :func:`csv_line` with one writer for many rows. Python's
+    writer quotes only the characters of its own line ending: with ``"\n"``, a bare
+    ``\r`` went out unquoted and split the row for every reader; so the writer ends
+    rows with ``"\r\n"``, which is cut off."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def line(cells: Sequence[Any]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(cells)
+        return buffer.getvalue()[: -len("\r\n")]
+
+    return line
+
+
 def write_rows(
-    records: list[dict[str, Any]], out: TextIO, columns: list[str] | None = None
+    records: Sequence[dict[str, Any]], out: TextIO, columns: list[str] | None = None
 ) -> None:
     columns = columns or (list(records[0]) if records else [])
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([cell(c) for c in columns])
-    for record in records:
-        writer.writerow([cell(record.get(c)) for c in columns])
+    line = _line_writer()
+    out.write(line([cell(c) for c in columns]) + "\n")
+    out.writelines(line([cell(record.get(c)) for c in columns]) + "\n" for record in records)
 
 
 def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
