@@ -29,6 +29,9 @@ DuckDB counterpart run back to back, so machine load hits both alike; the ratio
 is the median of the per-round ratios. Commands without a DuckDB counterpart
 are compared with etown's own ``summary`` on the same file from the same round.
 A command running longer than ``--timeout`` seconds is stopped and shown so.
+Before the timed rounds of a case, its first command and DuckDB's counterpart
+run ``--warmup`` times untimed (the cache cases warm up with their cache-writing
+run instead).
 """
 
 from __future__ import annotations
@@ -323,6 +326,9 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=1_000_000)
     parser.add_argument("--scale", type=int, help="also the summary case at this many projects")
     parser.add_argument("--runs", type=int, default=3, help="paired rounds per command")
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="untimed rounds of each case's first command"
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds before a stop")
     parser.add_argument("--only", help="only cases whose name contains this text")
     parser.add_argument("--folder", type=Path, help="where to keep generated files")
@@ -355,6 +361,15 @@ def main() -> None:
                 cells += [shown, "-" if stopped else f"{peak:,.0f}", "", "", "", ""]
                 lines.append("| " + " | ".join(cells) + " |")
                 print(lines[-1], file=sys.stderr, flush=True)
+        elif args.warmup:
+            # Untimed rounds of the case's first command, etown's and DuckDB's, as
+            # hyperfine's --warmup: the first runs after a pause were the slowest of
+            # the benchmark (0.5 s more for etown's first summary, in two full runs).
+            _, arguments, script = case.commands[0]
+            for _ in range(args.warmup):
+                measure(etown(case.path, arguments), args.timeout, case.env)
+                if script and duck:
+                    measure([sys.executable, "-c", script, str(case.path)], args.timeout)
         for label, arguments, script in case.commands:
             mine, theirs, base = Timing(), Timing(), Timing()
             ratios, own_ratios = [], []
