@@ -654,7 +654,16 @@ def _prepare(data: FileBytes, source: str, encoding: str | None, notes: list[str
                 f"cannot be decoded as {encoding} (line {line}, byte {error.start})",
                 source=source,
             ) from None
-        data = FileBytes(decoded.lstrip("\ufeff").encode("utf-8"))
+        decoded = decoded.lstrip("\ufeff")
+        try:
+            data = FileBytes(decoded.encode("utf-8"))
+        except UnicodeEncodeError as error:  # a lone surrogate ("\ud800" as unicode_escape)
+            line = decoded.count("\n", 0, error.start) + 1
+            raise EncodingError(
+                f"decoded as {encoding}, holds a character that is not text"
+                f" (U+{ord(decoded[error.start]):04X}, line {line})",
+                source=source,
+            ) from None
     elif not encoding and data.head(4) in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE):
         data = _decode_marked(data, "utf-32", source)
     elif data.head(3) == codecs.BOM_UTF8:

@@ -107,6 +107,21 @@ def test_the_named_encoding_reads_them(tmp_path):
     assert stage_dates(result) == {("Müller Straße Bau", "land_acquisition"): "2023-09-15"}
 
 
+@pytest.mark.parametrize("encoding", ["unicode_escape", "raw_unicode_escape"])
+def test_a_named_encoding_that_decodes_to_a_lone_surrogate_is_an_encoding_error(
+    tmp_path, run, encoding
+):
+    """An escaped "\\ud800" read as unicode_escape is half a character: reported with its line,
+    exit 3 (it was an internal error, exit 70)."""
+    path = tmp_path / "escaped.csv"
+    path.write_bytes(HEADER.encode() + b"A,land,2023-09-15\nB\\ud800,land,2023-09-16\n")
+    with pytest.raises(EncodingError, match=r"not text \(U\+D800, line 3\)"):
+        load_bytes(tmp_path, path.read_bytes(), encoding=encoding)
+    result = run("summary", path, "--no-config", "--encoding", encoding, expect=3)
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "U+D800, line 3" in result.stderr
+
+
 def test_overlong_utf8_is_named(tmp_path):
     with pytest.raises(EncodingError, match="overlong UTF-8"):
         load_bytes(tmp_path, HEADER.encode() + b"A\xc0\xaf,land,2023-09-15\n")
