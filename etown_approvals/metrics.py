@@ -958,10 +958,6 @@ def _statistics_columns(stats: dict[str, np.ndarray], keys: Sequence[str]) -> di
     return {key: Counts(stats[key]) if key == "count" else Numbers(stats[key]) for key in keys}
 
 
-def _optional_number(value: float) -> float | int | None:
-    return None if np.isnan(value) else _number(value)
-
-
 # ---------------------------------------------------------------- selection
 
 

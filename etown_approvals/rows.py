@@ -121,8 +121,6 @@ class Rows(Sequence[dict[str, Any]]):
         """The rows as dicts, made once."""
         if self._dicts is None:
             self._dicts = _nested({key: column.python() for key, column in self.columns.items()})
-            if not self.columns:
-                self._dicts = []
         return self._dicts
 
     def __len__(self) -> int:

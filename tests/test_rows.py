@@ -77,6 +77,14 @@ def test_json_text_of_rows_is_the_standard_librarys(depth):
     assert not rows.materialized  # written from the columns, no dict made
 
 
+def test_compact_json_of_rows_is_the_standard_librarys():
+    """Without indent (as NDJSON and library callers write): the dicts, via the encoder's
+    default hook."""
+    rows = sample_rows()
+    expected = json.dumps({"rows": list(sample_rows())}, ensure_ascii=False, allow_nan=False)
+    assert dumps({"rows": rows}, indent=None) == expected
+
+
 def test_a_changed_row_is_written_as_changed():
     rows = sample_rows()
     rows[0]["out_of_order"] = 99

@@ -108,14 +108,12 @@ def one_column_groups(document: Any) -> Any:
     if not isinstance(document, dict) or not isinstance(document.get("group_by"), list):
         return document
 
-    from ..rows import Rows
-
     label = group_text
 
     flat = dict(document)
     flat["group_by"] = ", ".join(document["group_by"])
     for key in ("groups", "transitions", "periods", "comparisons"):
-        if isinstance(document.get(key), list | Rows):
+        if isinstance(document.get(key), list):
             flat[key] = [
                 {**row, "group": label(row.get("group"))} if "group" in row else row
                 for row in document[key]

@@ -192,10 +192,19 @@ def _quoted(texts: pa.Array) -> pa.Array:
     import pyarrow.compute as pc
 
     if _has_special_bytes(texts, b'"\\'):
-        for old, new in _STRING_ESCAPES:
-            texts = pc.replace_substring(texts, old, new)
+        texts = _escaped(texts, _STRING_ESCAPES)
     quote = _large('"')
     return pc.binary_join_element_wise(quote, texts, quote, _large(""))
+
+
+def _escaped(texts: pa.Array, escapes: list[tuple[str, str]]) -> pa.Array:
+    """``texts`` with each ``(old, new)`` of ``escapes`` replaced, in order (the
+    backslash first, so that no escape is escaped again)."""
+    import pyarrow.compute as pc
+
+    for old, new in escapes:
+        texts = pc.replace_substring(texts, old, new)
+    return texts
 
 
 def _number_text(column: Numbers) -> pa.Array:
@@ -470,8 +479,7 @@ def _string_column(key: str, values: pa.Array) -> _Column:
 
     def text(piece: pa.Array) -> pa.Array:
         if special:
-            for old, new in _ESCAPES:
-                piece = pc.replace_substring(piece, old, new)
+            piece = _escaped(piece, _ESCAPES)
         if values.null_count:
             return pc.binary_join_element_wise(quote, piece, quote, _large(""))
         return piece
