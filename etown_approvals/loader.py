@@ -409,12 +409,26 @@ class _Loader:
         stages = self.stages
         roles = find_roles(headers, stages)
         project_at, event_at, date_at = roles.project, roles.event, roles.date
+        # The per-project table etown sql makes from an event log has the log's project
+        # column and a column per stage, not its event and date columns.
+        per_project = (
+            bool(stages.event_column or stages.date_column)
+            and event_at is None
+            and date_at is None
+            and project_at is not None
+            and bool(roles.stage_columns)
+        )
+        if per_project:
+            self.raw.notes.append(
+                "note: columns.event and columns.date name an event log's columns; this "
+                "file has a date column per stage and is read as one row per project"
+            )
         for key, wanted, found in (
             ("project", stages.project_column, project_at),
             ("event", stages.event_column, event_at),
             ("date", stages.date_column, date_at),
         ):
-            if wanted and found is None:
+            if wanted and found is None and not (per_project and key != "project"):
                 raise ConfigError(
                     f"columns.{key} = {wanted!r} is not a column of {self.raw.source}; "
                     f"columns are: {self._columns()}"

@@ -33,12 +33,14 @@ from .options import (
     period_option,
     selection_options,
     survival_option,
+    warehouse_options,
 )
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
     from ..metrics import MetricOptions
     from ..options import OutputOptions, Selection
+    from .options import WarehouseQuery
 
 __all__ = ["cli", "main"]
 
@@ -605,6 +607,23 @@ def schema(command: str) -> None:
     from ..schemas import schema_text
 
     click.echo(schema_text(command), nl=not schema_text(command).endswith("\n"))
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@warehouse_options
+def sql(query: WarehouseQuery) -> None:
+    """Print the SQL that turns a database table of events into etown's per-project table.
+
+    The query runs where the events are (DuckDB, Spark, BigQuery, Trino, PostgreSQL);
+    its result, one row per project, is read by etown with the same configuration.
+
+    \b
+    Example:
+      etown sql --dialect bigquery --table permits.events --group-by zone > per_project.sql
+    """
+    from ..warehouse import per_project_sql
+
+    click.echo(per_project_sql(query.table, query.dialect))
 
 
 @cli.group(context_settings=CONTEXT_SETTINGS)

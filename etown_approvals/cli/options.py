@@ -24,7 +24,9 @@ from ..options import DELIMITER_NAMES, InputOptions, OutputOptions, Selection
 from .app import debug_option
 
 if TYPE_CHECKING:
+    from ..filters import RowFilter
     from ..metrics import MetricOptions
+    from ..warehouse import EventTable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,6 +82,68 @@ def _parameter_names(decorators: tuple[Callable[[Any], Any], ...]) -> list[str]:
         decorator(probe)
     params: list[click.Parameter] = getattr(probe, "__click_params__", [])
     return [p.name for p in params if p.expose_value and p.name]
+
+
+# -- options shared by several groups ----------------------------------------
+
+dayfirst_option = click.option(
+    "--dayfirst/--monthfirst",
+    "dayfirst",
+    default=None,
+    help="Read 01/02/2023 as day first or month first (default: decided from the data).",
+)
+config_options = (
+    click.option(
+        "--config",
+        type=click.Path(exists=True, dir_okay=False),
+        metavar="FILE.toml",
+        help="Stages, columns, metric and option defaults (see README). Default: "
+        "etown.toml, or [tool.etown] in pyproject.toml, in the working directory.",
+    ),
+    click.option(
+        "--no-config",
+        is_flag=True,
+        help="Ignore etown.toml and pyproject.toml in the working directory.",
+    ),
+)
+row_rule_options = (
+    click.option(
+        "--where",
+        multiple=True,
+        metavar="EXPR",
+        help="Use only rows where EXPR holds: COLUMN=VALUE, COLUMN!=VALUE (exact, any case), "
+        "COLUMN~REGEX, COLUMN!~REGEX. Repeat: all must hold. Other rows are counted as "
+        "filtered.",
+    ),
+    click.option(
+        "--withdrawn",
+        multiple=True,
+        metavar="EXPR",
+        help="Rows matching EXPR (same syntax; repeat: any) mark their project withdrawn "
+        "(cancelled, refused, expired) unless it reached the end stage.",
+    ),
+    click.option(
+        "--ignore-event",
+        "ignore_events",
+        multiple=True,
+        metavar="NAME",
+        help="An event name that is not a stage: its rows are counted as ignored, "
+        "not rejected (repeatable).",
+    ),
+)
+"""``--where``, ``--withdrawn`` and ``--ignore-event``: which rows count, and what they mean."""
+verbose_option = click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Say on stderr which configuration file is used.",
+)
+stage_date_option = click.option(
+    "--stage-date",
+    type=click.Choice(["earliest", "latest"]),
+    help="When a project has a stage several times (several permits): its earliest "
+    "date, or its latest (default: earliest, or the config's metric.stage_date).",
+)
 
 
 # -- input ----------------------------------------------------------------
@@ -196,12 +260,7 @@ input_options = option_group(
         "'%d/%m/%y' (two-digit years only this way), or epoch_s / epoch_ms. Repeatable, "
         "tried in order.",
     ),
-    click.option(
-        "--dayfirst/--monthfirst",
-        "dayfirst",
-        default=None,
-        help="Read 01/02/2023 as day first or month first (default: decided from the data).",
-    ),
+    dayfirst_option,
     click.option(
         "--sheet",
         metavar="NAME|INDEX",
@@ -209,18 +268,7 @@ input_options = option_group(
         help="Excel sheet to read: a sheet of that name, else the position from 0 "
         "(default: the first).",
     ),
-    click.option(
-        "--config",
-        type=click.Path(exists=True, dir_okay=False),
-        metavar="FILE.toml",
-        help="Stages, columns, metric and option defaults (see README). Default: "
-        "etown.toml, or [tool.etown] in pyproject.toml, in the working directory.",
-    ),
-    click.option(
-        "--no-config",
-        is_flag=True,
-        help="Ignore etown.toml and pyproject.toml in the working directory.",
-    ),
+    *config_options,
     click.option(
         "--from-stage",
         metavar="STAGE",
@@ -231,29 +279,7 @@ input_options = option_group(
         metavar="STAGE",
         help="Measure to this stage (default: the last stage, or the config's metric).",
     ),
-    click.option(
-        "--where",
-        multiple=True,
-        metavar="EXPR",
-        help="Use only rows where EXPR holds: COLUMN=VALUE, COLUMN!=VALUE (exact, any case), "
-        "COLUMN~REGEX, COLUMN!~REGEX. Repeat: all must hold. Other rows are counted as "
-        "filtered.",
-    ),
-    click.option(
-        "--withdrawn",
-        multiple=True,
-        metavar="EXPR",
-        help="Rows matching EXPR (same syntax; repeat: any) mark their project withdrawn "
-        "(cancelled, refused, expired) unless it reached the end stage.",
-    ),
-    click.option(
-        "--ignore-event",
-        "ignore_events",
-        multiple=True,
-        metavar="NAME",
-        help="An event name that is not a stage: its rows are counted as ignored, "
-        "not rejected (repeatable).",
-    ),
+    *row_rule_options,
     click.option(
         "--quiet",
         "-q",
@@ -266,12 +292,7 @@ input_options = option_group(
         help="Read FILE again instead of using the parsed copy kept from an earlier run "
         "(kept in ETOWN_CACHE_DIR or the user cache folder; a changed file is always read).",
     ),
-    click.option(
-        "--verbose",
-        "-v",
-        is_flag=True,
-        help="Say on stderr which configuration file is used.",
-    ),
+    verbose_option,
     debug_option,
 )
 """FILE plus the options that say how to read it and which rows count."""
@@ -327,12 +348,7 @@ metric_options = option_group(
         metavar="DATE",
         help="Date that open projects have waited until (default: today).",
     ),
-    click.option(
-        "--stage-date",
-        type=click.Choice(["earliest", "latest"]),
-        help="When a project has a stage several times (several permits): its earliest "
-        "date, or its latest (default: earliest, or the config's metric.stage_date).",
-    ),
+    stage_date_option,
 )
 """Options that change how durations are measured and flagged."""
 
@@ -461,3 +477,103 @@ lang_option = click.option(
     help="Language of labels in tables: en or zh-CN (default: ETOWN_LANG, else en). "
     "JSON keys stay English.",
 )
+
+
+# -- warehouse --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WarehouseQuery:
+    """``etown sql``: the events table, how etown reads its events, and the dialect."""
+
+    table: EventTable
+    dialect: str
+
+
+def _build_warehouse_query(
+    dialect: str,
+    table: str,
+    group_by: tuple[str, ...],
+    dayfirst: bool | None,
+    config: str | None,
+    no_config: bool,
+    where: tuple[str, ...],
+    withdrawn: tuple[str, ...],
+    ignore_events: tuple[str, ...],
+    stage_date: str | None,
+    verbose: bool,
+) -> WarehouseQuery:
+    from ..errors import UsageError
+    from ..filters import parse
+    from ..stages import ETOWN
+    from ..warehouse import EventTable
+
+    if config and no_config:
+        raise UsageError("--config and --no-config contradict each other")
+    project = click.get_current_context().meta.get("etown.project")
+    if verbose:
+        from .app import say
+
+        say(f"config: {project.path}" if project else "config: none")
+    if project and project.dates.formats:
+        from .app import say
+
+        say(
+            "dates.formats are not used in SQL: the query reads DATE and TIMESTAMP columns "
+            "and year-first text (see docs/warehouse.md)",
+            level="note",
+        )
+
+    def parsed(texts: tuple[str, ...], origin: str) -> tuple[RowFilter, ...]:
+        return tuple(parse(text, origin=origin) for text in texts)
+
+    path = project.path if project else None
+    chosen = stage_date or (project.metric.stage_date if project else None) or "earliest"
+    events = EventTable(
+        table=table,
+        stages=project.stages if project else ETOWN,
+        where=(
+            *parsed(project.where if project else (), f"{path}: filter.where"),
+            *(parse(text) for text in where),
+        ),
+        withdrawn=(
+            *parsed(project.withdrawn if project else (), f"{path}: outcomes.withdrawn"),
+            *(parse(text) for text in withdrawn),
+        ),
+        ignore_events=(*(project.ignore_events if project else ()), *ignore_events),
+        stage_date="latest" if chosen == "latest" else "earliest",
+        dayfirst=dayfirst,
+        attributes=group_by,
+    )
+    return WarehouseQuery(table=events, dialect=dialect)
+
+
+warehouse_options = option_group(
+    "query",
+    _build_warehouse_query,
+    click.option(
+        "--dialect",
+        required=True,
+        type=click.Choice(["duckdb", "spark", "bigquery", "trino", "postgres"]),
+        help="The SQL dialect of the engine that holds the events.",
+    ),
+    click.option(
+        "--table",
+        required=True,
+        metavar="NAME",
+        help="The table of events, as the dialect names it (analytics.permit_events).",
+    ),
+    click.option(
+        "--group-by",
+        metavar="COLUMN",
+        multiple=True,
+        help="A column to carry per project, for a later --group-by or compare --by (repeatable).",
+    ),
+    dayfirst_option,
+    *config_options,
+    *row_rule_options,
+    stage_date_option,
+    verbose_option,
+    debug_option,
+)
+"""The events table, its dialect and how etown reads events (``etown sql``)."""
