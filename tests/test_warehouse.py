@@ -634,3 +634,23 @@ def test_spark_query_gives_the_same_numbers(run, tmp_path):
         grouped = tuple(ZONE if part == "zone" else part for part in command)
         raw = measured(run, events, grouped, "--config", config)
         assert measured(run, out, grouped, "--config", config) == raw, command
+
+
+def test_event_log_columns_are_not_looked_for_in_a_per_project_table(run, tmp_path):
+    config = config_file(tmp_path / "log.toml")
+    wide = tmp_path / "per_project.csv"
+    wide.write_text(
+        f'"{PROJECT.replace(chr(34), chr(34) * 2)}",land_acquisition,construction_permit\nA,2021-01-01,2021-01-04\n',
+        encoding="utf-8",
+    )
+    result = run("summary", wide, "--config", config, "--json", "--no-cache")
+    assert json.loads(result.stdout)["days"]["median"] == 3
+    assert "read as one row per project" in result.stderr
+    # An event log whose event column is misnamed is still an error naming the key.
+    log = tmp_path / "log.csv"
+    log.write_text(
+        f'"{PROJECT.replace(chr(34), chr(34) * 2)}",Event type,{DATE}\nA,land,2021-01-01\n',
+        encoding="utf-8",
+    )
+    failed = run("summary", log, "--config", config, expect=5)
+    assert "columns.event" in failed.stderr
