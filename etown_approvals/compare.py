@@ -32,9 +32,13 @@ import pandas as pd
 
 from .metrics import (
     COMPLETE,
+    INVALID,
+    OPEN,
+    STATUSES,
     MetricOptionError,
     MetricOptions,
     grouping,
+    statuses_of,
 )
 from .stages import StageSet
 from .survival import _number, km_medians, survival_times
@@ -100,19 +104,19 @@ def compare(
     codes = rank[grouped.codes] if len(kept) else grouped.codes
     n = len(labels)
 
-    complete = (kept["status"] == COMPLETE).to_numpy(dtype=bool)
+    status = statuses_of(kept, stages, withdrawn)  # the one status rule
+    complete = status == STATUSES.index(COMPLETE)
     days = kept["days"].to_numpy(dtype=np.float64, na_value=np.nan)
     samples = [days[complete & (codes == g)] for g in range(n)]
     times, observed, usable = survival_times(kept, stages, options, withdrawn=withdrawn)
     km = km_medians(times[usable], observed[usable], codes[usable], n)
-    status = kept["status"].to_numpy(dtype=object)
     rows = [
         {
             "group": labels[g],
             "projects": int((codes == g).sum()),
             "complete": int(samples[g].size),
-            "open": int(((codes == g) & (status == "open")).sum()),
-            "invalid": int(((codes == g) & (status == "invalid")).sum()),
+            "open": int(((codes == g) & (status == STATUSES.index(OPEN))).sum()),
+            "invalid": int(((codes == g) & (status == STATUSES.index(INVALID))).sum()),
             "median": _number(float(np.median(samples[g]))) if samples[g].size else None,
             "km_median": None if np.isnan(km[g]) else _number(float(km[g])),
         }

@@ -226,6 +226,58 @@ def out_of_order_matrix(matrix: np.ndarray, skip: tuple[int, int] | None = None)
     return found
 
 
+def status_codes(
+    start: np.ndarray, end: np.ndarray, withdrawn: np.ndarray | None = None
+) -> np.ndarray:
+    """The status rule: per project, its index in :data:`STATUSES` (int8).
+
+    ``start`` and ``end`` are the metric's day numbers (``_NONE`` where missing);
+    ``withdrawn`` marks the projects a ``--withdrawn`` expression matched. In order
+    of precedence:
+
+    1. no start, or an end before the start: ``invalid``, whatever ``withdrawn`` says;
+    2. an end on or after the start: ``complete`` (a mark does not undo it);
+    3. marked: ``withdrawn``;
+    4. otherwise ``open``.
+
+    Every command's status comes from here (the project table's ``status``
+    column, and :func:`statuses_of` where a mask is given later), so that no
+    two outputs can count a project differently.
+    """
+    has_start = start != _NONE
+    ended = end != _NONE
+    codes = np.full(start.shape, STATUSES.index(INVALID), dtype=np.int8)
+    waiting = has_start & ~ended
+    codes[waiting] = STATUSES.index(OPEN)
+    if withdrawn is not None:
+        codes[waiting & np.asarray(withdrawn, dtype=bool)] = STATUSES.index(WITHDRAWN)
+    codes[has_start & ended & (end >= start)] = STATUSES.index(COMPLETE)
+    return codes
+
+
+def statuses_of(
+    projects: pd.DataFrame, stages: StageSet, withdrawn: np.ndarray | pd.Series | None = None
+) -> np.ndarray:
+    """Status codes (indices of :data:`STATUSES`) of a project table's projects.
+
+    Without ``withdrawn``, the table's own ``status`` column. With it (a boolean
+    per project, as the notebook API's ``withdrawn=`` arguments take), the
+    :func:`status_codes` rule applied to the table's dates and that mask.
+    """
+    if withdrawn is None:
+        # Recoded (cheaply) should the column's categories be in another order.
+        return pd.Categorical(projects["status"], categories=list(STATUSES)).codes
+    mask = np.asarray(withdrawn, dtype=bool)
+    if mask.shape != (len(projects),):
+        raise ValueError("withdrawn must hold one value per project")
+    matrix = table_matrix(projects, stages)
+    return status_codes(
+        matrix[:, stages.stages.index(stages.start)],
+        matrix[:, stages.stages.index(stages.end)],
+        mask,
+    )
+
+
 def project_table(
     events: pd.DataFrame,
     stages: StageSet,
@@ -236,8 +288,8 @@ def project_table(
     """One row per project: stage dates, ``days``, ``status``, flags and gaps.
 
     ``withdrawn`` (a boolean per project, in ``events.project`` category order,
-    as :attr:`LoadResult.withdrawn`) makes a project without the metric's end
-    ``withdrawn`` instead of ``open``/``invalid``, without waiting days.
+    as :attr:`LoadResult.withdrawn`) makes an open project ``withdrawn``, without
+    waiting days; ``status`` follows :func:`status_codes`.
 
     Columns, in order: one datetime column per stage; ``days`` (metric end
     minus start, complete projects only); ``status``; the boolean flags
@@ -258,11 +310,9 @@ def project_table(
     )
     start = matrix[:, stages.stages.index(stages.start)]
     end = matrix[:, stages.stages.index(stages.end)]
-    has_start, has_end = start != _NONE, end != _NONE
-    complete = has_start & has_end & (end >= start)
-    open_ = has_start & ~has_end
-    withdrawn_ = np.zeros(len(names), dtype=bool) if withdrawn is None else withdrawn & ~has_end
-    open_ &= ~withdrawn_
+    codes = status_codes(start, end, withdrawn)
+    complete = codes == STATUSES.index(COMPLETE)
+    open_ = codes == STATUSES.index(OPEN)
     as_of = options.as_of_day
     clock = table_clock(options, matrix, as_of)
     days = elapsed(clock, start, end, where=complete)
@@ -271,12 +321,7 @@ def project_table(
     columns: dict[str, Any] = dict.fromkeys(stages.stages)
     fast_track = complete & (days <= options.fast_track_days)
     columns["days"] = _ints(days)
-    # Status codes index STATUSES; later assignments win: complete, open, withdrawn, invalid.
-    status_codes = np.full(len(names), STATUSES.index(INVALID), dtype=np.int8)
-    status_codes[withdrawn_] = STATUSES.index(WITHDRAWN)
-    status_codes[open_] = STATUSES.index(OPEN)
-    status_codes[complete] = STATUSES.index(COMPLETE)
-    columns["status"] = pd.Categorical.from_codes(status_codes, categories=list(STATUSES))
+    columns["status"] = pd.Categorical.from_codes(codes, categories=list(STATUSES))
     columns["same_day"] = complete & (end == start)  # the same date, whatever the unit
     columns["fast_track"] = fast_track
     columns["out_of_order"] = out_of_order_matrix(
@@ -900,11 +945,12 @@ def trend(
     cell_group = np.repeat(np.arange(grouped.size), length)
     cell_ordinal = np.arange(n_cells) - offset[cell_group] + low[cell_group]
 
-    status = projects["status"]
-    is_complete = (status == COMPLETE).to_numpy(dtype=bool) & dated
-    is_open = (status == OPEN).to_numpy(dtype=bool) & dated
-    is_invalid = (status == INVALID).to_numpy(dtype=bool) & dated
-    is_withdrawn = (status == WITHDRAWN).to_numpy(dtype=bool) & dated
+    # The one status rule (``withdrawn`` given: applied to it, as survival_times does).
+    status = statuses_of(projects, stages, withdrawn)
+    is_complete = (status == STATUSES.index(COMPLETE)) & dated
+    is_open = (status == STATUSES.index(OPEN)) & dated
+    is_invalid = (status == STATUSES.index(INVALID)) & dated
+    is_withdrawn = (status == STATUSES.index(WITHDRAWN)) & dated
 
     def count(mask: np.ndarray) -> np.ndarray:
         return np.bincount(cell[mask], minlength=n_cells)

@@ -36,12 +36,12 @@ import numpy as np
 import pandas as pd
 
 from .metrics import (
-    _NONE,
     COMPLETE,
-    INVALID,
     OPEN,
+    STATUSES,
     WITHDRAWN,
     MetricOptions,
+    statuses_of,
     table_clock,
     table_matrix,
 )
@@ -55,16 +55,14 @@ _HALF_TOLERANCE = 1e-9
 
 
 def withdrawn_mask(
-    projects: pd.DataFrame, withdrawn: np.ndarray | pd.Series | None = None
+    projects: pd.DataFrame,
+    stages: StageSet,
+    withdrawn: np.ndarray | pd.Series | None = None,
 ) -> np.ndarray:
-    """Which projects are withdrawn: ``withdrawn`` if given, else ``status == "withdrawn"``."""
-    if withdrawn is not None:
-        mask = np.asarray(withdrawn, dtype=bool)
-        if mask.shape != (len(projects),):
-            raise ValueError("withdrawn must hold one value per project")
-        return mask
-    # A categorical compares with a value outside its categories as all False.
-    return (projects["status"] == WITHDRAWN).to_numpy(dtype=bool)
+    """Which projects are withdrawn: by the one status rule
+    (:func:`etown_approvals.metrics.statuses_of`), with ``withdrawn`` as the marks
+    if given, else the table's ``status``."""
+    return statuses_of(projects, stages, withdrawn) == STATUSES.index(WITHDRAWN)
 
 
 def survival_times(
@@ -76,31 +74,31 @@ def survival_times(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per project: time (days in the options' unit), whether it is an event, whether usable.
 
-    Complete projects are events at ``days``. Open projects are censored at
+    Statuses come from the one rule (:func:`etown_approvals.metrics.statuses_of`;
+    ``withdrawn`` marks projects as the loader's ``--withdrawn`` does). Complete
+    projects are events at ``days``. Open projects are censored at
     ``waiting_days`` (unusable when they start after ``as_of``). Withdrawn
-    projects that are not complete are censored at their last recorded stage
-    (days from start, at least 0). Invalid projects are unusable.
+    projects are censored at their last recorded stage (days from start, at
+    least 0). Invalid projects are unusable.
     """
-    status = projects["status"]
-    complete = (status == COMPLETE).to_numpy(dtype=bool)
-    gone = withdrawn_mask(projects, withdrawn) & ~complete
-    open_ = (status == OPEN).to_numpy(dtype=bool) & ~gone
+    codes = statuses_of(projects, stages, withdrawn)
+    complete = codes == STATUSES.index(COMPLETE)
+    gone = codes == STATUSES.index(WITHDRAWN)
+    open_ = codes == STATUSES.index(OPEN)
     times = np.zeros(len(projects), dtype=np.float64)
     times[complete] = projects["days"].to_numpy(dtype=np.float64, na_value=np.nan)[complete]
     waiting = projects["waiting_days"].to_numpy(dtype=np.float64, na_value=np.nan)
     times[open_] = waiting[open_]
     usable = complete | (open_ & ~np.isnan(waiting))
-    has_start = projects[stages.start].notna().to_numpy(dtype=bool)
-    gone &= has_start & (status != INVALID).to_numpy(dtype=bool)
     if gone.any():
         matrix = table_matrix(projects, stages)
         start = matrix[:, stages.stages.index(stages.start)]
         last = matrix.max(axis=1)  # _NONE is the smallest int64, so missing stages never win
         clock = table_clock(options, matrix)
-        rows = np.flatnonzero(gone & (last != _NONE))
+        rows = np.flatnonzero(gone)  # a withdrawn project has a start: the rule says so
         times[rows] = np.maximum(clock(start[rows], last[rows]), 0)
         usable |= gone
-    return times, complete.copy(), usable
+    return times, complete, usable
 
 
 @dataclass(frozen=True)
@@ -213,7 +211,7 @@ def survival(
     times, observed, usable = survival_times(projects, stages, options, withdrawn=withdrawn)
     curve = kaplan_meier(times[usable], observed[usable])
     low, high = curve.median_interval()
-    gone = withdrawn_mask(projects, withdrawn) & usable & ~observed
+    gone = withdrawn_mask(projects, stages, withdrawn) & usable & ~observed
     at_bound = curve.at(options.fast_track_days)
     return {
         "method": METHOD,

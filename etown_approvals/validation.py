@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from . import findings as findings_mod
 from . import metrics
 from .errors import DataError, UnreadableInputError
@@ -93,15 +95,20 @@ def _file_finding(error: UnreadableInputError | DataError, fallback: str) -> pd.
 def project_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
     """Findings about whole projects (``row`` is empty).
 
-    Each check selects its projects first; text is made for those only.
+    The invalid projects are those of the status rule (``status`` is
+    ``invalid``: see :func:`etown_approvals.metrics.status_codes`), each with its
+    reason: no start date, or an end before the start. Each check selects its
+    projects first; text is made for those only.
     """
     start, end = stages.start, stages.end
-    checks: list[tuple[str, pd.Series, str, str | None, str]] = [
+    invalid = (projects["status"] == metrics.INVALID).to_numpy(dtype=bool)
+    no_start = projects[start].isna().to_numpy(dtype=bool)
+    checks: list[tuple[str, np.ndarray, str, str | None, str]] = [
         # (type, which projects, field, stage whose date is the value, message)
-        ("missing-land-acquisition", projects[start].isna(), start, None, "no {start} date"),
+        ("missing-land-acquisition", invalid & no_start, start, None, "no {start} date"),
         (
             "construction-before-land",
-            projects[end] < projects[start],
+            invalid & ~no_start,
             end,
             end,
             "{end} {end_date} is before {start} {start_date}",
@@ -109,7 +116,7 @@ def project_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
     ]
     parts = []
     for kind, mask, field, value_stage, template in checks:
-        selected = projects[mask.fillna(False).to_numpy(dtype=bool)]
+        selected = projects[mask]
         if selected.empty:
             continue
         start_date, end_date = _iso(selected[start]), _iso(selected[end])

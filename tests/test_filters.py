@@ -250,10 +250,11 @@ def test_without_expressions_nothing_is_withdrawn(tmp_path):
     assert "withdrawn" not in set(table(loaded)["status"].astype(str))
 
 
-def test_a_project_without_start_that_was_withdrawn_is_not_invalid(tmp_path):
+def test_a_project_without_start_that_was_withdrawn_is_still_invalid(tmp_path):
+    """No start date: invalid whatever the outcome column says (the status rule)."""
     text = "project,event,date,note\nA,construction permit,2023-01-01,\nB,planning,2023-01-01,withdrawn\n"
     loaded = load(write(tmp_path, text), withdrawn=["note=withdrawn"])
-    assert table(loaded)["status"].astype(str).to_dict() == {"A": "invalid", "B": "withdrawn"}
+    assert table(loaded)["status"].astype(str).to_dict() == {"A": "invalid", "B": "invalid"}
 
 
 # -- several dates for one stage --------------------------------------------------

@@ -1,0 +1,294 @@
+"""One status rule: every command and output agrees on complete, open, invalid, withdrawn.
+
+The rule, in order of precedence (README, Measures): no start date, or an end before
+the start, is ``invalid`` whatever the outcome column says; an end on or after the
+start is ``complete``; a project marked by ``--withdrawn`` is ``withdrawn``; any other
+project is ``open``. Generated long files with withdrawn and invalid projects go
+through ``summary`` (with ``--survival``, grouped or not), ``projects``, ``validate``,
+``trend``, ``compare`` and ``report``; the statuses are recomputed here from what the
+generator wrote, by the rule above written in plain Python.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from etown_approvals.analysis import analyze
+from etown_approvals.metrics import (
+    COMPLETE,
+    INVALID,
+    OPEN,
+    STATUSES,
+    WITHDRAWN,
+    MetricOptions,
+    status_codes,
+)
+from etown_approvals.options import InputOptions
+from etown_approvals.survival import survival, survival_times
+
+STAGES = ("land_acquisition", "project_approval", "planning_permit", "construction_permit")
+EVENTS = {
+    "land_acquisition": "land",
+    "project_approval": "project approval",
+    "planning_permit": "planning permit",
+    "construction_permit": "construction permit",
+}
+BASE = date(2020, 1, 1)
+#: After every generated date: the snapshot leaves nothing out, so every status is the
+#: file's own.
+AS_OF = date(2024, 1, 1)
+ZONES = ("North", "South", "East")
+WITHDRAWN_RULE = "outcome=Withdrawn"
+
+
+def expected_status(dates: dict[str, date], marked: bool) -> str:
+    """The README's precedence, written out."""
+    start, end = dates.get("land_acquisition"), dates.get("construction_permit")
+    if start is None or (end is not None and end < start):
+        return "invalid"
+    if end is not None:
+        return "complete"
+    return "withdrawn" if marked else "open"
+
+
+@dataclass
+class Generated:
+    text: str
+    zone: dict[str, str] = field(default_factory=dict)
+    dates: dict[str, dict[str, date]] = field(default_factory=dict)
+    marked: set[str] = field(default_factory=set)
+
+    def statuses(self) -> dict[str, str]:
+        return {name: expected_status(d, name in self.marked) for name, d in self.dates.items()}
+
+
+@st.composite
+def files(draw: st.DrawFn) -> Generated:
+    generated = Generated("")
+    rows: list[tuple[str, str, str, str, str]] = []
+    names = draw(st.lists(st.sampled_from([f"P{i}" for i in range(12)]), min_size=1, max_size=9))
+    for name in dict.fromkeys(names):
+        zone = draw(st.sampled_from(ZONES))
+        recorded = draw(st.lists(st.sampled_from(STAGES), min_size=1, max_size=5))
+        kept = generated.dates.setdefault(name, {})
+        generated.zone[name] = zone
+        for stage in recorded:
+            # Later stages tend to be later; often enough they are not (invalid projects).
+            day = BASE + timedelta(days=100 * STAGES.index(stage) + draw(st.integers(0, 300)))
+            mark = draw(st.sampled_from(("", "", "Withdrawn")))
+            rows.append((name, EVENTS[stage], day.isoformat(), zone, mark))
+            kept[stage] = min(day, kept.get(stage, day))
+            if mark:
+                generated.marked.add(name)
+        if draw(st.booleans()):  # a rejected row (unknown event) still marks its project
+            mark = draw(st.sampled_from(("", "Withdrawn")))
+            rows.append((name, "site visit", BASE.isoformat(), zone, mark))
+            if mark:
+                generated.marked.add(name)
+    order = draw(st.permutations(range(len(rows))))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("project", "event", "date", "zone", "outcome"))
+    writer.writerows(rows[i] for i in order)
+    generated.text = out.getvalue()
+    return generated
+
+
+def tally(statuses: dict[str, str], names: set[str] | None = None) -> dict[str, int]:
+    counted = Counter(s for n, s in statuses.items() if names is None or n in names)
+    return {s: counted[s] for s in STATUSES}
+
+
+@settings(
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(files())
+def test_every_command_counts_statuses_alike(run, generated: Generated) -> None:
+    expected = generated.statuses()
+    for status, n in Counter(expected.values()).items():
+        event(f"{status}: {min(n, 2)}+")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "events.csv"
+        path.write_text(generated.text, encoding="utf-8")
+        options = ("--withdrawn", WITHDRAWN_RULE, "--as-of", AS_OF.isoformat())
+
+        def doc(*args: str, expect: int = 0, metric: bool = True) -> Any:
+            given = options if metric else options[:2]  # validate measures nothing
+            return json.loads(run(*args, path, *given, "--json", expect=expect).stdout)
+
+        summary = doc("summary", "--survival")
+        grouped = doc("summary", "--group-by", "zone")
+        projects = doc("projects")
+        trend = doc("trend")
+        grouped_trend = doc("trend", "--group-by", "zone")
+        compared = doc("compare", "--by", "zone")
+        bad = bool(summary["rows"]["rejected"] or summary["projects"]["invalid"])
+        validation = doc("validate", expect=1 if bad else 0, metric=False)
+        by_zone = {
+            zone: doc("summary", "--survival", "--where", f"zone={zone}")
+            for zone in sorted(set(generated.zone.values()))
+        }
+
+    # projects: every status is the rule's.
+    assert {p["project"]: p["status"] for p in projects} == expected
+    counts = tally(expected)
+    assert summary["projects"] == {"total": len(expected), **counts}
+
+    # validate: the invalid projects and no others are errors about whole projects.
+    project_errors = {f["project"] for f in validation["errors"] if f["row"] is None}
+    assert project_errors == {n for n, s in expected.items() if s == INVALID}
+    assert validation["stats"]["projects"] == len(expected)
+
+    # survival: complete projects are events, open and withdrawn ones censored, invalid
+    # ones left out (every project starts before the as-of date).
+    km = summary["survival"]
+    assert km["events"] == counts[COMPLETE]
+    assert km["censored"] == counts[OPEN] + counts[WITHDRAWN]
+    assert km["withdrawn"] == counts[WITHDRAWN]
+    assert km["left_out"] == counts[INVALID]
+
+    # trend: statuses by period add up to the summary's (undated projects are invalid).
+    undated = sum(1 for d in generated.dates.values() if "land_acquisition" not in d)
+    assert trend["undated_projects"] == undated
+    for status in STATUSES:
+        in_periods = sum(p[status] for p in trend["periods"])
+        assert in_periods + (undated if status == INVALID else 0) == counts[status], status
+
+    # Grouped: every group's counts are the tally of its projects.
+    members = {
+        zone: {n for n, z in generated.zone.items() if z == zone}
+        for zone in set(generated.zone.values())
+    }
+    assert {g["group"]: g["projects"] for g in grouped["groups"]} == {
+        zone: {"total": len(names), **tally(expected, names)} for zone, names in members.items()
+    }
+    for zone, names in members.items():
+        zone_counts = tally(expected, names)
+        dated = [p for p in grouped_trend["periods"] if p["group"] == zone]
+        zone_undated = sum(1 for n in names if "land_acquisition" not in generated.dates[n])
+        for status in STATUSES:
+            found = sum(p[status] for p in dated) + (zone_undated if status == INVALID else 0)
+            assert found == zone_counts[status], (zone, status)
+        group_row = next(g for g in compared["groups"] if g["group"] == zone)
+        assert {k: group_row[k] for k in ("complete", "open", "invalid")} == {
+            k: zone_counts[k] for k in ("complete", "open", "invalid")
+        }
+        assert group_row["projects"] == len(names)
+        alone = by_zone[zone]
+        assert alone["projects"] == {"total": len(names), **zone_counts}
+        assert alone["survival"]["withdrawn"] == zone_counts[WITHDRAWN]
+        assert alone["survival"]["events"] == zone_counts[COMPLETE]
+        assert alone["survival"]["left_out"] == zone_counts[INVALID]
+
+
+MARKED_WITHOUT_START = """project,event,date,outcome
+A,land,2020-01-01,
+A,construction permit,2020-03-01,
+B,land,2020-02-01,
+C,land,2020-02-01,Withdrawn
+D,project approval,2020-02-01,Withdrawn
+E,land,2020-05-01,
+E,construction permit,2020-04-01,Withdrawn
+F,land,2020-05-01,Withdrawn
+F,construction permit,2020-06-01,
+"""
+
+
+def test_a_withdrawn_mark_does_not_make_an_invalid_project_valid(run, write):
+    """D has no start and E ends before it starts: both invalid in every command, even
+    though a row of each matches --withdrawn; F reached the end: complete."""
+    path = write(MARKED_WITHOUT_START)
+    options = ("--withdrawn", WITHDRAWN_RULE, "--as-of", "2021-01-01", "--json")
+    projects = json.loads(run("projects", path, *options).stdout)
+    assert {p["project"]: p["status"] for p in projects} == {
+        "A": "complete",
+        "B": "open",
+        "C": "withdrawn",
+        "D": "invalid",
+        "E": "invalid",
+        "F": "complete",
+    }
+    summary = json.loads(run("summary", path, *options, "--survival").stdout)
+    assert summary["projects"] == {
+        "total": 6,
+        "complete": 2,
+        "open": 1,
+        "invalid": 2,
+        "withdrawn": 1,
+    }
+    km = summary["survival"]
+    assert (km["events"], km["censored"], km["withdrawn"], km["left_out"]) == (2, 2, 1, 2)
+    validation = json.loads(run("validate", path, *options[:2], "--json", expect=1).stdout)
+    assert {(f["project"], f["type"]) for f in validation["errors"]} == {
+        ("D", "missing-land-acquisition"),
+        ("E", "construction-before-land"),
+    }
+
+
+def test_the_library_rule_and_its_precedence():
+    none = np.iinfo(np.int64).min
+    start = np.array([none, 10, 10, 10, 10, 10, none], dtype=np.int64)
+    end = np.array([5, 5, 10, 20, none, none, none], dtype=np.int64)
+    marked = np.array([True, True, True, True, True, False, False])
+    codes = status_codes(start, end, marked)
+    assert [STATUSES[c] for c in codes] == [
+        "invalid",  # no start, marked: still invalid
+        "invalid",  # end before start, marked: still invalid
+        "complete",  # same day, marked: complete
+        "complete",
+        "withdrawn",
+        "open",
+        "invalid",
+    ]
+    assert [STATUSES[c] for c in status_codes(start, end)] == [
+        "invalid",
+        "invalid",
+        "complete",
+        "complete",
+        "open",
+        "open",
+        "invalid",
+    ]
+
+
+def test_survival_given_a_withdrawn_mask_applies_the_same_rule(write):
+    """The notebook API's ``withdrawn=`` argument goes through the one rule too: a
+    marked project without a start stays invalid (left out), not censored."""
+    path = write(MARKED_WITHOUT_START)
+    analysis = analyze(path, InputOptions(), MetricOptions(as_of=date(2021, 1, 1)))
+    projects = analysis.projects
+    marked = projects.index.isin(["C", "D", "E"])
+    result = survival(projects, analysis.stages, analysis.options, withdrawn=marked)
+    assert (result["withdrawn"], result["left_out"]) == (1, 2)
+    _times, _observed, usable = survival_times(
+        projects, analysis.stages, analysis.options, withdrawn=marked
+    )
+    assert not usable[projects.index.get_indexer(["D", "E"])].any()
+
+
+def test_the_report_counts_the_same_statuses(run, write, tmp_path):
+    pytest.importorskip("jinja2")
+    path = write(MARKED_WITHOUT_START)
+    page = tmp_path / "report.html"
+    run("report", path, "--withdrawn", WITHDRAWN_RULE, "--as-of", "2021-01-01", "-o", page, "-q")
+    html = page.read_text(encoding="utf-8")
+    embedded = re.search(r'id="etown-summary">(.*?)</script>', html, re.S)
+    assert embedded is not None
+    assert json.loads(embedded.group(1))["projects"]["invalid"] == 2
