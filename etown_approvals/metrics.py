@@ -14,6 +14,7 @@ statistics from one sort, never a Python loop per group.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -444,23 +445,50 @@ def flag_names(projects: pd.DataFrame) -> np.ndarray:
 # ---------------------------------------------------------------- statistics
 
 
+#: How a percentile is written on the command line: a decimal, at most 10 places.
+#: (Up to 13 significant digits, so the float read is the decimal written, and its
+#: key, from the float's shortest decimal, is the text given.)
+_PERCENTILE_TEXT = re.compile(r"[0-9]+(?:\.[0-9]{1,10})?")
+PERCENTILE_RULE = "decimals in (0, 100] such as 95 or 99.5, at most 10 decimal places"
+
+
+def parse_percentiles(text: str) -> tuple[float, ...]:
+    """``"50, 95,99.5"`` as levels: comma-separated decimals in (0, 100] (see
+    :data:`PERCENTILE_RULE`); anything else (a sign, an exponent, ``_``, ``nan``, an
+    empty item, 0, more than 100) is a :class:`MetricOptionError`."""
+    levels = []
+    for part in text.split(","):
+        item = part.strip()
+        if not _PERCENTILE_TEXT.fullmatch(item):
+            raise MetricOptionError(f"{item!r} is not a percentile: give {PERCENTILE_RULE}")
+        levels.append(_checked_level(float(item)))
+    return tuple(levels)
+
+
+def _checked_level(level: float) -> float:
+    if not 0 < level <= 100:  # NaN fails too
+        raise MetricOptionError(f"percentiles are in (0, 100], not {level!r}")
+    return level
+
+
 def percentile_key(percentile: float) -> str:
-    """``median`` for 50, else ``p`` and the number (``p95``, ``p99_9`` for 99.9)."""
+    """``median`` for 50, else ``p`` and the number's shortest exact decimal
+    (``p95``, ``p99_9`` for 99.9, ``p99_99999``, ``p0_0000001`` for 1e-7): distinct
+    levels have distinct keys."""
     if percentile == 50:
         return "median"
-    return "p" + f"{percentile:g}".replace(".", "_")
+    decimal = np.format_float_positional(float(percentile), trim="-")
+    return "p" + decimal.replace(".", "_")
 
 
 def percentile_list(percentiles: Sequence[float] = ()) -> list[float]:
     """The defaults and any requested percentiles, ascending, each once.
 
     Requested percentiles are added to the defaults (25, 50, 75, 90), so keys
-    that checks and tables read are always there.
+    that checks and tables read are always there. A level outside (0, 100] is a
+    :class:`MetricOptionError`.
     """
-    extra = [float(p) for p in percentiles]
-    bad = [p for p in extra if not 0 <= p <= 100]
-    if bad:
-        raise MetricOptionError(f"percentiles must be between 0 and 100, not {bad[0]:g}")
+    extra = [_checked_level(float(p)) for p in percentiles]
     return sorted(set(DEFAULT_PERCENTILES) | set(extra))
 
 

@@ -396,20 +396,20 @@ def _percentiles(
 ) -> tuple[float, ...]:
     if not value:
         return ()
+    from ..metrics import MetricOptionError, parse_percentiles
+
     try:
-        levels = tuple(float(part) for part in value.split(",") if part.strip())
-    except ValueError:
-        raise click.BadParameter("give numbers between 0 and 100, e.g. 50,90,95") from None
-    if any(not 0 <= level <= 100 for level in levels):
-        raise click.BadParameter("percentiles are between 0 and 100")
-    return levels
+        return parse_percentiles(value)
+    except MetricOptionError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 percentiles_option = click.option(
     "--percentiles",
     metavar="LIST",
     callback=_percentiles,
-    help="More percentiles of days, e.g. 50,90,95 (keys p95 ...; the defaults stay).",
+    help="More percentiles of days, e.g. 50,90,95 (keys p95 ...; the defaults stay): "
+    "decimals in (0, 100], at most 10 decimal places.",
 )
 period_option = click.option(
     "--by",
