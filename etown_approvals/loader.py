@@ -34,7 +34,7 @@ from .errors import (
     NoUsableRowsError,
 )
 from .findings import ERROR, WARNING, FindingsBuilder
-from .rawtable import RawTable, TextColumn, is_empty
+from .rawtable import RawTable, TextColumn, apart, is_empty
 from .reader import ColumnChoice, read_table
 from .stages import (
     DATE_COLUMN_ALIASES,
@@ -99,8 +99,9 @@ class LoadResult:
         return f[(f["severity"] == ERROR) & f["row"].notna()]
 
     def rejection_reasons(self) -> str:
-        """``"2 invalid-date, 1 unknown-event"``: rejected-row findings by type."""
-        counts = self.rejected["type"].value_counts()
+        """``"2 invalid-date, 1 unknown-event"``: rejected rows by reason (a row with
+        two bad dates counts once)."""
+        counts = self.rejected.drop_duplicates(["row", "type"])["type"].value_counts()
         return ", ".join(f"{n} {kind}" for kind, n in counts.items())
 
     def require_rows(self, hint: str = "see them with: etown validate FILE") -> None:
@@ -968,10 +969,10 @@ def _rejected_rows(loaded: LoadResult) -> pd.DataFrame:
                 fields = malformed.get(int(line), [])
                 cells[j] = fields[i] if i < len(fields) else None
         columns[header] = pd.Series(cells, dtype=object)
-    # As assigning each column would: a file column named line, type or message
-    # takes that column's place.
+    # A file column named line, type or message is written apart (attribute:NAME):
+    # it never takes the place of the row's line number or reason.
     joined = {name: frame[name] for name in frame.columns}
-    joined.update(columns)
+    joined.update(zip(apart(list(columns), set(frame.columns)), columns.values(), strict=True))
     return pd.DataFrame(joined, index=frame.index)
 
 

@@ -7,7 +7,7 @@ column as :class:`TextColumn`. Nothing here interprets a value.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +19,22 @@ import pyarrow.compute as pc
 def source_name(path: str | Path) -> str:
     """How an input is named in messages: its path, or ``<stdin>`` for ``-``."""
     return "<stdin>" if str(path) == "-" else str(path)
+
+
+#: Written before a file column's name where it would share one with a computed column.
+ATTRIBUTE_PREFIX = "attribute:"
+
+
+def apart(names: Sequence[str], taken: Collection[str]) -> list[str]:
+    """The file's column ``names`` as written beside computed columns named ``taken``
+    (a CSV of projects, the rejected rows): a name that is taken, or that already
+    starts with :data:`ATTRIBUTE_PREFIX`, gets the prefix. The prefixed names are then
+    neither taken nor any other column's (the prefix is added to every name that
+    starts with it), so no file column can stand in for a computed one or another."""
+    return [
+        f"{ATTRIBUTE_PREFIX}{name}" if name in taken or name.startswith(ATTRIBUTE_PREFIX) else name
+        for name in names
+    ]
 
 
 def is_empty(strings: pa.Array) -> np.ndarray:

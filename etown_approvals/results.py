@@ -24,6 +24,8 @@ from .analysis import Analysis
 from .checks import CheckResult
 from .errors import DataError
 from .kinds import Kind
+from .rawtable import ATTRIBUTE_PREFIX as ATTRIBUTE_PREFIX
+from .rawtable import apart
 from .rows import Picked, Rows
 from .stages import StageSet
 from .validation import Validation
@@ -462,20 +464,14 @@ def project_frame(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
     return pd.DataFrame(out, columns=project_columns(stages), copy=False)
 
 
-#: Prefix of an attribute column whose name is also a computed column's (CSV, tables).
-ATTRIBUTE_PREFIX = "attribute:"
-
-
 def flat_columns(frame: pd.DataFrame, attributes: pd.DataFrame | None) -> pd.DataFrame:
     """Computed columns, then the attributes as columns: an attribute whose name is
-    taken (``status``, ``days``, a stage, ...) is renamed ``attribute:NAME``."""
+    taken (``status``, ``days``, a stage, ...) is renamed ``attribute:NAME``, and so is
+    one already called ``attribute:...`` (see :func:`etown_approvals.rawtable.apart`)."""
     if attributes is None or not len(attributes.columns):
         return frame
-    taken = set(frame.columns)
-    renamed = {
-        name: f"{ATTRIBUTE_PREFIX}{name}" if name in taken else name for name in attributes.columns
-    }
-    extra = attributes.rename(columns=renamed).set_axis(frame.index)
+    names = apart([str(c) for c in attributes.columns], set(frame.columns))
+    extra = attributes.set_axis(names, axis=1).set_axis(frame.index)
     return pd.concat([frame, extra], axis=1)
 
 

@@ -639,3 +639,70 @@ def test_jupyter_frame_draws_the_report(browser, english, tmp_path):
         assert blocked == []
     finally:
         context.close()
+
+
+# -- file columns named like computed ones ------------------------------------------
+
+#: A long file whose own columns are named like computed ones: ``status``, ``days`` and
+#: a stage (``land_acquisition``).
+COLLIDING = (
+    "project,event,date,status,days,land_acquisition\n"
+    "A,land,2020-01-01,Active,5,Lot 1\n"
+    "A,construction permit,2020-02-01,Active,5,Lot 1\n"
+    "B,land,2020-01-05,Closed,x,Lot 2\n"
+    "C,construction permit,2020-01-05,Closed,x,Lot 3\n"
+)
+
+
+@pytest.mark.parametrize("column", ["status", "days", "land_acquisition"])
+def test_grouping_by_a_file_column_never_replaces_a_computed_one(run, tmp_path, column):
+    path = tmp_path / "events.csv"
+    path.write_text(COLLIDING, encoding="utf-8")
+    page = tmp_path / "report.html"
+    result = run("report", path, "--group-by", column, "--as-of", "2021-01-01", "-o", page)
+    assert result.stdout == ""
+    assert "internal error" not in result.stderr
+    report = Report(analyze(path, options=MetricOptions(as_of=date(2021, 1, 1))), group_by=column)
+    bars = {bar["project"]: bar for bar in report.timeline.bars}
+    # The computed values, from the file's dates by hand: A took 31 days, B is open.
+    assert {name: bar["status_code"] for name, bar in bars.items()} == {
+        "A": "complete",
+        "B": "open",
+    }
+    assert (bars["A"]["days"], bars["A"]["start"], bars["B"]["start"]) == (
+        31,
+        "2020-01-01",
+        "2020-01-05",
+    )
+    own = {
+        "status": ("Active", "Closed"),
+        "days": ("5", "x"),
+        "land_acquisition": ("Lot 1", "Lot 2"),
+    }
+    assert (bars["A"]["group"], bars["B"]["group"]) == own[column]
+
+
+# -- data quality: rows, not findings ------------------------------------------------
+
+
+def test_data_quality_counts_rows_not_findings(tmp_path):
+    """A row with two bad dates is one rejected row (two findings)."""
+    path = tmp_path / "wide.csv"
+    path.write_text(
+        "project,land_acquisition,construction_permit\n"
+        "A,2020-01-01,2020-02-01\n"
+        "B,bad,worse\n"
+        "C,2020-01-05,also bad\n"
+        "D,2020-01-07,\n",
+        encoding="utf-8",
+    )
+    analysis = analyze(path, options=OPTIONS)
+    quality = Report(analysis).quality()
+    assert analysis.loaded.rows_rejected == 2
+    assert quality.rejected.total == 2  # rows 3 and 4
+    assert [(t["type"], t["count"], t["rows"]) for t in quality.rejected.by_type] == [
+        ("invalid-date", 2, [3, 4])
+    ]
+    assert len(quality.rejected.shown) == 3  # every finding is still listed
+    page = Report(analysis).to_html()
+    assert "Rejected rows: 2</h3>" in page

@@ -162,15 +162,14 @@ class Report:
     def timeline(self) -> data.Timeline:
         """The projects the timeline draws (a sample above ``timeline_limit``)."""
         stages = self.analysis.stages
-        projects = self.analysis.projects
-        if self.group_by:  # the file's column beside the computed ones, for the colours
-            projects = projects.assign(**{self.group_by: self.analysis.group_keys(self.group_by)})
+        # The file's column for the colours, apart from the computed ones.
+        groups = self.analysis.group_keys(self.group_by) if self.group_by else None
         timeline = data.timeline(
-            projects,
+            self.analysis.projects,
             stages,
             self.as_of,
             labels={s: self._stage(s) for s in stages.stages},
-            group_by=self.group_by,
+            groups=groups,
             limit=self.timeline_limit,
         )
         for bar in timeline.bars:

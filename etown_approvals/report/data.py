@@ -9,7 +9,7 @@ project and so shows a seeded random sample above :data:`TIMELINE_LIMIT` project
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -149,19 +149,30 @@ def timeline(
     as_of: date,
     *,
     labels: Mapping[str, str],
-    group_by: str | None = None,
+    groups: pd.Series | None = None,
     limit: int = TIMELINE_LIMIT,
 ) -> Timeline:
     """Projects with a start date, ordered by it (``rank`` 0 first); a random sample of
     ``limit`` when there are more. A bar runs from the start to the end stage (to
-    ``as_of``, dotted, for an open project); ``labels`` names each stage as shown."""
-    dated = projects[projects[stages.start].notna().to_numpy(dtype=bool)]
+    ``as_of``, dotted, for an open project); ``labels`` names each stage as shown.
+
+    ``groups``: each project's group (the file's column, one value per row of
+    ``projects``), given apart from the computed columns so that a file column named
+    ``status``, ``days`` or like a stage can never stand in for them.
+    """
+    keep = projects[stages.start].notna().to_numpy(dtype=bool)
+    dated = projects[keep]
+    group_values = None if groups is None else groups[keep]
     total = len(dated)
     sampled = total > limit
     if sampled:
         rng = np.random.default_rng(SAMPLE_SEED)
-        dated = dated.iloc[np.sort(rng.choice(total, size=limit, replace=False))]
-    dated = dated.sort_values(stages.start, kind="stable")
+        picked = np.sort(rng.choice(total, size=limit, replace=False))
+        dated = dated.iloc[picked]
+        group_values = None if group_values is None else group_values.iloc[picked]
+    order = np.argsort(dated[stages.start].to_numpy(dtype="datetime64[s]"), kind="stable")
+    dated = dated.iloc[order]
+    group_values = None if group_values is None else group_values.iloc[order]
     names = dated.index.astype(str).tolist()
     start = _iso(dated[stages.start])
     end = _iso(dated[stages.end])
@@ -171,8 +182,8 @@ def timeline(
     waiting = dated["waiting_days"].to_numpy(dtype=object, na_value=None).tolist()
     same_day = dated["same_day"].to_numpy(dtype=bool).tolist()
     group = (
-        dated[group_by].astype(object).where(dated[group_by].notna(), None).tolist()
-        if group_by
+        group_values.to_numpy(dtype=object, na_value=None).tolist()
+        if group_values is not None
         else [None] * len(dated)
     )
     bars = []
@@ -190,7 +201,7 @@ def timeline(
             "waiting_days": waiting[rank],
             "same_day": same_day[rank],
         }
-        if group_by:
+        if groups is not None:
             bar["group"] = group[rank]
         bars.append(bar)
     points = []
@@ -216,7 +227,12 @@ FINDINGS_SHOWN = 200
 
 @dataclass
 class FindingList:
-    """Findings of one kind, counted by type and listed up to :data:`FINDINGS_SHOWN`."""
+    """Findings of one kind, counted by type and listed up to :data:`FINDINGS_SHOWN`.
+
+    ``total`` and each type's ``count`` count what the list is about (rows for
+    rejected rows, projects for invalid projects), not findings: a row rejected for
+    two bad dates is one rejected row with two findings listed.
+    """
 
     by_type: list[dict[str, Any]]
     shown: list[dict[str, Any]]
@@ -235,29 +251,34 @@ class Quality:
 
 def quality(findings: pd.DataFrame, notes: Sequence[str]) -> Quality:
     """``findings`` (the loader's and the project-level ones) split into rejected rows
-    (errors with a line number), invalid projects (errors about a whole project) and
-    warnings."""
+    (errors with a line number, counted by row), invalid projects (errors about a whole
+    project, counted by project) and warnings (counted one by one)."""
     error = (findings["severity"] == "error").to_numpy(dtype=bool)
     has_row = findings["row"].notna().to_numpy(dtype=bool)
     return Quality(
-        rejected=_listing(findings[error & has_row]),
-        invalid=_listing(findings[error & ~has_row]),
-        warnings=_listing(findings[~error]),
+        rejected=_listing(findings[error & has_row], "row"),
+        invalid=_listing(findings[error & ~has_row], "project"),
+        warnings=_listing(findings[~error], None),
         notes=list(notes),
     )
 
 
-def _listing(found: pd.DataFrame) -> FindingList:
-    return FindingList(_by_type(found), _records(found.head(FINDINGS_SHOWN)), len(found))
+def _listing(found: pd.DataFrame, unit: str | None) -> FindingList:
+    """``unit``: the column whose distinct values are counted (None: every finding)."""
+
+    def count(part: pd.DataFrame) -> int:
+        return len(part) if unit is None else int(part[unit].nunique(dropna=True))
+
+    return FindingList(_by_type(found, count), _records(found.head(FINDINGS_SHOWN)), count(found))
 
 
-def _by_type(found: pd.DataFrame) -> list[dict[str, Any]]:
+def _by_type(found: pd.DataFrame, count: Callable[[pd.DataFrame], int]) -> list[dict[str, Any]]:
     """Per finding type: how many, and the first line numbers."""
     out = []
     for kind, part in found.groupby("type", sort=True, observed=True):
-        rows = part["row"].dropna().astype(int).tolist()
+        rows = list(dict.fromkeys(part["row"].dropna().astype(int).tolist()))
         out.append(
-            {"type": str(kind), "count": len(part), "rows": rows[:20], "more": len(rows) > 20}
+            {"type": str(kind), "count": count(part), "rows": rows[:20], "more": len(rows) > 20}
         )
     return out
 
