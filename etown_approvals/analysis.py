@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import calendars, metrics
-from .errors import UsageError
+from .errors import NoUsableRowsError, UsageError
 from .loader import LoadResult
 from .options import DEFAULT_INPUT, DELIMITER_NAMES, EVERYTHING, InputOptions, Selection
 from .stages import StageSet
@@ -46,6 +46,24 @@ class Analysis:
     inputs: InputOptions = DEFAULT_INPUT
     #: Years with dates but no official working calendar (workdays only).
     unofficial_years: list[int] = field(default_factory=list)
+    #: With ``options.as_of``: the events as known then (see :func:`metrics.snapshot`);
+    #: ``projects`` is measured from them.
+    snapshot: metrics.Snapshot | None = None
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The events measured: the file's, or those known on ``--as-of``."""
+        return self.loaded.events if self.snapshot is None else self.snapshot.events
+
+    @property
+    def rows_after_as_of(self) -> int:
+        """Rows whose every event is dated after ``--as-of`` (0 without it)."""
+        return 0 if self.snapshot is None else self.snapshot.rows_after
+
+    @property
+    def rows_used(self) -> int:
+        """Rows read, less those rejected, filtered, ignored or after ``--as-of``."""
+        return self.loaded.rows_used - self.rows_after_as_of
 
     @property
     def stages(self) -> StageSet:
@@ -206,9 +224,18 @@ def analyze(
         pa.default_memory_pool().release_unused()
     if progress:
         progress(f"measuring {loaded.rows_used:,} events")
-    projects = metrics.project_table(
-        loaded.events, loaded.stages, options=options, withdrawn=loaded.withdrawn
-    )
+    events, withdrawn, snapshot = loaded.events, loaded.withdrawn, None
+    if options.as_of is not None:  # a snapshot: what was known on that date
+        snapshot = metrics.snapshot(events, loaded.stages, options.as_of, withdrawn)
+        events, withdrawn = snapshot.events, snapshot.withdrawn
+        if not len(events):
+            earliest = loaded.events["date"].min()
+            raise NoUsableRowsError(
+                f"no event is dated on or before --as-of {options.as_of.isoformat()} "
+                f"(the earliest is {earliest:%Y-%m-%d})",
+                source=loaded.source,
+            )
+    projects = metrics.project_table(events, loaded.stages, options=options, withdrawn=withdrawn)
     projects = metrics.in_window(projects, loaded.stages, selection.since, selection.until)
     analysis = Analysis(
         loaded=loaded,
@@ -217,6 +244,7 @@ def analyze(
         selection=selection,
         inputs_path=str(path),
         inputs=inputs,
+        snapshot=snapshot,
     )
     if options.unit == "workdays" or options.target_workdays is not None:
         analysis.check_calendar()

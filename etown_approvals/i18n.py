@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import gettext
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from .errors import UnknownLanguageError
 
@@ -129,6 +130,37 @@ STATUS_LABELS: dict[str, str] = {
     "invalid": N_("invalid"),
     "withdrawn": N_("withdrawn"),
 }
+#: The counts lines of a summary (table, markdown, report): the first part always, then
+#: each other count that is not zero, so that the line adds up: read = used + rejected
+#: + filtered + ignored + after the as-of date; blank rows are apart (not read); total
+#: = complete + open + invalid + withdrawn.
+ROWS_LINE = N_("{read} read, {used} used, {rejected} rejected")
+ROW_PARTS: dict[str, str] = {
+    "filtered": N_(", {count} filtered out"),
+    "ignored": N_(", {count} ignored"),
+    "after_as_of": N_(", {count} after the as-of date"),
+    "blank": N_("; {count} blank (not read)"),
+}
+PROJECTS_LINE = N_("{total} total, {complete} complete, {open} open, {invalid} invalid")
+PROJECT_PARTS: dict[str, str] = {"withdrawn": N_(", {count} withdrawn")}
+
+
+def shown_parts(counts: Mapping[str, Any], parts: Mapping[str, str]) -> list[tuple[str, str]]:
+    """``(key, message)`` of each part of ``parts`` whose count is not zero, in order."""
+    return [(key, message) for key, message in parts.items() if counts.get(key)]
+
+
+def shown_statuses(groups: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The statuses a summary's group table shows: complete and open always, invalid
+    and withdrawn where a group has any (so the rows add up to each group's total)."""
+    always = ("complete", "open")
+    return [
+        status
+        for status in STATUS_LABELS
+        if status in always or any(g["projects"].get(status) for g in groups)
+    ]
+
+
 FLAG_LABELS: dict[str, str] = {
     "same_day": N_("same day"),
     "fast_track": N_("fast track"),

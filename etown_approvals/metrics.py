@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from ._compat import categorical_from_codes
 from .errors import EtownError, ExitCode
 from .rows import Column, Counts, Lists, Numbers, Picked, Rows
 from .rows import json_floats as _json_floats
@@ -60,7 +61,9 @@ class MetricOptions:
     """How durations are measured and flagged."""
 
     fast_track_days: int = DEFAULT_FAST_TRACK_DAYS
-    #: Reference date for how long open projects have waited (default: today).
+    #: Reference date for how long open projects have waited (default: today). Given,
+    #: :func:`etown_approvals.analysis.analyze` measures the events known then
+    #: (:func:`snapshot`); :func:`project_table` measures the events it is given.
     as_of: date | None = None
     #: ``calendar`` days or ``workdays`` on the working calendar of ``calendar``.
     unit: str = "calendar"
@@ -354,6 +357,69 @@ def gap_columns(matrix: np.ndarray, stages: StageSet, clock: Clock) -> dict[str,
             out[stage] = elapsed(clock, previous, at)
         np.copyto(previous, at, where=at != _NONE)
     return out
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The events as known on an as-of date (see :func:`snapshot`)."""
+
+    #: The events dated on or before the as-of date, of the projects counted then;
+    #: project categories in the same order as before, less those left out.
+    events: pd.DataFrame
+    #: ``withdrawn`` (as :attr:`LoadResult.withdrawn`) for the projects kept.
+    withdrawn: np.ndarray | None = None
+    #: Events dated after the as-of date.
+    events_after: int = 0
+    #: Rows whose every event is dated after the as-of date: read, neither used nor
+    #: rejected (as filtered rows are).
+    rows_after: int = 0
+    #: Projects not counted: their start is dated after the as-of date, or none of
+    #: their events is dated on or before it.
+    projects_after: int = 0
+
+
+def snapshot(
+    events: pd.DataFrame,
+    stages: StageSet,
+    as_of: date,
+    withdrawn: np.ndarray | None = None,
+) -> Snapshot:
+    """The events as they stood on ``as_of``: what was known then.
+
+    An event dated after ``as_of`` did not exist yet, so it is left out; a
+    project whose start stage is recorded only after ``as_of`` had not started,
+    so none of its events count; a project with no event by then did not exist.
+    A project without any start date stays (it is invalid then as now). Rows
+    whose events are all left out are counted (``rows_after``), as filtered rows
+    are. Vector operations over the events (a few ``bincount``s); the events are
+    copied only when something is left out.
+    """
+    days = day_numbers(events["date"])
+    known = days <= (as_of - _EPOCH).days
+    if known.all():
+        return Snapshot(events, withdrawn)
+    names = events["project"].cat.categories
+    codes = events["project"].cat.codes.to_numpy()
+    is_start = events["stage"].cat.codes.to_numpy() == stages.stages.index(stages.start)
+    n = len(names)
+    started_ever = np.bincount(codes[is_start], minlength=n) > 0
+    started = np.bincount(codes[is_start & known], minlength=n) > 0
+    counted = (np.bincount(codes[known], minlength=n) > 0) & (started | ~started_ever)
+    kept = known & counted[codes]
+    lines = events["row"].to_numpy()
+    with_known = np.zeros(int(lines.max()) + 1, dtype=bool)
+    with_known[lines[known]] = True
+    rows_after = int((~with_known[np.unique(lines[~known])]).sum())
+    renumber = np.cumsum(counted) - 1
+    part = events[kept]
+    part = part.assign(project=categorical_from_codes(renumber[codes[kept]], names[counted]))
+    return Snapshot(
+        events=part.reset_index(drop=True),
+        withdrawn=None if withdrawn is None else withdrawn[counted],
+        events_after=int((~known).sum()),
+        rows_after=rows_after,
+        projects_after=int(n - counted.sum()),
+    )
 
 
 def open_after_as_of(projects: pd.DataFrame, stages: StageSet, as_of: date) -> pd.Index:

@@ -68,13 +68,15 @@ MetricDocument = TypedDict(
 
 
 class RowsDocument(TypedDict):
-    """``read = used + rejected + filtered + ignored``; blank rows are apart."""
+    """``read = used + rejected + filtered + ignored + after_as_of``; blank rows are
+    apart (not read)."""
 
     read: int
     used: int
     rejected: int
     filtered: int
     ignored: int
+    after_as_of: int
     blank: int
 
 
@@ -152,10 +154,11 @@ def rows_block(analysis: Analysis) -> RowsDocument:
     loaded = analysis.loaded
     return {
         "read": loaded.rows_read,
-        "used": loaded.rows_used,
+        "used": analysis.rows_used,
         "rejected": loaded.rows_rejected,
         "filtered": loaded.rows_filtered,
         "ignored": loaded.rows_ignored,
+        "after_as_of": analysis.rows_after_as_of,
         "blank": loaded.rows_blank,
     }
 

@@ -49,6 +49,7 @@ def test_summary_json(run, args):
         "rejected": 3,
         "filtered": 0,
         "ignored": 0,
+        "after_as_of": 0,
         "blank": 0,
     }
     assert doc["projects"] == {"total": 29, "complete": 23, "open": 4, "invalid": 2, "withdrawn": 0}
@@ -134,27 +135,33 @@ def test_closed_pipe_is_quiet(tmp_path):
     assert completed.stderr == ""
 
 
-def test_note_on_open_projects_that_start_after_as_of(run, write):
+def test_as_of_is_a_snapshot_and_says_what_it_left_out(run, write):
+    """With --as-of, events dated after it did not exist yet; projects that start after
+    it are not counted (a note says how many); none of the rest waits a negative time."""
     path = write(
         "project,event,date\n"
         "Early,land,2023-01-01\n"  # open, waited since January
-        "Late1,land,2023-07-01\n"  # open, starts after --as-of
+        "Late1,land,2023-07-01\n"  # starts after --as-of: not counted
         "Late2,land,2023-08-01\nLate2,project approval,2023-08-02\n"
-        "Done,land,2023-07-01\nDone,construction permit,2023-07-05\n"  # complete: no note
+        "Done,land,2023-07-01\nDone,construction permit,2023-07-05\n"
     )
     result = run("projects", path, "--json", "--as-of", "2023-06-01")
     waiting = {p["project"]: p["waiting_days"] for p in json.loads(result.stdout)}
-    early = (date(2023, 6, 1) - date(2023, 1, 1)).days
-    assert waiting == {"Early": early, "Late1": None, "Late2": None, "Done": None}
+    assert waiting == {"Early": (date(2023, 6, 1) - date(2023, 1, 1)).days}
     assert result.stderr == (
-        "etown: note: 2 open projects start after --as-of 2023-06-01: no waiting time for them\n"
+        "etown: note: 5 events dated after --as-of 2023-06-01 left out as not known yet "
+        "(5 rows wholly: rows.after_as_of); 3 projects not started by then (not counted)\n"
     )
-    one = run("summary", path, "--json", "--as-of", "2023-07-15")
+    one = run("summary", path, "--json", "--as-of", "2023-07-04")
     assert one.stderr == (
-        "etown: note: 1 open project starts after --as-of 2023-07-15: no waiting time for them\n"
+        "etown: note: 3 events dated after --as-of 2023-07-04 left out as not known yet "
+        "(3 rows wholly: rows.after_as_of); 1 project not started by then (not counted)\n"
     )
-    assert json.loads(one.stdout)["projects"]["open"] == 3
-    assert run("summary", path, "--as-of", "2023-08-01").stderr == ""
+    doc = json.loads(one.stdout)
+    # Done's permit (07-05) was not issued yet: open, as Early and Late1 are.
+    assert doc["projects"] == {"total": 3, "complete": 0, "open": 3, "invalid": 0, "withdrawn": 0}
+    assert (doc["rows"]["used"], doc["rows"]["after_as_of"]) == (3, 3)
+    assert run("summary", path, "--as-of", "2023-08-02").stderr == ""
     assert run("summary", path, "--as-of", "2023-06-01", "--quiet").stderr == ""
     # Without --as-of, waiting time runs to today: a land date in the future has none.
     future = write("project,event,date\nA,land,2999-01-01\n", name="future.csv")

@@ -200,6 +200,7 @@ def test_cells_beyond_the_header_are_a_malformed_row(tmp_path, run):
         "rejected": 1,
         "filtered": 0,
         "ignored": 0,
+        "after_as_of": 0,
         "blank": 0,
     }
 

@@ -69,6 +69,7 @@ def test_summary_matches_pandas(run, expected):
         "rejected": 0,
         "filtered": 0,
         "ignored": 0,
+        "after_as_of": 0,
         "blank": 0,
     }
     assert doc["projects"]["total"] == len(expected)
@@ -231,6 +232,7 @@ def test_calgary_summary_matches_pandas(calgary):
         "rejected": 0,
         "filtered": 0,
         "ignored": 0,
+        "after_as_of": 0,
         "blank": 0,
     }
     assert doc["projects"]["total"] == len(calgary)
@@ -275,12 +277,31 @@ def fda_frame(path: Path) -> pd.DataFrame:
 
 
 def test_fda_last_month_matches_pandas():
+    """As of 2026-08-01 (a snapshot): the decisions dated after it, to 2026-08-07, were
+    not known yet, so those submissions were still waiting then."""
     expected = fda_frame(FDA_LAST_MONTH)
     doc = etown_summary(FDA_LAST_MONTH, EXAMPLES / "fda_510k.toml", encoding="cp1252")
     assert doc["metric"]["from"] == "received" and doc["metric"]["to"] == "decided"
-    assert doc["rows"]["read"] == doc["rows"]["used"] == len(expected)
-    assert etown_headline(doc) == headline(
-        expected["DATERECEIVED_day"], expected["DECISIONDATE_day"]
+    as_of = AS_OF.toordinal()
+    decided = expected["DECISIONDATE_day"]
+    known = decided.where(decided <= as_of)  # later decisions did not exist yet
+    assert (expected["DATERECEIVED_day"] <= as_of).all()  # every submission was in
+    later = int((decided > as_of).sum())
+    assert later > 0
+    rows = doc["rows"]
+    assert rows["read"] == len(expected)
+    # A row is wholly after the as-of date only if its receipt is too: none here.
+    assert (rows["used"], rows["after_as_of"]) == (len(expected), 0)
+    assert etown_headline(doc) == headline(expected["DATERECEIVED_day"], known)
+    assert doc["projects"]["open"] == int(known.isna().sum())
+    # Without the snapshot (an as-of date after every decision): every decision counts.
+    whole = analyze(
+        FDA_LAST_MONTH,
+        InputOptions(stages=load_config(EXAMPLES / "fda_510k.toml"), encoding="cp1252"),
+        MetricOptions(as_of=date(2026, 9, 1)),
+    )
+    assert etown_headline(results.summary(whole).document) == headline(
+        expected["DATERECEIVED_day"], decided
     )
 
 
@@ -348,6 +369,7 @@ def test_squamish_summary_matches_pandas():
         "rejected": 0,
         "filtered": 0,
         "ignored": 0,
+        "after_as_of": 0,
         "blank": 0,
     }
     assert doc["projects"]["total"] == len(expected)

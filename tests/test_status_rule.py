@@ -66,44 +66,80 @@ def expected_status(dates: dict[str, date], marked: bool) -> str:
 
 
 @dataclass
+class Row:
+    project: str
+    stage: str | None  # None: an unknown event, rejected
+    day: date
+    marked: bool
+
+
+@dataclass
 class Generated:
     text: str
+    rows: list[Row] = field(default_factory=list)
     zone: dict[str, str] = field(default_factory=dict)
-    dates: dict[str, dict[str, date]] = field(default_factory=dict)
-    marked: set[str] = field(default_factory=set)
 
-    def statuses(self) -> dict[str, str]:
-        return {name: expected_status(d, name in self.marked) for name, d in self.dates.items()}
+    def known(self, as_of: date) -> dict[str, dict[str, date]]:
+        """The snapshot on ``as_of``, by hand: per project counted then, the earliest
+        date of each stage recorded on or before it. A project counts if it has an
+        event by then and, if it records a start at all, started by then."""
+        known: dict[str, dict[str, date]] = {}
+        started_ever: set[str] = set()
+        for row in self.rows:
+            if row.stage is None:
+                continue
+            if row.stage == "land_acquisition":
+                started_ever.add(row.project)
+            if row.day <= as_of:
+                dates = known.setdefault(row.project, {})
+                dates[row.stage] = min(row.day, dates.get(row.stage, row.day))
+        return {
+            name: dates
+            for name, dates in known.items()
+            if name not in started_ever or "land_acquisition" in dates
+        }
+
+    def statuses(self, as_of: date) -> dict[str, str]:
+        # A --withdrawn match has no date: any row of the project marks it.
+        marked = {row.project for row in self.rows if row.marked}
+        return {name: expected_status(d, name in marked) for name, d in self.known(as_of).items()}
+
+    def rows_after(self, as_of: date) -> int:
+        """Rows dated after ``as_of`` (in a long file a row is one event)."""
+        return sum(1 for row in self.rows if row.stage is not None and row.day > as_of)
 
 
 @st.composite
 def files(draw: st.DrawFn) -> Generated:
     generated = Generated("")
-    rows: list[tuple[str, str, str, str, str]] = []
     names = draw(st.lists(st.sampled_from([f"P{i}" for i in range(12)]), min_size=1, max_size=9))
     for name in dict.fromkeys(names):
         zone = draw(st.sampled_from(ZONES))
         recorded = draw(st.lists(st.sampled_from(STAGES), min_size=1, max_size=5))
-        kept = generated.dates.setdefault(name, {})
         generated.zone[name] = zone
         for stage in recorded:
             # Later stages tend to be later; often enough they are not (invalid projects).
             day = BASE + timedelta(days=100 * STAGES.index(stage) + draw(st.integers(0, 300)))
-            mark = draw(st.sampled_from(("", "", "Withdrawn")))
-            rows.append((name, EVENTS[stage], day.isoformat(), zone, mark))
-            kept[stage] = min(day, kept.get(stage, day))
-            if mark:
-                generated.marked.add(name)
+            mark = draw(st.sampled_from((False, False, True)))
+            generated.rows.append(Row(name, stage, day, mark))
         if draw(st.booleans()):  # a rejected row (unknown event) still marks its project
-            mark = draw(st.sampled_from(("", "Withdrawn")))
-            rows.append((name, "site visit", BASE.isoformat(), zone, mark))
-            if mark:
-                generated.marked.add(name)
-    order = draw(st.permutations(range(len(rows))))
+            generated.rows.append(Row(name, None, BASE, draw(st.booleans())))
+    order = draw(st.permutations(range(len(generated.rows))))
+    generated.rows = [generated.rows[i] for i in order]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("project", "event", "date", "zone", "outcome"))
-    writer.writerows(rows[i] for i in order)
+    for row in generated.rows:
+        event_name = "site visit" if row.stage is None else EVENTS[row.stage]
+        writer.writerow(
+            (
+                row.project,
+                event_name,
+                row.day.isoformat(),
+                generated.zone[row.project],
+                "Withdrawn" if row.marked else "",
+            )
+        )
     generated.text = out.getvalue()
     return generated
 
@@ -113,26 +149,36 @@ def tally(statuses: dict[str, str], names: set[str] | None = None) -> dict[str, 
     return {s: counted[s] for s in STATUSES}
 
 
+#: As-of dates: after every generated date (nothing left out), or inside the range.
+AS_OF_DATES = st.one_of(st.just(AS_OF), st.integers(0, 700).map(lambda n: BASE + timedelta(days=n)))
+
+
 @settings(
-    max_examples=25,
+    max_examples=30,
     derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(files())
-def test_every_command_counts_statuses_alike(run, generated: Generated) -> None:
-    expected = generated.statuses()
+@given(files(), AS_OF_DATES)
+def test_every_command_counts_statuses_alike(run, generated: Generated, as_of: date) -> None:
+    expected = generated.statuses(as_of)
+    known = generated.known(as_of)
     for status, n in Counter(expected.values()).items():
         event(f"{status}: {min(n, 2)}+")
+    event(f"rows after the as-of date: {bool(generated.rows_after(as_of))}")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "events.csv"
         path.write_text(generated.text, encoding="utf-8")
-        options = ("--withdrawn", WITHDRAWN_RULE, "--as-of", AS_OF.isoformat())
+        options = ("--withdrawn", WITHDRAWN_RULE, "--as-of", as_of.isoformat())
 
         def doc(*args: str, expect: int = 0, metric: bool = True) -> Any:
             given = options if metric else options[:2]  # validate measures nothing
             return json.loads(run(*args, path, *given, "--json", expect=expect).stdout)
 
+        if not expected:  # nothing had happened by then: an error naming the earliest date
+            result = run("summary", path, *options, expect=4)
+            assert "no event is dated on or before --as-of" in result.stderr
+            return
         summary = doc("summary", "--survival")
         grouped = doc("summary", "--group-by", "zone")
         projects = doc("projects")
@@ -141,23 +187,36 @@ def test_every_command_counts_statuses_alike(run, generated: Generated) -> None:
         compared = doc("compare", "--by", "zone")
         bad = bool(summary["rows"]["rejected"] or summary["projects"]["invalid"])
         validation = doc("validate", expect=1 if bad else 0, metric=False)
+        zones = {generated.zone[name] for name in expected}
         by_zone = {
-            zone: doc("summary", "--survival", "--where", f"zone={zone}")
-            for zone in sorted(set(generated.zone.values()))
+            zone: doc("summary", "--survival", "--where", f"zone={zone}") for zone in sorted(zones)
         }
 
-    # projects: every status is the rule's.
+    # Rows: the rejected ones, those dated after the as-of date, and the used ones.
+    rows = summary["rows"]
+    rejected = sum(1 for row in generated.rows if row.stage is None)
+    assert (rows["read"], rows["rejected"]) == (len(generated.rows), rejected)
+    assert rows["after_as_of"] == generated.rows_after(as_of)
+    assert rows["read"] == rows["used"] + rows["rejected"] + rows["after_as_of"]
+
+    # projects: every status is the rule's, on the dates known then.
     assert {p["project"]: p["status"] for p in projects} == expected
+    for p in projects:
+        start = known[p["project"]].get("land_acquisition")
+        waited = (as_of - start).days if p["status"] == OPEN and start else None
+        assert p["waiting_days"] == waited
     counts = tally(expected)
     assert summary["projects"] == {"total": len(expected), **counts}
 
-    # validate: the invalid projects and no others are errors about whole projects.
-    project_errors = {f["project"] for f in validation["errors"] if f["row"] is None}
-    assert project_errors == {n for n, s in expected.items() if s == INVALID}
-    assert validation["stats"]["projects"] == len(expected)
+    # validate reads the whole file: with nothing left out, the invalid projects and no
+    # others are its errors about whole projects.
+    if as_of == AS_OF:
+        project_errors = {f["project"] for f in validation["errors"] if f["row"] is None}
+        assert project_errors == {n for n, s in expected.items() if s == INVALID}
+        assert validation["stats"]["projects"] == len(expected)
 
     # survival: complete projects are events, open and withdrawn ones censored, invalid
-    # ones left out (every project starts before the as-of date).
+    # ones left out (every project counted started by the as-of date).
     km = summary["survival"]
     assert km["events"] == counts[COMPLETE]
     assert km["censored"] == counts[OPEN] + counts[WITHDRAWN]
@@ -165,24 +224,21 @@ def test_every_command_counts_statuses_alike(run, generated: Generated) -> None:
     assert km["left_out"] == counts[INVALID]
 
     # trend: statuses by period add up to the summary's (undated projects are invalid).
-    undated = sum(1 for d in generated.dates.values() if "land_acquisition" not in d)
+    undated = sum(1 for d in known.values() if "land_acquisition" not in d)
     assert trend["undated_projects"] == undated
     for status in STATUSES:
         in_periods = sum(p[status] for p in trend["periods"])
         assert in_periods + (undated if status == INVALID else 0) == counts[status], status
 
     # Grouped: every group's counts are the tally of its projects.
-    members = {
-        zone: {n for n, z in generated.zone.items() if z == zone}
-        for zone in set(generated.zone.values())
-    }
+    members = {zone: {n for n in expected if generated.zone[n] == zone} for zone in zones}
     assert {g["group"]: g["projects"] for g in grouped["groups"]} == {
         zone: {"total": len(names), **tally(expected, names)} for zone, names in members.items()
     }
     for zone, names in members.items():
         zone_counts = tally(expected, names)
         dated = [p for p in grouped_trend["periods"] if p["group"] == zone]
-        zone_undated = sum(1 for n in names if "land_acquisition" not in generated.dates[n])
+        zone_undated = sum(1 for n in names if "land_acquisition" not in known[n])
         for status in STATUSES:
             found = sum(p[status] for p in dated) + (zone_undated if status == INVALID else 0)
             assert found == zone_counts[status], (zone, status)
@@ -292,3 +348,5 @@ def test_the_report_counts_the_same_statuses(run, write, tmp_path):
     embedded = re.search(r'id="etown-summary">(.*?)</script>', html, re.S)
     assert embedded is not None
     assert json.loads(embedded.group(1))["projects"]["invalid"] == 2
+    assert 'data-key="projects.withdrawn" data-value="1"' in html
+    assert 'data-key="projects.invalid" data-value="2"' in html

@@ -336,6 +336,7 @@ def report_input(analysis: Analysis, *, strict: bool, quiet: bool) -> None:
     if repeated:
         rows = "1 row repeats" if repeated == 1 else f"{repeated:,} rows repeat"
         say(f"{rows} a project of an earlier row; merged", level="note")
+    _note_snapshot(analysis)
     _note_open_after_as_of(analysis)
     if loaded.rows_rejected:
         say(
@@ -343,6 +344,21 @@ def report_input(analysis: Analysis, *, strict: bool, quiet: bool) -> None:
             level="warning",
             source=loaded.source,
         )
+
+
+def _note_snapshot(analysis: Analysis) -> None:
+    """What ``--as-of`` left out as not known yet: events, whole rows, projects."""
+    snapshot, as_of = analysis.snapshot, analysis.options.as_of
+    if snapshot is None or as_of is None or not snapshot.events_after:
+        return
+    events = "1 event" if snapshot.events_after == 1 else f"{snapshot.events_after:,} events"
+    text = f"{events} dated after --as-of {as_of.isoformat()} left out as not known yet"
+    text += f" ({snapshot.rows_after:,} rows wholly: rows.after_as_of)"
+    if snapshot.projects_after:
+        projects = snapshot.projects_after
+        text += f"; {projects:,} project{'' if projects == 1 else 's'} not started by then"
+        text += " (not counted)"
+    say(text, level="note")
 
 
 def _note_open_after_as_of(analysis: Analysis) -> None:

@@ -346,7 +346,9 @@ metric_options = option_group(
         "--as-of",
         type=DATE,
         metavar="DATE",
-        help="Date that open projects have waited until (default: today).",
+        help="Measure what was known on DATE: events dated after it are left out, "
+        "projects that start after it are not counted, open ones wait until it "
+        "(default: today, nothing left out).",
     ),
     stage_date_option,
 )

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..checks import describe
+from ..i18n import PROJECT_PARTS, PROJECTS_LINE, ROW_PARTS, ROWS_LINE, shown_parts, shown_statuses
 from . import FORMATS
 
 if TYPE_CHECKING:
@@ -101,9 +102,26 @@ def _heading(document: Mapping[str, Any], title: str) -> list[str]:
 
 
 def _rows_line(rows: Mapping[str, int]) -> str:
-    line = f"{number(rows['read'])} read, {number(rows['used'])} used, "
-    line += f"{number(rows['rejected'])} rejected"
-    return line + (f", {number(rows['blank'])} blank" if rows.get("blank") else "")
+    """Every count of ``rows`` that is not zero, so that the line adds up (see
+    :data:`etown_approvals.i18n.ROW_PARTS`)."""
+    line = ROWS_LINE.format(
+        read=number(rows["read"]), used=number(rows["used"]), rejected=number(rows["rejected"])
+    )
+    for key, message in shown_parts(rows, ROW_PARTS):
+        line += message.format(count=number(rows[key]))
+    return line
+
+
+def _projects_line(projects: Mapping[str, int]) -> str:
+    line = PROJECTS_LINE.format(
+        total=number(projects["total"]),
+        complete=number(projects["complete"]),
+        open=number(projects["open"]),
+        invalid=number(projects["invalid"]),
+    )
+    for key, message in shown_parts(projects, PROJECT_PARTS):
+        line += message.format(count=number(projects[key]))
+    return line
 
 
 def summary(document: Mapping[str, Any]) -> str:
@@ -112,11 +130,7 @@ def summary(document: Mapping[str, Any]) -> str:
     complete = number(projects["complete"])
     overview = [
         ["Rows", _rows_line(document["rows"])],
-        [
-            "Projects",
-            f"{number(projects['total'])} total, {complete} complete, "
-            f"{number(projects['open'])} open, {number(projects['invalid'])} invalid",
-        ],
+        ["Projects", _projects_line(projects)],
         ["Same day", f"{number(same['count'])} of {complete} complete ({share(same['share'])})"],
         [
             f"Within {fast['max_days']} {days_word}",
@@ -142,8 +156,10 @@ def summary(document: Mapping[str, Any]) -> str:
     if "groups" in document:
         measures: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
             ("projects", lambda g: number(g["projects"]["total"])),
-            ("complete", lambda g: number(g["projects"]["complete"])),
-            ("open", lambda g: number(g["projects"]["open"])),
+            *(
+                (status, lambda g, s=status: number(g["projects"][s]))
+                for status in shown_statuses(document["groups"])
+            ),
             (f"median {days_word}", lambda g: number(g["days"]["median"])),
             (f"p90 {days_word}", lambda g: number(g["days"]["p90"])),
             ("same day", lambda g: share(g["same_day"]["share"])),

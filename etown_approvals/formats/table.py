@@ -42,10 +42,16 @@ from rich.text import Text
 from ..i18n import (
     FLAG_LABELS,
     N_,
+    PROJECT_PARTS,
+    PROJECTS_LINE,
+    ROW_PARTS,
+    ROWS_LINE,
     STAGE_LABELS,
     STATUS_LABELS,
     UNIT_LABELS,
     Translator,
+    shown_parts,
+    shown_statuses,
     translator,
 )
 from ..i18n import stage_label as translated_stage
@@ -415,8 +421,10 @@ def _group_measures(
     within = _("within {days} workdays") if workdays else _("within {days} days")
     return [
         (_("projects"), lambda g: fmt_number(g["projects"]["total"])),
-        (_("complete"), lambda g: fmt_number(g["projects"]["complete"])),
-        (_("open"), lambda g: fmt_number(g["projects"]["open"])),
+        *(
+            (_(STATUS_LABELS[status]), lambda g, s=status: fmt_number(g["projects"][s]))
+            for status in shown_statuses(doc["groups"])
+        ),
         (_median_word(doc["metric"]["unit"], _), lambda g: fmt_number(g["days"]["median"])),
         (
             _("p90 workdays") if workdays else _("p90 days"),
@@ -460,26 +468,26 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
     console.print()
 
     n = fmt_number
-    row_text = _("{read} read, {used} used, {rejected} rejected").format(
+    row_text = _(ROWS_LINE).format(
         read=n(rows["read"]), used=n(rows["used"]), rejected=n(rows["rejected"])
     )
-    if rows.get("blank"):
-        row_text += _(", {blank} blank").format(blank=n(rows["blank"]))
+    for key, message in shown_parts(rows, ROW_PARTS):
+        row_text += _(message).format(count=n(rows[key]))
+    project_text = _(PROJECTS_LINE).format(
+        total=n(projects["total"]),
+        complete=n(projects["complete"]),
+        open=n(projects["open"]),
+        invalid=n(projects["invalid"]),
+    )
+    for key, message in shown_parts(projects, PROJECT_PARTS):
+        project_text += _(message).format(count=n(projects[key]))
     same, fast = doc["same_day"], doc["fast_track"]
     complete = n(projects["complete"])
     of_complete = _("{count} of {complete} complete ({share})")
     within = _("Within {days} workdays") if workdays else _("Within {days} days")
     overview = [
         (_("Rows"), row_text),
-        (
-            _("Projects"),
-            _("{total} total, {complete} complete, {open} open, {invalid} invalid").format(
-                total=n(projects["total"]),
-                complete=complete,
-                open=n(projects["open"]),
-                invalid=n(projects["invalid"]),
-            ),
-        ),
+        (_("Projects"), project_text),
         (
             _("Same day"),
             of_complete.format(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import string
 from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import cache, cached_property
@@ -23,10 +24,16 @@ from .. import results as reports
 from ..analysis import Analysis
 from ..i18n import (
     FLAG_LABELS,
+    PROJECT_PARTS,
+    PROJECTS_LINE,
+    ROW_PARTS,
+    ROWS_LINE,
     STATUS_LABELS,
     UNIT_LABELS,
     Translator,
     resolve,
+    shown_parts,
+    shown_statuses,
     stage_label,
     translator,
 )
@@ -219,7 +226,7 @@ class Report:
         parts = [
             loaded.findings,
             project_findings(self.analysis.projects, loaded.stages),
-            duplicate_findings(loaded.events),
+            duplicate_findings(self.analysis.events),  # as known on --as-of
         ]
         found = pd.concat([p for p in parts if len(p)] or [parts[0]], ignore_index=True)
         found["row"] = found["row"].astype("Int64")
@@ -235,7 +242,8 @@ class Report:
         metric = doc["metric"]
         analysis = self.analysis
         timeline = self.timeline
-        in_file = len(analysis.loaded.attributes)
+        # The projects measured before the window (as known on --as-of).
+        in_file = len(analysis.events["project"].cat.categories)
         unit = UNIT_LABELS.get(metric["unit"], metric["unit"])
         return {
             "lang": self.lang,
@@ -271,6 +279,8 @@ class Report:
             "survival": self.survival is not None,
             "quality": self.quality(),
             "outside_window": max(0, in_file - len(analysis.projects)),
+            "snapshot_events": analysis.snapshot.events_after if analysis.snapshot else 0,
+            "snapshot_projects": analysis.snapshot.projects_after if analysis.snapshot else 0,
             "undated": self.trend["undated_projects"],
             "flag_labels": {k: _(v) for k, v in FLAG_LABELS.items()},
             "fmt": fmt,
@@ -452,21 +462,18 @@ def _counts_lines(doc: dict[str, Any], _: Translator) -> list[tuple[str, Any]]:
             f"{section}.{name}", _value_json(value), fmt(value)
         )
 
-    projects = Markup(
-        escape(_("{total} total, {complete} complete, {open} open, {invalid} invalid"))
-    )
-    rows = Markup(escape(_("{read} read, {used} used, {rejected} rejected")))
-    rows_line = rows.format(**{k: number("rows", k) for k in ("read", "used", "rejected")})
-    if doc["rows"].get("blank"):
-        rows_line += Markup(escape(_(", {blank} blank"))).format(blank=number("rows", "blank"))
+    def line(section: str, first: str, parts: Mapping[str, str]) -> Markup:
+        """The first part's numbers, then every other count that is not zero."""
+        text = Markup(escape(_(first)))
+        keys = [name for _literal, name, _spec, _conv in string.Formatter().parse(first) if name]
+        out = text.format(**{k: number(section, k) for k in keys})
+        for key, message in shown_parts(doc[section], parts):
+            out += Markup(escape(_(message))).format(count=number(section, key))
+        return out
+
     return [
-        (
-            _("Projects"),
-            projects.format(
-                **{k: number("projects", k) for k in ("total", "complete", "open", "invalid")}
-            ),
-        ),
-        (_("Rows"), rows_line),
+        (_("Projects"), line("projects", PROJECTS_LINE, PROJECT_PARTS)),
+        (_("Rows"), line("rows", ROWS_LINE, ROW_PARTS)),
     ]
 
 
@@ -483,8 +490,10 @@ def _groups(doc: dict[str, Any], _: Translator) -> dict[str, Any]:
     """The summary's groups side by side: one column per group."""
     measures = [
         (_("projects"), lambda g: fmt(g["projects"]["total"])),
-        (_("complete"), lambda g: fmt(g["projects"]["complete"])),
-        (_("open"), lambda g: fmt(g["projects"]["open"])),
+        *(
+            (_(STATUS_LABELS[status]), lambda g, s=status: fmt(g["projects"][s]))
+            for status in shown_statuses(doc["groups"])
+        ),
         (_("median days"), lambda g: fmt(g["days"]["median"])),
         (_("p90 days"), lambda g: fmt(g["days"]["p90"])),
         (_("same day"), lambda g: fmt_share(g["same_day"]["share"])),
