@@ -269,8 +269,12 @@ def statuses_of(
     :func:`status_codes` rule applied to the table's dates and that mask.
     """
     if withdrawn is None:
-        # Recoded (cheaply) should the column's categories be in another order.
-        return pd.Categorical(projects["status"], categories=list(STATUSES)).codes
+        status = projects["status"]
+        if isinstance(status.dtype, pd.CategoricalDtype) and list(status.cat.categories) == list(
+            STATUSES
+        ):
+            return status.cat.codes.to_numpy()  # the project table's own codes
+        return pd.Categorical(status, categories=list(STATUSES)).codes
     mask = np.asarray(withdrawn, dtype=bool)
     if mask.shape != (len(projects),):
         raise ValueError("withdrawn must hold one value per project")
@@ -406,10 +410,13 @@ def snapshot(
     started = np.bincount(codes[is_start & known], minlength=n) > 0
     counted = (np.bincount(codes[known], minlength=n) > 0) & (started | ~started_ever)
     kept = known & counted[codes]
+    # Rows marked by line number (a few MB even for millions of lines; no sort).
     lines = events["row"].to_numpy()
     with_known = np.zeros(int(lines.max()) + 1, dtype=bool)
     with_known[lines[known]] = True
-    rows_after = int((~with_known[np.unique(lines[~known])]).sum())
+    with_later = np.zeros_like(with_known)
+    with_later[lines[~known]] = True
+    rows_after = int(np.count_nonzero(with_later & ~with_known))
     renumber = np.cumsum(counted) - 1
     part = events[kept]
     part = part.assign(project=categorical_from_codes(renumber[codes[kept]], names[counted]))
