@@ -28,6 +28,8 @@ every other command.
 
 from __future__ import annotations
 
+import itertools
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +47,7 @@ from .metrics import (
     table_clock,
     table_matrix,
 )
+from .ranks import Tally
 from .stages import StageSet
 
 METHOD = "kaplan-meier"
@@ -293,6 +296,237 @@ def km_medians(
     result = np.where(midpoint, (result + later) / 2, result)
     out[groups_reached] = result
     return out
+
+
+# -- many groups as counts per distinct time -------------------------------------------
+
+#: Outcome codes of :func:`life_tables`.
+COMPLETED, WITHDREW, CENSORED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class LifeTable:
+    """One group's usable projects counted per distinct ``time`` (days in the metric's
+    unit, ascending): ``completed`` there (events), ``withdrawn`` there (censored for
+    Kaplan-Meier, a competing event for Aalen-Johansen), ``censored`` there (open).
+
+    Durations are whole days, so a million projects are a few thousand rows: every
+    estimate below works on these counts, not on the projects.
+    """
+
+    time: np.ndarray
+    completed: np.ndarray
+    withdrawn: np.ndarray
+    censored: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.completed.sum() + self.withdrawn.sum() + self.censored.sum())
+
+    @property
+    def at_risk(self) -> np.ndarray:
+        """Projects whose time is at or after each row's time."""
+        total = self.completed + self.withdrawn + self.censored
+        return total[::-1].cumsum()[::-1]
+
+    @property
+    def longest(self) -> float | None:
+        """The longest follow-up (any outcome); None without projects."""
+        return float(self.time[-1]) if self.time.size else None
+
+    def complete_days(self) -> Tally:
+        """The complete projects' days, as a tally."""
+        done = self.completed > 0
+        return Tally(self.time[done].astype(np.int64), self.completed[done].astype(np.int64))
+
+    def kaplan_meier(self) -> tuple[np.ndarray, np.ndarray]:
+        """S just after each completion time (withdrawals censored): times and survival."""
+        event = self.completed > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = 1.0 - self.completed[event] / self.at_risk[event]
+        return self.time[event], np.cumprod(factor)
+
+    def km_median(self) -> float | None:
+        """The Kaplan-Meier median, by :func:`crossing` (None: not reached)."""
+        time, curve = self.kaplan_meier()
+        return crossing(time, curve)
+
+    def open_at_end(self) -> bool:
+        """Whether projects are still open (censored) at the longest follow-up, so that
+        nothing can be said beyond it."""
+        return bool(self.time.size) and bool(self.censored[-1] > 0)
+
+
+def life_tables(
+    times: np.ndarray, outcomes: np.ndarray, codes: np.ndarray, n_groups: int
+) -> list[LifeTable]:
+    """A :class:`LifeTable` per group 0..n_groups-1 of projects with ``times``,
+    ``outcomes`` (:data:`COMPLETED`, :data:`WITHDREW`, :data:`CENSORED`) and group
+    ``codes``: one count of (group, time, outcome) over all projects."""
+    times = np.asarray(times, dtype=np.float64)
+    outcomes = np.asarray(outcomes, dtype=np.int64)
+    codes = np.asarray(codes, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    if times.size == 0:
+        return [LifeTable(np.zeros(0), empty, empty, empty) for _ in range(n_groups)]
+    low, high = float(times.min()), float(times.max())
+    whole = bool((times == np.floor(times)).all())
+    width = int(high - low) + 1 if whole else 0
+    if whole and width * n_groups * 3 <= max(4 * times.size, 1 << 22):
+        # Dense: a count per (group, day, outcome), in one bincount.
+        key = (codes * width + (times - low).astype(np.int64)) * 3 + outcomes
+        cube = np.bincount(key, minlength=n_groups * width * 3).reshape(n_groups, width, 3)
+        found = []
+        for g in range(n_groups):
+            rows = np.flatnonzero(cube[g].any(axis=1))
+            counts = cube[g][rows]
+            found.append(
+                LifeTable(rows + low, counts[:, 0].copy(), counts[:, 1].copy(), counts[:, 2].copy())
+            )
+        return found
+    distinct, index = np.unique(times, return_inverse=True)
+    cell = codes * distinct.size + index.ravel()
+    cells, inverse = np.unique(cell, return_inverse=True)
+    counts = np.zeros((cells.size, 3), dtype=np.int64)
+    np.add.at(counts, (inverse.ravel(), outcomes), 1)
+    group_of = cells // distinct.size
+    bounds = np.searchsorted(group_of, np.arange(n_groups + 1))
+    return [
+        LifeTable(
+            distinct[cells[a:b] % distinct.size],
+            counts[a:b, 0].copy(),
+            counts[a:b, 1].copy(),
+            counts[a:b, 2].copy(),
+        )
+        for a, b in itertools.pairwise(bounds)
+    ]
+
+
+def restricted_mean(table: LifeTable, horizon: float) -> tuple[float, float] | None:
+    """Restricted mean survival time to ``horizon`` (the area under the Kaplan-Meier
+    curve from 0 to it) and its variance (Greenwood-type:
+    sum of A_j^2 d_j / (n_j (n_j - d_j)) over completion times up to the horizon,
+    A_j the area from t_j to the horizon). None when the horizon lies beyond the
+    longest follow-up while the curve has not fallen to 0 (unknown there)."""
+    if table.time.size == 0:
+        return None
+    time, curve = table.kaplan_meier()
+    if horizon > table.time[-1] and not (curve.size and curve[-1] <= 0):
+        return None
+    keep = time <= horizon
+    edges = np.concatenate(([0.0], time[keep], [horizon]))
+    heights = np.concatenate(([1.0], curve[keep]))
+    areas = heights * np.diff(edges)
+    estimate = float(areas.sum())
+    after = areas[::-1].cumsum()[::-1][1:]  # area from each completion time to the horizon
+    event = table.completed > 0
+    d = table.completed[event][keep].astype(np.float64)
+    n = table.at_risk[event][keep].astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(n > d, after**2 * d / (n * (n - d)), 0.0)
+    return estimate, float(terms.sum())
+
+
+def logrank(first: LifeTable, second: LifeTable) -> float | None:
+    """Two-sided p-value of the log-rank test of two groups (withdrawals censored);
+    None when the pair has no completion or its variance is 0."""
+    time = np.union1d(first.time, second.time)
+    at_risk, events = [], []
+    for table in (first, second):
+        total = table.completed + table.withdrawn + table.censored
+        before = np.concatenate(([0], np.cumsum(total)))
+        at_risk.append(table.n - before[np.searchsorted(table.time, time, side="left")])
+        d = np.zeros(time.size)
+        d[np.searchsorted(time, table.time)] = table.completed
+        events.append(d)
+    n1, n = at_risk[0].astype(np.float64), (at_risk[0] + at_risk[1]).astype(np.float64)
+    d1, d = events[0], events[0] + events[1]
+    live = (d > 0) & (n > 0)
+    if not live.any():
+        return None
+    n1, n, d1, d = n1[live], n[live], d1[live], d[live]
+    share = n1 / n
+    expected = d * share
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = np.where(n > 1, d * share * (1 - share) * (n - d) / (n - 1), 0.0).sum()
+    if variance <= 0:
+        return None
+    z = abs(float(d1.sum() - expected.sum())) / math.sqrt(float(variance))
+    return math.erfc(z / math.sqrt(2))  # chi-square with 1 degree of freedom: |z| two-sided
+
+
+def cumulative_incidence(table: LifeTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Aalen-Johansen cumulative incidence of completion and of withdrawal (competing
+    events; open projects censored): at each time where a project completes or is
+    withdrawn, the estimated share completed by then and the share withdrawn by then.
+    Without withdrawals the first is 1 - Kaplan-Meier."""
+    ended = table.completed + table.withdrawn
+    at_risk = table.at_risk.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(at_risk > 0, ended / at_risk, 0.0)
+    after = np.cumprod(1.0 - hazard)
+    before = np.concatenate(([1.0], after[:-1]))  # overall S just before each time
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(at_risk > 0, before / at_risk, 0.0)
+    completed = np.cumsum(step * table.completed)
+    withdrawn = np.cumsum(step * table.withdrawn)
+    event = ended > 0
+    return table.time[event], completed[event], withdrawn[event]
+
+
+def bootstrap_km_medians(table: LifeTable, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Kaplan-Meier medians of ``resamples`` bootstrap resamples of the group's
+    projects (NaN: not reached in that resample).
+
+    A resample draws the group's n projects with replacement: a multinomial count
+    of each (time, outcome) cell. It is drawn cell by cell in time order, each a
+    binomial of the projects left to draw (the chain rule of the multinomial), for
+    all resamples at once; censorings between two completion times only shrink
+    the risk set, so they are one cell. The loop stops once every resample's curve
+    has fallen below one half: the cells after its median cannot change it.
+    """
+    medians = np.full(resamples, np.nan)
+    event = np.flatnonzero(table.completed)
+    if table.n == 0 or event.size == 0:
+        return medians
+    lost = table.withdrawn + table.censored
+    lost_before = np.concatenate(([0], np.cumsum(lost)))
+    bounds = np.concatenate(([0], event, [table.time.size]))
+    lost_between = (lost_before[bounds[1:]] - lost_before[bounds[:-1]]).tolist()
+    at_risk = table.at_risk[event].tolist()
+    completed = table.completed[event].tolist()
+    times = table.time[event].tolist()
+    left = np.full(resamples, table.n, dtype=np.int64)
+    if lost_between[0]:
+        left -= rng.binomial(left, lost_between[0] / table.n)
+    curve = np.ones(resamples)
+    first = np.full(resamples, np.nan)  # when the curve first reached one half
+    exactly_half = np.zeros(resamples, dtype=bool)
+    done = np.zeros(resamples, dtype=bool)
+    upper, lower = 0.5 + _HALF_TOLERANCE, 0.5 - _HALF_TOLERANCE
+    for k, t in enumerate(times):
+        d = rng.binomial(left, completed[k] / at_risk[k])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            curve *= np.where(left > 0, 1.0 - d / left, 1.0)
+        left -= d
+        rest = at_risk[k] - completed[k]
+        if lost_between[k + 1] and rest:
+            left -= rng.binomial(left, lost_between[k + 1] / rest)
+        # a curve that sat at exactly one half: the midpoint to where it drops below
+        dropped = exactly_half & ~done & (curve < lower)
+        medians[dropped] = (first[dropped] + t) / 2
+        done |= dropped
+        reached = np.isnan(first) & (curve <= upper)
+        first[reached] = t
+        exactly_half |= reached & (curve >= lower)
+        crossed = reached & (curve < lower)
+        medians[crossed] = t
+        done |= crossed
+        if done.all():
+            break
+    stayed = exactly_half & ~done  # at one half to the end: its first time
+    medians[stayed] = first[stayed]
+    return medians
 
 
 def _number(value: float | None) -> float | int | None:
