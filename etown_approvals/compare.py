@@ -3,52 +3,108 @@
 :func:`compare` splits projects by attribute columns or by a date (projects
 starting before it vs on or after it, e.g. a reform's date) and reports per
 group the plain median of complete projects and the Kaplan-Meier median that
-counts open ones; then each group against the first (the reference):
+counts open ones; then each group against a reference group: the one named, a
+date split's ``before`` group, else the largest (equal sizes: the first label in
+sort order). Per pair:
 
-- ``median_difference``: the group's plain median minus the reference's, with a
-  percentile bootstrap interval (each group resampled with replacement on its
-  own, ``resamples`` times, from a generator seeded with ``seed``; the same
-  seed gives the same interval);
-- ``p_value``: two-sided Mann-Whitney U test of the complete projects' days
-  (scipy; exact for small samples without ties, normal approximation
-  otherwise). It asks whether one group's durations tend to be larger, not
-  whether the medians differ;
-- ``logrank_p_value``: scipy's log-rank test of the survival curves, which
-  counts open projects as censored. Where many projects are still open, trust
-  it over the Mann-Whitney test of complete projects only.
+- ``median_difference`` (``ci_low``, ``ci_high``): plain medians of complete
+  projects only, with a percentile bootstrap interval;
+- ``km_median_difference``: Kaplan-Meier medians (open projects censored), with
+  a percentile bootstrap interval over the groups' projects;
+- ``rmst_difference``: restricted mean time to a horizon (the area under the
+  Kaplan-Meier curve), with a normal interval from the Greenwood-type variance;
+- ``hodges_lehmann``: the median of all differences between a complete project
+  of the group and one of the reference, with its rank-based interval;
+- ``p_value``: two-sided Mann-Whitney U test of complete projects, exact by
+  permutation when both groups are small (ties included), else the normal
+  approximation with tie correction (``p_method``); ``p_value_holm`` adjusted
+  across the pairs;
+- ``logrank_p_value`` (and ``logrank_p_value_holm``): the log-rank test of the
+  two Kaplan-Meier curves, whenever the pair has a completion.
 
-With more than two groups, ``kruskal_p_value`` tests all groups at once
-(Kruskal-Wallis); the pairwise p-values are not adjusted for multiple
-comparisons.
+Each pair's numbers depend only on its two groups: each group's bootstrap
+resamples come from a generator seeded with ``seed`` and the group's label, so
+neither the order of the rows nor the other groups change them.
+
+Everything works on each group's counts per distinct day
+(:class:`~etown_approvals.survival.LifeTable`): durations are whole days, so a
+million projects are a few thousand numbers, and no resample draws projects
+one by one (see :func:`bootstrap_medians` and
+:func:`~etown_approvals.survival.bootstrap_km_medians`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .i18n import N_
 from .metrics import (
     COMPLETE,
     INVALID,
     OPEN,
     STATUSES,
+    WITHDRAWN,
     MetricOptionError,
     MetricOptions,
     grouping,
     statuses_of,
 )
+from .ranks import Tally, hodges_lehmann, kruskal_wallis, mann_whitney
 from .stages import StageSet
-from .survival import _number, km_medians, survival_times
+from .survival import (
+    CENSORED,
+    COMPLETED,
+    WITHDREW,
+    LifeTable,
+    _number,
+    bootstrap_km_medians,
+    cumulative_incidence,
+    life_tables,
+    logrank,
+    restricted_mean,
+    survival_times,
+    withdrawn_mask,
+)
 
 #: Bootstrap defaults: documented, so that an interval can be reproduced.
 DEFAULT_RESAMPLES = 2000
 DEFAULT_SEED = 20240101
 CONFIDENCE_LEVEL = 0.95
-#: Resampled values held in memory at once (resamples x group size).
-_CHUNK_VALUES = 4_000_000
+#: A group with fewer complete projects gets no interval and no Mann-Whitney p.
+MIN_COMPLETE = 3
+#: p-values are written with three significant digits, and never below this.
+P_FLOOR = 1e-300
+#: ``completed_by``: the share completed by these many days (with ``survival``).
+SHARE_DAYS = (90, 180, 365)
+#: The tests' keys of a comparison, in the document's order.
+P_KEYS = ("p_value", "p_method", "p_value_holm", "logrank_p_value", "logrank_p_value_holm")
+
+Label = dict[str, str | None]
+
+# Notes: fixed sentences, so that a table can show them in its language.
+NOTE_FEW = N_("fewer than 3 complete projects on one side: no intervals, no Mann-Whitney p-value")
+NOTE_GROUP_FEW = N_(
+    "fewer than 3 complete projects: no intervals, no Mann-Whitney p-value in its comparison"
+)
+NOTE_KM_NOT_REACHED = N_("a Kaplan-Meier median is not reached: no difference of them")
+NOTE_KM_OPEN = N_(
+    "the Kaplan-Meier median is not reached in too many resamples: its interval is open on one side"
+)
+NOTE_BEYOND = N_(
+    "the horizon lies beyond a group's longest follow-up: no restricted mean difference"
+)
+NOTE_HL_SMALL = N_("too few complete projects for a 95% Hodges-Lehmann interval")
+NOTE_SEPARATOR = "; "
 
 
 def split_keys(
@@ -57,6 +113,8 @@ def split_keys(
     """Group keys ``before DATE`` / ``on or after DATE`` of ``stage``'s date (default start).
 
     Projects without that date have no key (they are left out of the comparison).
+    The frame's ``attrs["reference"]`` names the ``before`` group, which
+    :func:`compare` takes as the reference unless told otherwise.
     """
     stage = stage or stages.start
     if stage not in stages.stages:
@@ -70,7 +128,168 @@ def split_keys(
         f"on or after {split_date.isoformat()}",
     ).astype(object)
     label[dates.isna().to_numpy(dtype=bool)] = None
-    return pd.DataFrame({stage: label}, index=projects.index)
+    keys = pd.DataFrame({stage: label}, index=projects.index)
+    keys.attrs["reference"] = (f"before {split_date.isoformat()}",)
+    return keys
+
+
+@dataclass(frozen=True)
+class Group:
+    """One group ready to be compared: its projects counted per day and its bootstrap
+    resamples (:func:`prepare`)."""
+
+    label: Label
+    table: LifeTable
+    complete: Tally
+    #: Plain medians of complete projects in each resample (NaN without any).
+    medians: np.ndarray
+    #: Kaplan-Meier medians in each resample (NaN: not reached).
+    km_medians: np.ndarray
+
+
+def group_generator(seed: int, label: Label) -> np.random.Generator:
+    """The group's own random generator: seeded with ``seed`` and its label's text."""
+    text = json.dumps(label, ensure_ascii=False, sort_keys=True)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    words = np.frombuffer(digest[:16], dtype=np.uint32).tolist()
+    return np.random.default_rng(np.random.SeedSequence([seed, *words]))
+
+
+def prepare(
+    label: Label,
+    table: LifeTable,
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> Group:
+    """A group with its bootstrap resamples drawn from its own generator."""
+    rng = group_generator(seed, label)
+    complete = table.complete_days()
+    medians = bootstrap_medians(complete, resamples, rng)
+    return Group(label, table, complete, medians, bootstrap_km_medians(table, resamples, rng))
+
+
+def bootstrap_medians(tally: Tally, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Plain medians of ``resamples`` bootstrap resamples of a sample, without drawing
+    the sample: the k-th smallest of n draws from the sample is the sample's
+    quantile at the k-th smallest of n uniforms, which is Beta(k, n + 1 - k); for an
+    even n the next one up is that plus (1 - it) times Beta(1, n - k)."""
+    n = tally.n
+    if n == 0:
+        return np.full(resamples, np.nan)
+    share = np.cumsum(tally.counts) / n
+    last = tally.values.size - 1
+
+    def quantile(u: np.ndarray) -> np.ndarray:
+        index = np.minimum(np.searchsorted(share, u, side="left"), last)
+        return tally.values[index].astype(np.float64)
+
+    k = (n + 1) // 2
+    lower = rng.beta(k, n + 1 - k, size=resamples)
+    if n % 2:
+        return quantile(lower)
+    upper = lower + (1 - lower) * rng.beta(1, n - k, size=resamples)
+    return (quantile(lower) + quantile(upper)) / 2
+
+
+def pair(
+    reference: Group,
+    group: Group,
+    *,
+    horizon: float | None = None,
+    confidence_level: float = CONFIDENCE_LEVEL,
+) -> dict[str, Any]:
+    """``group`` against ``reference``: the comparison entry (p-values unrounded,
+    without the Holm adjustment, which needs every pair)."""
+    notes: list[str] = []
+    few = min(reference.complete.n, group.complete.n) < MIN_COMPLETE
+    if few:
+        notes.append(NOTE_FEW)
+    entry: dict[str, Any] = {"group": group.label, "reference": reference.label}
+    both = reference.complete.n > 0 and group.complete.n > 0
+
+    # plain medians of complete projects
+    low = high = None
+    if both and not few:
+        low, high = _interval(group.medians - reference.medians, confidence_level)
+    entry |= {
+        "median_difference": _number(group.complete.median() - reference.complete.median())
+        if both
+        else None,
+        "ci_low": _number(low),
+        "ci_high": _number(high),
+    }
+
+    # Kaplan-Meier medians
+    km: dict[str, Any] = {"estimate": None, "ci_low": None, "ci_high": None}
+    mine, theirs = group.table.km_median(), reference.table.km_median()
+    if mine is None or theirs is None:
+        if group.table.n and reference.table.n:
+            notes.append(NOTE_KM_NOT_REACHED)
+    else:
+        km["estimate"] = _number(mine - theirs)
+        if not few:
+            # not reached counts as longer than any time
+            with np.errstate(invalid="ignore"):  # both not reached: NaN, taken as open
+                differences = np.nan_to_num(group.km_medians, nan=np.inf) - np.nan_to_num(
+                    reference.km_medians, nan=np.inf
+                )
+            low, high = _interval(differences, confidence_level)
+            km["ci_low"], km["ci_high"] = _number(low), _number(high)
+            if low is None or high is None:
+                notes.append(NOTE_KM_OPEN)
+    entry["km_median_difference"] = km
+
+    # restricted mean to the horizon
+    rmst: dict[str, Any] = {"estimate": None, "ci_low": None, "ci_high": None, "horizon": None}
+    longest = [t.longest for t in (reference.table, group.table)]
+    if horizon is None and None not in longest:
+        horizon = min(x for x in longest if x is not None)
+    if horizon is not None:
+        rmst["horizon"] = _number(horizon)
+        means = [restricted_mean(t, horizon) for t in (group.table, reference.table)]
+        if means[0] is not None and means[1] is not None:
+            difference = means[0][0] - means[1][0]
+            rmst["estimate"] = _number(difference)
+            if not few:
+                spread = _normal_quantile(confidence_level) * math.sqrt(means[0][1] + means[1][1])
+                rmst["ci_low"] = _number(difference - spread)
+                rmst["ci_high"] = _number(difference + spread)
+        elif group.table.n and reference.table.n:
+            notes.append(NOTE_BEYOND)
+    entry["rmst_difference"] = rmst
+
+    # Hodges-Lehmann shift
+    shift: dict[str, Any] = {"estimate": None, "ci_low": None, "ci_high": None}
+    if both:
+        found = hodges_lehmann(group.complete, reference.complete, confidence_level)
+        shift["estimate"] = _number(found.estimate)
+        if not few:
+            if found.ci_low is None:
+                notes.append(NOTE_HL_SMALL)
+            shift["ci_low"], shift["ci_high"] = found.ci_low, found.ci_high
+    entry["hodges_lehmann"] = shift
+
+    # tests
+    if both and not few:
+        test = mann_whitney(group.complete, reference.complete)
+        entry["p_value"], entry["p_method"] = test.pvalue, test.method
+    else:
+        entry["p_value"], entry["p_method"] = None, None
+    entry["logrank_p_value"] = logrank(group.table, reference.table)
+    entry["note"] = NOTE_SEPARATOR.join(notes) if notes else None
+    return entry
+
+
+def holm(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm's step-down adjustment of the p-values that are not None (None stays None)."""
+    present = [(p, i) for i, p in enumerate(p_values) if p is not None]
+    adjusted: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, i) in enumerate(sorted(present)):
+        running = max(running, min(1.0, (len(present) - rank) * p))
+        adjusted[i] = running
+    return adjusted
 
 
 def compare(
@@ -82,66 +301,85 @@ def compare(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
     withdrawn: np.ndarray | pd.Series | None = None,
+    reference: Sequence[str] | None = None,
+    horizon: float | None = None,
+    survival: bool = False,
 ) -> dict[str, Any]:
-    """Groups of projects side by side and each against the first.
+    """Groups of projects side by side, and each against the reference.
 
-    ``group_keys``: key columns aligned with ``projects`` (attribute columns,
-    or :func:`split_keys`). Projects with a missing key are left out (counted
-    in ``ungrouped``). Groups are in order of first appearance, except that a
-    date split puts ``before`` first, so it is the reference.
+    ``group_keys``: key columns aligned with ``projects`` (attribute columns, or
+    :func:`split_keys`). Projects with a missing key are left out (counted in
+    ``ungrouped``). ``reference``: the reference group's value of each key
+    column; default a date split's ``before`` group, else the largest group
+    (equal sizes: the first label in sort order). Groups are listed reference
+    first, then by size, largest first (equal sizes by label). ``horizon``: the
+    restricted mean's horizon in days (default per pair, the shorter of the two
+    groups' longest follow-ups). ``survival`` adds each group's cumulative
+    incidence of completion and of withdrawal and the share completed by
+    :data:`SHARE_DAYS`.
     """
-    from scipy import stats
-
     if resamples < 1:
         raise MetricOptionError("the bootstrap needs at least one resample")
+    if seed < 0:
+        raise MetricOptionError("the bootstrap seed must be a whole number, 0 or more")
+    if horizon is not None and not horizon > 0:
+        raise MetricOptionError("the horizon must be more than 0 days")
     keyed = group_keys.notna().all(axis=1).to_numpy(dtype=bool)
-    kept, keys = projects[keyed], group_keys[keyed]
-    grouped = grouping(keys, len(kept))
-    order = _reference_first(grouped.labels)
-    labels = [grouped.labels[g] for g in order]
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    codes = rank[grouped.codes] if len(kept) else grouped.codes
+    grouped = grouping(group_keys[keyed], int(keyed.sum()))
+    labels = grouped.labels
     n = len(labels)
+    codes = np.full(len(projects), -1, dtype=np.int64)
+    codes[keyed] = grouped.codes
 
-    status = statuses_of(kept, stages, withdrawn)  # the one status rule
-    complete = status == STATUSES.index(COMPLETE)
-    days = kept["days"].to_numpy(dtype=np.float64, na_value=np.nan)
-    samples = [days[complete & (codes == g)] for g in range(n)]
-    times, observed, usable = survival_times(kept, stages, options, withdrawn=withdrawn)
-    km = km_medians(times[usable], observed[usable], codes[usable], n)
-    rows = [
-        {
+    times, observed, usable = survival_times(projects, stages, options, withdrawn=withdrawn)
+    gone = withdrawn_mask(projects, stages, withdrawn)
+    outcome = np.where(observed, COMPLETED, np.where(gone, WITHDREW, CENSORED))
+    take = usable & keyed
+    tables = life_tables(times[take], outcome[take], codes[take], n)
+
+    status = statuses_of(projects, stages, withdrawn).astype(np.int64)  # the one status rule
+    counted = np.bincount(
+        codes[keyed] * len(STATUSES) + status[keyed], minlength=n * len(STATUSES)
+    ).reshape(n, len(STATUSES))
+    sizes = counted.sum(axis=1)
+
+    first = _reference_index(labels, sizes, reference, group_keys.attrs.get("reference"))
+    others = sorted(
+        (g for g in range(n) if g != first), key=lambda g: (-sizes[g], _sort_key(labels[g]))
+    )
+    order = [first, *others] if n else []
+    groups = [prepare(labels[g], tables[g], resamples=resamples, seed=seed) for g in order]
+
+    rows = []
+    for g, prepared in zip(order, groups, strict=True):
+        km = prepared.table.km_median()
+        row: dict[str, Any] = {
             "group": labels[g],
-            "projects": int((codes == g).sum()),
-            "complete": int(samples[g].size),
-            "open": int(((codes == g) & (status == STATUSES.index(OPEN))).sum()),
-            "invalid": int(((codes == g) & (status == STATUSES.index(INVALID))).sum()),
-            "median": _number(float(np.median(samples[g]))) if samples[g].size else None,
-            "km_median": None if np.isnan(km[g]) else _number(float(km[g])),
+            "projects": int(sizes[g]),
+            "complete": int(counted[g, STATUSES.index(COMPLETE)]),
+            "open": int(counted[g, STATUSES.index(OPEN)]),
+            "invalid": int(counted[g, STATUSES.index(INVALID)]),
+            "withdrawn": int(counted[g, STATUSES.index(WITHDRAWN)]),
+            "median": _number(prepared.complete.median()) if prepared.complete.n else None,
+            "km_median": _number(km),
+            "note": NOTE_GROUP_FEW if prepared.complete.n < MIN_COMPLETE and n > 1 else None,
         }
-        for g in range(n)
-    ]
-    rng = np.random.default_rng(seed)
-    comparisons = []
-    for g in range(1, n):
-        reference, sample = samples[0], samples[g]
-        entry: dict[str, Any] = {"group": labels[g], "reference": labels[0]}
-        if reference.size and sample.size:
-            low, high = bootstrap_median_difference(reference, sample, resamples, rng)
-            entry |= {
-                "median_difference": _number(float(np.median(sample) - np.median(reference))),
-                "ci_low": _number(low),
-                "ci_high": _number(high),
-                "p_value": _p(stats.mannwhitneyu(sample, reference, alternative="two-sided")),
-            }
-        else:
-            entry |= dict.fromkeys(("median_difference", "ci_low", "ci_high", "p_value"))
-        entry["logrank_p_value"] = _logrank(times, observed, usable, codes, 0, g)
-        comparisons.append(entry)
+        if survival:
+            row |= _incidence(prepared.table)
+        rows.append(row)
+
+    comparisons = [pair(groups[0], other, horizon=horizon) for other in groups[1:]]
+    for key in ("p_value", "logrank_p_value"):
+        adjusted = holm([c[key] for c in comparisons])
+        for entry, value in zip(comparisons, adjusted, strict=True):
+            entry[key] = _p(entry[key])
+            entry[f"{key}_holm"] = _p(value)
+    for entry in comparisons:  # keys in the documented order
+        entry |= {k: entry.pop(k) for k in (*P_KEYS, "note")}
     document: dict[str, Any] = {
         "groups": rows,
         "ungrouped": int((~keyed).sum()),
+        "reference": labels[first] if n else None,
         "comparisons": comparisons,
         "test": "mann-whitney-u, two-sided, complete projects",
         "bootstrap": {
@@ -150,73 +388,96 @@ def compare(
             "seed": seed,
             "confidence_level": CONFIDENCE_LEVEL,
         },
+        "horizon": _number(horizon),
     }
     if n > 2:
-        filled = [s for s in samples if s.size]
-        document["kruskal_p_value"] = (
-            _p(stats.kruskal(*filled)) if len(filled) > 2 and _varies(filled) else None
-        )
+        filled = [g.complete for g in groups if g.complete.n]
+        document["kruskal_p_value"] = _p(kruskal_wallis(filled)) if len(filled) > 2 else None
     return document
 
 
-def bootstrap_median_difference(
-    reference: np.ndarray, sample: np.ndarray, resamples: int, rng: np.random.Generator
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of median(sample) - median(reference)."""
-    alpha = (1 - CONFIDENCE_LEVEL) / 2
-    differences = _bootstrap_medians(sample, resamples, rng) - _bootstrap_medians(
-        reference, resamples, rng
-    )
-    low, high = np.quantile(differences, [alpha, 1 - alpha])
-    return float(low), float(high)
+def _incidence(table: LifeTable) -> dict[str, Any]:
+    time, completed, withdrawn = cumulative_incidence(table)
+    shares: dict[str, float | None] = {}
+    for days in SHARE_DAYS:
+        if table.longest is None or (days > table.longest and table.open_at_end()):
+            shares[str(days)] = None  # not followed that long
+            continue
+        index = int(np.searchsorted(time, days, side="right")) - 1
+        shares[str(days)] = round(float(completed[index]), 4) if index >= 0 else 0.0
+    return {
+        "cumulative_incidence": {
+            "times": [_number(t) for t in time.tolist()],
+            "completed": np.round(completed, 6).tolist(),
+            "withdrawn": np.round(withdrawn, 6).tolist(),
+        },
+        "completed_by": shares,
+    }
 
 
-def _bootstrap_medians(values: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    chunk = max(1, _CHUNK_VALUES // max(values.size, 1))
-    medians = []
-    for done in range(0, resamples, chunk):
-        size = min(chunk, resamples - done)
-        picks = rng.integers(0, values.size, size=(size, values.size))
-        medians.append(np.median(values[picks], axis=1))
-    return np.concatenate(medians)
+def _reference_index(
+    labels: list[Label],
+    sizes: np.ndarray,
+    reference: Sequence[str] | None,
+    preferred: Sequence[str] | None = None,
+) -> int:
+    """The named group (an error if there is none), else the ``preferred`` one if it
+    is there, else the largest (equal sizes: the first label in sort order)."""
+    if not labels:
+        return 0
+    if reference is not None:
+        found = _find(labels, reference)
+        if found is None:
+            shown = ", ".join(" / ".join(str(v) for v in label.values()) for label in labels[:20])
+            more = f" and {len(labels) - 20} more" if len(labels) > 20 else ""
+            raise MetricOptionError(
+                f"no group {' / '.join(reference)!r} to compare with (groups: {shown}{more})"
+            )
+        return found
+    if preferred is not None:
+        found = _find(labels, preferred)
+        if found is not None:
+            return found
+    return min(range(len(labels)), key=lambda g: (-sizes[g], _sort_key(labels[g])))
 
 
-def _reference_first(labels: list[dict[str, str | None]]) -> list[int]:
-    """Group order: a date split's ``before`` group first, otherwise as found."""
-    before = [
-        g
-        for g, label in enumerate(labels)
-        if any(v is not None and v.startswith("before ") for v in label.values())
-    ]
-    return before + [g for g in range(len(labels)) if g not in before]
+def _find(labels: list[Label], values: Sequence[str]) -> int | None:
+    wanted = list(values)
+    return next((g for g, label in enumerate(labels) if list(label.values()) == wanted), None)
 
 
-def _logrank(
-    times: np.ndarray,
-    observed: np.ndarray,
-    usable: np.ndarray,
-    codes: np.ndarray,
-    first: int,
-    second: int,
-) -> float | None:
-    from scipy import stats
-
-    parts = []
-    for g in (first, second):
-        mask = usable & (codes == g)
-        t, o = times[mask], observed[mask]
-        if not o.any():
-            return None  # no event in a group: the test has nothing to compare
-        parts.append(stats.CensoredData(uncensored=t[o], right=t[~o]))
-    return _p(stats.logrank(parts[0], parts[1]))
+def _sort_key(label: Label) -> tuple[tuple[bool, str], ...]:
+    return tuple((v is None, v or "") for v in label.values())
 
 
-def _varies(samples: list[np.ndarray]) -> bool:
-    """Kruskal-Wallis is undefined when every value is the same."""
-    values = np.concatenate(samples)
-    return bool(values.size) and bool(values.min() != values.max())
+def _interval(values: np.ndarray, confidence_level: float) -> tuple[float | None, float | None]:
+    """Percentile interval of bootstrap values (linear between order statistics); a
+    bound that falls on or next to an infinite value is None (open on that side)."""
+    alpha = (1 - confidence_level) / 2
+    lower = np.sort(np.where(np.isnan(values), -np.inf, values))
+    upper = np.sort(np.where(np.isnan(values), np.inf, values))
+    return _percentile(lower, alpha), _percentile(upper, 1 - alpha)
 
 
-def _p(result: Any) -> float | None:
-    value = float(result.pvalue)
-    return None if np.isnan(value) else round(value, 6)
+def _percentile(ordered: np.ndarray, q: float) -> float | None:
+    position = (ordered.size - 1) * q
+    below = math.floor(position)
+    fraction = position - below
+    low = float(ordered[below])
+    if fraction == 0:
+        return low if math.isfinite(low) else None
+    high = float(ordered[min(below + 1, ordered.size - 1)])
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return None
+    return low + fraction * (high - low)
+
+
+def _normal_quantile(confidence_level: float) -> float:
+    return NormalDist().inv_cdf(1 - (1 - confidence_level) / 2)
+
+
+def _p(value: float | None) -> float | None:
+    """Three significant digits, never 0 (at least :data:`P_FLOOR`)."""
+    if value is None or math.isnan(value):
+        return None
+    return float(f"{max(value, P_FLOOR):.3g}")

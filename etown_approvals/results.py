@@ -579,9 +579,13 @@ def compare(
     by: Sequence[str] = (),
     split_date: date | None = None,
     split_stage: str | None = None,
+    reference: Sequence[str] | None = None,
+    horizon: float | None = None,
+    survival: bool = False,
 ) -> Result:
     """The ``etown compare`` result: groups by attribute columns or by a date of a
-    stage (before / on or after), each against the first."""
+    stage (before / on or after), each against the reference group (``reference``:
+    its value of each column; default a split's ``before`` group, else the largest)."""
     from . import compare as comparing
 
     if split_date is not None:
@@ -589,7 +593,15 @@ def compare(
     else:
         keys = _group_keys(analysis, list(by))
         assert keys is not None
-    compared = comparing.compare(analysis.projects, analysis.stages, keys, analysis.options)
+    compared = comparing.compare(
+        analysis.projects,
+        analysis.stages,
+        keys,
+        analysis.options,
+        reference=reference,
+        horizon=horizon,
+        survival=survival,
+    )
     if len(keys.columns) == 1:  # one column: a group is its value, as in other commands
         (column,) = keys.columns
         for row in compared["groups"]:
@@ -597,6 +609,8 @@ def compare(
         for row in compared["comparisons"]:
             row["group"] = row["group"][column]
             row["reference"] = row["reference"][column]
+        if compared["reference"] is not None:
+            compared["reference"] = compared["reference"][column]
     document = {
         **header(analysis),
         **({"split_date": split_date.isoformat()} if split_date else _group_by_value(list(by))),

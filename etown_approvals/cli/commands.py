@@ -363,6 +363,21 @@ def timeline(
     metavar="STAGE",
     help="The stage whose date --split-date splits on (default: the metric's start).",
 )
+@click.option(
+    "--reference",
+    multiple=True,
+    metavar="GROUP",
+    help="The group the others are compared with (default: the largest; for --split-date, "
+    "the projects before it). With several --by columns, give its value of each, in order.",
+)
+@click.option(
+    "--horizon",
+    type=click.IntRange(min=1),
+    metavar="DAYS",
+    help="Horizon of the restricted mean time (default: per pair, the shorter of the two "
+    "groups' longest follow-ups).",
+)
+@survival_option
 @output_options(Kind.COMPARE)
 def compare(
     source: Source,
@@ -371,29 +386,40 @@ def compare(
     by_columns: tuple[str, ...],
     split_date: Any,
     split_stage: str | None,
+    reference: tuple[str, ...],
+    horizon: int | None,
+    survival: bool,
     output: OutputOptions,
 ) -> None:
-    """Are some projects really faster? Groups side by side, each against the first:
-    medians, Kaplan-Meier medians, a bootstrap interval of the difference and tests.
+    """Are some projects really faster? Groups side by side, each against a reference:
+    medians, Kaplan-Meier medians, restricted means, shifts with intervals, and tests.
 
     Exit 0 whatever the result (use `check` to gate on numbers).
 
     \b
     Example:
       etown compare data/projects.csv --split-date 2022-01-01
-      etown compare data/projects.csv --by zone --format json
+      etown compare data/projects.csv --by zone --reference "Core Area" --format json
     """
     from .. import results
     from ..errors import UsageError
 
     if bool(by_columns) == (split_date is not None):
         raise UsageError("give either --by COLUMN or --split-date DATE")
+    if reference and len(reference) != max(len(by_columns), 1):
+        raise UsageError(
+            f"give --reference once per --by column ({max(len(by_columns), 1)}), "
+            f"not {len(reference)} times"
+        )
     analysis = _analyze(source, metric, selection, attributes=by_columns)
     result = results.compare(
         analysis,
         by=by_columns,
         split_date=split_date.date() if split_date is not None else None,
         split_stage=split_stage,
+        reference=reference or None,
+        horizon=horizon,
+        survival=survival,
     )
     _emit(result, output, source)
 

@@ -792,43 +792,50 @@ def _label(group: Any, _: Translator = _english) -> str:
     return _("(none)") if group is None else str(group)
 
 
+def _p_value(value: float | None) -> str:
+    """A p-value with its three significant digits (``< 1e-300`` at the floor)."""
+    if value is None:
+        return "-"
+    return "< 1e-300" if value <= 1e-300 else f"{value:.3g}"
+
+
+def _with_interval(estimate: Any, low: Any, high: Any, _: Translator, open_end: str) -> Text:
+    """``estimate (low to high)``; an open side of the interval is ``open_end``."""
+    if estimate is None:
+        return Text("-")
+    if low is None and high is None:
+        return Text(fmt_number(estimate))
+    ends = [open_end if v is None else fmt_number(v) for v in (low, high)]
+    interval = _("({low} to {high})").format(low=ends[0], high=ends[1])
+    return Text(f"{fmt_number(estimate)} {interval}")
+
+
 @renders("compare")
 def compare(result: Result, console: Console, options: OutputOptions) -> None:
     _ = translator(options.lang)
     doc = result.document
     median = _median_word(doc["metric"]["unit"], _)
     groups = doc["groups"]
+    comparisons = doc["comparisons"]
+    reference = _label(doc["reference"], _) if doc.get("reference") is not None else "-"
     names = [text(_label(g["group"], _)) for g in groups]
-    against = {_label(c["group"], _): c for c in doc["comparisons"]}
-
-    def difference(name: str) -> Text:
-        found = against.get(name)
-        if found is None:
-            return Text(_("reference"))
-        low, high = found["ci_low"], found["ci_high"]
-        interval = (
-            ""
-            if low is None
-            else " " + _("({low} to {high})").format(low=fmt_number(low), high=fmt_number(high))
-        )
-        return Text(f"{fmt_number(found['median_difference'])}{interval}")
-
-    def p_value(name: str, key: str) -> Text:
-        found = against.get(name)
-        return Text("-" if found is None else fmt_number(found[key]))
-
-    labels = [n.plain for n in names]
     columns = [
         Column(_("group"), names, justify="left", flexible=True, min_width=NAME_MIN_WIDTH),
         Column(_("projects"), [Text(fmt_number(g["projects"])) for g in groups]),
         Column(_("complete"), [Text(fmt_number(g["complete"])) for g in groups]),
         Column(_("open"), [Text(fmt_number(g["open"])) for g in groups]),
+        Column(_("withdrawn"), [Text(fmt_number(g["withdrawn"])) for g in groups]),
         Column(median, [Text(fmt_number(g["median"])) for g in groups]),
         Column(_("KM median"), [Text(fmt_number(g["km_median"])) for g in groups]),
-        Column(_("diff (95% CI)"), [difference(n) for n in labels]),
-        Column(_("p MWU"), [p_value(n, "p_value") for n in labels]),
-        Column(_("p log-rank"), [p_value(n, "logrank_p_value") for n in labels]),
     ]
+    if any("completed_by" in g for g in groups):
+        for days in groups[0]["completed_by"]:
+            columns.append(
+                Column(
+                    _("done by day {days}").format(days=days),
+                    [Text(fmt_share(g["completed_by"][days])) for g in groups],
+                )
+            )
     show(
         console,
         columns,
@@ -836,16 +843,62 @@ def compare(result: Result, console: Console, options: OutputOptions) -> None:
             (name, [(c.header, c.cells[i]) for c in columns[1:]]) for i, name in enumerate(names)
         ],
         options,
-        title=_title(_("Compared with {reference}").format(reference=labels[0] if labels else "-")),
+        title=_title(_("Compared with {reference}").format(reference=reference)),
     )
+    if comparisons:
+        console.print()
+        more = _ellipsis(options)
+        against = [text(_label(c["group"], _)) for c in comparisons]
+        pairs = [
+            Column(_("group"), against, justify="left", flexible=True, min_width=NAME_MIN_WIDTH),
+            Column(
+                _("median diff (95% CI)"),
+                [
+                    _with_interval(c["median_difference"], c["ci_low"], c["ci_high"], _, more)
+                    for c in comparisons
+                ],
+            ),
+            Column(
+                _("KM median diff"),
+                [_with_interval(*_triple(c["km_median_difference"]), _, more) for c in comparisons],
+            ),
+            Column(
+                _("RMST diff"),
+                [_with_interval(*_triple(c["rmst_difference"]), _, more) for c in comparisons],
+            ),
+            Column(
+                _("to day"),
+                [Text(fmt_number(c["rmst_difference"]["horizon"])) for c in comparisons],
+            ),
+            Column(
+                _("shift (HL)"),
+                [_with_interval(*_triple(c["hodges_lehmann"]), _, more) for c in comparisons],
+            ),
+            Column(_("p MWU"), [Text(_p_value(c["p_value"])) for c in comparisons]),
+            Column(_("p Holm"), [Text(_p_value(c["p_value_holm"])) for c in comparisons]),
+            Column(_("p log-rank"), [Text(_p_value(c["logrank_p_value"])) for c in comparisons]),
+        ]
+        show(
+            console,
+            pairs,
+            lambda: [
+                (name, [(c.header, c.cells[i]) for c in pairs[1:]])
+                for i, name in enumerate(against)
+            ],
+            options,
+        )
     bootstrap = doc["bootstrap"]
     console.print(
         Text(
             _(
-                "diff: {median} minus the reference's ({level} interval from "
-                "{resamples} bootstrap resamples (seed {seed})); KM: Kaplan-Meier, "
-                "counting open projects; p MWU: Mann-Whitney U; p log-rank: log-rank test"
+                "Differences: group minus {reference}. median diff: {median}, complete "
+                "projects only; KM: Kaplan-Meier medians, counting open projects ({level} "
+                "intervals from {resamples} bootstrap resamples, seed {seed}); RMST: mean "
+                "time up to the day shown (restricted mean); shift (HL): Hodges-Lehmann; "
+                "p MWU: Mann-Whitney U, exact for small groups; p Holm: adjusted for the "
+                "number of pairs; p log-rank: log-rank test, counting open projects"
             ).format(
+                reference=reference,
                 median=median,
                 # Outside the message: "95% i" would read as a printf directive to gettext tools.
                 level="95%",
@@ -855,6 +908,15 @@ def compare(result: Result, console: Console, options: OutputOptions) -> None:
             style="dim",
         )
     )
+    notes = [(g["group"], g["note"]) for g in groups if g.get("note")]
+    notes += [(c["group"], c["note"]) for c in comparisons if c.get("note")]
+    for group, note in notes:
+        said = "; ".join(_(part) for part in note.split("; "))
+        console.print(Text(f"{_label(group, _)}: {said}", style="dim"), overflow="fold")
+
+
+def _triple(value: dict[str, Any]) -> tuple[Any, Any, Any]:
+    return value["estimate"], value["ci_low"], value["ci_high"]
 
 
 # -- projects -------------------------------------------------------------------------

@@ -1,0 +1,129 @@
+"""`etown compare` from the command line: the reference, the horizon, --survival,
+notes, and nothing but results on stdout."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import Counter
+
+import pytest
+
+from .conftest import SAMPLE
+
+AS_OF = "2025-01-01"
+
+
+def _compare(run, *args, expect: int = 0):
+    return run("compare", SAMPLE, "--as-of", AS_OF, *args, expect=expect)
+
+
+def _json(run, *args):
+    return json.loads(_compare(run, *args, "--json", "-q").stdout)
+
+
+def _projects_per_zone():
+    """Distinct projects per zone, read from the file with the standard library (a row
+    without a project name is rejected, so it is no project)."""
+    with open(SAMPLE, encoding="utf-8", newline="") as handle:
+        zone_of = {row["project"]: row["zone"] for row in csv.DictReader(handle) if row["project"]}
+    return Counter(zone_of.values())
+
+
+def test_default_reference_is_the_largest_zone(run):
+    doc = _json(run, "--by", "zone")
+    sizes = _projects_per_zone()
+    largest = max(sizes.values())
+    assert doc["reference"] == min(zone for zone, count in sizes.items() if count == largest)
+    assert {g["group"]: g["projects"] for g in doc["groups"]} == sizes
+    rest = [(-g["projects"], g["group"]) for g in doc["groups"][1:]]
+    assert doc["groups"][0]["group"] == doc["reference"] and rest == sorted(rest)
+
+
+def test_reference_by_name(run):
+    doc = _json(run, "--by", "zone", "--reference", "Taihu")
+    assert doc["reference"] == "Taihu"
+    assert doc["groups"][0]["group"] == "Taihu"
+    assert {c["reference"] for c in doc["comparisons"]} == {"Taihu"}
+    text = _compare(run, "--by", "zone", "--reference", "Taihu", "-q").stdout
+    assert "Compared with Taihu" in text
+
+
+def test_reference_with_several_columns(run):
+    doc = _json(
+        run,
+        "--by",
+        "zone",
+        "--by",
+        "sector",
+        "--reference",
+        "Taihu",
+        "--reference",
+        "semiconductors",
+    )
+    assert doc["reference"] == {"zone": "Taihu", "sector": "semiconductors"}
+    result = _compare(run, "--by", "zone", "--by", "sector", "--reference", "Taihu", expect=2)
+    assert result.stdout == ""
+    assert result.stderr == "etown: error: give --reference once per --by column (2), not 1 times\n"
+
+
+def test_unknown_reference_names_the_groups_and_one_of_them_works(run):
+    result = _compare(run, "--by", "zone", "--reference", "Atlantis", "-q", expect=2)
+    assert result.stdout == ""
+    found = re.fullmatch(
+        r"etown: error: no group 'Atlantis' to compare with \(groups: (.*)\)\n", result.stderr
+    )
+    assert found is not None
+    listed = found.group(1).split(", ")
+    assert sorted(listed) == sorted(g["group"] for g in _json(run, "--by", "zone")["groups"])
+    # following the hint: a group it lists is accepted
+    assert _json(run, "--by", "zone", "--reference", listed[-1])["reference"] == listed[-1]
+
+
+def test_split_date_reference_is_before_unless_told(run):
+    doc = _json(run, "--split-date", "2022-01-01")
+    assert doc["reference"] == "before 2022-01-01"
+    flipped = _json(run, "--split-date", "2022-01-01", "--reference", "on or after 2022-01-01")
+    assert (
+        flipped["comparisons"][0]["median_difference"]
+        == -doc["comparisons"][0]["median_difference"]
+    )
+
+
+def test_horizon(run):
+    doc = _json(run, "--by", "zone", "--horizon", "60")
+    assert doc["horizon"] == 60
+    assert all(c["rmst_difference"]["horizon"] == 60 for c in doc["comparisons"])
+    default = _json(run, "--by", "zone")
+    assert default["horizon"] is None
+    result = _compare(run, "--by", "zone", "--horizon", "0", expect=2)
+    assert "--horizon" in result.stderr and result.stdout == ""
+
+
+def test_survival_adds_cumulative_incidence(run):
+    plain = _json(run, "--by", "zone")
+    doc = _json(run, "--by", "zone", "--survival")
+    for group, before in zip(doc["groups"], plain["groups"], strict=True):
+        incidence = group["cumulative_incidence"]
+        assert len(incidence["times"]) == len(incidence["completed"]) == len(incidence["withdrawn"])
+        assert incidence["completed"] == sorted(incidence["completed"])
+        assert set(group["completed_by"]) == {"90", "180", "365"}
+        assert "cumulative_incidence" not in before
+    assert doc["comparisons"] == plain["comparisons"]
+    text = _compare(run, "--by", "zone", "--survival", "-q").stdout
+    assert "done by day 90" in text
+
+
+@pytest.mark.parametrize("quiet", [[], ["-q"]])
+def test_nothing_but_results_and_no_warning(run, quiet):
+    # One or two projects per zone and sector: every kind of tiny group.
+    result = _compare(run, "--by", "zone", "--by", "sector", *quiet)
+    if quiet:
+        assert result.stderr == ""
+    else:  # the file's rejected rows, said once, and no library warning
+        assert result.stderr.count("\n") == 1 and "rows rejected" in result.stderr
+    assert "Compared with Core Area / biomedicine" in result.stdout
+    assert "fewer than 3 complete projects" in result.stdout
+    doc = json.loads(_compare(run, "--by", "zone", "--by", "sector", "--json", *quiet).stdout)
+    assert any(c["note"] for c in doc["comparisons"])
