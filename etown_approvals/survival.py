@@ -298,6 +298,27 @@ def km_medians(
     return out
 
 
+def incidence_curve(
+    projects: pd.DataFrame,
+    stages: StageSet,
+    options: MetricOptions = MetricOptions(),
+    *,
+    withdrawn: np.ndarray | pd.Series | None = None,
+) -> dict[str, list[Any]]:
+    """The Aalen-Johansen curves of all projects for a chart: lists ``times``,
+    ``completed`` and ``withdrawn`` (see :func:`cumulative_incidence`)."""
+    times, observed, usable = survival_times(projects, stages, options, withdrawn=withdrawn)
+    gone = withdrawn_mask(projects, stages, withdrawn)  # never complete: the one status rule
+    outcome = np.where(observed, COMPLETED, np.where(gone, WITHDREW, CENSORED))
+    (table,) = life_tables(times[usable], outcome[usable], np.zeros(int(usable.sum())), 1)
+    time, completed, withdrawn_share = cumulative_incidence(table)
+    return {
+        "times": [_number(t) for t in time.tolist()],
+        "completed": np.round(completed, 6).tolist(),
+        "withdrawn": np.round(withdrawn_share, 6).tolist(),
+    }
+
+
 # -- many groups as counts per distinct time -------------------------------------------
 
 #: Outcome codes of :func:`life_tables`.

@@ -321,6 +321,27 @@ def test_survival_curve_hook(analysis):
         Report(analysis, survival={**curve, "ci_low": [0.1]})
 
 
+def test_cumulative_incidence_hook(analysis):
+    curve = {
+        "days": [0, 10, 50],
+        "survival": [0.9, 0.6, 0.4],
+        "ci_low": [0.8, 0.5, 0.3],
+        "ci_high": [0.95, 0.7, 0.5],
+    }
+    incidence = {"times": [0, 10, 50], "completed": [0.1, 0.3, 0.5], "withdrawn": [0, 0.1, 0.1]}
+    report = Report(analysis, survival=curve, cumulative_incidence=incidence)
+    spec = report.charts()["cumulative"]
+    assert [p["done"] for p in spec["datasets"]["incidence"]] == [0.1, 0.3, 0.5]
+    assert "withdrawn projects as ended without the permit" in report.to_html()
+    # nothing withdrawn: the curve is the Kaplan-Meier one, drawn once
+    alike = {**incidence, "withdrawn": [0, 0, 0]}
+    plain = Report(analysis, survival=curve, cumulative_incidence=alike)
+    assert "incidence" not in plain.charts()["cumulative"]["datasets"]
+    assert "withdrawn projects as ended" not in plain.to_html()
+    with pytest.raises(ValueError, match="differ in length"):
+        Report(analysis, cumulative_incidence={**incidence, "withdrawn": [0.1]})
+
+
 def test_missing_extra_is_one_line_naming_it(monkeypatch):
     import etown_approvals.report as package
 

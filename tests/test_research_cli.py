@@ -153,6 +153,16 @@ def test_report_writes_one_self_contained_page(run, tmp_path):
     assert "https://cdn" not in page and 'src="http' not in page
 
 
+def test_report_draws_the_cumulative_incidence_when_projects_are_withdrawn(run, tmp_path):
+    target = tmp_path / "report.html"
+    withdrawn = ("--withdrawn", "project=Mingde Data Center")
+    run("report", SAMPLE, "-o", target, "--as-of", AS_OF, "--survival", *withdrawn, "-q")
+    page = target.read_text(encoding="utf-8")
+    assert "withdrawn projects counted as ended (Aalen-Johansen)" in page
+    run("report", SAMPLE, "-o", target, "--as-of", AS_OF, "--survival", "-q")
+    assert "Aalen-Johansen" not in target.read_text(encoding="utf-8")
+
+
 def test_report_in_chinese(run, tmp_path):
     target = tmp_path / "report.html"
     run("report", SAMPLE, "-o", target, "--lang", "zh-CN", "-q")

@@ -468,9 +468,9 @@ def report(
 
         raise UsageError("the report groups by one column; give --group-by once")
     analysis = _analyze(source, metric, selection, attributes=group_by)
-    curve = None
+    curve = incidence = None
     if survival:
-        from ..survival import survival_curve
+        from ..survival import incidence_curve, survival_curve
 
         points = survival_curve(analysis.projects, analysis.stages, analysis.options)
         curve = {
@@ -479,8 +479,14 @@ def report(
             "ci_low": points["ci_low"],
             "ci_high": points["ci_high"],
         }
+        incidence = incidence_curve(analysis.projects, analysis.stages, analysis.options)
     page = Report(
-        analysis, group_by=group_by[0] if group_by else None, by=by, lang=lang, survival=curve
+        analysis,
+        group_by=group_by[0] if group_by else None,
+        by=by,
+        lang=lang,
+        survival=curve,
+        cumulative_incidence=incidence,
     ).to_html()
     with open_output(output, inputs=(source.file,)) as stream:
         stream.write(page)

@@ -52,7 +52,10 @@ class Report:
     ``group_by`` draws the groups of an attribute column side by side; ``by`` is the
     trend's period (year, quarter, month); ``lang`` the labels' language (see
     :func:`etown_approvals.i18n.resolve`); ``survival`` a Kaplan-Meier curve as arrays
-    ``{"days", "survival", "ci_low", "ci_high"}``, drawn with the distribution.
+    ``{"days", "survival", "ci_low", "ci_high"}``, drawn with the distribution;
+    ``cumulative_incidence`` the Aalen-Johansen curve ``{"times", "completed",
+    "withdrawn"}`` (:func:`etown_approvals.survival.incidence_curve`), drawn beside it
+    when projects were withdrawn.
 
     >>> report = Report(analyze("data/projects.csv"), lang="zh-CN")
     >>> report.save("report.html")  # doctest: +SKIP
@@ -66,6 +69,7 @@ class Report:
         by: str = "year",
         lang: str | None = None,
         survival: Mapping[str, Sequence[float | None]] | None = None,
+        cumulative_incidence: Mapping[str, Sequence[float]] | None = None,
         timeline_limit: int = data.TIMELINE_LIMIT,
     ) -> None:
         from . import require_extra
@@ -77,6 +81,9 @@ class Report:
         self.lang = resolve(lang)
         self._ = translator(self.lang)
         self.survival = None if survival is None else data.survival_curve(survival)
+        self.incidence = (
+            None if cumulative_incidence is None else data.incidence_curve(cumulative_incidence)
+        )
         self.timeline_limit = timeline_limit
         self.summary = reports.summary(analysis, group_by=group_by).document
         self.stages = reports.stages(analysis, group_by=group_by).document
@@ -114,6 +121,9 @@ class Report:
         if self.survival is not None:
             series = _("counting open projects (Kaplan-Meier)")
             out["survival"] = [{"series": series, **point} for point in self.survival]
+        if self.incidence is not None:
+            series = _("withdrawn projects counted as ended (Aalen-Johansen)")
+            out["incidence"] = [{"series": series, **point} for point in self.incidence]
         out["trend"], out["trend_counts"] = self._trend_rows()
         out["stages"] = [
             {
@@ -200,6 +210,7 @@ class Report:
                 _,
                 survival=self.survival is not None,
                 empty=not datasets["ecdf"] and not self.survival,
+                incidence=self.incidence is not None,
             ),
             "trend": charts.trend(
                 _,
@@ -277,6 +288,7 @@ class Report:
             "timeline_sampled": timeline.sampled,
             "timeline_limit": self.timeline_limit,
             "survival": self.survival is not None,
+            "incidence": self.incidence is not None,
             "quality": self.quality(),
             "outside_window": max(0, in_file - len(analysis.projects)),
             "snapshot_events": analysis.snapshot.events_after if analysis.snapshot else 0,

@@ -89,11 +89,14 @@ def distribution(bin_labels: list[str], _: Translator, *, grouped: bool) -> dict
     return _finish(_side_by_side(bars, grouped, _))
 
 
-def cumulative(_: Translator, *, survival: bool, empty: bool) -> dict[str, Any]:
+def cumulative(
+    _: Translator, *, survival: bool, empty: bool, incidence: bool = False
+) -> dict[str, Any]:
     """Share of projects with the end stage within N days: over complete projects
     (the empirical curve), and, when ``survival``, counting the projects still
-    waiting (Kaplan-Meier, with its 95% band). ``empty``: no curve has a point (an
-    axis without data would be infinitely long)."""
+    waiting (Kaplan-Meier, with its 95% band); when ``incidence``, also counting
+    withdrawn projects as ended without it (Aalen-Johansen, dotted). ``empty``: no
+    curve has a point (an axis without data would be infinitely long)."""
     share_axis = alt.Axis(format="%")
     days_scale = alt.Scale(domain=[0, 1]) if empty else alt.Undefined
     ecdf = (
@@ -142,6 +145,21 @@ def cumulative(_: Translator, *, survival: bool, empty: bool) -> dict[str, Any]:
             )
         )
         layers = [band, curve, ecdf]
+    if incidence:
+        layers.append(
+            alt.Chart(alt.Data(name="incidence"))
+            .mark_line(interpolate="step-after", strokeDash=[2, 2])
+            .encode(
+                x="days:Q",
+                y=alt.Y("done:Q"),
+                color=alt.Color("series:N"),
+                tooltip=[
+                    alt.Tooltip("series:N", title=" "),
+                    alt.Tooltip("days:Q", title=_("days"), format=","),
+                    alt.Tooltip("done:Q", title=_("share done"), format=".1%"),
+                ],
+            )
+        )
     # with groups, each group's curve in one panel, told apart by colour
     return _finish(alt.layer(*layers).properties(width=WIDTH, height=220))
 

@@ -132,6 +132,21 @@ def survival_curve(curve: Mapping[str, Sequence[float | None]]) -> list[dict[str
     ]
 
 
+def incidence_curve(curve: Mapping[str, Sequence[float]]) -> list[dict[str, Any]] | None:
+    """An Aalen-Johansen curve (``times``, ``completed``, ``withdrawn`` arrays of one
+    length) as the share with the permit by each number of days; None when nothing was
+    withdrawn (the curve is then the Kaplan-Meier one)."""
+    lengths = {len(curve[k]) for k in ("times", "completed", "withdrawn")}
+    if len(lengths) != 1:
+        raise ValueError("cumulative incidence arrays differ in length")
+    if not any(curve["withdrawn"]):
+        return None
+    return [
+        {"days": float(d), "done": round(float(c), 4)}
+        for d, c in zip(curve["times"], curve["completed"], strict=True)
+    ]
+
+
 @dataclass
 class Timeline:
     """Projects to draw: one bar each and a point per recorded stage."""
