@@ -13,6 +13,8 @@ Cases (files made by ``generate.py`` into ``--folder``, kept for the next run):
   ``--days workdays``);
 * groups: the same with 20,000 distinct zones (``summary``/``stages``/``trend
   --group-by zone``);
+* 8 groups: the same with 8 zones (``compare --by zone``, against ``summary`` on
+  the same file);
 * sf: the San Francisco permit export scaled to the same number of rows, 51
   columns (``summary --config examples/sf_building_permits.toml``);
 * cache: ``summary`` a second time on the same file, the parsed table served
@@ -227,6 +229,7 @@ def have_duckdb() -> bool:
 def cases(folder: Path, projects: int, scale: int | None, cache_dir: Path) -> list[Case]:
     long = generate(folder / f"long_{projects}.csv", projects)
     groups = generate(folder / f"groups_{projects}.csv", projects, "--groups", "20000")
+    eight = generate(folder / f"groups8_{projects}.csv", projects, "--groups", "8")
     sf = generate(folder / f"sf_{projects}.csv", projects, "--layout", "sf")
     sf_config = ["--config", str(SF_CONFIG)]
     found = [
@@ -262,6 +265,14 @@ def cases(folder: Path, projects: int, scale: int | None, cache_dir: Path) -> li
                 ),
                 ("stages --group-by zone --json", ["stages", "--group-by", "zone", "--json"], None),
                 ("trend --group-by zone --json", ["trend", "--group-by", "zone", "--json"], None),
+            ],
+        ),
+        Case(
+            "8 groups",
+            eight,
+            [
+                ("compare --by zone --json", ["compare", "--by", "zone", "--json"], None),
+                ("compare --by zone (table)", ["compare", "--by", "zone"], None),
             ],
         ),
         Case(

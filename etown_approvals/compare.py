@@ -162,9 +162,14 @@ def prepare(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
 ) -> Group:
-    """A group with its bootstrap resamples drawn from its own generator."""
-    rng = group_generator(seed, label)
+    """A group with its bootstrap resamples drawn from its own generator (none for a
+    group with fewer than :data:`MIN_COMPLETE` complete projects, which gets no
+    interval)."""
     complete = table.complete_days()
+    if complete.n < MIN_COMPLETE:
+        nothing = np.full(resamples, np.nan)
+        return Group(label, table, complete, nothing, nothing)
+    rng = group_generator(seed, label)
     medians = bootstrap_medians(complete, resamples, rng)
     return Group(label, table, complete, medians, bootstrap_km_medians(table, resamples, rng))
 
@@ -200,15 +205,14 @@ def pair(
     confidence_level: float = CONFIDENCE_LEVEL,
 ) -> dict[str, Any]:
     """``group`` against ``reference``: the comparison entry (p-values unrounded,
-    without the Holm adjustment, which needs every pair)."""
+    without the Holm adjustment, which needs every pair). ``horizon``: the restricted
+    mean's (default the shorter of the two groups' longest follow-ups)."""
     notes: list[str] = []
     few = min(reference.complete.n, group.complete.n) < MIN_COMPLETE
     if few:
         notes.append(NOTE_FEW)
-    entry: dict[str, Any] = {"group": group.label, "reference": reference.label}
     both = reference.complete.n > 0 and group.complete.n > 0
-
-    # plain medians of complete projects
+    entry: dict[str, Any] = {"group": group.label, "reference": reference.label}
     low = high = None
     if both and not few:
         low, high = _interval(group.medians - reference.medians, confidence_level)
@@ -219,47 +223,12 @@ def pair(
         "ci_low": _number(low),
         "ci_high": _number(high),
     }
-
-    # Kaplan-Meier medians
-    km: dict[str, Any] = {"estimate": None, "ci_low": None, "ci_high": None}
-    mine, theirs = group.table.km_median(), reference.table.km_median()
-    if mine is None or theirs is None:
-        if group.table.n and reference.table.n:
-            notes.append(NOTE_KM_NOT_REACHED)
-    else:
-        km["estimate"] = _number(mine - theirs)
-        if not few:
-            # not reached counts as longer than any time
-            with np.errstate(invalid="ignore"):  # both not reached: NaN, taken as open
-                differences = np.nan_to_num(group.km_medians, nan=np.inf) - np.nan_to_num(
-                    reference.km_medians, nan=np.inf
-                )
-            low, high = _interval(differences, confidence_level)
-            km["ci_low"], km["ci_high"] = _number(low), _number(high)
-            if low is None or high is None:
-                notes.append(NOTE_KM_OPEN)
-    entry["km_median_difference"] = km
-
-    # restricted mean to the horizon
-    rmst: dict[str, Any] = {"estimate": None, "ci_low": None, "ci_high": None, "horizon": None}
-    longest = [t.longest for t in (reference.table, group.table)]
-    if horizon is None and None not in longest:
-        horizon = min(x for x in longest if x is not None)
-    if horizon is not None:
-        rmst["horizon"] = _number(horizon)
-        means = [restricted_mean(t, horizon) for t in (group.table, reference.table)]
-        if means[0] is not None and means[1] is not None:
-            difference = means[0][0] - means[1][0]
-            rmst["estimate"] = _number(difference)
-            if not few:
-                spread = _normal_quantile(confidence_level) * math.sqrt(means[0][1] + means[1][1])
-                rmst["ci_low"] = _number(difference - spread)
-                rmst["ci_high"] = _number(difference + spread)
-        elif group.table.n and reference.table.n:
-            notes.append(NOTE_BEYOND)
-    entry["rmst_difference"] = rmst
-
-    # Hodges-Lehmann shift
+    entry["km_median_difference"] = _km_median_difference(
+        reference, group, few, confidence_level, notes
+    )
+    entry["rmst_difference"] = _rmst_difference(
+        reference, group, few, horizon, confidence_level, notes
+    )
     shift: dict[str, Any] = {"estimate": None, "ci_low": None, "ci_high": None}
     if both:
         found = hodges_lehmann(group.complete, reference.complete, confidence_level)
@@ -269,16 +238,67 @@ def pair(
                 notes.append(NOTE_HL_SMALL)
             shift["ci_low"], shift["ci_high"] = found.ci_low, found.ci_high
     entry["hodges_lehmann"] = shift
-
-    # tests
+    entry["p_value"] = entry["p_method"] = None
     if both and not few:
         test = mann_whitney(group.complete, reference.complete)
         entry["p_value"], entry["p_method"] = test.pvalue, test.method
-    else:
-        entry["p_value"], entry["p_method"] = None, None
     entry["logrank_p_value"] = logrank(group.table, reference.table)
     entry["note"] = NOTE_SEPARATOR.join(notes) if notes else None
     return entry
+
+
+def _km_median_difference(
+    reference: Group, group: Group, few: bool, confidence_level: float, notes: list[str]
+) -> dict[str, Any]:
+    found: dict[str, Any] = {"estimate": None, "ci_low": None, "ci_high": None}
+    mine, theirs = group.table.km_median(), reference.table.km_median()
+    if mine is None or theirs is None:
+        if group.table.n and reference.table.n:
+            notes.append(NOTE_KM_NOT_REACHED)
+        return found
+    found["estimate"] = _number(mine - theirs)
+    if few:
+        return found
+    # A resample whose curve never reaches one half counts as longer than any time;
+    # where both never do, the difference is NaN, which _interval takes as open.
+    with np.errstate(invalid="ignore"):
+        differences = np.nan_to_num(group.km_medians, nan=np.inf) - np.nan_to_num(
+            reference.km_medians, nan=np.inf
+        )
+    low, high = _interval(differences, confidence_level)
+    found["ci_low"], found["ci_high"] = _number(low), _number(high)
+    if low is None or high is None:
+        notes.append(NOTE_KM_OPEN)
+    return found
+
+
+def _rmst_difference(
+    reference: Group,
+    group: Group,
+    few: bool,
+    horizon: float | None,
+    confidence_level: float,
+    notes: list[str],
+) -> dict[str, Any]:
+    found: dict[str, Any] = {"estimate": None, "ci_low": None, "ci_high": None, "horizon": None}
+    if horizon is None:
+        longest = [t.longest for t in (reference.table, group.table)]
+        if None in longest:
+            return found  # a group without projects
+        horizon = min(x for x in longest if x is not None)
+    found["horizon"] = _number(horizon)
+    means = [restricted_mean(t, horizon) for t in (group.table, reference.table)]
+    if means[0] is None or means[1] is None:
+        if group.table.n and reference.table.n:
+            notes.append(NOTE_BEYOND)
+        return found
+    difference = means[0][0] - means[1][0]
+    found["estimate"] = _number(difference)
+    if not few:
+        spread = _normal_quantile(confidence_level) * math.sqrt(means[0][1] + means[1][1])
+        found["ci_low"] = _number(difference - spread)
+        found["ci_high"] = _number(difference + spread)
+    return found
 
 
 def holm(p_values: Sequence[float | None]) -> list[float | None]:

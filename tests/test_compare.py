@@ -28,7 +28,7 @@ from etown_approvals.compare import (
 from etown_approvals.metrics import MetricOptionError, MetricOptions, project_table
 from etown_approvals.ranks import Tally
 from etown_approvals.stages import ETOWN
-from etown_approvals.survival import CENSORED, COMPLETED, life_tables
+from etown_approvals.survival import CENSORED, COMPLETED, incidence_curve, life_tables
 
 from .test_metrics import events
 
@@ -316,6 +316,15 @@ def test_withdrawn_projects_on_group_rows():
     assert a["cumulative_incidence"]["completed"] == [0.25, 0.5, 0.75, 1.0]
     assert a["completed_by"] == {"90": 1.0, "180": 1.0, "365": 1.0}
     assert "cumulative_incidence" not in compare(table, ETOWN, keys, OPTIONS)["groups"][0]
+
+
+def test_the_whole_files_incidence_curve_is_one_groups():
+    table, keys = projects_with(
+        {"a": [10, 20, 30, 40], "b": [15, 25, 35]}, withdrawn_by_group={"b": [5, 50]}
+    )
+    keys["zone"] = "all"
+    (group,) = compare(table, ETOWN, keys, OPTIONS, survival=True)["groups"]
+    assert incidence_curve(table, ETOWN, OPTIONS) == group["cumulative_incidence"]
 
 
 def test_shares_completed_are_unknown_beyond_the_longest_follow_up():

@@ -127,3 +127,19 @@ def test_nothing_but_results_and_no_warning(run, quiet):
     assert "fewer than 3 complete projects" in result.stdout
     doc = json.loads(_compare(run, "--by", "zone", "--by", "sector", "--json", *quiet).stdout)
     assert any(c["note"] for c in doc["comparisons"])
+
+
+@pytest.mark.parametrize("quiet", [[], ["-q"]])
+def test_no_library_warning_on_stderr_of_the_real_command(quiet, tmp_path):
+    """The console script, as a user runs it (pytest would catch a warning itself)."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "etown_approvals", "compare", str(SAMPLE)]
+    options = ["--by", "zone", "--by", "sector", "--as-of", AS_OF, "--survival", *quiet]
+    found = subprocess.run(
+        [*command, *options], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    assert "Warning" not in found.stderr
+    assert found.stderr == ("" if quiet else found.stderr.splitlines(keepends=True)[0])
+    assert "Compared with Core Area / biomedicine" in found.stdout

@@ -424,7 +424,8 @@ survival_option = click.option(
     "--survival",
     is_flag=True,
     help="Also estimate time to the end stage counting open projects (Kaplan-Meier; "
-    "see the README's Method section).",
+    "compare and report: also the share completed with withdrawals as a competing event, "
+    "Aalen-Johansen; see the README's Method section).",
 )
 
 
