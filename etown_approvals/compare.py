@@ -330,11 +330,11 @@ def compare(
     ``group_keys``: key columns aligned with ``projects`` (attribute columns, or
     :func:`split_keys`). Projects with a missing key are left out (counted in
     ``ungrouped``). ``reference``: the reference group's value of each key
-    column; default a date split's ``before`` group, else the largest group
-    (equal sizes: the first label in sort order). Groups are listed reference
-    first, then by size, largest first (equal sizes by label). ``horizon``: the
-    restricted mean's horizon in days (default per pair, the shorter of the two
-    groups' longest follow-ups). ``survival`` adds each group's cumulative
+    column (a string for one column); default a date split's ``before`` group,
+    else the largest group (equal sizes: the first label in sort order). Groups
+    are listed reference first, then by size, largest first (equal sizes by
+    label). ``horizon``: the restricted mean's horizon in days (default per pair,
+    the shorter of the two groups' longest follow-ups). ``survival`` adds each group's cumulative
     incidence of completion and of withdrawal and the share completed by
     :data:`SHARE_DAYS`.
     """
@@ -344,6 +344,8 @@ def compare(
         raise MetricOptionError("the bootstrap seed must be a whole number, 0 or more")
     if horizon is not None and not horizon > 0:
         raise MetricOptionError("the horizon must be more than 0 days")
+    if isinstance(reference, str):  # one column's value, not a sequence of characters
+        reference = [reference]
     keyed = group_keys.notna().all(axis=1).to_numpy(dtype=bool)
     grouped = grouping(group_keys[keyed], int(keyed.sum()))
     labels = grouped.labels

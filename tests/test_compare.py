@@ -145,6 +145,7 @@ def test_the_reference_is_the_largest_group_never_the_first_in_the_file():
     assert all(c["reference"] == {"zone": "a"} for c in result["comparisons"])
     named = compare(table, ETOWN, keys, OPTIONS, reference=["junk"])
     assert [g["group"]["zone"] for g in named["groups"]] == ["junk", "a", "b"]
+    assert compare(table, ETOWN, keys, OPTIONS, reference="junk") == named
     with pytest.raises(MetricOptionError, match=r"no group 'c' to compare with \(groups: "):
         compare(table, ETOWN, keys, OPTIONS, reference=["c"])
 
