@@ -62,18 +62,14 @@ from .metrics import (
 from .ranks import Tally, hodges_lehmann, kruskal_wallis, mann_whitney
 from .stages import StageSet
 from .survival import (
-    CENSORED,
-    COMPLETED,
-    WITHDREW,
     LifeTable,
     _number,
     bootstrap_km_medians,
     cumulative_incidence,
     life_tables,
     logrank,
+    outcomes,
     restricted_mean,
-    survival_times,
-    withdrawn_mask,
 )
 
 #: Bootstrap defaults: documented, so that an interval can be reproduced.
@@ -353,9 +349,7 @@ def compare(
     codes = np.full(len(projects), -1, dtype=np.int64)
     codes[keyed] = grouped.codes
 
-    times, observed, usable = survival_times(projects, stages, options, withdrawn=withdrawn)
-    gone = withdrawn_mask(projects, stages, withdrawn)
-    outcome = np.where(observed, COMPLETED, np.where(gone, WITHDREW, CENSORED))
+    times, outcome, usable = outcomes(projects, stages, options, withdrawn=withdrawn)
     take = usable & keyed
     tables = life_tables(times[take], outcome[take], codes[take], n)
 

@@ -307,9 +307,7 @@ def incidence_curve(
 ) -> dict[str, list[Any]]:
     """The Aalen-Johansen curves of all projects for a chart: lists ``times``,
     ``completed`` and ``withdrawn`` (see :func:`cumulative_incidence`)."""
-    times, observed, usable = survival_times(projects, stages, options, withdrawn=withdrawn)
-    gone = withdrawn_mask(projects, stages, withdrawn)  # never complete: the one status rule
-    outcome = np.where(observed, COMPLETED, np.where(gone, WITHDREW, CENSORED))
+    times, outcome, usable = outcomes(projects, stages, options, withdrawn=withdrawn)
     (table,) = life_tables(times[usable], outcome[usable], np.zeros(int(usable.sum())), 1)
     time, completed, withdrawn_share = cumulative_incidence(table)
     return {
@@ -323,6 +321,21 @@ def incidence_curve(
 
 #: Outcome codes of :func:`life_tables`.
 COMPLETED, WITHDREW, CENSORED = 0, 1, 2
+
+
+def outcomes(
+    projects: pd.DataFrame,
+    stages: StageSet,
+    options: MetricOptions = MetricOptions(),
+    *,
+    withdrawn: np.ndarray | pd.Series | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per project: time, outcome (:data:`COMPLETED`, :data:`WITHDREW`, else
+    :data:`CENSORED`) and whether usable, as :func:`survival_times` has them."""
+    times, observed, usable = survival_times(projects, stages, options, withdrawn=withdrawn)
+    gone = withdrawn_mask(projects, stages, withdrawn)  # never complete: the one status rule
+    outcome = np.where(observed, COMPLETED, np.where(gone, WITHDREW, CENSORED))
+    return times, outcome, usable
 
 
 @dataclass(frozen=True)
