@@ -538,14 +538,18 @@ def bootstrap_km_medians(table: LifeTable, resamples: int, rng: np.random.Genera
     exactly_half = np.zeros(resamples, dtype=bool)
     done = np.zeros(resamples, dtype=bool)
     upper, lower = 0.5 + _HALF_TOLERANCE, 0.5 - _HALF_TOLERANCE
+    tracking = False  # until some resample's curve is near one half
     for k, t in enumerate(times):
         d = rng.binomial(left, completed[k] / at_risk[k])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            curve *= np.where(left > 0, 1.0 - d / left, 1.0)
+        curve *= 1.0 - d / np.maximum(left, 1)  # no project left: d is 0
         left -= d
         rest = at_risk[k] - completed[k]
         if lost_between[k + 1] and rest:
             left -= rng.binomial(left, lost_between[k + 1] / rest)
+        if not tracking:
+            if curve.min() > upper:
+                continue
+            tracking = True
         # a curve that sat at exactly one half: the midpoint to where it drops below
         dropped = exactly_half & ~done & (curve < lower)
         medians[dropped] = (first[dropped] + t) / 2
