@@ -143,3 +143,18 @@ def test_no_library_warning_on_stderr_of_the_real_command(quiet, tmp_path):
     assert "Warning" not in found.stderr
     assert found.stderr == ("" if quiet else found.stderr.splitlines(keepends=True)[0])
     assert "Compared with Core Area / biomedicine" in found.stdout
+
+
+def test_group_names_in_the_title_and_notes_are_shown_escaped(run, tmp_path):
+    """The reference names the title and a tiny group its note: both escaped."""
+    lines = ["project,event,date,zone"]
+    zones = ["Zone\tTab"] * 5 + ["Red\x1b[31m"]
+    for i, zone in enumerate(zones):
+        lines.append(f'p{i},land acquisition,2024-01-{i + 1:02d},"{zone}"')
+        lines.append(f'p{i},construction permit,2024-02-{i + 1:02d},"{zone}"')
+    path = tmp_path / "zones.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = run("compare", path, "--by", "zone", "-q").stdout
+    assert "\x1b" not in out and "\t" not in out
+    assert "Compared with Zone\\tTab" in out
+    assert "Red\\x1b[31m: fewer than 3 complete projects" in " ".join(out.split())

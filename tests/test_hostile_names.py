@@ -32,6 +32,7 @@ COMMANDS = {
     "timeline": ["table"],
     "validate": ["table", "json", "ndjson", "csv"],
     "check": ["table", "json"],
+    "compare": ["table", "json"],
 }
 
 EXTRA_ARGS = {
@@ -39,6 +40,7 @@ EXTRA_ARGS = {
     "stages": ["--group-by", "zone"],
     "trend": ["--group-by", "zone"],
     "check": ["--max-median-days", "1000"],
+    "compare": ["--by", "zone"],
 }
 
 
@@ -79,6 +81,7 @@ def test_hostile_names_everywhere(run, hostile_file, command, fmt):
             "timeline": HOSTILE_NAMES,
             "validate": [FILE_NAME, "Building [north wing]"],
             "check": [FILE_NAME],
+            "compare": HOSTILE_ZONES[:3],
         }[command]
         for name in expected:
             shown = visible(name)
@@ -90,7 +93,7 @@ def test_hostile_names_everywhere(run, hostile_file, command, fmt):
             assert document["source"] == FILE_NAME
         if command in ("projects",):
             assert {r["project"] for r in document} == set(HOSTILE_NAMES)
-        if command == "summary":
+        if command in ("summary", "compare"):
             assert {g["group"] for g in document["groups"]} == set(HOSTILE_ZONES[:3])
     elif fmt == "ndjson":
         records = [json.loads(line) for line in out.splitlines()]

@@ -817,7 +817,7 @@ def compare(result: Result, console: Console, options: OutputOptions) -> None:
     median = _median_word(doc["metric"]["unit"], _)
     groups = doc["groups"]
     comparisons = doc["comparisons"]
-    reference = _label(doc["reference"], _) if doc.get("reference") is not None else "-"
+    reference = visible(_label(doc["reference"], _)) if doc.get("reference") is not None else "-"
     names = [text(_label(g["group"], _)) for g in groups]
     columns = [
         Column(_("group"), names, justify="left", flexible=True, min_width=NAME_MIN_WIDTH),
@@ -912,7 +912,7 @@ def compare(result: Result, console: Console, options: OutputOptions) -> None:
     notes += [(c["group"], c["note"]) for c in comparisons if c.get("note")]
     for group, note in notes:
         said = "; ".join(_(part) for part in note.split("; "))
-        console.print(Text(f"{_label(group, _)}: {said}", style="dim"), overflow="fold")
+        console.print(Text(f"{visible(_label(group, _))}: {said}", style="dim"), overflow="fold")
 
 
 def _triple(value: dict[str, Any]) -> tuple[Any, Any, Any]:
