@@ -65,7 +65,9 @@ def test_reference_with_several_columns(run):
     assert doc["reference"] == {"zone": "Taihu", "sector": "semiconductors"}
     result = _compare(run, "--by", "zone", "--by", "sector", "--reference", "Taihu", expect=2)
     assert result.stdout == ""
-    assert result.stderr == "etown: error: give --reference once per --by column (2), not 1 times\n"
+    assert result.stderr == (
+        "etown: error: give --reference once per --by column: 2 values, got 1\n"
+    )
 
 
 def test_unknown_reference_names_the_groups_and_one_of_them_works(run):

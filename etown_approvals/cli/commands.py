@@ -408,8 +408,8 @@ def compare(
         raise UsageError("give either --by COLUMN or --split-date DATE")
     if reference and len(reference) != max(len(by_columns), 1):
         raise UsageError(
-            f"give --reference once per --by column ({max(len(by_columns), 1)}), "
-            f"not {len(reference)} times"
+            f"give --reference once per --by column: {max(len(by_columns), 1)} values, "
+            f"got {len(reference)}"
         )
     analysis = _analyze(source, metric, selection, attributes=by_columns)
     result = results.compare(
