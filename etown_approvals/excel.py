@@ -13,8 +13,10 @@ what happens to cells beyond it:
   is found by its name first); else, for a number, the sheet at that position,
   counting from 0. With no ``sheet``, the first visible worksheet (chart sheets
   and hidden sheets are passed over, with a note).
-- The header is the first row with two or more filled cells; blank rows and
-  title rows (one filled cell) above it are skipped, each title with a note.
+- The header is found as :mod:`etown_approvals.shape` describes (``header``
+  names its row or the columns it holds); blank rows, titles and banners above
+  it are skipped, with a note, and a header over several rows (cells merged
+  down from it, or rows of text below it) is joined.
 - A row with filled cells to the right of the header's last column is kept
   aside as a malformed record, as a CSV row with too many fields is.
 """
@@ -31,6 +33,7 @@ import pyarrow.compute as pc
 
 from .errors import UnreadableInputError, UsageError
 from .rawtable import MalformedRecord, RawTable
+from .shape import SEARCH_ROWS, HeaderHint, SampleRow, choose_header, header_note, looks_typed
 from .sources import reader_of
 
 if TYPE_CHECKING:
@@ -38,11 +41,15 @@ if TYPE_CHECKING:
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
-#: Title rows above the header: how far down a header is looked for.
-_HEADER_SEARCH_ROWS = 20
 
 
-def read_excel(data: bytes | mmap.mmap, *, source: str, sheet: str | int | None = None) -> RawTable:
+def read_excel(
+    data: bytes | mmap.mmap,
+    *,
+    source: str,
+    sheet: str | int | None = None,
+    header: HeaderHint | None = None,
+) -> RawTable:
     """The cells of one sheet of the workbook in ``data``, as a :class:`RawTable`."""
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
@@ -67,13 +74,19 @@ def read_excel(data: bytes | mmap.mmap, *, source: str, sheet: str | int | None 
         try:
             content = workbook.get_sheet_by_name(chosen)
             rows = content.to_python()  # from the first filled row and column on
+            merged = content.merged_cell_ranges or []
         except CalamineError as error:
             raise UnreadableInputError(
                 f"sheet {chosen!r} cannot be read ({_first_line(error)})", source=source
             ) from None
         first_row, first_column = content.start or (0, 0)
     name = f"{source}[{chosen}]"
-    table = _sheet_table(rows, name, first_row, first_column)
+    # Merged cells in the rows' own coordinates (the sheet's minus where its cells start).
+    spans = [
+        (top - first_row, left - first_column, bottom - first_row, right - first_column)
+        for (top, left), (bottom, right) in merged
+    ]
+    table = _sheet_table(rows, name, first_row, first_column, header, spans)
     table.notes[:0] = notes
     table.arguments = ["--sheet", chosen]
     return table
@@ -144,27 +157,49 @@ def _describe(sheets: list[SheetMetadata]) -> str:
     return ", ".join(f"{_kind(s)} sheet {s.name!r}" for s in sheets)
 
 
-def _sheet_table(rows: list[list[Any]], name: str, first_row: int, first_column: int) -> RawTable:
+def _sheet_table(
+    rows: list[list[Any]],
+    name: str,
+    first_row: int,
+    first_column: int,
+    hint: HeaderHint | None = None,
+    merged: list[tuple[int, int, int, int]] | None = None,
+) -> RawTable:
     """The raw table of a sheet's cells, ``rows`` starting at sheet row ``first_row + 1``."""
     if not rows:
         raise UnreadableInputError("the sheet is empty", source=name)
-    at = _header_position(rows)
-    notes = [
-        f"{name}: row {first_row + i + 1} above the header skipped: {_cell_texts(row)[0]!r}"
-        for i, row in enumerate(rows[:at])
-        if _filled(row)
-    ]
-    header_texts = [_text(v) for v in rows[at]]
-    filled = [i for i, v in enumerate(header_texts) if v is not None and v.strip()]
+    given = None
+    if hint is not None and hint.row is not None:
+        given = hint.row - 1 - first_row
+        if not 0 <= given < len(rows) or not _filled(rows[given]):
+            raise UsageError(
+                f"--header-row {hint.row}: row {hint.row} of the sheet is empty "
+                f"(its filled rows are {first_row + 1}-{first_row + len(rows)})",
+                source=name,
+            )
+    look = rows[: max(SEARCH_ROWS, (given or 0) + SEARCH_ROWS)]
+    sample = [_sample_row(row) for row in look]
+    choice = choose_header(sample, hint, given=given, merged=merged or ())
+    at, count = choice.index, choice.count
+    first_filled = next((i for i, row in enumerate(sample) if not row.blank), 0)
+    note = header_note(
+        name,
+        "row",
+        first_row + first_filled + 1,
+        choice,
+        [first_row + i + 1 for i in range(at, at + count)],
+        [(first_row + i + 1, _first_text(row)) for i, row in enumerate(rows[:at]) if _filled(row)],
+    )
+    notes = [note] if note else []
+    filled = [i for i, text in enumerate(choice.names) if text]
     if not filled:
         raise UnreadableInputError("the sheet is empty", source=name)
     width = filled[-1] + 1
     headers = [
-        (text or "").strip() or f"column {first_column + i + 1}"
-        for i, text in enumerate(header_texts[:width])
+        text or f"column {first_column + i + 1}" for i, text in enumerate(choice.names[:width])
     ]
-    body = rows[at + 1 :]
-    start = first_row + at + 2  # the sheet row of body[0]
+    body = rows[at + count :]
+    start = first_row + at + count + 1  # the sheet row of body[0]
     malformed: list[MalformedRecord] = []
     if len(rows[at]) > width:  # the sheet is wider than the header: look for cells beyond it
         kept: list[list[Any]] = []
@@ -182,7 +217,7 @@ def _sheet_table(rows: list[list[Any]], name: str, first_row: int, first_column:
     columns = list(zip(*body, strict=True)) or [()] * width
     table = pa.table({f"c{i}": _column(column) for i, column in enumerate(columns)})
     line_numbers = np.array(lines, dtype=np.int64)
-    return RawTable(
+    raw = RawTable(
         source=name,
         headers=headers,
         table=table,
@@ -190,6 +225,23 @@ def _sheet_table(rows: list[list[Any]], name: str, first_row: int, first_column:
         notes=notes,
         locate=lambda: line_numbers,
     )
+    raw.header_row = first_row + at + 1 if note or given is not None else None
+    return raw
+
+
+def _first_text(row: list[Any]) -> str:
+    return next((text for text in _cell_texts(row) if text.strip()), "")
+
+
+def _sample_row(row: list[Any]) -> SampleRow:
+    """A row as the header search sees it: its cells' text, and which are typed
+    values (numbers, dates, and text that reads as one)."""
+    texts = [(_text(v) or "").strip() for v in row]
+    typed = [
+        bool(text) and (not isinstance(v, str) or looks_typed(text))
+        for v, text in zip(row, texts, strict=True)
+    ]
+    return SampleRow(tuple(texts), tuple(typed))
 
 
 def _column(values: tuple[Any, ...]) -> pa.DictionaryArray:
@@ -209,14 +261,6 @@ def _column(values: tuple[Any, ...]) -> pa.DictionaryArray:
 
             return text_column(dates, header="", source="")
     return pa.array([_text(v) for v in values], pa.string()).dictionary_encode()
-
-
-def _header_position(rows: list[list[Any]]) -> int:
-    """The first row with two filled cells (a title has one), else the first filled row."""
-    for i, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
-        if _filled(row) >= 2:
-            return i
-    return next((i for i, row in enumerate(rows) if _filled(row)), 0)
 
 
 def _filled(row: list[Any]) -> int:

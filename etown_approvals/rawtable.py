@@ -97,6 +97,9 @@ class RawTable:
     #: Parses the columns at the given positions (same records, same order) when
     #: ``table`` does not have them yet; None: ``table`` has every column.
     parse_more: Callable[[list[int]], pa.Table] | None = field(default=None, repr=False)
+    #: The line (text) or sheet row (workbook) where the header starts, when it is
+    #: not simply the first one with text (rows above it skipped, or named by the user).
+    header_row: int | None = None
 
     def column(self, position: int) -> pa.ChunkedArray:
         """The text cells of the column at ``position``, parsed now if they were not yet."""

@@ -36,6 +36,7 @@ import pyarrow.csv as pa_csv
 from . import _lazy
 from .errors import EncodingError, UnreadableInputError, UsageError
 from .rawtable import MalformedRecord, RawTable, source_name
+from .shape import SEARCH_ROWS, HeaderHint, SampleRow, choose_header, header_note, looks_like_header
 from .sources import COLUMNAR, WORKBOOKS, Progress, is_plain_text, is_url, open_source
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -188,6 +189,7 @@ def read_table(
     stdin: BinaryIO | None = None,
     progress: Progress | None = None,
     select: Select | None = None,
+    header: HeaderHint | None = None,
 ) -> RawTable:
     """Read ``path`` (a file, ``-`` for standard input, or a URL) into a :class:`RawTable`.
 
@@ -211,7 +213,7 @@ def read_table(
         and not is_url(path)
         and encoding in _UTF8_NAMES
     ):
-        fast = _read_plain_file(Path(path), source_name(path), delimiter, select, encoding)
+        fast = _read_plain_file(Path(path), source_name(path), delimiter, select, encoding, header)
         if fast is not None:
             fast.arguments = [str(path)]
             return fast
@@ -219,7 +221,7 @@ def read_table(
     if source.kind in WORKBOOKS:
         from .excel import read_excel
 
-        raw = read_excel(source.data, source=source.name, sheet=sheet)
+        raw = read_excel(source.data, source=source.name, sheet=sheet, header=header)
     elif source.kind in COLUMNAR:
         from .columnar import read_columnar
 
@@ -230,6 +232,7 @@ def read_table(
             source=source.name,
             encoding=encoding,
             delimiter=delimiter,
+            header=header,
         )
     raw.notes[:0] = source.notes
     raw.arguments = [str(path), *raw.arguments]
@@ -337,6 +340,7 @@ def _read_plain_file(
     delimiter: str | None,
     select: Select | None,
     encoding: str | None = None,
+    hint: HeaderHint | None = None,
 ) -> RawTable | None:
     """A plain UTF-8 text file parsed by pyarrow from disk, the selected columns only.
 
@@ -352,14 +356,18 @@ def _read_plain_file(
     if size - (skipped.end() if skipped else start) <= _SNIFF_BYTES < size:
         return None  # small, but past the head: the general reader sees it all at once
     try:
-        header = _find_header(FileBytes(head, start), source, delimiter, whole=size == len(head))
-    except (UnreadableInputError, _NotUtf8):
+        header = _find_header(
+            FileBytes(head, start), source, delimiter, whole=size == len(head), hint=hint
+        )
+    except (UnreadableInputError, UsageError, _NotUtf8, _BeyondHead):
         return None  # the general reader reads the file whole and says what is wrong
     if header.end >= len(head) and size > len(head):
         return None  # a header longer than the head
     delimiter, header_end = header.delimiter, header.end
     first_data_line = header.first_data_line
     raw = RawTable(source=source, headers=header.names, table=pa.table({}), delimiter=delimiter)
+    raw.notes.extend(header.notes)
+    raw.header_row = header.row
     width = len(raw.headers)
     choice = select(list(raw.headers)) if select is not None else None
     positions = sorted(set(range(width) if choice is None else choice.positions)) or [0]
@@ -540,6 +548,7 @@ def parse_csv_bytes(
     source: str,
     encoding: str | None = None,
     delimiter: str | None = None,
+    header: HeaderHint | None = None,
 ) -> RawTable:
     delimiter = check_delimiter(delimiter)
     encoding = check_encoding(encoding)
@@ -550,10 +559,10 @@ def parse_csv_bytes(
     if _first_invalid_utf8(text, end=_SNIFF_BYTES) is not None:
         text = _require_utf8(text, source, encoding, notes)
     try:  # pyarrow checks the rest of the UTF-8 as it converts, at no extra cost
-        return _read(text, source, delimiter, notes)
+        return _read(text, source, delimiter, notes, header)
     except _NotUtf8:
         text = _require_utf8(text, source, encoding, notes)
-        return _read(text, source, delimiter, notes)
+        return _read(text, source, delimiter, notes, header)
 
 
 @dataclass(frozen=True)
@@ -565,15 +574,30 @@ class _Header:
     #: Offset (in the data) just past the header's line break.
     end: int
     first_data_line: int
+    #: Notes on where the header was found (rows above it skipped, rows joined).
+    notes: tuple[str, ...] = ()
+    #: The header's line when it is not simply the first line with text.
+    row: int | None = None
+
+
+class _BeyondHead(Exception):
+    """The header named by the user lies past the bytes looked at."""
 
 
 def _find_header(
-    text: FileBytes, source: str, delimiter: str | None, *, whole: bool = True
+    text: FileBytes,
+    source: str,
+    delimiter: str | None,
+    *,
+    whole: bool = True,
+    hint: HeaderHint | None = None,
 ) -> _Header:
     """The header of ``text`` (past blank lines), or the error that says why there is none.
 
     ``whole``: ``text`` holds the whole file (not only its first bytes), so a short
-    text that parses as JSON is JSON.
+    text that parses as JSON is JSON. A first line that is a plain header (two or
+    more distinct names, not numbers or dates, none blank) is the header, as the
+    ``hint`` allows; otherwise the first records are looked at (:func:`_search_header`).
     """
     skipped = _LEADING_BLANK_LINES.match(text.data, text.start)
     header_line = 1 + _count_line_breaks(skipped.group()) if skipped else 1
@@ -588,15 +612,28 @@ def _find_header(
         )
     if _looks_like_json(head, complete=whole and len(body) <= _SNIFF_BYTES):
         raise UnreadableInputError("looks like JSON, not a CSV table", source=source)
+    given = delimiter
     delimiter = delimiter or sniff_delimiter(head)
     header_end, problem = _scan_record(text.data, body.start, delimiter)
+    if problem is None:
+        try:
+            header_text = text.data[body.start : header_end].decode("utf-8")
+        except UnicodeDecodeError:  # only possible past the first 64 KiB of a very long header
+            raise _NotUtf8 from None
+        headers = _read_header(header_text, delimiter)
+        if _plain_header(headers, hint):
+            return _Header(
+                names=[h.strip() for h in headers],
+                delimiter=delimiter,
+                end=header_end,
+                first_data_line=header_line
+                + max(_count_line_breaks(text.data[body.start : header_end]), 1),
+            )
+    found = _search_header(text, body, header_line, head, source, given, hint, whole=whole)
+    if found is not None:
+        return found
     if problem is not None:
         raise _quote_error(text, source, problem)
-    try:
-        header_text = text.data[body.start : header_end].decode("utf-8")
-    except UnicodeDecodeError:  # only possible past the first 64 KiB of a very long header
-        raise _NotUtf8 from None
-    headers = _read_header(header_text, delimiter)
     if not any(h.strip() for h in headers):
         raise UnreadableInputError("the header row is empty", source=source)
     return _Header(
@@ -608,8 +645,125 @@ def _find_header(
     )
 
 
-def _read(text: FileBytes, source: str, delimiter: str | None, notes: list[str]) -> RawTable:
-    header = _find_header(text, source, delimiter)
+def _plain_header(headers: list[str], hint: HeaderHint | None) -> bool:
+    """Whether the first record is the header without looking further: a plain
+    header, or the one holding the columns the hint names."""
+    if hint is not None and hint.row is not None:
+        return False
+    if hint is not None and hint.names_columns:
+        return hint.held_by(headers)
+    names = [h.strip() for h in headers]
+    return all(names) and looks_like_header(SampleRow.of_texts(names), len(names))
+
+
+@dataclass(frozen=True)
+class _Record:
+    start: int
+    end: int
+    line: int
+
+
+def _search_header(
+    text: FileBytes,
+    body: FileBytes,
+    first_line: int,
+    head: str,
+    source: str,
+    delimiter: str | None,
+    hint: HeaderHint | None,
+    *,
+    whole: bool,
+) -> _Header | None:
+    """The header among the first records (titles, banners and notes above it
+    skipped; a header over several records joined), or None to read the first
+    record as the header after all."""
+    wanted = hint.row if hint is not None else None
+    if delimiter is None:  # the delimiter that splits some line of the top the most
+        lines = head.splitlines()[:SEARCH_ROWS]
+        first = sniff_delimiter(head)
+        counts = {d: max(_count_outside_quotes(line, d) for line in lines) for d in DELIMITERS}
+        best = max(DELIMITERS, key=lambda d: (counts[d], d == first))
+        delimiter = best if counts[best] > 0 else first
+    limit = (
+        len(text.data) if whole or wanted is not None else body.start + len(body.head(_SNIFF_BYTES))
+    )
+    records: list[_Record] = []
+    at, line = body.start, first_line
+    while at < len(text.data) and (
+        len(records) < SEARCH_ROWS or (wanted is not None and line <= wanted)
+    ):
+        end, problem = _scan_record(text.data, at, delimiter)
+        if problem is not None or (end > limit and not whole):
+            break
+        records.append(_Record(at, end, line))
+        line += _count_line_breaks(text.data[at:end])
+        at = end
+    given = None
+    if wanted is not None:
+        given = next((i for i, r in enumerate(records) if r.line == wanted), None)
+        if given is None:
+            if not whole and at < len(text.data):
+                raise _BeyondHead
+            inside = [r.line for r in records if r.line < wanted]
+            where = (
+                f"line {wanted} is inside the record that starts on line {inside[-1]}"
+                if inside and line > wanted
+                else f"the file has {line - 1} lines"
+            )
+            raise UsageError(f"--header-row {wanted}: {where}", source=source)
+    if not records:
+        return None
+    rows = [
+        SampleRow.of_texts(
+            _read_header(text.data[r.start : r.end].decode("utf-8", errors="replace"), delimiter)
+        )
+        for r in records
+    ]
+    choice = choose_header(rows, hint, given=given)
+    block = records[choice.index : choice.index + choice.count]
+    if choice.index == 0 and choice.count == 1 and given is None:
+        return None  # the first record after all: read as before
+    try:
+        text.data[block[0].start : block[-1].end].decode("utf-8")
+    except UnicodeDecodeError:
+        raise _NotUtf8 from None
+    names = [name or f"column {i + 1}" for i, name in enumerate(choice.names)]
+    if not any(choice.names):
+        raise UnreadableInputError(f"line {block[0].line}, the header row, is empty", source=source)
+    first_filled = next(i for i, row in enumerate(rows) if not row.blank)
+    skipped = [
+        (records[i].line, next(c for c in rows[i].cells if c))
+        for i in range(choice.index)
+        if not rows[i].blank
+    ]
+    note = header_note(
+        source,
+        "line",
+        records[first_filled].line,
+        choice,
+        [r.line for r in block],
+        skipped,
+    )
+    end = block[-1].end
+    return _Header(
+        names=names,
+        delimiter=delimiter,
+        end=end,
+        first_data_line=block[0].line
+        + max(_count_line_breaks(text.data[block[0].start : end]), len(block)),
+        notes=(note,) if note else (),
+        row=block[0].line if note else None,
+    )
+
+
+def _read(
+    text: FileBytes,
+    source: str,
+    delimiter: str | None,
+    notes: list[str],
+    hint: HeaderHint | None = None,
+) -> RawTable:
+    header = _find_header(text, source, delimiter, hint=hint)
     headers, delimiter, header_end = header.names, header.delimiter, header.end
     first_data_line = header.first_data_line
     rows = text.skip(header_end - text.start)
@@ -623,16 +777,18 @@ def _read(text: FileBytes, source: str, delimiter: str | None, notes: list[str])
         problem = _unclosed_quote(text, spanning, delimiter)
         if problem is not None:
             raise _quote_error(text, source, problem)
-    return RawTable(
+    raw = RawTable(
         source=source,
         headers=headers,
         table=table,
         delimiter=delimiter,
         malformed=malformed,
         blank_records=blank,
-        notes=notes,
+        notes=[*notes, *header.notes],
         locate=lambda: lines,
     )
+    raw.header_row = header.row
+    return raw
 
 
 class _NotUtf8(Exception):
@@ -832,6 +988,14 @@ def _detect(sample: bytes) -> list[str]:
     from charset_normalizer import from_bytes
 
     return [str(match.encoding) for match in from_bytes(sample, cp_isolation=_COMMON_ENCODINGS)]
+
+
+def suggested_encodings(path: str | Path) -> list[str]:
+    """The encodings a text file that is not UTF-8 may be in (charset-normalizer's
+    candidates around its first byte that is not UTF-8), as errors suggest them."""
+    data = open_bytes(path)
+    bad = _first_invalid_utf8(data)
+    return [] if bad is None else _likely_encodings(data.all(), bad)
 
 
 def _likely_encodings(raw: bytes, bad: int) -> list[str]:

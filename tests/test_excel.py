@@ -161,7 +161,7 @@ def test_a_title_row_above_the_header_is_skipped_with_a_note(tmp_path, run):
     assert [(f["row"], f["type"]) for f in findings] == [(7, "invalid-date")]
     summary = run("summary", path, "--json")
     assert summary.exit_code == 0
-    assert "row 1 above the header skipped: '2023 approvals, Core Area'" in summary.stderr
+    assert "header on row 3; row 1 above it skipped ('2023 approvals, Core Area')" in summary.stderr
 
 
 def test_a_header_in_a_later_column_and_row(tmp_path):
@@ -202,6 +202,7 @@ def test_cells_beyond_the_header_are_a_malformed_row(tmp_path, run):
         "ignored": 0,
         "after_as_of": 0,
         "blank": 0,
+        "notes": 0,
     }
 
 
