@@ -96,6 +96,9 @@ class Analysis:
             words.append("--dayfirst" if inputs.dayfirst else "--monthfirst")
         if inputs.sheet is not None:
             words += ["--sheet", str(inputs.sheet)]
+        if inputs.header_row is not None:
+            words += ["--header-row", str(inputs.header_row)]
+        words += inputs.column_words
         for option, values in (
             ("--where", inputs.where),
             ("--withdrawn", inputs.withdrawn),
@@ -263,4 +266,7 @@ def _quoted(path: str | Path, inputs: InputOptions) -> str:
     import shlex
 
     words = [str(path)] + (["--config", inputs.config] if inputs.config else [])
+    words += [*inputs.column_words]
+    if inputs.header_row is not None:
+        words += ["--header-row", str(inputs.header_row)]
     return " ".join(shlex.quote(w) for w in words)

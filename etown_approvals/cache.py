@@ -65,7 +65,7 @@ else:
     from ._lazy import pandas as pd
 
 #: Bumped whenever what an entry holds, or how, changes.
-FORMAT = 3
+FORMAT = 4
 DEFAULT_MAX_BYTES = 4 * 1024**3
 #: Files modified more recently than this are not cached.
 RACY_SECONDS = 2.0
@@ -87,6 +87,7 @@ HANDLED_FIELDS = frozenset(
         "rows_blank",
         "rows_filtered",
         "rows_ignored",
+        "rows_notes",
         "withdrawn",
         "dayfirst",
         "notes",
@@ -169,6 +170,7 @@ def load_cached(
     ignore_events: Sequence[str] = (),
     date_formats: Sequence[str] = (),
     attributes: bool | Sequence[str] = True,
+    header_row: int | None = None,
     cache: bool = True,
     directory: Path | None = None,
 ) -> LoadResult:
@@ -185,6 +187,7 @@ def load_cached(
         "ignore_events": tuple(ignore_events),
         "date_formats": tuple(date_formats),
         "attributes": attributes if isinstance(attributes, bool) else tuple(attributes),
+        "header_row": header_row,
     }
     identity = _file_identity(path) if cache and stdin is None and enabled() else None
     if identity is None:
@@ -280,6 +283,7 @@ def _write(folder: Path, key: str, loaded: LoadResult) -> None:
             "rows_blank": loaded.rows_blank,
             "rows_filtered": loaded.rows_filtered,
             "rows_ignored": loaded.rows_ignored,
+            "rows_notes": loaded.rows_notes,
             "withdrawn": None if loaded.withdrawn is None else loaded.withdrawn.tolist(),
             "source": loaded.source,
             "dayfirst": loaded.dayfirst,
@@ -475,6 +479,7 @@ def _read(entry: Path, key: str, path: str | Path, stages: StageSet) -> LoadResu
             rows_blank=int(meta["rows_blank"]),
             rows_filtered=int(meta["rows_filtered"]),
             rows_ignored=int(meta["rows_ignored"]),
+            rows_notes=int(meta["rows_notes"]),
             withdrawn=None if withdrawn is None else np.asarray(withdrawn, dtype=bool),
             dayfirst=meta["dayfirst"],
             notes=[str(note) for note in meta["notes"]],

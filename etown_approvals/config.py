@@ -22,6 +22,7 @@
     delimiter = ";"
     encoding = "gb18030"
     sheet = "data"
+    header_row = 4       # the line (or sheet row) of the header
 
     [dates]
     formats = ["%d.%m.%Y"]
@@ -53,16 +54,17 @@ Errors name the key at fault and raise :class:`~etown_approvals.errors.ConfigErr
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import difflib
 import tomllib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from .checks import THRESHOLDS, ThresholdError
-from .errors import ConfigError
+from .errors import ConfigError, UsageError
 from .filters import rules_from_dict
 from .options import DELIMITER_NAMES
 from .stages import ETOWN, StageSet, normalize_name
@@ -86,7 +88,7 @@ SECTIONS = (
 )
 _COLUMN_KEYS = ("project", "event", "date")
 _METRIC_KEYS = ("start", "end", "days", "calendar", "fast_track_days", "as_of", "stage_date")
-_SOURCE_KEYS = ("delimiter", "encoding", "sheet")
+_SOURCE_KEYS = ("delimiter", "encoding", "sheet", "header_row")
 _DATE_KEYS = ("formats", "dayfirst")
 UNITS = ("calendar", "workdays")
 #: Date format names that are not strptime patterns: Unix timestamps.
@@ -151,6 +153,8 @@ class SourceSettings:
     delimiter: str | None = None
     encoding: str | None = None
     sheet: str | int | None = None
+    #: The line (text) or sheet row (workbook) of the header, from 1.
+    header_row: int | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,7 @@ class ProjectConfig:
             "encoding": self.source.encoding,
             "delimiter": self.source.delimiter,
             "sheet": self.source.sheet,
+            "header_row": self.source.header_row,
             "dayfirst": self.dates.dayfirst,
             "date_format": self.dates.formats or None,
             "days": self.metric.days,
@@ -241,6 +246,76 @@ class ProjectConfig:
                     source=self.path,
                 )
         return {k: v for k, v in self.option_defaults(command).items() if k in accepted}
+
+
+def with_columns(
+    config: ProjectConfig | None,
+    *,
+    project: str | None = None,
+    stages: Sequence[tuple[str, str]] = (),
+    event_column: str | None = None,
+    date_column: str | None = None,
+) -> ProjectConfig:
+    """``config`` (None: no configuration) with the columns named on the command line:
+    ``--project``, ``--stage NAME=COLUMN`` (in process order; a name given twice
+    takes either column), ``--event-column`` and ``--date-column``.
+
+    They make the same typed configuration ``[columns]`` and ``[stages]`` would,
+    through the same checks, and win over the file's: ``stages`` replace its stage
+    set (measured from the first to the last unless ``--from-stage``/``--to-stage``
+    say otherwise), the columns replace its columns one by one. A mistake is a
+    :class:`~etown_approvals.errors.UsageError` naming the option.
+    """
+    base = config or ProjectConfig()
+    given = {
+        key
+        for key, value in (
+            ("project", project),
+            ("event", event_column),
+            ("date", date_column),
+            ("stages", stages),
+        )
+        if value
+    }
+    if not given:
+        return base
+    old = base.stages
+    columns = {
+        key: value
+        for key, value in (
+            ("project", project or old.project_column),
+            ("event", event_column or old.event_column),
+            ("date", date_column or old.date_column),
+        )
+        if value
+    }
+    data: dict[str, Any] = {"columns": columns}
+    if stages:
+        table: dict[str, list[str]] = {}
+        for name, column in stages:
+            table.setdefault(name, []).append(column)
+        data["stages"] = table
+    elif old.configured:
+        data["stages"] = {stage: list(old.aliases.get(stage, ())) for stage in old.stages}
+        data["metric"] = {"start": old.start, "end": old.end}
+    try:
+        built = config_from_dict(data, source="the command line").stages
+    except ConfigError as error:
+        option = "--stage" if stages else "--project/--event-column/--date-column"
+        raise UsageError(f"{option}: {error.message}") from None
+    if not stages and not old.configured:  # the built-in stages, with the columns given
+        built = dataclasses.replace(old, **_column_fields(built))
+    return dataclasses.replace(
+        base, stages=dataclasses.replace(built, from_options=old.from_options | given)
+    )
+
+
+def _column_fields(stages: StageSet) -> dict[str, str | None]:
+    return {
+        "project_column": stages.project_column,
+        "event_column": stages.event_column,
+        "date_column": stages.date_column,
+    }
 
 
 # -- reading ----------------------------------------------------------------
@@ -377,6 +452,7 @@ def config_from_dict(
             delimiter=_delimiter(reader, source_table.get("delimiter")),
             encoding=_encoding(reader, source_table.get("encoding")),
             sheet=_sheet(reader, source_table.get("sheet")),
+            header_row=_header_row(reader, source_table.get("header_row")),
         ),
         dates=DateSettings(
             formats=tuple(
@@ -604,6 +680,13 @@ def _sheet(reader: _Reader, value: object) -> str | int | None:
     if isinstance(value, str) and not value.strip():
         raise reader.error("source.sheet must not be empty")
     return value
+
+
+def _header_row(reader: _Reader, value: object) -> int | None:
+    count = reader.count(value, "source.header_row")
+    if count == 0:
+        raise reader.error("source.header_row counts lines from 1, not 0")
+    return count
 
 
 def _date_format(reader: _Reader, name: str, fmt: str) -> str:

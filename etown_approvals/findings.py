@@ -122,6 +122,13 @@ _TYPES = (
         "metric's start and end, which is `construction-before-land`)",
     ),
     FindingType("blank-row", WARNING, "Blank row", "an empty row, skipped"),
+    FindingType(
+        "notes-row",
+        WARNING,
+        "Notes after the table",
+        "a row after the table that is a note (a count, a legend, a disclaimer), not data: "
+        "left out, counted as `rows.notes`",
+    ),
 )
 
 #: Every finding type etown reports, by code.

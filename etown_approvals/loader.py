@@ -32,10 +32,12 @@ from .errors import (
     EtownError,
     MissingColumnError,
     NoUsableRowsError,
+    UsageError,
 )
 from .findings import ERROR, WARNING, FindingsBuilder
-from .rawtable import RawTable, TextColumn, apart, is_empty
+from .rawtable import MalformedRecord, RawTable, TextColumn, apart, is_empty
 from .reader import ColumnChoice, read_table
+from .shape import Evidence, HeaderHint, id_like, reads_as_date, trailing_notes
 from .stages import (
     DATE_COLUMN_ALIASES,
     ETOWN,
@@ -77,6 +79,9 @@ class LoadResult:
     #: used nor rejected (read = used + rejected + filtered + ignored).
     rows_filtered: int = 0
     rows_ignored: int = 0
+    #: Rows after the table that are notes (counts, legends, disclaimers): neither
+    #: read nor projects (see :func:`etown_approvals.shape.trailing_notes`).
+    rows_notes: int = 0
     #: Per project (in ``events.project`` category order): a row matched a
     #: ``withdrawn`` expression. None when no expression was given.
     withdrawn: np.ndarray | None = field(default=None, repr=False)
@@ -142,6 +147,7 @@ def load(
     withdrawn: Sequence[str | filters_mod.RowFilter] = (),
     date_formats: Sequence[str] = (),
     attributes: bool | Sequence[str] = True,
+    header_row: int | None = None,
 ) -> LoadResult:
     """Read approval events from a CSV/TSV/Excel file (``-`` for standard input).
 
@@ -156,7 +162,10 @@ def load(
     ``"%d/%m/%y"``, or ``"epoch_s"``/``"epoch_ms"``) are tried in order before
     the built-in date forms; a bad format raises
     :class:`~etown_approvals.errors.UsageError`. ``where``, ``ignore_events``
-    and ``withdrawn``: see :class:`RowSelection`.
+    and ``withdrawn``: see :class:`RowSelection`. ``header_row``: the line (or
+    sheet row) of the header; without it the header is the first row holding the
+    columns ``stages`` names, else the first that looks like one
+    (:mod:`etown_approvals.shape`).
     """
     formats = dates_mod.check_formats(date_formats)
     rules = RowSelection.of(where, ignore_events, withdrawn)  # bad expressions fail before reading
@@ -166,7 +175,13 @@ def load(
         return needed_columns(headers, stages, rules, wanted)
 
     raw = read_table(
-        path, encoding=encoding, delimiter=delimiter, sheet=sheet, stdin=stdin, select=select
+        path,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
+        stdin=stdin,
+        select=select,
+        header=HeaderHint.of(stages, header_row),
     )
     return load_raw(
         raw,
@@ -348,6 +363,9 @@ class _Loader:
         self.attributes = attributes
         self._columns_read: dict[int, TextColumn] = {}
         self.attribute_names: list[str] = []
+        #: Rows after the table that are notes, and malformed records that are.
+        self.notes = np.zeros(self.n, dtype=bool)
+        self.malformed_notes = 0
 
     def _column(self, position: int) -> TextColumn:
         """The text column at ``position`` (parsed now if the reader left it out)."""
@@ -430,6 +448,13 @@ class _Loader:
             ("date", stages.date_column, date_at),
         ):
             if wanted and found is None and not (per_project and key != "project"):
+                if key in stages.from_options:
+                    option = "--project" if key == "project" else f"--{key}-column"
+                    raise UsageError(
+                        f"{option} {wanted!r} is not a column; columns are: {self._columns()}",
+                        source=self.raw.source,
+                        field=wanted,
+                    )
                 raise ConfigError(
                     f"columns.{key} = {wanted!r} is not a column of {self.raw.source}; "
                     f"columns are: {self._columns()}"
@@ -437,7 +462,8 @@ class _Loader:
         if project_at is None:
             looked = stages.project_column or ", ".join(PROJECT_COLUMN_ALIASES)
             raise MissingColumnError(
-                f"no project column (looked for: {looked}); columns are: {self._columns()}",
+                f"no project column (looked for: {looked}); {self._project_hint()}; "
+                f"columns are: {self._columns()}",
                 source=self.raw.source,
                 field=stages.project_column or "project",
             )
@@ -447,12 +473,22 @@ class _Loader:
         if not stage_columns:
             raise MissingColumnError(
                 "no event and date columns (long format) and no stage date columns "
-                f"(wide format, e.g. {stages.start}_date); columns are: {self._columns()}",
+                f"(wide format, e.g. {stages.start}_date): name them with --stage NAME=COLUMN "
+                "(in process order) or --event-column and --date-column, or draft a "
+                f"configuration with: etown init {self.raw.command_arguments()}; "
+                f"columns are: {self._columns()}",
                 source=self.raw.source,
                 field="event" if event_at is None else "date",
             )
         stages_found = set(stage_columns.values())
         for needed in (stages.start, stages.end):
+            if needed not in stages_found and "stages" in stages.from_options:
+                names = ", ".join(repr(n) for n in stages.aliases.get(needed, ()))
+                raise UsageError(
+                    f"--stage {needed}={names}: no such column; columns are: {self._columns()}",
+                    source=self.raw.source,
+                    field=needed,
+                )
             if needed not in stages_found and stages.configured:
                 names = ", ".join(repr(n) for n in stages.aliases.get(needed, ()))
                 raise ConfigError(
@@ -476,9 +512,27 @@ class _Loader:
     def _columns(self) -> str:
         return _listing(self.raw.headers, self.raw.sheet)
 
+    def _project_hint(self) -> str:
+        """How to name the project column: the columns that look like ids, the option
+        and the command that drafts a configuration."""
+        ids = id_columns(self.raw)
+        which = (
+            "columns that look like ids: " + ", ".join(repr(name) for name in ids) + "; "
+            if ids
+            else ""
+        )
+        return (
+            f"{which}name the project column with --project COLUMN, or draft a "
+            f"configuration with: etown init {self.raw.command_arguments()}"
+        )
+
     # -- shared row checks ------------------------------------------------
-    def _row_basics(self, project_at: int) -> tuple[np.ndarray, np.ndarray, pa.Array]:
-        """Blank rows, malformed records and missing project names; project codes per row."""
+    def _row_basics(
+        self, project_at: int, date_positions: Sequence[int] = (), event_at: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+        """Blank rows, notes after the table, malformed records and missing project
+        names; project codes per row. The blank mask returned also covers the notes
+        (rows outside the table); ``self.notes`` holds them apart."""
         project = self._column(project_at)
         self.findings.project_column = project
         # A blank row has a blank project cell: check the other cells of those rows
@@ -502,6 +556,7 @@ class _Loader:
                 blank, "blank-row", WARNING, field=None, column=None, message="blank row skipped"
             )
         self.raw.line_numbers()  # also locates the malformed records
+        blank = self._find_notes(project, blank, date_positions, event_at)
         for record in self.raw.blank_records:
             self.findings.add_line(
                 record.line,
@@ -538,6 +593,127 @@ class _Loader:
             missing, "missing-value", project, f"no project name in column {project.header!r}"
         )
         return blank, project_codes, names
+
+    def _find_notes(
+        self,
+        project: TextColumn,
+        blank: np.ndarray,
+        date_positions: Sequence[int],
+        event_at: int | None = None,
+    ) -> np.ndarray:
+        """Mark the rows after the table that are notes (``self.notes``), say which in a
+        note, and return ``blank`` with them (rows outside the table from here on).
+
+        Records the CSV parser could not split (too few fields) after the last row of
+        data count too, when each fills at most two fields and holds no date.
+        """
+        evidence: list[Evidence] = [(self._column(i), reads_as_date) for i in date_positions]
+        if event_at is not None:
+            evidence.append((self._column(event_at), self._names_events))
+        found = trailing_notes(project, evidence, blank, self._filled_cells)
+        if found is not None:
+            self.notes[found] = True
+        lines = self.raw.line_numbers()
+        data = np.flatnonzero(~blank & ~self.notes)
+        last_data = int(lines[data[-1]]) if data.size else 0
+        note_records = [m for m in self.raw.malformed if m.line is not None and m.line > last_data]
+        if note_records and self._malformed_are_notes(note_records, found, blank, last_data):
+            self.raw.malformed = [m for m in self.raw.malformed if m not in note_records]
+            self.malformed_notes = len(note_records)
+        else:
+            note_records = []
+        if found is None and not note_records:
+            return blank
+        rows = found if found is not None else np.zeros(0, dtype=np.int64)
+        texts = self._first_texts(rows)
+        texts += [_first_field(m, self.raw.delimiter) for m in note_records]
+        note_lines = [int(lines[row]) for row in rows] + [m.line or 0 for m in note_records]
+        for line, text in zip(note_lines, texts, strict=True):
+            self.findings.add_line(
+                line,
+                "notes-row",
+                WARNING,
+                value=text[:200],
+                message="a note after the table, not data: left out",
+            )
+        count = len(note_lines)
+        shown = ", ".join(repr(_short(text)) for text in texts[:3] if text)
+        self.raw.notes.append(
+            f"{self.raw.source}: {_count_rows(count)} after the table "
+            f"({_line_ranges(sorted(note_lines))}) {'is a note' if count == 1 else 'are notes'}, "
+            f"not data: left out ({shown}{', ...' if count > 3 else ''})"
+        )
+        return blank | self.notes
+
+    def _malformed_are_notes(
+        self,
+        records: list[MalformedRecord],
+        table_notes: np.ndarray | None,
+        blank: np.ndarray,
+        last_data: int,
+    ) -> bool:
+        """Whether records past the last row of data are notes: each fills at most two
+        fields and holds no date, and they follow notes, a blank line, or a table
+        whose every row has an id-like project."""
+        fields = [_fields(m, self.raw.delimiter) for m in records]
+        if any(sum(1 for f in row if f.strip()) > 2 for row in fields):
+            return False
+        project = self.findings.project_column
+        at = self.raw.headers.index(project.header) if project is not None else 0
+        named = {str(v).strip() for v in project.values.to_pylist()} if project else set()
+        if any(at < len(row) and row[at].strip() in named - {""} for row in fields):
+            return False  # a project of the table: a row of data with too few fields
+        texts = [f.strip() for row in fields for f in row if f.strip()]
+        if texts and reads_as_date(pa.array(texts)).any():
+            return False
+        if table_notes is not None:
+            return True
+        first = records[0].line or 0
+        lines = self.raw.line_numbers()
+        blank_lines = {int(line) for line in lines[blank]} | {
+            m.line for m in self.raw.blank_records if m.line
+        }
+        if first - 1 in blank_lines and first - 1 > last_data:
+            return True
+        project = self.findings.project_column
+        if project is None:
+            return False
+        used = ~blank
+        is_id = np.append(id_like(project.values), False)[project.indices]
+        return bool(used.any()) and bool(is_id[used].all())
+
+    def _names_events(self, values: pa.Array) -> np.ndarray:
+        """Per value: a stage's name, or an event to ignore (an event log's data)."""
+        ignored = {normalize_name(name) for name in self.rules.ignore_events}
+        return np.array(
+            [
+                self.stages.stage_of_event(v) is not None or normalize_name(v) in ignored
+                for v in values.to_pylist()
+            ],
+            dtype=bool,
+        )
+
+    def _filled_cells(self, rows: np.ndarray) -> np.ndarray:
+        """Per row of ``rows``: how many of its cells are filled (every column parsed)."""
+        self.raw.load_columns()
+        counts = np.zeros(rows.size, dtype=np.int64)
+        for position in range(len(self.raw.headers)):
+            counts += ~self._column(position).blank(rows)
+        return counts
+
+    def _first_texts(self, rows: np.ndarray) -> list[str]:
+        """The first filled cell of each of ``rows``, for messages."""
+        found = [""] * rows.size
+        if rows.size == 0:
+            return found
+        self.raw.load_columns()
+        for position in range(len(self.raw.headers)):
+            for k, text in enumerate(self._column(position).text(rows)):
+                if text and not found[k]:
+                    found[k] = text
+            if all(found):
+                break
+        return found
 
     def _reject(self, mask: np.ndarray, kind: str, column: TextColumn, message: str) -> None:
         mask = mask & ~self.skipped  # filtered rows and ignored events are not checked
@@ -688,7 +864,7 @@ class _Loader:
 
     # -- layouts ----------------------------------------------------------
     def _long(self, project_at: int, event_at: int, date_at: int) -> LoadResult:
-        blank, project_codes, names = self._row_basics(project_at)
+        blank, project_codes, names = self._row_basics(project_at, [date_at], event_at)
         event, date = self._column(event_at), self._column(date_at)
 
         stage_of_value = np.array(
@@ -729,7 +905,7 @@ class _Loader:
         )
 
     def _wide(self, project_at: int, stage_columns: dict[int, str]) -> LoadResult:
-        blank, project_codes, names = self._row_basics(project_at)
+        blank, project_codes, names = self._row_basics(project_at, list(stage_columns))
         project = self._column(project_at)
         date_columns = [self._column(i) for i in stage_columns]
         parsed = self._parse_dates(date_columns, ~blank & ~self.rejected)
@@ -801,7 +977,7 @@ class _Loader:
         # Clean long files have one event per row, in order (``event_rows`` None):
         # skip the gathers.
         every_row = event_rows is None
-        rows_blank = int(blank.sum()) + len(self.raw.blank_records)
+        rows_blank = int((blank & ~self.notes).sum()) + len(self.raw.blank_records)
         rows_read = self.n - int(blank.sum()) + len(self.raw.malformed)
         rows_rejected = int(self.rejected.sum()) + len(self.raw.malformed)
         # Projects are numbered in order of first use, so names not seen in a
@@ -860,6 +1036,7 @@ class _Loader:
             rows_blank=rows_blank,
             rows_filtered=int((self.filtered & ~blank).sum()),
             rows_ignored=int(self.ignored.sum()),
+            rows_notes=int(self.notes.sum()) + self.malformed_notes,
             withdrawn=withdrawn,
             dayfirst=self.dayfirst,
             notes=list(self.raw.notes),
@@ -983,3 +1160,52 @@ def _listing(headers: Sequence[str], sheet: str | None = None) -> str:
     if len(headers) == 1:
         return shown + " (one column only: is the delimiter , ; tab or |? see --delimiter)"
     return shown + (", ..." if len(headers) > 12 else "")
+
+
+def id_columns(raw: RawTable, limit: int = 5) -> list[str]:
+    """The columns whose values look like ids (see :func:`etown_approvals.shape.id_like`):
+    nearly every cell filled and id-like, mostly distinct; most distinct first."""
+    raw.load_columns()
+    n = raw.num_records
+    found: list[tuple[float, int]] = []
+    for position in range(len(raw.headers)):
+        column = TextColumn.of(raw, position)
+        filled = column.indices[~column.blank()]
+        if n == 0 or filled.size < 0.9 * n:
+            continue
+        is_id = id_like(column.values)
+        if is_id[filled].mean() < 0.9:
+            continue
+        distinct = np.unique(filled).size / filled.size
+        if distinct >= 0.5:
+            found.append((-distinct, position))
+    return [raw.headers[position] for _, position in sorted(found)[:limit]]
+
+
+def _fields(record: MalformedRecord, delimiter: str) -> list[str]:
+    return next(csv.reader([record.text], delimiter=delimiter), [])
+
+
+def _first_field(record: MalformedRecord, delimiter: str) -> str:
+    return next((f.strip() for f in _fields(record, delimiter) if f.strip()), "")
+
+
+def _short(text: str, size: int = 50) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= size else text[: size - 3] + "..."
+
+
+def _count_rows(count: int) -> str:
+    return "1 row" if count == 1 else f"{count:,} rows"
+
+
+def _line_ranges(lines: Sequence[int]) -> str:
+    """``line 4`` or ``lines 4-7, 9``: consecutive numbers as ranges."""
+    ranges: list[list[int]] = []
+    for line in lines:
+        if ranges and line == ranges[-1][1] + 1:
+            ranges[-1][1] = line
+        else:
+            ranges.append([line, line])
+    text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in ranges)
+    return ("line " if len(lines) == 1 else "lines ") + text

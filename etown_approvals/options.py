@@ -55,10 +55,17 @@ class InputOptions:
     #: Serve the parsed table from the cache of an earlier run on the unchanged file
     #: (see :mod:`etown_approvals.cache`); the command line turns it on.
     cache: bool = False
+    #: The line (text) or sheet row (workbook) of the header; None: found.
+    header_row: int | None = None
+    #: The command-line words that named columns (``--project``, ``--stage``,
+    #: ``--event-column``, ``--date-column``; already in ``stages``), which commands
+    #: suggested in hints repeat.
+    column_words: tuple[str, ...] = ()
 
     def load_arguments(self) -> dict[str, Any]:
         """The keyword arguments of :func:`etown_approvals.loader.load` these options
-        give (all but ``config`` and ``cache``), so callers never list them again."""
+        give (all but ``config``, ``cache`` and ``column_words``), so callers never
+        list them again."""
         return {
             "stages": self.stages,
             "encoding": self.encoding,
@@ -70,6 +77,7 @@ class InputOptions:
             "ignore_events": self.ignore_events,
             "date_formats": self.date_formats,
             "attributes": self.attributes,
+            "header_row": self.header_row,
         }
 
 

@@ -68,8 +68,8 @@ MetricDocument = TypedDict(
 
 
 class RowsDocument(TypedDict):
-    """``read = used + rejected + filtered + ignored + after_as_of``; blank rows are
-    apart (not read)."""
+    """``read = used + rejected + filtered + ignored + after_as_of``; blank rows and the
+    notes after the table are apart (not read)."""
 
     read: int
     used: int
@@ -78,6 +78,7 @@ class RowsDocument(TypedDict):
     ignored: int
     after_as_of: int
     blank: int
+    notes: int
 
 
 class HeaderDocument(TypedDict):
@@ -160,6 +161,7 @@ def rows_block(analysis: Analysis) -> RowsDocument:
         "ignored": loaded.rows_ignored,
         "after_as_of": analysis.rows_after_as_of,
         "blank": loaded.rows_blank,
+        "notes": loaded.rows_notes,
     }
 
 

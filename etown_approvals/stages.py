@@ -56,6 +56,9 @@ class StageSet:
     date_column: str | None = None
     #: Came from a configuration file (errors then name its keys).
     configured: bool = False
+    #: What command-line options set (``project``, ``event``, ``date``, ``stages``):
+    #: errors about those name the option, not a configuration key.
+    from_options: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if len(self.stages) < 2:
@@ -109,6 +112,7 @@ class StageSet:
             event_column=self.event_column,
             date_column=self.date_column,
             configured=self.configured,
+            from_options=self.from_options,
         )
 
 

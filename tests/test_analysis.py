@@ -271,9 +271,9 @@ def test_timeline_marks(run):
         SAMPLE,
         "--as-of",
         AS_OF,
-        "--project",
+        "--show",
         "BOE 6th-generation semiconductor display line",
-        "--project",
+        "--show",
         "Chenguang New Materials",
     )
     lines = result.stdout.splitlines()
@@ -285,7 +285,7 @@ def test_timeline_marks(run):
 
 
 def test_timeline_unknown_project(run):
-    result = run("timeline", SAMPLE, "--project", "Nope", expect=4)
+    result = run("timeline", SAMPLE, "--show", "Nope", expect=4)
     assert result.exit_code == 4
     assert "no project named 'Nope'" in result.stderr
 

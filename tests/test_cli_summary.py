@@ -51,6 +51,7 @@ def test_summary_json(run, args):
         "ignored": 0,
         "after_as_of": 0,
         "blank": 0,
+        "notes": 0,
     }
     assert doc["projects"] == {"total": 29, "complete": 23, "open": 4, "invalid": 2, "withdrawn": 0}
     assert set(doc["days"]) == {"count", "min", "p25", "median", "mean", "p75", "p90", "max"}

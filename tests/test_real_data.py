@@ -71,6 +71,7 @@ def test_summary_matches_pandas(run, expected):
         "ignored": 0,
         "after_as_of": 0,
         "blank": 0,
+        "notes": 0,
     }
     assert doc["projects"]["total"] == len(expected)
     assert doc["projects"]["complete"] == len(complete)
@@ -234,6 +235,7 @@ def test_calgary_summary_matches_pandas(calgary):
         "ignored": 0,
         "after_as_of": 0,
         "blank": 0,
+        "notes": 0,
     }
     assert doc["projects"]["total"] == len(calgary)
     assert etown_headline(doc) == headline(calgary["applieddate_day"], calgary["issueddate_day"])
@@ -371,6 +373,7 @@ def test_squamish_summary_matches_pandas():
         "ignored": 0,
         "after_as_of": 0,
         "blank": 0,
+        "notes": 0,
     }
     assert doc["projects"]["total"] == len(expected)
     assert etown_headline(doc) == headline(expected["start"], expected["end"])

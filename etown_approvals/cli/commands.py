@@ -307,7 +307,7 @@ def trend(
 @input_options
 @metric_options
 @click.option(
-    "--project", "names", multiple=True, metavar="NAME", help="Draw this project (repeatable)."
+    "--show", "names", multiple=True, metavar="NAME", help="Draw this project (repeatable)."
 )
 @click.option(
     "--limit",
@@ -333,7 +333,7 @@ def timeline(
     \b
     Example:
       etown timeline data/projects.csv --limit 20
-      etown timeline data/projects.csv --project "Beijing Yesemi" --project "Fortune Precision"
+      etown timeline data/projects.csv --show "Beijing Yesemi" --show "Fortune Precision"
     """
     from .. import results
 

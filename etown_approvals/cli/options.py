@@ -172,6 +172,40 @@ def _sheet(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     return int(value) if value.isdigit() else value
 
 
+def _stage_pairs(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values:
+        name, _, column = value.partition("=")
+        if not name.strip() or not column.strip():
+            raise click.BadParameter(
+                f"{value!r}: give NAME=COLUMN, e.g. --stage filed='Filed Date' "
+                "(in process order; the first and the last are measured)"
+            )
+        pairs.append((name.strip(), column.strip()))
+    return tuple(pairs)
+
+
+def _column_words(
+    project: str | None,
+    stages: tuple[tuple[str, str], ...],
+    event_column: str | None,
+    date_column: str | None,
+) -> tuple[str, ...]:
+    """The options as typed, for commands suggested in hints."""
+    words: list[str] = []
+    if project:
+        words += ["--project", project]
+    for name, column in stages:
+        words += ["--stage", f"{name}={column}"]
+    if event_column:
+        words += ["--event-column", event_column]
+    if date_column:
+        words += ["--date-column", date_column]
+    return tuple(words)
+
+
 def _build_source(
     file: str,
     encoding: str | None,
@@ -189,9 +223,14 @@ def _build_source(
     no_config: bool,
     verbose: bool,
     no_cache: bool,
+    header_row: int | None,
+    project_column: str | None,
+    stage_columns: tuple[tuple[str, str], ...],
+    event_column: str | None,
+    date_column: str | None,
 ) -> Source:
+    from ..config import with_columns
     from ..errors import ConfigError, UsageError
-    from ..stages import ETOWN
 
     if file != "-" and not _is_url(file) and not os.path.lexists(file):
         raise UsageError(f"{file}: no such file")
@@ -202,7 +241,14 @@ def _build_source(
         from .app import say
 
         say(f"config: {project.path}" if project else "config: none")
-    stages = project.stages if project else ETOWN
+    # The columns named on the command line make the configuration TOML would, and win.
+    stages = with_columns(
+        project,
+        project=project_column,
+        stages=stage_columns,
+        event_column=event_column,
+        date_column=date_column,
+    ).stages
     if from_stage or to_stage:
         try:
             stages = stages.with_metric(from_stage, to_stage)
@@ -227,6 +273,8 @@ def _build_source(
         ignore_events=(*(project.ignore_events if project else ()), *ignore_events),
         date_formats=date_formats,
         cache=not no_cache,
+        header_row=header_row,
+        column_words=_column_words(project_column, stage_columns, event_column, date_column),
     )
     stage_date = (project.metric.stage_date if project else None) or "earliest"
     return Source(file=file, inputs=inputs, quiet=quiet, stage_date=stage_date)
@@ -236,21 +284,50 @@ def _is_url(file: str) -> bool:
     return file.startswith(("http://", "https://"))
 
 
+# Options that say how to read FILE, shared by every command that reads one.
+ENCODING_OPTION = click.option(
+    "--encoding",
+    metavar="NAME",
+    help="Text encoding of FILE, e.g. gb18030 (default: UTF-8, GB18030 recognised).",
+)
+
+DELIMITER_OPTION = click.option(
+    "--delimiter",
+    metavar="CHAR",
+    callback=_delimiter,
+    help="Field delimiter (default: sniffed from , ; tab |).",
+)
+
+SHEET_OPTION = click.option(
+    "--sheet",
+    metavar="NAME|INDEX",
+    callback=_sheet,
+    help="Excel sheet to read: a sheet of that name, else the position from 0 "
+    "(default: the first).",
+)
+
+HEADER_ROW_OPTION = click.option(
+    "--header-row",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="The line (or sheet row) of the header (default: the first row holding the "
+    "columns named, else the first that looks like a header; rows above it skipped).",
+)
+
+PROJECT_OPTION = click.option(
+    "--project",
+    "project_column",
+    metavar="COLUMN",
+    help="The column holding each project's id (instead of [columns] project).",
+)
+
+
 input_options = option_group(
     "source",
     _build_source,
     click.argument("file", type=click.Path(dir_okay=False, allow_dash=True)),
-    click.option(
-        "--encoding",
-        metavar="NAME",
-        help="Text encoding of FILE, e.g. gb18030 (default: UTF-8, GB18030 recognised).",
-    ),
-    click.option(
-        "--delimiter",
-        metavar="CHAR",
-        callback=_delimiter,
-        help="Field delimiter (default: sniffed from , ; tab |).",
-    ),
+    ENCODING_OPTION,
+    DELIMITER_OPTION,
     click.option(
         "--date-format",
         "date_formats",
@@ -261,12 +338,28 @@ input_options = option_group(
         "tried in order.",
     ),
     dayfirst_option,
+    SHEET_OPTION,
+    HEADER_ROW_OPTION,
+    PROJECT_OPTION,
     click.option(
-        "--sheet",
-        metavar="NAME|INDEX",
-        callback=_sheet,
-        help="Excel sheet to read: a sheet of that name, else the position from 0 "
-        "(default: the first).",
+        "--stage",
+        "stage_columns",
+        multiple=True,
+        metavar="NAME=COLUMN",
+        callback=_stage_pairs,
+        help="A stage and the date column meaning it (one row per project), or the event "
+        "name meaning it (event logs). Repeat in process order: the first and the last "
+        "are measured. Replaces the config's [stages].",
+    ),
+    click.option(
+        "--event-column",
+        metavar="COLUMN",
+        help="An event log's column of event names (instead of [columns] event).",
+    ),
+    click.option(
+        "--date-column",
+        metavar="COLUMN",
+        help="An event log's column of event dates (instead of [columns] date).",
     ),
     *config_options,
     click.option(
