@@ -23,6 +23,11 @@ from .app import (
 )
 from .options import (
     DATE,
+    DELIMITER_OPTION,
+    ENCODING_OPTION,
+    HEADER_ROW_OPTION,
+    PROJECT_OPTION,
+    SHEET_OPTION,
     Source,
     group_option,
     input_options,
@@ -623,6 +628,137 @@ def check(
         raise CheckFailedError(
             f"{len(failed)} of {len(outcomes)} checks failed", source=analysis.source
         )
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="etown.toml",
+    show_default=True,
+    metavar="FILE.toml",
+    help="Where to write the configuration (- for standard output); written atomically.",
+)
+@click.option("--force", is_flag=True, help="Overwrite FILE.toml if it exists.")
+@ENCODING_OPTION
+@DELIMITER_OPTION
+@SHEET_OPTION
+@HEADER_ROW_OPTION
+@PROJECT_OPTION
+@click.option(
+    "--as-of",
+    type=DATE,
+    metavar="DATE",
+    help="Date that open projects have waited until, in the headline; dates after it "
+    "are plans, not stages (default: today).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Say nothing on stderr (errors are still shown).")
+def init(
+    file: str,
+    output: str,
+    force: bool,
+    encoding: str | None,
+    delimiter: str | None,
+    sheet: str | int | None,
+    header_row: int | None,
+    project_column: str | None,
+    as_of: Any,
+    quiet: bool,
+) -> None:
+    """Draft a configuration from a raw export: the project id column, the stages
+    in process order (by median date), the metric, withdrawn outcomes and how to
+    read the file; prints what it decided and the headline it would give.
+
+    Never overwrites FILE.toml without --force. Then `etown summary FILE` reads it
+    from the working directory (or give --config FILE.toml).
+
+    \b
+    Example:
+      etown init queue-report.xlsx
+      etown init permits.csv -o permits.toml --project 'Permit Number'
+    """
+    import os
+    import shlex
+
+    from ..drafting import draft
+    from ..errors import UsageError
+    from ..output import check_target, open_output
+
+    if file != "-" and not file.startswith(("http://", "https://")) and not os.path.lexists(file):
+        raise UsageError(f"{file}: no such file")
+    if output != "-":
+        if os.path.lexists(output) and not force:
+            raise UsageError(f"{output} exists: give --force to overwrite it, or -o another file")
+        check_target(output, (file,))
+    # etown.toml in the working directory is read without --config.
+    found_here = output == "-" or os.path.abspath(output) == os.path.abspath("etown.toml")
+    config_words = [] if found_here else ["--config", output]
+    today = as_of.date() if as_of is not None else None
+    drafted = draft(
+        file,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
+        header_row=header_row,
+        project=project_column,
+        today=today,
+        next_command=shlex.join([file, *config_words]),
+    )
+    with open_output(output, inputs=(file,)) as stream:
+        stream.write(drafted.text)
+    if quiet:
+        return
+    for decision in drafted.decisions:
+        say(decision)
+    if output != "-":
+        say(f"wrote {output}")
+    headline, notes = _headline(file, drafted, today)
+    for note in notes:
+        say(note)
+    say(headline, level="headline")
+    saved = " (with the configuration saved as etown.toml here)" if output == "-" else ""
+    say("next: " + shlex.join(["etown", "summary", file, *config_words]) + saved)
+
+
+def _headline(file: str, drafted: Any, today: Any) -> tuple[str, list[str]]:
+    """What ``etown summary`` gives with the draft, in one line (or why it cannot), and
+    the loader's notes on rows it left out."""
+    from .. import results
+    from ..analysis import analyze
+    from ..errors import EtownError
+    from ..metrics import MetricOptions
+    from ..options import InputOptions
+
+    config = drafted.config
+    inputs = InputOptions(
+        stages=config.stages,
+        encoding=config.source.encoding,
+        delimiter=config.source.delimiter,
+        sheet=config.source.sheet,
+        header_row=config.source.header_row,
+        dayfirst=config.dates.dayfirst,
+        date_formats=config.dates.formats,
+        where=config.where,
+        withdrawn=config.withdrawn,
+        ignore_events=config.ignore_events,
+    )
+    try:
+        analysis = analyze(file, inputs, MetricOptions(as_of=today), keep_raw=False)
+    except EtownError as error:
+        return f"none yet: {error.message}", []
+    document = results.summary(analysis).document
+    projects, days = document["projects"], document["days"]
+    metric = document["metric"]
+    median = "no complete project" if days["median"] is None else f"median {days['median']:g} days"
+    notes = [note for note in analysis.loaded.notes if "after the table" in note]
+    return (
+        f"{metric['from']} -> {metric['to']}: {median} over {projects['complete']:,} complete "
+        f"projects (same day: {document['same_day']['count']:,}); {projects['open']:,} open, "
+        f"{projects['invalid']:,} invalid, {projects.get('withdrawn', 0):,} withdrawn; "
+        f"rows: {document['rows']['used']:,} used, {document['rows']['rejected']:,} rejected"
+    ), notes
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
