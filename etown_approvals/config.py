@@ -304,18 +304,15 @@ def with_columns(
         option = "--stage" if stages else "--project/--event-column/--date-column"
         raise UsageError(f"{option}: {error.message}") from None
     if not stages and not old.configured:  # the built-in stages, with the columns given
-        built = dataclasses.replace(old, **_column_fields(built))
+        built = dataclasses.replace(
+            old,
+            project_column=built.project_column,
+            event_column=built.event_column,
+            date_column=built.date_column,
+        )
     return dataclasses.replace(
         base, stages=dataclasses.replace(built, from_options=old.from_options | given)
     )
-
-
-def _column_fields(stages: StageSet) -> dict[str, str | None]:
-    return {
-        "project_column": stages.project_column,
-        "event_column": stages.event_column,
-        "date_column": stages.date_column,
-    }
 
 
 # -- reading ----------------------------------------------------------------

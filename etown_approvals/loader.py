@@ -515,6 +515,8 @@ class _Loader:
     def _project_hint(self) -> str:
         """How to name the project column: the columns that look like ids, the option
         and the command that drafts a configuration."""
+        from .drafting import id_columns  # only on this error: it looks at every column
+
         ids = id_columns(self.raw)
         which = (
             "columns that look like ids: " + ", ".join(repr(name) for name in ids) + "; "
@@ -1160,26 +1162,6 @@ def _listing(headers: Sequence[str], sheet: str | None = None) -> str:
     if len(headers) == 1:
         return shown + " (one column only: is the delimiter , ; tab or |? see --delimiter)"
     return shown + (", ..." if len(headers) > 12 else "")
-
-
-def id_columns(raw: RawTable, limit: int = 5) -> list[str]:
-    """The columns whose values look like ids (see :func:`etown_approvals.shape.id_like`):
-    nearly every cell filled and id-like, mostly distinct; most distinct first."""
-    raw.load_columns()
-    n = raw.num_records
-    found: list[tuple[float, int]] = []
-    for position in range(len(raw.headers)):
-        column = TextColumn.of(raw, position)
-        filled = column.indices[~column.blank()]
-        if n == 0 or filled.size < 0.9 * n:
-            continue
-        is_id = id_like(column.values)
-        if is_id[filled].mean() < 0.9:
-            continue
-        distinct = np.unique(filled).size / filled.size
-        if distinct >= 0.5:
-            found.append((-distinct, position))
-    return [raw.headers[position] for _, position in sorted(found)[:limit]]
 
 
 def _fields(record: MalformedRecord, delimiter: str) -> list[str]:

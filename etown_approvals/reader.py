@@ -678,12 +678,15 @@ def _search_header(
     skipped; a header over several records joined), or None to read the first
     record as the header after all."""
     wanted = hint.row if hint is not None else None
-    if delimiter is None:  # the delimiter that splits some line of the top the most
-        lines = head.splitlines()[:SEARCH_ROWS]
-        first = sniff_delimiter(head)
-        counts = {d: max(_count_outside_quotes(line, d) for line in lines) for d in DELIMITERS}
-        best = max(DELIMITERS, key=lambda d: (counts[d], d == first))
-        delimiter = best if counts[best] > 0 else first
+    if delimiter is None:
+        delimiter = sniff_delimiter(head)
+        first = head.splitlines()[0] if head else ""
+        if not any(_count_outside_quotes(first, d) for d in DELIMITERS):
+            # A title line without a delimiter: the one that splits some line below the most.
+            lines = head.splitlines()[:SEARCH_ROWS]
+            counts = {d: max(_count_outside_quotes(line, d) for line in lines) for d in DELIMITERS}
+            best = max(DELIMITERS, key=lambda d: counts[d])
+            delimiter = best if counts[best] > 0 else delimiter
     limit = (
         len(text.data) if whole or wanted is not None else body.start + len(body.head(_SNIFF_BYTES))
     )

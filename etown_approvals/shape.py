@@ -13,10 +13,12 @@ The rules (documented in the README):
   when the configuration or the options name columns, the header is the first row
   that holds them; else the first row that looks like a header: at least two
   filled cells over at least half the table's width, nearly all of them distinct
-  text (not numbers or dates). Only rows that do not span the table (titles,
-  banners, notes: fewer filled cells than half the table's width, or a single
-  one) are skipped to reach it; if the first such row does not look like a
-  header, it is the header, as in a plain file.
+  text (not numbers or dates). Only rows that do not span the table (titles and
+  notes: fewer than three filled cells, or fewer than half the table's width) are
+  skipped to reach it; if a row that spans the table comes first, the first row
+  with two filled cells is the header, as in a plain file. A banner right above
+  the header (``Generating Facility`` over some of its columns) is skipped too:
+  the row below it looks like a header and fills half as many cells again.
 - **Header over several rows.** The rows right below the header that hold only
   text, the first of them filling a cell the header leaves blank (``Queue``
   above ``Pos.``, a blank above ``State``), and followed by a row of typed
@@ -167,6 +169,25 @@ def _find_start(rows: Sequence[SampleRow], hint: HeaderHint) -> int:
     if not filled:
         return 0
     width = max(rows[i].filled for i in filled)
+    found = _first_header_like(rows, filled, width, hint)
+    if found is None:
+        return next((i for i in filled if rows[i].filled >= 2), filled[0])
+    # A banner over the header ("Generating Facility" over its columns) is skipped: the
+    # next row looks like a header too and fills half as many cells again.
+    following = next((i for i in filled if i > found), None)
+    if (
+        following is not None
+        and following == found + 1
+        and looks_like_header(rows[following], width)
+        and 2 * rows[following].filled > 3 * rows[found].filled
+    ):
+        return following
+    return found
+
+
+def _first_header_like(
+    rows: Sequence[SampleRow], filled: list[int], width: int, hint: HeaderHint
+) -> int | None:
     if hint.names_columns:  # a row holding the named columns, else a header over rows
         for i in filled:
             if hint.held_by(rows[i].cells):
@@ -180,9 +201,9 @@ def _find_start(rows: Sequence[SampleRow], hint: HeaderHint) -> int:
         row = rows[i]
         if looks_like_header(row, width):
             return i
-        if row.filled > 1 and 2 * row.filled >= width:
+        if row.filled >= 3 and 2 * row.filled >= width:
             break  # a row that spans the table: the table starts here
-    return next((i for i in filled if rows[i].filled >= 2), filled[0])
+    return None
 
 
 def looks_like_header(row: SampleRow, width: int) -> bool:
@@ -205,7 +226,7 @@ def _header_extent(
             last = min(bottom, at + HEADER_ROWS - 1)
     if any(rows[i].has_typed for i in range(at + 1, min(last + 1, len(rows)))):
         last = at  # merged over data rows: not a header
-    more = []
+    more: list[int] = []
     i = last + 1
     while i < len(rows) and i - at < HEADER_ROWS:
         row = rows[i]
