@@ -34,7 +34,7 @@ from .options import DELIMITER_NAMES
 from .rawtable import RawTable, TextColumn
 from .reader import read_table, suggested_encodings
 from .shape import HeaderHint, id_like
-from .stages import normalize_name
+from .stages import ETOWN, PROJECT_COLUMN_ALIASES, find_column, normalize_name
 
 #: Words of values (and date columns) that say a project ended without its permit.
 WITHDRAWAL = re.compile(
@@ -45,19 +45,21 @@ WITHDRAWAL = re.compile(
 STAGE_SHARE = 0.05
 #: Date columns that keep records, not steps of the process.
 _RECORD_KEEPING = re.compile(
-    r"(?i)\b(?:last\s*)?(?:updated?|modified|changed|edited|refresh\w*|extract\w*|loaded"
-    r"|as\s+of|report(?:ed)?\s+(?:run|date)|run\s+date|snapshot)\b"
+    r"(?i)\b(?:last|updated?|modified|changed|edited|refresh\w*|extract\w*|loaded"
+    r"|as\s+of|report(?:ed)?\s+(?:run|date)|run\s+date|snapshot|status\s+date)\b"
 )
 #: Date columns that hold plans rather than what happened.
 _PLANNED = re.compile(
     r"(?i)\b(?:proposed|projected|planned|expected|estimated|anticipated|target(?:ed)?"
     r"|scheduled|forecast\w*|requested\s+in.service)\b"
 )
-#: Column names that say a column holds ids (``Permit Number``, ``FILENO``, ``Queue Pos.``).
+#: Column names that say a column holds the ids of permits or cases (``Permit Number``,
+#: ``FILENO``, ``Queue Pos.``), and names of row ids (``Record ID``), a weaker sign.
 _ID_NAME = re.compile(
-    r"(?i)(?:number|num\b|num$|no\.?$|\bno\b|#|\bid$|\bid\b|\bpos\.?\b|position"
-    r"|permit|application|file|folder|case|record|reference|\bref\b|\binr\b)"
+    r"(?i)(?:number|num\b|num$|no\.?$|\bno\b|#|\bpos\.?\b|position|permit|applic"
+    r"|file|folder|case|reference|\bref\b|\binr\b|queue|project|项目)"
 )
+_ROW_ID_NAME = re.compile(r"(?i)(?:\bid\b|id$|record)")
 #: Database row numbers and coordinates: id-like values that are not project ids.
 _NOT_IDS = {"objectid", "objectid 1", "fid", "oid", "rowid", "row", "index", "x", "y"}
 _STATUS_NAME = re.compile(r"(?i)status|state|outcome|decision|result|disposition|stage")
@@ -92,6 +94,8 @@ class ColumnProfile:
     days: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
     #: Distinct values whose dates have two-digit years, for a format's guess.
     short_years: list[str] = field(default_factory=list)
+    #: Its ``01/02/2023``-style dates read either way and nothing tells the order.
+    ambiguous: bool = False
     #: Some of its distinct values (at most 200), to tell what kind they are.
     sample: list[str] = field(default_factory=list)
 
@@ -146,8 +150,11 @@ def draft(
     today_day = (today - date(1970, 1, 1)).days
     chosen = _project(profiles, project, raw)
     table = _table_rows(raw, profiles, chosen)
-    if table is not None:  # notes after the table: the columns without them
-        profiles = [_profile(raw, i, table) for i in range(len(raw.headers))]
+    # Two-digit years: their format decided from the values, then every column read so.
+    formats = _date_formats([p for p in profiles if p.is_date])
+    read_with = formats[0] if formats else []
+    if table is not None or read_with:  # the columns without the notes, in that format
+        profiles = [_profile(raw, i, table, read_with) for i in range(len(raw.headers))]
         chosen = profiles[chosen.position]
     writer = _Writer()
     writer.line(f"# Drafted by `etown init` from {raw.source}.")
@@ -182,45 +189,32 @@ def draft(
         layout = "wide"
         stages, left_out, stage_columns = _wide_stages(profiles, chosen, today_day, n)
         decisions.append(f"layout: one row per project, {len(stages)} date columns as stages")
-    if len(stages) < 2:
+    if len(stages) < 2 and not _builtin_stages(layout, event, profiles, stage_columns):
         raise UsageError(
             f"found {len(stages)} stage{'s' if len(stages) != 1 else ''} "
             f"({', '.join(repr(s.label) for s in stages) or 'no date column'}): a duration needs "
             "two; name them with --stage NAME=COLUMN on any command",
             source=raw.source,
         )
-    writer.section("stages")
-    writer.comment(
-        "in process order (by median date); each lists the "
-        + ("event names" if layout == "long" else "column")
-        + " meaning it"
-    )
-    for stage in stages:
-        writer.pair(stage.name, [_one_line(stage.label)], note=stage.note)
-    for label, why in left_out:
-        writer.comment(f"not a stage: {_one_line(label)!r} ({why})")
-    decisions.append(
-        "stages, in process order: "
-        + ", ".join(f"{s.name} ({_one_line(s.label)!r}, median {s.median})" for s in stages)
-    )
-    if left_out:
-        decisions.append(
-            "not stages: " + "; ".join(f"{label!r} ({why})" for label, why in left_out)
+    builtin = _builtin_stages(layout, event, profiles, stage_columns)
+    if builtin:
+        writer.comment(
+            "[stages] and [metric]: the built-in stages ("
+            + ", ".join(ETOWN.stages)
+            + ") name this file's "
+            + ("events" if layout == "long" else "columns")
+            + f", measured from {ETOWN.start} to {ETOWN.end}"
         )
-    writer.section("metric")
-    writer.comment("the headline: days from the first stage to the last")
-    writer.pair("start", stages[0].name)
-    writer.pair("end", stages[-1].name)
-    writer.comment(
-        "other choices: start and end can be any two stages in this order: "
-        + ", ".join(s.name for s in stages)
-    )
-    decisions.append(f"metric: {stages[0].name} -> {stages[-1].name}")
+        decisions.append("stages: the built-in ones (" + ", ".join(ETOWN.stages) + ")")
+        known = {s for s in builtin}
+    else:
+        _write_stages(writer, stages, left_out, layout, decisions)
+        known = {s.label for s in stages}
     if layout == "long" and event is not None:
-        ignored = [value for value in event.values if value not in {s.label for s in stages}]
+        ignored = [value for value in event.values if value.strip() and value not in known]
         if ignored:
             writer.section("ignore")
-            writer.comment("events too rare to be stages: counted as ignored, not rejected")
+            writer.comment("events that are not stages: counted as ignored, not rejected")
             writer.pair("events", ignored)
     withdrawn = _outcomes(profiles, chosen, stage_columns, layout)
     if withdrawn:
@@ -228,9 +222,10 @@ def draft(
         writer.comment("rows that mark a project withdrawn (ended without reaching the end stage)")
         writer.pair("withdrawn", [expression for expression, _ in withdrawn])
         decisions.append("withdrawn: " + "; ".join(why for _, why in withdrawn))
-    formats = _date_formats(stage_columns)
-    if formats:
+    undecided = [p for p in stage_columns if p.ambiguous]
+    if formats or undecided:
         writer.section("dates")
+    if formats:
         found, notes = formats
         if found:
             writer.comment("two-digit years, read through this format (decided from the values)")
@@ -239,9 +234,20 @@ def draft(
         for note in notes:
             writer.comment(note)
             decisions.append(note)
+    if undecided:
+        note = (
+            f"dates such as those of {_names(undecided)} read either day first or month "
+            "first, and no date tells which: choose dayfirst = true or false"
+        )
+        writer.comment(note)
+        writer.line("# dayfirst = true")
+        decisions.append(note)
     text = writer.text()
     config = config_from_dict(tomllib.loads(text), source="the drafted configuration")
-    return Draft(text=text, config=config, decisions=decisions, layout=layout)
+    measurable = not undecided and not (formats and formats[1])
+    return Draft(
+        text=text, config=config, decisions=decisions, layout=layout, measurable=measurable
+    )
 
 
 # -- reading ----------------------------------------------------------------
@@ -277,7 +283,7 @@ def _read_in_some_encoding(path: str | Path, read: object) -> tuple[RawTable, st
     """The file read in the first likely encoding that decodes it to text (no C1
     control characters, which a wrong single-byte code page makes of 0x80-0x9F)."""
     guesses = suggested_encodings(path)
-    if not guesses or set(guesses) <= _WESTERN:
+    if not guesses or set(guesses) & _WESTERN:  # Western exports: Windows' code page first
         guesses = ["cp1252", *[g for g in guesses if g != "cp1252"]]
     for guess in guesses:
         try:
@@ -332,8 +338,11 @@ def _source_section(
 # -- columns ----------------------------------------------------------------
 
 
-def _profile(raw: RawTable, position: int, rows: np.ndarray | None = None) -> ColumnProfile:
-    """The profile of column ``position`` over ``rows`` (a mask; None: every row)."""
+def _profile(
+    raw: RawTable, position: int, rows: np.ndarray | None = None, formats: Sequence[str] = ()
+) -> ColumnProfile:
+    """The profile of column ``position`` over ``rows`` (a mask; None: every row), its
+    dates read with ``formats`` first."""
     column = TextColumn.of(raw, position)
     picked = column.indices if rows is None else column.indices[rows]
     counts = np.bincount(picked[picked >= 0], minlength=len(column.values))
@@ -341,11 +350,12 @@ def _profile(raw: RawTable, position: int, rows: np.ndarray | None = None) -> Co
     counts = np.where(empty, 0, counts)
     filled = int(counts.sum())
     is_id = id_like(column.values)
-    scan = dates_mod.scan_dates(column.values, trimmed=True)
+    scan = dates_mod.scan_dates(column.values, formats, trimmed=True)
     either = scan.numeric & (scan.valid_dayfirst | scan.valid_monthfirst)
     dated = (scan.status == dates_mod.OK) | either
     short = scan.status == dates_mod.TWO_DIGIT_YEAR
-    parsed = scan.resolve(None)
+    parsed = scan.resolve(None, counts > 0)
+    ambiguous = parsed.ambiguous is not None and parsed.ambiguous.conflict is None
     if parsed.ambiguous is not None:
         parsed = scan.resolve(True)  # for ordering only: a median either way is close
     days = np.where(parsed.status == dates_mod.OK, parsed.days, dates_mod.NO_DATE).astype(np.int64)
@@ -369,6 +379,7 @@ def _profile(raw: RawTable, position: int, rows: np.ndarray | None = None) -> Co
         days=days,
         short_years=[strings[i] for i in np.flatnonzero(short & (counts > 0))[:200]],
         sample=[strings[i] for i in np.flatnonzero(counts > 0)[:200]],
+        ambiguous=ambiguous,
     )
 
 
@@ -387,7 +398,8 @@ def _id_candidates(profiles: Sequence[ColumnProfile]) -> list[ColumnProfile]:
     for p in profiles:
         folded = normalize_name(p.header)
         if (
-            p.filled < 0.9 * n
+            p.filled == 0
+            or p.filled < 0.9 * n
             or p.ids < 0.9 * p.filled
             or p.distinct < 0.5 * p.filled
             or p.is_date
@@ -397,10 +409,23 @@ def _id_candidates(profiles: Sequence[ColumnProfile]) -> list[ColumnProfile]:
         ):
             continue
         found.append(p)
-    return sorted(
-        found,
-        key=lambda p: (not _ID_NAME.search(p.header), -round(p.distinct / p.filled, 2), p.position),
-    )
+    return sorted(found, key=lambda p: (_id_rank(p), -round(p.distinct / p.filled, 2), p.position))
+
+
+def _id_rank(profile: ColumnProfile) -> int:
+    """0: named for ids of permits or cases; 1: for row ids; 2: not named for ids."""
+    if _ID_NAME.search(profile.header):
+        return 0
+    return 1 if _ROW_ID_NAME.search(profile.header) else 2
+
+
+def id_columns(raw: RawTable, limit: int = 5) -> list[str]:
+    """The columns of ``raw`` that look like project ids, the likeliest first (as
+    ``etown init`` ranks them): nearly every cell filled and id-like, mostly distinct,
+    not measures or row numbers."""
+    raw.load_columns()
+    profiles = [_profile(raw, i) for i in range(len(raw.headers))]
+    return [_one_line(p.header) for p in _id_candidates(profiles)[:limit]]
 
 
 def _decimals(profile: ColumnProfile) -> bool:
@@ -424,13 +449,19 @@ def _project(profiles: Sequence[ColumnProfile], wanted: str | None, raw: RawTabl
             source=raw.source,
         )
     ids = _id_candidates(profiles)
+    if ids and _id_rank(ids[0]) == 0:  # ids of permits or cases, named so
+        return ids[0]
+    named = find_column([p.header for p in profiles], None, PROJECT_COLUMN_ALIASES)
+    if named is not None:  # else the column etown takes as the project column by itself
+        return profiles[named]
     if ids:
         return ids[0]
+    # No ids: a column of names, each on a few rows (an event log has several per project).
     n = max((p.filled for p in profiles), default=0)
     texts = [
         p
         for p in profiles
-        if p.filled >= 0.9 * n and not p.is_date and p.distinct >= 0.5 * p.filled
+        if p.filled >= 0.9 * n and not p.is_date and p.distinct >= max(2, 0.05 * p.filled)
     ]
     if not texts:
         raise UsageError(
@@ -438,7 +469,7 @@ def _project(profiles: Sequence[ColumnProfile], wanted: str | None, raw: RawTabl
             "--project COLUMN",
             source=raw.source,
         )
-    return sorted(texts, key=lambda p: (not _ID_NAME.search(p.header), -p.distinct, p.position))[0]
+    return sorted(texts, key=lambda p: (_id_rank(p), -p.distinct, p.position))[0]
 
 
 # -- stages -----------------------------------------------------------------
@@ -465,6 +496,60 @@ def _days(count: int):  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
     return timedelta(days=count)
+
+
+def _write_stages(
+    writer: _Writer,
+    stages: Sequence[_Stage],
+    left_out: Sequence[tuple[str, str]],
+    layout: str,
+    decisions: list[str],
+) -> None:
+    writer.section("stages")
+    writer.comment(
+        "in process order (each before the stages it precedes on most projects); each lists "
+        + ("the event name" if layout == "long" else "the column")
+        + " meaning it"
+    )
+    for stage in stages:
+        writer.pair(stage.name, [_one_line(stage.label)], note=stage.note)
+    for label, why in left_out:
+        writer.comment(f"not a stage: {_one_line(label)!r} ({why})")
+    decisions.append(
+        "stages, in process order: "
+        + ", ".join(f"{s.name} ({_one_line(s.label)!r}, median {s.median})" for s in stages)
+    )
+    if left_out:
+        decisions.append(
+            "not stages: " + "; ".join(f"{_one_line(label)!r} ({why})" for label, why in left_out)
+        )
+    writer.section("metric")
+    writer.comment("the headline: days from the first stage to the last")
+    writer.pair("start", stages[0].name)
+    writer.pair("end", stages[-1].name)
+    writer.comment(
+        "other choices: start and end can be any two stages in this order: "
+        + ", ".join(s.name for s in stages)
+    )
+    decisions.append(f"metric: {stages[0].name} -> {stages[-1].name}")
+
+
+def _builtin_stages(
+    layout: str,
+    event: ColumnProfile | None,
+    profiles: Sequence[ColumnProfile],
+    stage_columns: Sequence[ColumnProfile],
+) -> set[str]:
+    """The labels (event names, or column names) the built-in stages take, when they
+    include the metric's start and end; else empty (the file has its own stages)."""
+    if layout == "long" and event is not None:
+        mapped = {v: ETOWN.stage_of_event(v) for v in event.values}
+    else:
+        dated = [p.header for p in profiles if p.is_date] or [p.header for p in stage_columns]
+        mapped = {h: ETOWN.stage_of_header(h) for h in dated}
+    found = {label for label, stage in mapped.items() if stage is not None}
+    stages = {mapped[label] for label in found}
+    return found if {ETOWN.start, ETOWN.end} <= stages else set()
 
 
 def _table_rows(
@@ -530,30 +615,31 @@ def _wide_stages(
 
 
 def _process_order(columns: Sequence[ColumnProfile]) -> list[ColumnProfile]:
-    """Date columns in process order: a column comes before another when, of the rows
-    that have both, more have its date earlier than later; columns are ranked by how
-    many others they come before, then by median date."""
+    """Date columns in process order (see :func:`_tournament`)."""
     per_row = [
         np.where(p.indices >= 0, p.days[np.maximum(p.indices, 0)], dates_mod.NO_DATE)
         for p in columns
     ]
-    wins = [0] * len(columns)
-    for i in range(len(columns)):
-        for j in range(i + 1, len(columns)):
-            both = (per_row[i] != dates_mod.NO_DATE) & (per_row[j] != dates_mod.NO_DATE)
-            if not both.any():
-                continue
-            gap = per_row[j][both] - per_row[i][both]
+    order = _tournament(per_row, [(p.median_day or 0, p.position) for p in columns])
+    return [columns[i] for i in order]
+
+
+def _tournament(dates: Sequence[np.ndarray], ties: Sequence[tuple[int, int]]) -> list[int]:
+    """An order of stages, each given as a date per row (or per project): a stage comes
+    before another when, of the rows that have both, more have its date earlier than
+    later; stages are ranked by how many others they come before, then by ``ties``
+    (median date, position)."""
+    wins = [0] * len(dates)
+    for i in range(len(dates)):
+        for j in range(i + 1, len(dates)):
+            both = (dates[i] != dates_mod.NO_DATE) & (dates[j] != dates_mod.NO_DATE)
+            gap = dates[j][both] - dates[i][both]
             after, before = int((gap > 0).sum()), int((gap < 0).sum())
             if after > before:
                 wins[i] += 1
             elif before > after:
                 wins[j] += 1
-    order = sorted(
-        range(len(columns)),
-        key=lambda i: (-wins[i], columns[i].median_day or 0, columns[i].position),
-    )
-    return [columns[i] for i in order]
+    return sorted(range(len(dates)), key=lambda i: (-wins[i], *ties[i]))
 
 
 def _event_log(
@@ -583,31 +669,46 @@ def _event_log(
 def _event_stages(
     event: ColumnProfile, date_column: ColumnProfile, project: ColumnProfile
 ) -> tuple[list[_Stage], list[tuple[str, str]]]:
-    """Stages of an event log: events that at least a tenth of the projects have,
-    ordered by the median date of their rows."""
-    rows = np.flatnonzero(event.indices >= 0)
-    days = date_column.days[np.maximum(date_column.indices[rows], 0)]
-    days = np.where(date_column.indices[rows] >= 0, days, dates_mod.NO_DATE)
+    """Stages of an event log: events that at least a tenth of the projects have, in
+    process order (see :func:`_tournament`, over each project's earliest date)."""
+    rows = np.flatnonzero((event.indices >= 0) & (project.indices >= 0))
+    at = date_column.indices[rows]
+    days = np.where(at >= 0, date_column.days[np.maximum(at, 0)], dates_mod.NO_DATE)
     projects = max(project.distinct, 1)
-    found: list[tuple[int, int, str, int]] = []
+    size = int(project.indices.max()) + 1 if project.indices.size else 0
+    found: list[tuple[str, int, int, np.ndarray]] = []
     left_out: list[tuple[str, str]] = []
     for code, value in zip(event.codes, event.values, strict=True):
-        mine = rows[event.indices[rows] == code]
-        if not value.strip() or mine.size == 0:
+        mine = event.indices[rows] == code
+        if not value.strip() or not mine.any():
             continue
-        own = days[event.indices[rows] == code]
-        own = own[own != dates_mod.NO_DATE]
-        with_event = np.unique(project.indices[mine]).size
-        if with_event < 0.1 * projects or own.size == 0:
+        dated = mine & (days != dates_mod.NO_DATE)
+        with_event = np.unique(project.indices[rows[mine]]).size
+        if with_event < 0.1 * projects or not dated.any():
             left_out.append((value, f"{with_event:,} of {projects:,} projects"))
             continue
-        found.append((int(np.median(own)), code, value, int(mine.size)))
-    found.sort()
-    names = _stage_names([value for _, _, value, _ in found])
+        earliest = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(earliest, project.indices[rows[dated]], days[dated])
+        earliest[earliest == np.iinfo(np.int64).max] = dates_mod.NO_DATE
+        found.append((value, int(np.median(days[dated])), int(mine.sum()), earliest))
+    order = _tournament(
+        [f[3] for f in found], [(median, k) for k, (_, median, _, _) in enumerate(found)]
+    )
+    ordered = [found[i] for i in order]
+    names = _stage_names([value for value, _, _, _ in ordered])
     return [
         _Stage(name, value, median, count)
-        for name, (median, _, value, count) in zip(names, found, strict=True)
+        for name, (value, median, count, _) in zip(names, ordered, strict=True)
     ], left_out
+
+
+def _without_date(word: str) -> str:
+    """``applieddate`` -> ``applied``, ``datereceived`` -> ``received``."""
+    if len(word) > 6 and word.endswith("date"):
+        return word[:-4]
+    if len(word) > 6 and word.startswith("date"):
+        return word[4:]
+    return word
 
 
 def _stage_names(labels: Sequence[str]) -> list[str]:
@@ -616,7 +717,11 @@ def _stage_names(labels: Sequence[str]) -> list[str]:
     names: list[str] = []
     for label in labels:
         ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
-        words = [w for w in re.findall(r"[a-z0-9]+", ascii_text.lower()) if w not in ("date", "dt")]
+        words = [
+            _without_date(w)
+            for w in re.findall(r"[a-z0-9]+", ascii_text.lower())
+            if w not in ("date", "dt")
+        ]
         if words and words[0] == "of":
             words = words[1:]
         name = "_".join(words[:5])
@@ -719,7 +824,11 @@ class _Writer:
         self.lines += ["", f"[{name}]"]
 
     def comment(self, text: str) -> None:
-        self.lines.append("# " + " ".join(text.split()))
+        import textwrap
+
+        self.lines += textwrap.wrap(
+            " ".join(text.split()), width=88, initial_indent="# ", subsequent_indent="#   "
+        )
 
     def pair(self, key: str, value: object, *, note: str = "") -> None:
         shown = (
