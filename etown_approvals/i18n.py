@@ -140,6 +140,7 @@ ROW_PARTS: dict[str, str] = {
     "ignored": N_(", {count} ignored"),
     "after_as_of": N_(", {count} after the as-of date"),
     "blank": N_("; {count} blank (not read)"),
+    "notes": N_("; {count} notes after the table (not read)"),
 }
 PROJECTS_LINE = N_("{total} total, {complete} complete, {open} open, {invalid} invalid")
 PROJECT_PARTS: dict[str, str] = {"withdrawn": N_(", {count} withdrawn")}
