@@ -162,7 +162,7 @@ def draft(
     writer.line("# then run:")
     writer.line(f"#   etown summary {next_command}")
     _source_section(writer, raw, encoding, delimiter, decisions)
-    n = raw.num_records if table is None else int(table.sum())
+    n = max(p.filled for p in profiles)  # rows of the table with a value
     others = [p for p in _id_candidates(profiles) if p is not chosen][:3]
     writer.section("columns")
     writer.comment(

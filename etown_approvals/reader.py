@@ -36,7 +36,7 @@ import pyarrow.csv as pa_csv
 from . import _lazy
 from .errors import EncodingError, UnreadableInputError, UsageError
 from .rawtable import MalformedRecord, RawTable, source_name
-from .shape import SEARCH_ROWS, HeaderHint, SampleRow, choose_header, header_note, looks_like_header
+from .shape import SEARCH_ROWS, HeaderHint, SampleRow, choose_header, header_note, plain_header
 from .sources import COLUMNAR, WORKBOOKS, Progress, is_plain_text, is_url, open_source
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -621,7 +621,7 @@ def _find_header(
         except UnicodeDecodeError:  # only possible past the first 64 KiB of a very long header
             raise _NotUtf8 from None
         headers = _read_header(header_text, delimiter)
-        if _plain_header(headers, hint):
+        if _plain_header(headers, hint) and not _wider_below(text, header_end, headers, delimiter):
             return _Header(
                 names=[h.strip() for h in headers],
                 delimiter=delimiter,
@@ -652,8 +652,29 @@ def _plain_header(headers: list[str], hint: HeaderHint | None) -> bool:
         return False
     if hint is not None and hint.names_columns:
         return hint.held_by(headers)
-    names = [h.strip() for h in headers]
-    return all(names) and looks_like_header(SampleRow.of_texts(names), len(names))
+    return plain_header([h.strip() for h in headers])
+
+
+def _wider_below(text: FileBytes, header_end: int, headers: list[str], delimiter: str) -> bool:
+    """Whether one of the next three records has more fields: the first is then a title
+    (``Approvals report, Core Area``) above a wider table, not its header."""
+    at, data, separator = header_end, text.data, delimiter.encode()
+    for _ in range(3):
+        if at >= len(data):
+            return False
+        found = _LINE_BREAK.search(data, at, at + _SNIFF_BYTES)
+        end = found.end() if found else len(data)
+        if b'"' not in data[at:end]:  # the common case: count the delimiters
+            fields = data.count(separator, at, end) + 1
+        else:
+            end, problem = _scan_record(data, at, delimiter)
+            if problem is not None:
+                return False
+            fields = len(_read_header(data[at:end].decode("utf-8", errors="replace"), delimiter))
+        if fields > len(headers):
+            return True
+        at = end
+    return False
 
 
 @dataclass(frozen=True)

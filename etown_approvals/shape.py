@@ -16,9 +16,11 @@ The rules (documented in the README):
   text (not numbers or dates). Only rows that do not span the table (titles and
   notes: fewer than three filled cells, or fewer than half the table's width) are
   skipped to reach it; if a row that spans the table comes first, the first row
-  with two filled cells is the header, as in a plain file. A banner right above
-  the header (``Generating Facility`` over some of its columns) is skipped too:
-  the row below it looks like a header and fills half as many cells again.
+  with two filled cells is the header, as in a plain file. A title or banner that
+  looks like a header (``Generating Facility`` over some of its columns) is passed
+  over for a row below it, before the first row of data, that looks like a header
+  too and fills half as many cells again (twice as many right below it: else it is
+  the header's second row).
 - **Header over several rows.** The rows right below the header that hold only
   text, the first of them filling a cell the header leaves blank (``Queue``
   above ``Pos.``, a blank above ``State``), and followed by a row of typed
@@ -172,16 +174,20 @@ def _find_start(rows: Sequence[SampleRow], hint: HeaderHint) -> int:
     found = _first_header_like(rows, filled, width, hint)
     if found is None:
         return next((i for i in filled if rows[i].filled >= 2), filled[0])
-    # A banner over the header ("Generating Facility" over its columns) is skipped: the
-    # next row looks like a header too and fills half as many cells again.
-    following = next((i for i in filled if i > found), None)
-    if (
-        following is not None
-        and following == found + 1
-        and looks_like_header(rows[following], width)
-        and 2 * rows[following].filled > 3 * rows[found].filled
-    ):
-        return following
+    # A title or banner that looks like a header ("Generating Facility" over some of
+    # its columns) is passed over for a row below it, before the first row of data,
+    # that looks like one too and fills half as many cells again.
+    if hint.names_columns and (hint.held_by(rows[found].cells) or found != filled[0]):
+        return found
+    for i in filled:
+        if i <= found:
+            continue
+        if rows[i].has_typed:
+            break
+        # Right below it, a row twice as full (else its second row, to be joined).
+        more = 2 if i == found + 1 else 1.5
+        if looks_like_header(rows[i], width) and rows[i].filled >= more * rows[found].filled:
+            found = i
     return found
 
 
@@ -204,6 +210,16 @@ def _first_header_like(
         if row.filled >= 3 and 2 * row.filled >= width:
             break  # a row that spans the table: the table starts here
     return None
+
+
+def plain_header(names: Sequence[str]) -> bool:
+    """Whether a file's first row is a header by itself: two or more names, none blank,
+    nearly all distinct and not numbers or dates (the common case, decided at once)."""
+    if len(names) < 2 or not all(names):
+        return False
+    if len({" ".join(n.casefold().split()) for n in names}) < 0.8 * len(names):
+        return False
+    return sum(1 for n in names if _DIGIT.search(n) and looks_typed(n)) <= 0.2 * len(names)
 
 
 def looks_like_header(row: SampleRow, width: int) -> bool:

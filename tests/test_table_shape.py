@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from etown_approvals import reader
@@ -356,3 +358,37 @@ def test_header_row_outside_the_sheet_is_a_usage_error(tmp_path, run):
     path = _queue_workbook(tmp_path / "queue.xlsx")
     result = run("summary", path, "--header-row", "99", expect=ExitCode.USAGE)
     assert "--header-row 99: row 99 of the sheet is empty" in result.stderr
+
+
+# -- any table, any titles above it ---------------------------------------------------
+
+WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=3, max_size=12).filter(
+    lambda w: w.strip() and w == w.strip()
+)
+
+
+@st.composite
+def titled_tables(draw: st.DrawFn) -> tuple[str, list[str], int, int]:
+    """A table of 3-8 named columns (ids and dates below), with 0-4 title lines of one
+    cell (and blank lines) above it."""
+    names = draw(st.lists(WORDS, min_size=3, max_size=8, unique_by=lambda w: w.casefold()))
+    width = len(names)
+    titles = draw(st.lists(st.one_of(WORDS, st.just("")), max_size=4))
+    records = draw(st.integers(1, 6))
+    lines = [title + "," * draw(st.sampled_from([0, width - 1])) for title in titles]
+    lines.append(",".join(names))
+    for i in range(records):
+        lines.append(",".join([f"P-{i}", *(f"2023-01-{1 + j:02d}" for j in range(width - 1))]))
+    return "\n".join(lines) + "\n", names, len(titles) + 1, records
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(titled_tables())
+def test_titles_above_any_table_are_skipped_and_every_record_kept(tmp_path_factory, table):
+    text, names, header_line, records = table
+    path = tmp_path_factory.mktemp("titled") / "table.csv"
+    path.write_text(text, encoding="utf-8")
+    raw = read_table(path)
+    assert raw.headers == names
+    assert raw.num_records == records
+    assert list(raw.line_numbers()) == list(range(header_line + 1, header_line + 1 + records))
