@@ -19,9 +19,9 @@ import json
 import re
 import tomllib
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -279,7 +279,9 @@ def _read(
     return raw, encoding
 
 
-def _read_in_some_encoding(path: str | Path, read: object) -> tuple[RawTable, str]:
+def _read_in_some_encoding(
+    path: str | Path, read: Callable[[str | None], RawTable]
+) -> tuple[RawTable, str]:
     """The file read in the first likely encoding that decodes it to text (no C1
     control characters, which a wrong single-byte code page makes of 0x80-0x9F)."""
     guesses = suggested_encodings(path)
@@ -287,7 +289,7 @@ def _read_in_some_encoding(path: str | Path, read: object) -> tuple[RawTable, st
         guesses = ["cp1252", *[g for g in guesses if g != "cp1252"]]
     for guess in guesses:
         try:
-            raw = read(guess)  # type: ignore[operator]
+            raw = read(guess)
         except EncodingError:
             continue
         raw.load_columns()
@@ -485,17 +487,11 @@ class _Stage:
 
     @property
     def median(self) -> str:
-        return (date(1970, 1, 1) + _days(self.median_day)).isoformat()
+        return (date(1970, 1, 1) + timedelta(days=self.median_day)).isoformat()
 
     @property
     def note(self) -> str:
         return f"median {self.median}, {self.rows:,} rows"
-
-
-def _days(count: int):  # type: ignore[no-untyped-def]
-    from datetime import timedelta
-
-    return timedelta(days=count)
 
 
 def _write_stages(

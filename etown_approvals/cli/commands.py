@@ -42,7 +42,10 @@ from .options import (
 )
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from ..analysis import Analysis
+    from ..drafting import Draft
     from ..metrics import MetricOptions
     from ..options import OutputOptions, Selection
     from .options import WarehouseQuery
@@ -722,7 +725,7 @@ def init(
     say("next: " + shlex.join(["etown", "summary", file, *config_words]) + saved)
 
 
-def _headline(file: str, drafted: Any, today: Any) -> tuple[str, list[str]]:
+def _headline(file: str, drafted: Draft, today: date | None) -> tuple[str, list[str]]:
     """What ``etown summary`` gives with the draft, in one line (or why it cannot), and
     the loader's notes on rows it left out."""
     from .. import results

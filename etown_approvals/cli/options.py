@@ -321,25 +321,7 @@ PROJECT_OPTION = click.option(
     help="The column holding each project's id (instead of [columns] project).",
 )
 
-
-input_options = option_group(
-    "source",
-    _build_source,
-    click.argument("file", type=click.Path(dir_okay=False, allow_dash=True)),
-    ENCODING_OPTION,
-    DELIMITER_OPTION,
-    click.option(
-        "--date-format",
-        "date_formats",
-        multiple=True,
-        metavar="FMT",
-        help="A date format to try before the built-in forms: strptime directives such as "
-        "'%d/%m/%y' (two-digit years only this way), or epoch_s / epoch_ms. Repeatable, "
-        "tried in order.",
-    ),
-    dayfirst_option,
-    SHEET_OPTION,
-    HEADER_ROW_OPTION,
+column_options = (
     PROJECT_OPTION,
     click.option(
         "--stage",
@@ -361,6 +343,32 @@ input_options = option_group(
         metavar="COLUMN",
         help="An event log's column of event dates (instead of [columns] date).",
     ),
+)
+"""``--project``, ``--stage``, ``--event-column``, ``--date-column``: the columns a
+configuration's ``[columns]`` and ``[stages]`` name, named on the command line; a
+command that takes them builds its stage set with :func:`etown_approvals.config.with_columns`
+(the configuration, if any, and these), as ``input_options`` does."""
+
+
+input_options = option_group(
+    "source",
+    _build_source,
+    click.argument("file", type=click.Path(dir_okay=False, allow_dash=True)),
+    ENCODING_OPTION,
+    DELIMITER_OPTION,
+    click.option(
+        "--date-format",
+        "date_formats",
+        multiple=True,
+        metavar="FMT",
+        help="A date format to try before the built-in forms: strptime directives such as "
+        "'%d/%m/%y' (two-digit years only this way), or epoch_s / epoch_ms. Repeatable, "
+        "tried in order.",
+    ),
+    dayfirst_option,
+    SHEET_OPTION,
+    HEADER_ROW_OPTION,
+    *column_options,
     *config_options,
     click.option(
         "--from-stage",
