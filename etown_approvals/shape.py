@@ -128,6 +128,8 @@ class HeaderHint:
         """Whether a header of ``names`` holds what the hint names."""
         if not self.names_columns:
             return False
+        if self.columns and set(self.columns) <= set(names):
+            return True  # as written: no need to fold every name
         folded = {normalize_name(n) for n in names if n}
         if self.columns:
             return all(normalize_name(c) in folded for c in self.columns)
@@ -177,8 +179,11 @@ def _find_start(rows: Sequence[SampleRow], hint: HeaderHint) -> int:
     # A title or banner that looks like a header ("Generating Facility" over some of
     # its columns) is passed over for a row below it, before the first row of data,
     # that looks like one too and fills half as many cells again.
-    if hint.names_columns and (hint.held_by(rows[found].cells) or found != filled[0]):
-        return found
+    if hint.names_columns and (
+        hint.held_by(rows[found].cells)
+        or hint.held_by(_names(rows, found, _header_extent(rows, found, ()), ()))
+    ):
+        return found  # the row holding the columns named
     for i in filled:
         if i <= found:
             continue
