@@ -51,6 +51,7 @@ def test_summary_counts_what_was_known(run, write):
         "ignored": 0,
         "after_as_of": 4,
         "blank": 0,
+        "notes": 0,
     }
     km = doc["survival"]
     assert (km["events"], km["censored"], km["left_out"]) == (1, 1, 1)

@@ -55,6 +55,7 @@ def test_the_json_counts(run, write):
         "ignored": 1,
         "after_as_of": 1,
         "blank": 1,
+        "notes": 0,
     }
     assert doc["projects"] == {"total": 4, "complete": 1, "open": 1, "invalid": 1, "withdrawn": 1}
 

@@ -230,6 +230,7 @@ def test_counts_and_notes_below_a_queue_are_not_data(write, run):
         "rejected": 0,
         "filtered": 0,
         "ignored": 0,
+        "after_as_of": 0,
         "blank": 2,
         "notes": 4,
     }
