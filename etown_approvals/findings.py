@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from .i18n import N_
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -48,86 +50,90 @@ _TYPES = (
     FindingType(
         "unreadable",
         ERROR,
-        "Unreadable file",
-        "the file is not a text table (empty, binary, JSON, malformed CSV) — exit 3",
+        N_("Unreadable file"),
+        N_("the file is not a text table (empty, binary, JSON, malformed CSV) — exit 3"),
     ),
-    FindingType("encoding", ERROR, "Encoding", "the bytes do not decode — exit 3"),
+    FindingType("encoding", ERROR, N_("Encoding"), N_("the bytes do not decode — exit 3")),
     FindingType(
         "missing-column",
         ERROR,
-        "Missing column",
-        "no project column, or neither event/date nor stage date columns",
+        N_("Missing column"),
+        N_("no project column, or neither event/date nor stage date columns"),
     ),
     FindingType(
         "ambiguous-date",
         ERROR,
-        "Ambiguous dates",
-        "day/month order cannot be decided (use `--dayfirst`/`--monthfirst`)",
+        N_("Ambiguous dates"),
+        N_("day/month order cannot be decided (use `--dayfirst`/`--monthfirst`)"),
     ),
     FindingType(
         "invalid-table",
         ERROR,
-        "Unusable table",
-        "the file is a table that cannot be used as a whole",
+        N_("Unusable table"),
+        N_("the file is a table that cannot be used as a whole"),
     ),
-    FindingType("no-data", ERROR, "No data", "a header but no data rows"),
+    FindingType("no-data", ERROR, N_("No data"), N_("a header but no data rows")),
     FindingType(
         "malformed-row",
         ERROR,
-        "Malformed row",
-        "a row with the wrong number of fields (an unclosed quote, a stray delimiter)",
+        N_("Malformed row"),
+        N_("a row with the wrong number of fields (an unclosed quote, a stray delimiter)"),
     ),
     FindingType(
         "missing-value",
         ERROR,
-        "Missing value",
-        "no project, event or (long format) date in the row",
+        N_("Missing value"),
+        N_("no project, event or (long format) date in the row"),
     ),
     FindingType(
         "invalid-date",
         ERROR,
-        "Invalid date",
-        "a date that cannot be read or does not exist",
+        N_("Invalid date"),
+        N_("a date that cannot be read or does not exist"),
     ),
-    FindingType("unknown-event", ERROR, "Unknown event", "an event name that is no stage"),
+    FindingType("unknown-event", ERROR, N_("Unknown event"), N_("an event name that is no stage")),
     FindingType(
         "missing-land-acquisition",
         ERROR,
-        "No start date",
-        "a project without the metric's start date (project `invalid`)",
+        N_("No start date"),
+        N_("a project without the metric's start date (project `invalid`)"),
     ),
     FindingType(
         "construction-before-land",
         ERROR,
-        "End before start",
-        "the metric's end before its start (project `invalid`)",
+        N_("End before start"),
+        N_("the metric's end before its start (project `invalid`)"),
     ),
     FindingType(
         "duplicate-stage",
         WARNING,
-        "Stage recorded again",
-        "a stage recorded again with a later date; the earliest counts",
+        N_("Stage recorded again"),
+        N_("a stage recorded again with a later date; the earliest counts"),
     ),
     FindingType(
         "duplicate-project",
         WARNING,
-        "Project repeated",
-        "(wide files) a project already on an earlier row; the rows are merged",
+        N_("Project repeated"),
+        N_("(wide files) a project already on an earlier row; the rows are merged"),
     ),
     FindingType(
         "out-of-order",
         WARNING,
-        "Stages out of order",
-        "a stage dated before an earlier stage of the process (every pair but the "
-        "metric's start and end, which is `construction-before-land`)",
+        N_("Stages out of order"),
+        N_(
+            "a stage dated before an earlier stage of the process (every pair but the "
+            "metric's start and end, which is `construction-before-land`)"
+        ),
     ),
-    FindingType("blank-row", WARNING, "Blank row", "an empty row, skipped"),
+    FindingType("blank-row", WARNING, N_("Blank row"), N_("an empty row, skipped")),
     FindingType(
         "notes-row",
         WARNING,
-        "Notes after the table",
-        "a row after the table that is a note (a count, a legend, a disclaimer), not data: "
-        "left out, counted as `rows.notes`",
+        N_("Notes after the table"),
+        N_(
+            "a row after the table that is a note (a count, a legend, a disclaimer), not data: "
+            "left out, counted as `rows.notes`"
+        ),
     ),
 )
 
