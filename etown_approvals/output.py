@@ -37,6 +37,16 @@ def check_target(path: str, inputs: Sequence[str] = (), *, option: str = "--outp
         raise OutputError(f"cannot write {path}: it is a folder")
 
 
+def check_folder(path: str, *, option: str) -> None:
+    """Refuse a folder to write into that is a file, or that cannot be made."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise OutputError(f"cannot write into {path} ({option}): it is a file, not a folder")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot make the folder {path} ({option}): {error.strerror}") from None
+
+
 @overload
 def open_output(
     path: str | None,

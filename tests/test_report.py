@@ -1,16 +1,13 @@
-"""The HTML report: built from the same documents as the commands, self-contained, and
-drawn by a real browser (Debian's Chromium driven by playwright) with the network blocked.
-
-Screenshots land in tests/artifacts/ (git-ignored) for a person to look at.
+"""The HTML report as a document: built from the same documents as the commands,
+self-contained, its charts' data aggregated. How a browser draws it is in
+test_report_browser.py.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import shutil
 import statistics
 from datetime import date, timedelta
 from html.parser import HTMLParser
@@ -22,6 +19,7 @@ import pytest
 from etown_approvals import results as reports
 from etown_approvals.analysis import Analysis, analyze
 from etown_approvals.errors import ExitCode, MissingExtraError, UsageError
+from etown_approvals.findings import REGISTRY
 from etown_approvals.metrics import MetricOptions
 from etown_approvals.options import InputOptions
 
@@ -228,13 +226,46 @@ def test_chinese_labels_and_english_keys(chinese_html, analysis):
     assert document == reports.summary(analysis, group_by="zone").document  # keys stay English
 
 
-def test_groups_side_by_side(chinese_html, analysis):
-    zones = [value for value, _part in analysis.grouped("zone")]
-    collector = parse(chinese_html)
+def test_groups_are_rows_the_largest_first(chinese_html, analysis):
+    zones = analysis.loaded.attributes["zone"].reindex(analysis.projects.index)
+    counts = zones.value_counts(dropna=False)  # plain pandas: projects per zone
+    expected = sorted(counts.index, key=lambda z: -counts[z])
     assert "按zone" in chinese_html
-    positions = [chinese_html.index(f'<th class="n">{z}</th>') for z in zones if z is not None]
-    assert positions == sorted(positions)
-    assert collector.keyed["projects.total"][1] == str(len(analysis.projects))
+    table = chinese_html[chinese_html.index('<table class="groups">') :]
+    table = table[: table.index("</table>")]
+    rows = re.findall(r'<tr><th class="name"[^>]*>([^<]*)</th><td class="n">([^<]*)</td>', table)
+    assert [name for name, _total in rows] == [str(z) for z in expected]
+    assert [total for _name, total in rows] == [f"{counts[z]:,}" for z in expected]
+    assert parse(chinese_html).keyed["projects.total"][1] == str(len(analysis.projects))
+
+
+def test_many_groups_become_the_largest_and_a_count_of_the_rest(tmp_path):
+    """Fourteen zones: the ten with the most projects are drawn and listed; the page
+    says how many groups and projects are left out, and where to see them all."""
+    start = date(2022, 1, 3)
+    lines = ["project,event,date,zone"]
+    sizes = {f"Z{z:02}": z + 1 for z in range(14)}  # Z13 has 14 projects, Z00 one
+    n = 0
+    for zone, size in sizes.items():
+        for _ in range(size):
+            n += 1
+            day = start + timedelta(days=n)
+            lines += [f"P{n},land acquisition,{day},{zone}", f"P{n},construction permit,"
+                      f"{day + timedelta(days=n % 40)},{zone}"]  # fmt: skip
+    path = tmp_path / "zones.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = Report(analyze(path, options=OPTIONS), group_by="zone")
+    largest = sorted(sizes, key=lambda z: -sizes[z])[:10]
+    datasets = report.datasets()
+    assert [row["group"] for row in datasets["groups"]] == largest
+    assert {row["group"] for row in datasets["stages"]} == set(largest)
+    assert {row["group"] for row in datasets["trend"]} == set(largest)
+    left = [z for z in sizes if z not in largest]
+    page = report.to_html()
+    note = re.search(r'<p class="note" id="more-groups">(.*?)</p>', page, flags=re.S)
+    assert note is not None
+    assert f"{len(left)} more groups ({sum(sizes[z] for z in left)} projects)" in note.group(1)
+    assert "<code>etown summary zones.csv --group-by zone</code>" in note.group(1)
 
 
 def test_unknown_group_column(analysis):
@@ -246,7 +277,9 @@ def test_data_quality_lists_rejected_rows_with_line_numbers(english_html, analys
     rejected = analysis.loaded.rejected
     assert len(rejected) == 3
     for row, kind in zip(rejected["row"], rejected["type"], strict=True):
-        assert f'<td class="n">{int(row)}</td><td><code>{kind}</code></td>' in english_html
+        title = REGISTRY[kind].title  # the type's title, its code in the table of types
+        assert f'<td class="n">{int(row)}</td><td>{title}</td>' in english_html
+        assert f"{title}<br><code>{kind}</code>" in english_html
 
 
 def test_method_notes(english_html):
@@ -313,9 +346,12 @@ def test_survival_curve_hook(analysis):
     }
     report = Report(analysis, survival=curve)
     spec = report.charts()["cumulative"]
-    points = spec["datasets"]["survival"]
-    assert [p["done"] for p in points] == [0.1, 0.3, 0.6, 0.8]
-    assert points[1]["done_low"] == pytest.approx(1 - 0.82)
+    label = report.curve_series["km"]
+    points = [p for p in spec["datasets"]["curves"] if p["series"] == label]
+    assert [p["share"] for p in points] == [0.1, 0.3, 0.6, 0.8]
+    band = spec["datasets"]["survival_band"]
+    assert band[1]["low"] == pytest.approx(1 - 0.82)
+    assert band[1]["high"] == pytest.approx(1 - 0.55)
     assert "Kaplan-Meier" in report.to_html()
     with pytest.raises(ValueError, match="differ in length"):
         Report(analysis, survival={**curve, "ci_low": [0.1]})
@@ -330,13 +366,16 @@ def test_cumulative_incidence_hook(analysis):
     }
     incidence = {"times": [0, 10, 50], "completed": [0.1, 0.3, 0.5], "withdrawn": [0, 0.1, 0.1]}
     report = Report(analysis, survival=curve, cumulative_incidence=incidence)
-    spec = report.charts()["cumulative"]
-    assert [p["done"] for p in spec["datasets"]["incidence"]] == [0.1, 0.3, 0.5]
+    curves = report.charts()["cumulative"]["datasets"]["curves"]
+    completed = report.curve_series["completed"]
+    assert [p["share"] for p in curves if p["series"] == completed] == [0.1, 0.3, 0.5]
+    withdrawn = report.curve_series["withdrawn"]
+    assert [p["share"] for p in curves if p["series"] == withdrawn] == [0, 0.1, 0.1]
     assert "withdrawn projects as ended without the permit" in report.to_html()
     # nothing withdrawn: the curve is the Kaplan-Meier one, drawn once
     alike = {**incidence, "withdrawn": [0, 0, 0]}
     plain = Report(analysis, survival=curve, cumulative_incidence=alike)
-    assert "incidence" not in plain.charts()["cumulative"]["datasets"]
+    assert list(plain.curve_series) == ["ecdf", "km"]
     assert "withdrawn projects as ended" not in plain.to_html()
     with pytest.raises(ValueError, match="differ in length"):
         Report(analysis, cumulative_incidence={**incidence, "withdrawn": [0.1]})
@@ -428,238 +467,236 @@ def test_nothing_complete(tmp_path):
     )
     report = Report(analyze(path, options=OPTIONS))
     datasets = report.datasets()
-    assert datasets["ecdf"] == []
+    assert datasets["curves"] == []
     assert sum(row["count"] for row in datasets["histogram"]) == 0
     keyed = parse(report.to_html()).keyed
     assert keyed["days.median"] == ("null", "-")
     assert keyed["projects.open"][1] == "2"
 
 
-# -- the page in a browser ---------------------------------------------------------
+# -- title, names, assets --------------------------------------------------------------
 
 
-def chromium() -> str | None:
-    found = os.environ.get("ETOWN_CHROMIUM") or shutil.which("chromium")
-    return found or shutil.which("chromium-browser")
+def test_default_title_names_the_file_not_its_folders(tmp_path):
+    folder = tmp_path / "private" / "case files"
+    folder.mkdir(parents=True)
+    path = write_events(folder / "events 2024.csv", {"A": (date(2024, 1, 2), date(2024, 1, 9))})
+    page = Report(analyze(path, options=OPTIONS)).to_html()
+    assert "<title>Approval time: events 2024.csv</title>" in page
+    assert "<h1>Approval time: events 2024.csv</h1>" in page
+    visible = page[: page.index('<script type="application/json"')]
+    assert "private" not in visible  # the folders are in the embedded summary JSON only
 
 
-BROWSER = chromium()
-browser_only = pytest.mark.skipif(
-    BROWSER is None,
-    reason="no Chromium found (apt-get install -y chromium, or set ETOWN_CHROMIUM)",
-)
+def test_title_option(run, tmp_path):
+    target = tmp_path / "report.html"
+    title = "E-Town <approvals> & permits, 2024"
+    result = run("report", SAMPLE, "-o", target, "--as-of", "2025-01-01", "--title", title)
+    assert result.stdout == ""
+    page = target.read_text(encoding="utf-8")
+    escaped = "E-Town &lt;approvals&gt; &amp; permits, 2024"
+    assert f"<title>{escaped}</title>" in page and f"<h1>{escaped}</h1>" in page
+    assert '<p><code class="file">projects.csv</code></p>' in page  # the file, under it
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=BROWSER,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield launched
-        launched.close()
+def test_long_names_are_cut_with_the_whole_name_on_hover(tmp_path):
+    name = "Plant-" + "x" * 2_994
+    path = write_events(tmp_path / "events.csv", {name: (date(2024, 1, 2), date(2024, 1, 2))})
+    page = Report(analyze(path, options=OPTIONS)).to_html()
+    shown = data.cut(name)
+    assert len(shown) == data.NAME_CHARS and shown.endswith("…")
+    assert f'<li title="{name}">{shown}</li>' in page
 
 
-def offline(blocked: list[str]):
-    """A route handler that lets the page read its own file and blocks (and lists)
-    every other request."""
-
-    def route(route) -> None:
-        url = route.request.url
-        if url.startswith(("file:", "data:", "blob:", "about:")):
-            route.continue_()
-        else:
-            blocked.append(url)
-            route.abort()
-
-    return route
+def _svg_texts(svg: str) -> list[str]:
+    return [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]+)</text>", svg)]
 
 
-class Opened:
-    """A report open in a page: requests it tried beyond its own file, errors it raised."""
-
-    def __init__(self, browser, path: Path, width: int) -> None:
-        self.blocked: list[str] = []
-        self.errors: list[str] = []
-        self.context = browser.new_context(viewport={"width": width, "height": 900})
-        self.page = self.context.new_page()
-        self.page.route("**/*", offline(self.blocked))
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on(
-            "console",
-            lambda message: self.errors.append(message.text) if message.type == "error" else None,
-        )
-        self.page.goto(path.as_uri())
-        self.page.wait_for_selector("html[data-rendered]", timeout=60_000)
-
-    def close(self) -> None:
-        self.context.close()
-
-
-@pytest.fixture(scope="module")
-def pages(browser, english_html, chinese_html, edge_html, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("report")
-    opened: dict[str, Opened] = {}
-    for name, page in (("en", english_html), ("zh", chinese_html), ("edge", edge_html)):
-        path = folder / f"report-{name}.html"
-        path.write_text(page, encoding="utf-8")
-        opened[name] = Opened(browser, path, 1280)
-    opened["en-375"] = Opened(browser, folder / "report-en.html", 375)
-    yield opened
-    for page in opened.values():
-        page.close()
-
-
-CHARTS = ("distribution", "cumulative", "trend", "stages", "timeline")
-
-
-@browser_only
-@pytest.mark.parametrize("name", ["en", "zh", "en-375", "edge"])
-def test_every_chart_drawn_offline(pages, name):
-    opened = pages[name]
-    page = opened.page
-    assert opened.blocked == []
-    assert opened.errors == []
-    assert page.get_attribute("html", "data-chart-error") is None
-    assert page.get_attribute("html", "data-rendered") == str(len(CHARTS))
-    for chart in CHARTS:
-        svg = page.locator(f"#chart-{chart} svg.marks")
-        assert svg.count() == 1, chart
-        if name != "edge" or chart in ("trend", "timeline"):  # edge: nothing complete
-            marks = page.locator(
-                f"#chart-{chart} svg .role-mark path, #chart-{chart} svg .role-mark line"
-            )
-            assert marks.count() > 0, chart
-
-
-@browser_only
-def test_a_name_runs_no_script(pages):
-    page = pages["edge"].page
-    assert page.title() != "owned"
-    tooltip_names = page.evaluate("window.etownViews.timeline.data('timeline').map(d => d.project)")
-    assert HOSTILE in tooltip_names  # drawn as a name, not run
-
-
-@browser_only
-def test_kaplan_meier_curve_drawn(pages):
-    page = pages["zh"].page
-    drawn = page.evaluate("window.etownViews.cumulative.data('survival').length")
-    assert drawn == len(CURVE["days"])
-    legend = page.locator("#chart-cumulative svg.marks").text_content() or ""
-    assert "计入在办项目（Kaplan-Meier）" in legend  # noqa: RUF001
-
-
-@browser_only
-def test_same_day_projects_are_marks(pages, analysis):
-    same_day = reports.summary(analysis).document["same_day"]["projects"]
-    assert len(same_day) == 2
-    page = pages["en"].page
-    diamonds = page.locator("#chart-timeline g.same_day_marks path")
-    assert diamonds.count() == len(same_day)
-    labels = [diamonds.nth(i).get_attribute("aria-label") or "" for i in range(diamonds.count())]
-    for name in same_day:
-        assert any(name in label for label in labels), name
-    box = diamonds.first.bounding_box()
-    assert box is not None and box["width"] > 4 and box["height"] > 4  # visible, not zero-length
-
-
-@browser_only
-def test_names_on_hover(pages, analysis):
-    page = pages["en"].page
-    diamond = page.locator("#chart-timeline g.same_day_marks path").first
-    diamond.scroll_into_view_if_needed()
-    box = diamond.bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    tooltip = page.locator("#vg-tooltip-element")
-    tooltip.wait_for(state="visible", timeout=10_000)
-    names = reports.summary(analysis).document["same_day"]["projects"]
-    assert any(name in tooltip.inner_text() for name in names)
-
-
-@browser_only
-def test_rendered_headline_numbers_equal_the_summary_json(pages, analysis):
-    document = reports.summary(analysis).document
-    page = pages["en"].page
-    for key in ("days.median", "days.p90", "days.mean", "projects.total", "same_day.count"):
-        section, name = key.split(".")
-        text = page.locator(
-            f'.card [data-key="{key}"], table [data-key="{key}"]'
-        ).first.inner_text()
-        assert text.strip() == shown(document[section][name]), key
-    share = page.locator('[data-key="same_day.share"]').inner_text()
-    assert f"{document['same_day']['share']:.1%}" in share
-    embedded = page.evaluate("JSON.parse(document.getElementById('etown-summary').textContent)")
-    assert embedded == document
-
-
-@browser_only
-def test_chinese_labels_in_the_rendered_page(pages):
-    page = pages["zh"].page
-    text = page.locator("body").inner_text()
-    for label in ("审批用时", "中位天数", "当天办结", "自然日", "数据质量", "方法说明"):
-        assert label in text, label
-    timeline_text = page.locator("#chart-timeline svg.marks").text_content() or ""
-    for stage in ("拿地", "立项", "规划许可", "施工许可"):
-        assert stage in timeline_text, stage  # the legend, drawn by Vega
-    assert "已办结" in (page.locator("#chart-trend svg.marks").text_content() or "")
-
-
-@browser_only
-def test_narrow_screen_does_not_scroll_sideways(pages):
-    page = pages["en-375"].page
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 375 + 1
-
-
-@browser_only
-@pytest.mark.parametrize(("name", "width"), [("en", 1280), ("en-375", 375), ("zh", 1280)])
-def test_screenshots_are_kept_and_not_blank(pages, name, width):
-    image_module = pytest.importorskip("PIL.Image", reason="pillow is in the test extra")
-    from PIL import ImageStat
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"report-{name.split('-')[0]}-{width}.png"
-    pages[name].page.screenshot(path=str(path), full_page=True)
-    with image_module.open(path) as image:
-        assert image.width == width
-        assert image.height > 2_000
-        grey = image.convert("L")
-        spread = ImageStat.Stat(grey).stddev[0]
-        colours = len(image.convert("RGB").getcolors(maxcolors=1 << 20) or [])
-    assert spread > 10, spread  # not a flat page
-    assert colours > 50, colours  # text and charts, not a few flat blocks
-
-
-@browser_only
-def test_jupyter_frame_draws_the_report(browser, english, tmp_path):
-    """The notebook output (an iframe with the page as srcdoc) draws every chart."""
-    path = tmp_path / "notebook.html"
-    path.write_text(
-        f"<!DOCTYPE html><html><body>{english._repr_html_()}</body></html>", encoding="utf-8"
+def test_assets_are_each_chart_as_svg_and_png(run, tmp_path):
+    folder = tmp_path / "charts"
+    result = run("report", SAMPLE, "-o", tmp_path / "r.html", "--as-of", "2025-01-01",
+                 "--survival", "--assets", folder, "--lang", "zh-CN")  # fmt: skip
+    assert result.stdout == ""
+    assert f"etown: wrote 12 chart files into {folder}" in result.stderr
+    names = ("distribution", "cumulative", "trend", "trend_counts", "stages", "timeline")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        f"{n}.{suffix}" for n in names for suffix in ("svg", "png")
     )
-    blocked: list[str] = []
-    context = browser.new_context(viewport={"width": 1000, "height": 900})
-    try:
-        page = context.new_page()
-        page.route("**/*", offline(blocked))
-        page.goto(path.as_uri())
-        frame = page.frame_locator("iframe")
-        frame.locator("html[data-rendered]").wait_for(state="attached", timeout=60_000)
-        assert frame.locator("html").get_attribute("data-rendered") == str(len(CHARTS))
-        assert frame.locator("svg.marks").count() == len(CHARTS)
-        assert blocked == []
-    finally:
-        context.close()
+    for name in names:
+        svg = (folder / f"{name}.svg").read_text(encoding="utf-8")
+        assert svg.startswith("<svg") and "<image" not in svg
+        assert len(_svg_texts(svg)) > 5, name  # text as text: it can be selected
+        png = (folder / f"{name}.png").read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        width = int.from_bytes(png[16:20], "big")
+        assert width >= 2 * 800, (name, width)  # drawn 800 px wide, at twice the pixels
+    texts = _svg_texts((folder / "timeline.svg").read_text(encoding="utf-8"))
+    assert "拿地" in texts and "2020" in texts  # Chinese legend, years on the axis
+
+
+def test_assets_where_no_folder_can_be_is_refused_before_reading(run, tmp_path):
+    taken = tmp_path / "charts"
+    taken.write_text("not a folder", encoding="utf-8")
+    result = run("report", SAMPLE, "-o", tmp_path / "r.html", "--assets", taken, expect=2)
+    assert result.stdout == ""
+    assert result.stderr.endswith(f"Invalid value for '--assets': Directory '{taken}' is a file.\n")
+    inside = taken / "sub"
+    result = run("report", SAMPLE, "-o", tmp_path / "r.html", "--assets", inside, expect=6)
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"etown: error: cannot make the folder {inside} (--assets): Not a directory\n"
+    )
+    assert not (tmp_path / "r.html").exists()
+
+
+# -- survival and competing risks ----------------------------------------------------
+
+
+def _withdrawn_file(tmp_path: Path) -> Path:
+    """Ten projects: six complete, two withdrawn (a 'withdrawn' event), two open."""
+    start = date(2023, 1, 2)
+    lines = ["project,event,date"]
+    for i in range(10):
+        land = start + timedelta(days=7 * i)
+        lines.append(f"P{i},land acquisition,{land}")
+        if i < 6:
+            lines.append(f"P{i},construction permit,{land + timedelta(days=10 * (i + 1))}")
+        elif i < 8:
+            lines.append(f"P{i},withdrawn,{land + timedelta(days=25)}")
+    path = tmp_path / "events.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_withdrawn_projects_draw_the_competing_risks_curves(tmp_path):
+    path = _withdrawn_file(tmp_path)
+    inputs = InputOptions(ignore_events=("withdrawn",), withdrawn=("event=withdrawn",))
+    report = Report(analyze(path, inputs, OPTIONS), survival=True)
+    assert list(report.curve_series) == ["ecdf", "km", "completed", "withdrawn"]
+    assert report.curve_series["completed"] == (
+        "withdrawn projects counted as ended (Aalen-Johansen)"
+    )
+    curves = report.charts()["cumulative"]["datasets"]["curves"]
+    withdrawn = [c for c in curves if c["series"] == report.curve_series["withdrawn"]]
+    # by hand: the two withdrawn projects, 25 days after their start, among ten followed
+    done_before = sum(1 for i in range(6) if 10 * (i + 1) < 25)  # complete before day 25
+    at_risk = 10 - done_before
+    assert withdrawn[-1]["share"] == pytest.approx(2 / at_risk * (1 - done_before / 10), 1e-3)
+    page = report.to_html()
+    assert "Aalen-Johansen: withdrawal is a competing event" in page
+    without = Report(analyze(path, InputOptions(ignore_events=("withdrawn",)), OPTIONS))
+    assert list(without.curve_series) == ["ecdf"]
+
+
+@pytest.mark.parametrize(
+    ("open_since", "longest"),
+    [(date(2022, 6, 1), (AS_OF - date(2022, 6, 1)).days), (date(2024, 10, 1), 400)],
+)
+def test_survival_axis_ends_at_the_longest_time_observed(tmp_path, open_since, longest):
+    """The days axis ends at the longest wait of an open project, or at the longest
+    complete project (400 days here), whichever is longer: not at a rounder number."""
+    path = write_events(
+        tmp_path / "events.csv",
+        {
+            "A": (date(2023, 1, 2), date(2023, 2, 1)),
+            "B": (date(2023, 1, 2), date(2024, 2, 6)),  # 400 days
+            "C": (open_since, None),
+        },
+    )
+    spec = Report(analyze(path, options=OPTIONS), survival=True).charts()["cumulative"]
+    lines = next(layer for layer in spec["layer"] if layer["data"]["name"] == "curves")
+    assert lines["encoding"]["x"]["scale"]["domain"] == [0, longest]
+    assert lines["encoding"]["x"]["scale"]["nice"] is False
+
+
+# -- charts ------------------------------------------------------------------------------
+
+
+def test_every_chart_is_valid_vega_lite(analysis, tmp_path):
+    import altair as alt
+
+    path = _withdrawn_file(tmp_path)
+    inputs = InputOptions(ignore_events=("withdrawn",), withdrawn=("event=withdrawn",))
+    reports_ = [
+        Report(analysis, survival=True),
+        Report(analysis, group_by="zone", by="quarter", lang="zh-CN"),
+        Report(analyze(path, inputs, OPTIONS), survival=True, by="month"),
+    ]
+    for report in reports_:
+        for name, spec in report.charts().items():
+            alt.Chart.from_dict(spec, validate=True) if "layer" not in spec else (
+                alt.LayerChart.from_dict(spec, validate=True)
+            )
+            assert spec["width"] == "container", name
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "fmt", "interval"),
+    [
+        ("2019-01-01", "2024-12-31", "%Y", "year"),
+        ("2024-01-10", "2024-09-30", "%Y-%m", "month"),
+        ("2024-03-01", "2024-03-20", "%Y-%m-%d", "day"),
+        ("2024-03-01", "2024-03-01", "%Y-%m-%d", "day"),
+        ("1990-01-01", "2024-12-31", "%Y", "year"),
+    ],
+)
+def test_time_axes_name_the_year(first, last, fmt, interval):
+    from etown_approvals.report import charts
+
+    axis = charts.time_axis(first, last).to_dict()
+    assert axis["format"] == fmt and axis["tickCount"]["interval"] == interval
+    span = (date.fromisoformat(last) - date.fromisoformat(first)).days
+    per = {"year": 365.25, "month": 30.4, "day": 1}[interval]
+    assert max(span, 1) / per / axis["tickCount"]["step"] <= 12  # at most about a dozen ticks
+
+
+@pytest.mark.parametrize(
+    ("label", "by", "start", "after"),
+    [
+        ("2023", "year", "2023-01-01", "2024-01-01"),
+        ("2023Q2", "quarter", "2023-04-01", "2023-07-01"),
+        ("2023Q4", "quarter", "2023-10-01", "2024-01-01"),
+        ("2023-12", "month", "2023-12-01", "2024-01-01"),
+    ],
+)
+def test_period_span(label, by, start, after):
+    assert data.period_span(label, by) == (start, after)
+
+
+def test_trend_periods_are_drawn_on_their_dates(analysis):
+    report = Report(analysis, by="quarter")
+    rows = report.datasets()["trend_counts"]
+    for row in rows:  # 2023Q3 runs from 2023-07-01 to 2023-10-01
+        year, quarter = int(row["period"][:4]), int(row["period"][-1])
+        assert row["start"] == date(year, 3 * quarter - 2, 1).isoformat()
+    counted = {}
+    for row in rows:
+        counted[row["period"]] = counted.get(row["period"], 0) + row["count"]
+    doc = reports.trend(analysis, by="quarter").document
+    assert counted == {p["period"]: p["projects"] for p in doc["periods"]}
+
+
+# -- the page's scripts ----------------------------------------------------------------
+
+
+def test_the_vega_bundle_is_built_once_and_kept(tmp_path, monkeypatch):
+    import vl_convert
+
+    from etown_approvals.report import bundle
+
+    monkeypatch.setenv("ETOWN_CACHE_DIR", str(tmp_path))
+    built: list[int] = []
+
+    def build() -> str:
+        built.append(1)
+        return "window.vegaEmbed=function(){};</script>"
+
+    monkeypatch.setattr(vl_convert, "javascript_bundle", build)
+    for _ in range(2):
+        monkeypatch.setattr(bundle, "_ready", [])  # a new process
+        assert bundle.script() == "window.vegaEmbed=function(){};<\\/script>"
+    assert built == [1]
+    assert [p.name for p in tmp_path.iterdir()] == [bundle.bundle_name()]
 
 
 # -- file columns named like computed ones ------------------------------------------

@@ -449,6 +449,18 @@ def compare(
     help="Where to write the page (- for standard output); written atomically.",
 )
 @lang_option
+@click.option(
+    "--title",
+    metavar="TEXT",
+    help="The page's title (default: 'Approval time: ' and the file's name, without its folders).",
+)
+@click.option(
+    "--assets",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Also write each chart as SVG and PNG into DIR (made if missing), drawn "
+    "offline, for articles and slides.",
+)
 def report(
     source: Source,
     metric: MetricOptions,
@@ -458,6 +470,8 @@ def report(
     survival: bool,
     output: str,
     lang: str | None,
+    title: str | None,
+    assets: str | None,
 ) -> None:
     """One self-contained HTML page to share: headline numbers, charts, data quality,
     method notes; opens offline (nothing is loaded from the network).
@@ -466,38 +480,42 @@ def report(
     Example:
       etown report data/projects.csv -o report.html
       etown report data/projects.csv --lang zh-CN --group-by zone --survival
+      etown report data/projects.csv --title "E-Town approvals 2024" --assets charts/
     """
-    from ..output import open_output
-    from ..report import Report, require_extra
+    from .._lazy import warm_after_parse
+    from ..output import check_folder, open_output
+    from ..report import Report, bundle, require_extra
 
     require_extra()  # before reading: a missing extra is said at once
     if len(group_by) > 1:
         from ..errors import UsageError
 
         raise UsageError("the report groups by one column; give --group-by once")
-    analysis = _analyze(source, metric, selection, attributes=group_by)
-    curve = incidence = None
-    if survival:
-        from ..survival import incidence_curve, survival_curve
+    if output != "-":
+        from ..output import check_target
 
-        points = survival_curve(analysis.projects, analysis.stages, analysis.options)
-        curve = {
-            "days": points["time"],
-            "survival": points["survival"],
-            "ci_low": points["ci_low"],
-            "ci_high": points["ci_high"],
-        }
-        incidence = incidence_curve(analysis.projects, analysis.stages, analysis.options)
-    page = Report(
+        check_target(output, (source.file,))
+    if assets:
+        check_folder(assets, option="--assets")
+    bundle.prepare()  # the page's scripts, read or built while the input is read
+    for module in ("altair", "jinja2", *(("scipy.stats",) if survival else ())):
+        warm_after_parse(module)
+    analysis = _analyze(source, metric, selection, attributes=group_by)
+    built = Report(
         analysis,
         group_by=group_by[0] if group_by else None,
         by=by,
         lang=lang,
-        survival=curve,
-        cumulative_incidence=incidence,
-    ).to_html()
+        survival=survival,
+        title=title,
+    )
+    page = built.to_html()
     with open_output(output, inputs=(source.file,)) as stream:
         stream.write(page)
+    if assets:
+        written = built.assets(assets)
+        if not source.quiet:
+            say(f"wrote {len(written)} chart files into {assets}")
     if output != "-" and not source.quiet:
         size = len(page.encode("utf-8")) / 1e6
         say(f"wrote {output} ({size:.1f} MB)")

@@ -1,9 +1,10 @@
 """What the report's charts draw, computed from an :class:`~etown_approvals.Analysis`.
 
 Pure functions: arrays and DataFrames in, small JSON-ready lists out. Every chart
-draws aggregated data (bins, quantiles, periods, transitions) whose size does not
-grow with the number of projects, except the timeline, which draws one line per
-project and so shows a seeded random sample above :data:`TIMELINE_LIMIT` projects.
+draws aggregated data whose size does not grow with the number of projects: bins,
+quantiles, periods, transitions, the largest groups (:data:`GROUPS_SHOWN`) and a
+curve of at most :data:`CURVE_POINTS` steps. The timeline, which draws one named
+line per project, shows a seeded random sample of at most :data:`TIMELINE_LIMIT`.
 """
 
 from __future__ import annotations
@@ -17,17 +18,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..metrics import COMPLETE, OPEN, day_numbers
+from ..metrics import COMPLETE, OPEN, day_numbers, period_frequency
 from ..stages import StageSet
 
-#: Most projects the timeline draws; above it a random sample of this many is drawn.
-TIMELINE_LIMIT = 1_000
+#: Most projects the timeline draws, one named row each; above it a random sample.
+TIMELINE_LIMIT = 60
 #: Seed of the timeline's sample, so the same file gives the same report.
 SAMPLE_SEED = 0
-#: Most points of the cumulative-share curve (quantiles of days beyond this).
-ECDF_POINTS = 400
+#: Most points of a cumulative curve (evenly spaced steps beyond this, the last kept).
+CURVE_POINTS = 400
 #: About this many histogram bins.
 HISTOGRAM_BINS = 30
+#: Most groups the charts and tables show (the most projects first); the rest are
+#: counted, and ``etown summary --group-by`` lists them all.
+GROUPS_SHOWN = 10
+#: Characters of a name or cell shown in tables and lists; the whole text is in the
+#: element's tooltip.
+NAME_CHARS = 60
+VALUE_CHARS = 40
 
 
 def complete_days(projects: pd.DataFrame) -> np.ndarray:
@@ -90,7 +98,15 @@ def histogram(days: np.ndarray, bins: Bins) -> list[Bin]:
     return out
 
 
-def ecdf(days: np.ndarray, points: int = ECDF_POINTS) -> list[dict[str, float]]:
+def thinned(size: int, points: int = CURVE_POINTS) -> np.ndarray:
+    """Positions of at most ``points`` evenly spaced steps of a curve of ``size``
+    steps, the first and the last always among them."""
+    if size <= points:
+        return np.arange(size)
+    return np.unique(np.linspace(0, size - 1, points).round().astype(np.int64))
+
+
+def ecdf(days: np.ndarray, points: int = CURVE_POINTS) -> list[dict[str, float]]:
     """Share of complete projects done within each number of days (a step curve).
 
     At most ``points`` steps: with more distinct values, the curve is taken at
@@ -100,22 +116,23 @@ def ecdf(days: np.ndarray, points: int = ECDF_POINTS) -> list[dict[str, float]]:
         return []
     values, counts = np.unique(days, return_counts=True)
     shares = np.cumsum(counts) / days.size
-    if values.size > points:
-        keep = np.unique(np.linspace(0, values.size - 1, points).round().astype(np.int64))
-        values, shares = values[keep], shares[keep]
+    keep = thinned(values.size, points)
     return [
         {"days": int(v), "share": round(float(s), 4)}
-        for v, s in zip(values.tolist(), shares.tolist(), strict=True)
+        for v, s in zip(values[keep].tolist(), shares[keep].tolist(), strict=True)
     ]
 
 
 SURVIVAL_KEYS = ("days", "survival", "ci_low", "ci_high")
 
 
-def survival_curve(curve: Mapping[str, Sequence[float | None]]) -> list[dict[str, Any]]:
+def survival_curve(
+    curve: Mapping[str, Sequence[float | None]], points: int = CURVE_POINTS
+) -> list[dict[str, Any]]:
     """A Kaplan-Meier curve (``days``, ``survival``, ``ci_low``, ``ci_high`` arrays of one
     length) as the share done within each number of days: ``1 - survival``, with the
-    confidence band flipped the same way."""
+    confidence band flipped the same way; at most ``points`` steps, the last (the
+    longest time observed) always kept."""
     missing = [k for k in SURVIVAL_KEYS if k not in curve]
     if missing:
         raise ValueError(f"survival curve lacks {', '.join(missing)}")
@@ -126,25 +143,72 @@ def survival_curve(curve: Mapping[str, Sequence[float | None]]) -> list[dict[str
     def done(value: float | None) -> float | None:
         return None if value is None or math.isnan(value) else round(1 - float(value), 4)
 
+    columns = [list(curve[k]) for k in SURVIVAL_KEYS]
+    keep = thinned(len(columns[0]), points).tolist()
     return [
-        {"days": float(d), "done": done(s), "done_low": done(high), "done_high": done(low)}
-        for d, s, low, high in zip(*(curve[k] for k in SURVIVAL_KEYS), strict=True)
+        {
+            "days": float(columns[0][i]),
+            "done": done(columns[1][i]),
+            "done_low": done(columns[3][i]),
+            "done_high": done(columns[2][i]),
+        }
+        for i in keep
     ]
 
 
-def incidence_curve(curve: Mapping[str, Sequence[float]]) -> list[dict[str, Any]] | None:
-    """An Aalen-Johansen curve (``times``, ``completed``, ``withdrawn`` arrays of one
-    length) as the share with the permit by each number of days; None when nothing was
-    withdrawn (the curve is then the Kaplan-Meier one)."""
-    lengths = {len(curve[k]) for k in ("times", "completed", "withdrawn")}
+INCIDENCE_KEYS = ("times", "completed", "withdrawn")
+
+
+def incidence_curve(
+    curve: Mapping[str, Sequence[float]], last: float | None = None, points: int = CURVE_POINTS
+) -> dict[str, list[float]] | None:
+    """The Aalen-Johansen curves (``times``, ``completed``, ``withdrawn`` arrays of one
+    length, as :func:`etown_approvals.survival.incidence_curve` gives them: the share
+    completed and the share withdrawn by each time a project completed or was
+    withdrawn) as the chart draws them: at most ``points`` steps, run on to ``last``
+    (the longest time observed, after which they stay as they are). None when nothing
+    was withdrawn: the completion curve is then the Kaplan-Meier one."""
+    lengths = {len(curve[k]) for k in INCIDENCE_KEYS}
     if len(lengths) != 1:
         raise ValueError("cumulative incidence arrays differ in length")
     if not any(curve["withdrawn"]):
         return None
-    return [
-        {"days": float(d), "done": round(float(c), 4)}
-        for d, c in zip(curve["times"], curve["completed"], strict=True)
-    ]
+    days = [float(d) for d in curve["times"]]
+    completed = [round(float(v), 4) for v in curve["completed"]]
+    withdrawn = [round(float(v), 4) for v in curve["withdrawn"]]
+    if last is not None and days and last > days[-1]:
+        days.append(float(last))
+        completed.append(completed[-1])
+        withdrawn.append(withdrawn[-1])
+    keep = thinned(len(days), points).tolist()
+    return {
+        "days": [days[i] for i in keep],
+        "completed": [completed[i] for i in keep],
+        "withdrawn": [withdrawn[i] for i in keep],
+    }
+
+
+def top_groups(
+    groups: Sequence[Mapping[str, Any]], shown: int = GROUPS_SHOWN
+) -> tuple[list[Mapping[str, Any]], int, int]:
+    """The ``shown`` groups with the most projects (ties in the given order), then how
+    many groups and projects are left out."""
+    order = sorted(range(len(groups)), key=lambda i: -groups[i]["projects"]["total"])
+    kept = [groups[i] for i in order[:shown]]
+    rest = [groups[i] for i in order[shown:]]
+    return kept, len(rest), sum(g["projects"]["total"] for g in rest)
+
+
+def cut(text: str, limit: int = NAME_CHARS) -> str:
+    """``text`` in at most ``limit`` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def period_span(label: str, by: str, fiscal_year_start: int = 1) -> tuple[str, str]:
+    """The first day of period ``label`` (``2023``, ``2023Q2``, ``2023-04``, ``FY2024``)
+    and the first day of the next, as ISO dates."""
+    period = pd.Period(label.removeprefix("FY"), freq=period_frequency(by, fiscal_year_start))
+    return period.start_time.date().isoformat(), (period + 1).start_time.date().isoformat()
 
 
 @dataclass
@@ -156,6 +220,9 @@ class Timeline:
     #: Projects with a start date (those a timeline can draw).
     total: int
     sampled: bool
+    #: First and last date drawn (ISO), None when nothing is drawn.
+    first: str | None = None
+    last: str | None = None
 
 
 def timeline(
@@ -220,12 +287,21 @@ def timeline(
             bar["group"] = group[rank]
         bars.append(bar)
     points = []
-    for stage in stages.stages:
-        dates = _iso(dated[stage])
-        for rank, (name, when) in enumerate(zip(names, dates, strict=True)):
+    dates_by_stage = {stage: _iso(dated[stage]) for stage in stages.stages}
+    for rank, name in enumerate(names):  # project by project, as the rows are drawn
+        for stage in stages.stages:
+            when = dates_by_stage[stage][rank]
             if when is not None:
                 points.append({"rank": rank, "project": name, "stage": labels[stage], "date": when})
-    return Timeline(bars=bars, points=points, total=total, sampled=sampled)
+    drawn = [p["date"] for p in points] + [b["end"] for b in bars if b["end"] is not None]
+    return Timeline(
+        bars=bars,
+        points=points,
+        total=total,
+        sampled=sampled,
+        first=min(drawn, default=None),
+        last=max(drawn, default=None),
+    )
 
 
 def _iso(dates: pd.Series) -> list[str | None]:
@@ -238,6 +314,8 @@ def _iso(dates: pd.Series) -> list[str | None]:
 
 #: How many rejected rows and warnings the data-quality section lists (all are counted).
 FINDINGS_SHOWN = 200
+#: Line numbers listed per finding type.
+LINES_SHOWN = 20
 
 
 @dataclass
@@ -293,7 +371,12 @@ def _by_type(found: pd.DataFrame, count: Callable[[pd.DataFrame], int]) -> list[
     for kind, part in found.groupby("type", sort=True, observed=True):
         rows = list(dict.fromkeys(part["row"].dropna().astype(int).tolist()))
         out.append(
-            {"type": str(kind), "count": count(part), "rows": rows[:20], "more": len(rows) > 20}
+            {
+                "type": str(kind),
+                "count": count(part),
+                "rows": rows[:LINES_SHOWN],
+                "more": len(rows) > LINES_SHOWN,
+            }
         )
     return out
 
