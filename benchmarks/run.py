@@ -10,11 +10,13 @@ Cases (files made by ``generate.py`` into ``--folder``, kept for the next run):
 
 * long: 4-column event log, one row per event (``summary``, ``projects`` in
   every format, ``stages``, ``trend``, ``validate``, ``timeline``,
-  ``--days workdays``);
+  ``--days workdays``, the HTML ``report`` written to standard output);
 * groups: the same with 20,000 distinct zones (``summary``/``stages``/``trend
   --group-by zone``);
-* 8 groups: the same with 8 zones (``compare --by zone``, against ``summary`` on
-  the same file);
+* 8 groups: the same with 8 zones (``compare --by zone``, and the HTML ``report``
+  as it is published, ``--group-by zone --by quarter --survival``, against
+  ``summary`` on the same file; ``summary`` with the same grouping and survival
+  estimate for comparison);
 * sf: the San Francisco permit export scaled to the same number of rows, 51
   columns (``summary --config examples/sf_building_permits.toml``);
 * cache: ``summary`` a second time on the same file, the parsed table served
@@ -252,6 +254,7 @@ def cases(folder: Path, projects: int, scale: int | None, cache_dir: Path) -> li
                     ["summary", "--days", "workdays", "--json"],
                     None,
                 ),
+                ("report -o -", ["report", "-o", "-"], None),
             ],
         ),
         Case(
@@ -273,6 +276,16 @@ def cases(folder: Path, projects: int, scale: int | None, cache_dir: Path) -> li
             [
                 ("compare --by zone --json", ["compare", "--by", "zone", "--json"], None),
                 ("compare --by zone (table)", ["compare", "--by", "zone"], None),
+                (
+                    "report --group-by zone --by quarter --survival -o -",
+                    ["report", "--group-by", "zone", "--by", "quarter", "--survival", "-o", "-"],
+                    None,
+                ),
+                (
+                    "summary --group-by zone --survival --json",
+                    ["summary", "--group-by", "zone", "--survival", "--json"],
+                    None,
+                ),
             ],
         ),
         Case(
