@@ -730,10 +730,11 @@ class _Loader:
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """(days, status) per row for each date column; one parse of all distinct strings.
 
-        Only the ``candidates`` rows (those not rejected for other reasons) are
-        evidence for day/month order: a rejected row never decides how the
-        used rows are read. In a wide file, a row with a date that is invalid
-        in either order is rejected whatever the order, so it is no evidence.
+        Only the ``candidates`` rows (those neither filtered, ignored nor rejected
+        for other reasons) are evidence for day/month order: a row that does not
+        count never decides how the used rows are read. In a wide file, a row
+        with a date that is invalid in either order is rejected whatever the
+        order, so it is no evidence.
         """
         bounds = np.cumsum([0, *(len(c.values) for c in columns)])
         # Where each column's values are in what is scanned: a slice, or indices.
@@ -888,7 +889,7 @@ class _Loader:
             f"unknown event (known stages: {known})",
         )
 
-        ((days, status),) = self._parse_dates([date], ~blank & ~self.rejected)
+        ((days, status),) = self._parse_dates([date], ~blank & ~self.rejected & ~self.skipped)
         self._date_problems(date, status, blank, missing_is_error=True)
 
         used = ~blank & ~self.rejected & ~self.skipped
@@ -910,7 +911,7 @@ class _Loader:
         blank, project_codes, names = self._row_basics(project_at, list(stage_columns))
         project = self._column(project_at)
         date_columns = [self._column(i) for i in stage_columns]
-        parsed = self._parse_dates(date_columns, ~blank & ~self.rejected)
+        parsed = self._parse_dates(date_columns, ~blank & ~self.rejected & ~self.skipped)
         for column, (_, status) in zip(date_columns, parsed, strict=True):
             self._date_problems(column, status, blank, missing_is_error=False)
         used = ~blank & ~self.rejected & ~self.skipped

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -391,3 +392,46 @@ def test_encoding_problems_deep_in_a_large_file(tmp_path):
     path.write_bytes(b"project,event,date\n" + body.encode() + b"Q\xff\xfe,land,2023-09-16\n")
     with pytest.raises(EncodingError, match="line 5002"):
         load(path)
+
+
+# Rows that do not count never decide day/month order: A's dates read differently
+# either way (2 days day-first, 59 days month-first); B's 15/03/2023 would prove
+# day-first, but B's row is filtered out or an ignored event.
+ORDER_DECIDED_ELSEWHERE = (
+    "project,event,date,kind\n"
+    "A,land acquisition,01/02/2023,permit\n"
+    "A,construction permit,03/02/2023,permit\n"
+    "B,{event},15/03/2023,{kind}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("event", "kind", "options"),
+    [
+        ("land acquisition", "appeal", {"where": ["kind=permit"]}),
+        ("inspection", "permit", {"ignore_events": ["inspection"]}),
+    ],
+    ids=["filtered", "ignored"],
+)
+def test_rows_that_do_not_count_never_decide_day_month_order(tmp_path, event, kind, options):
+    text = ORDER_DECIDED_ELSEWHERE.format(event=event, kind=kind)
+    with pytest.raises(AmbiguousDateError) as caught:
+        load_text(tmp_path, text, **options)
+    assert caught.value.row == 2
+    for dayfirst, days in ((True, 2), (False, 59)):
+        result = load_text(tmp_path, text, dayfirst=dayfirst, **options)
+        dates = stage_dates(result)
+        start = dates[("A", "land_acquisition")]
+        end = dates[("A", "construction_permit")]
+        assert (date.fromisoformat(end) - date.fromisoformat(start)).days == days
+
+
+def test_a_wide_files_filtered_rows_never_decide_day_month_order(tmp_path):
+    text = (
+        "project,kind,land_acquisition,construction_permit\n"
+        "A,permit,01/02/2023,03/02/2023\n"
+        "B,appeal,15/03/2023,16/03/2023\n"
+    )
+    with pytest.raises(AmbiguousDateError):
+        load_text(tmp_path, text, where=["kind=permit"])
+    assert load_text(tmp_path, text).dayfirst is True  # B counts when it is used
