@@ -422,6 +422,11 @@ def _apply_format(
     else:
         stamps = pc.strptime(subset, format=fmt, unit="s", error_is_null=True)
         ok = ~np.asarray(stamps.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        # pyarrow is more lenient than Python's strptime (``23`` for %Y, ``December``
+        # for %b): a value counts only if Python's own pattern for the format matches.
+        shape = _python_pattern(fmt)
+        if shape is not None and ok.any():
+            ok &= _to_bool(pc.match_substring_regex(subset, shape))
         seconds = pc.fill_null(stamps.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
         found = np.floor_divide(seconds, 86_400).astype(np.int64)
         # pyarrow rolls a day past the month's end over (31 Feb -> 3 Mar); Python's
@@ -437,6 +442,23 @@ def _apply_format(
     still = pending.copy()
     still[where[ok]] = False
     return still
+
+
+def _python_pattern(fmt: str) -> str | None:
+    """The regular expression Python's strptime matches a whole value against for
+    ``fmt`` (ignoring case, as it does), or None if it cannot be had or used here.
+
+    The pattern comes from the standard library's own strptime module, so its
+    month names are those of the current locale, as ``datetime.strptime``'s are.
+    """
+    try:
+        from _strptime import _TimeRE_cache  # type: ignore[attr-defined]
+
+        pattern = f"(?i)^(?:{_TimeRE_cache.pattern(fmt)})$"
+        pc.match_substring_regex(pa.array([""]), pattern)  # RE2 takes it
+    except Exception:  # any failure: pyarrow's reading stands alone
+        return None
+    return pattern
 
 
 def _strptime_python(values: list[str | None], fmt: str) -> tuple[np.ndarray, np.ndarray]:

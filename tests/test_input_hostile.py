@@ -435,6 +435,46 @@ def test_explicit_formats_follow_python_strptime(tmp_path, value, fmt):
     assert stage_dates(result) == {("A", "land_acquisition"): expected}
 
 
+@pytest.mark.parametrize(
+    ("value", "fmt"),
+    [
+        ("15/03/23", "%d/%m/%Y"),  # a year of two digits is not the year 23
+        ("1/3/123", "%d/%m/%Y"),
+        ("15/03/0023", "%d/%m/%Y"),  # four digits: the year 23, as written
+        ("15/03/2023", "%d/%m/%Y"),
+        ("15 December 2023", "%d %b %Y"),  # %b: abbreviated names only
+        ("01 December 2023", "%d %b %Y"),
+        ("15 Dec 2023", "%d %B %Y"),  # %B: full names only
+        ("01 Dec 2023", "%d %B %Y"),
+        ("15 December 21", "%d %b %y"),
+        ("01 dec 2023", "%d %b %Y"),  # names in any case
+        ("2023-3-1", "%Y-%m-%d"),
+    ],
+)
+def test_explicit_formats_read_exactly_what_python_strptime_reads(value, fmt):
+    parsed = parse_dates(pa.array([value]), date_formats=[fmt])
+    try:
+        expected = (datetime.strptime(value, fmt).date() - date(1970, 1, 1)).days
+    except ValueError:  # the format does not read it: the built-in forms do, or not
+        without = parse_dates(pa.array([value]))
+        if without.status[0] == OK:
+            assert (parsed.status[0], parsed.days[0]) == (OK, without.days[0])
+        else:
+            assert parsed.status[0] != OK
+    else:
+        assert (parsed.status[0], parsed.days[0]) == (OK, expected)
+
+
+def test_a_two_digit_year_under_a_four_digit_format_is_rejected(run, write):
+    path = write(HEADER + "A,land,15/03/23\nA,construction permit,16/03/2023\n")
+    result = run("validate", path, "--date-format", "%d/%m/%Y", "--json", expect=1)
+    errors = json.loads(result.stdout)["errors"]
+    assert [(e["type"], e["row"], e["value"]) for e in errors] == [
+        ("invalid-date", 2, "15/03/23"),
+        ("missing-land-acquisition", None, None),
+    ]
+
+
 def test_formats_are_tried_in_order_before_the_built_in_forms():
     values = pa.array(["01/02/2023", "2023-09-15", "31/02/23", "x"])
     parsed = parse_dates(values, date_formats=["%m/%d/%Y", "%d/%m/%y"])
