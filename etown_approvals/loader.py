@@ -1149,6 +1149,19 @@ def _rejected_rows(loaded: LoadResult) -> pd.DataFrame:
                 fields = malformed.get(int(line), [])
                 cells[j] = fields[i] if i < len(fields) else None
         columns[header] = pd.Series(cells, dtype=object)
+    # A malformed row keeps the cells beyond the header too (those that made it
+    # malformed), in columns named by position, never replacing a column of the file.
+    fields_of = [
+        [] if at else malformed.get(int(line), []) for line, at in zip(lines, found, strict=True)
+    ]
+    taken = set(headers)
+    for i in range(len(headers), max(map(len, fields_of), default=0)):
+        name, suffix = f"column {i + 1}", 2
+        while name in taken:
+            name, suffix = f"column {i + 1}_{suffix}", suffix + 1
+        taken.add(name)
+        extra = [fields[i] if i < len(fields) else None for fields in fields_of]
+        columns[name] = pd.Series(extra, dtype=object)
     # A file column named line, type or message is written apart (attribute:NAME):
     # it never takes the place of the row's line number or reason.
     joined = {name: frame[name] for name in frame.columns}

@@ -16,6 +16,7 @@ from openpyxl import Workbook, load_workbook
 from etown_approvals import results as reports
 from etown_approvals.analysis import analyze
 from etown_approvals.errors import ExitCode, UsageError
+from etown_approvals.loader import load_raw
 from etown_approvals.metrics import MetricOptions
 from etown_approvals.options import InputOptions
 from etown_approvals.reader import read_table
@@ -193,6 +194,11 @@ def test_cells_beyond_the_header_are_a_malformed_row(tmp_path, run):
     doc = json.loads(result.stdout)
     assert [(f["row"], f["type"]) for f in doc["errors"]] == [(4, "malformed-row")]
     assert doc["errors"][0]["value"] == "P9,land,2023-03-01,Z0,,stray note"
+    cells = load_raw(read_table(path)).rejected_rows().drop(columns=["line", "type", "message"])
+    assert cells.to_dict("records") == [  # the cells beyond the header too
+        {"project": "P9", "event": "land", "date": "2023-03-01", "zone": "Z0",
+         "column 5": "", "column 6": "stray note"}
+    ]  # fmt: skip
     summary = json.loads(run("summary", path, "--json").stdout)
     assert summary["rows"] == {
         "read": 7,

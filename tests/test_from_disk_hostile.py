@@ -132,8 +132,8 @@ def test_invalid_rows_of_a_file_whose_every_record_is_malformed(
     with out.open(newline="", encoding="utf-8") as written:
         rows = list(csv.reader(written))
     assert rows == [
-        ["line", "type", "message", "project", "event", "date", "notes"],
-        ["2", "malformed-row", "expected 4 fields, found 2", "A", "land acquisition", "", ""],
+        ["line", "type", "message", "project", "event", "date", "notes", "column 5"],
+        ["2", "malformed-row", "expected 4 fields, found 2", "A", "land acquisition", "", "", ""],
         [
             "3",
             "malformed-row",
@@ -142,5 +142,6 @@ def test_invalid_rows_of_a_file_whose_every_record_is_malformed(
             "construction permit",
             "2023-01-05",
             "x",
+            "y",
         ],
     ]

@@ -435,3 +435,46 @@ def test_a_wide_files_filtered_rows_never_decide_day_month_order(tmp_path):
     with pytest.raises(AmbiguousDateError):
         load_text(tmp_path, text, where=["kind=permit"])
     assert load_text(tmp_path, text).dayfirst is True  # B counts when it is used
+
+
+def test_rejected_rows_keep_every_cell_of_a_malformed_row(tmp_path):
+    text = (
+        "project,event,date\n"
+        "A,land,2023-09-15\n"
+        "B,land,2023-09-16,stray,cell 5\n"  # the cells that make it malformed
+        "C,land,2023-09-17,x\n"
+    )
+    table = load_text(tmp_path, text).rejected_rows()
+    assert list(table.columns) == [
+        "line", "type", "message", "project", "event", "date", "column 4", "column 5"
+    ]  # fmt: skip
+    cells = table[["project", "event", "date", "column 4", "column 5"]]
+    assert cells.to_dict("records") == [
+        {"project": "B", "event": "land", "date": "2023-09-16", "column 4": "stray",
+         "column 5": "cell 5"},
+        {"project": "C", "event": "land", "date": "2023-09-17", "column 4": "x",
+         "column 5": None},
+    ]  # fmt: skip
+
+
+def test_extra_cells_never_take_the_place_of_a_column_of_the_file(tmp_path):
+    text = "project,event,date,column 5\nA,land,2023-01-02,x\nB,land,2023-01-02,y,extra,more\n"
+    table = load_text(tmp_path, text).rejected_rows()
+    assert list(table.columns)[6:] == ["column 5", "column 5_2", "column 6"]
+    assert table[["column 5", "column 5_2", "column 6"]].to_dict("records") == [
+        {"column 5": "y", "column 5_2": "extra", "column 6": "more"}
+    ]
+
+
+def test_invalid_rows_file_holds_every_cell(run, write, tmp_path):
+    import csv
+
+    path = write("project,event,date\nA,land,2023-09-15\nB,land,2023-09-16,stray\n")
+    out = tmp_path / "rejected.csv"
+    run("validate", path, "--invalid-rows", out, expect=1)
+    with out.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows == [
+        ["line", "type", "message", "project", "event", "date", "column 4"],
+        ["3", "malformed-row", "expected 3 fields, found 4", "B", "land", "2023-09-16", "stray"],
+    ]
