@@ -92,6 +92,8 @@ class Analysis:
             words += ["--delimiter", named.get(inputs.delimiter, inputs.delimiter)]
         for date_format in inputs.date_formats:
             words += ["--date-format", date_format]
+        for placeholder in inputs.missing_values or ():
+            words += ["--missing-value", placeholder]
         if inputs.dayfirst is not None:
             words.append("--dayfirst" if inputs.dayfirst else "--monthfirst")
         if inputs.sheet is not None:
@@ -218,7 +220,10 @@ def analyze(
         progress("reading")
     from .cache import load_cached
 
-    loaded = load_cached(path, stdin=stdin, cache=inputs.cache, **inputs.load_arguments())
+    # Dates are plausible up to a year after the date the measure is taken as of.
+    as_of = options.as_of if options.as_of is not None else inputs.as_of
+    arguments = inputs.load_arguments() | {"as_of": as_of}
+    loaded = load_cached(path, stdin=stdin, cache=inputs.cache, **arguments)
     loaded.require_rows(hint=f"see them with: etown validate {_quoted(path, inputs)}")
     if not keep_raw:
         loaded.raw = None

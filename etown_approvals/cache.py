@@ -48,6 +48,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -55,6 +56,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import __version__
+from .dates import EARLIEST, latest_plausible
 from .loader import LoadResult, load
 from .rawtable import RawTable, source_name
 from .stages import ETOWN, StageSet
@@ -171,6 +173,9 @@ def load_cached(
     date_formats: Sequence[str] = (),
     attributes: bool | Sequence[str] = True,
     header_row: int | None = None,
+    missing_values: Sequence[str] | None = None,
+    earliest: date = EARLIEST,
+    as_of: date | None = None,
     cache: bool = True,
     directory: Path | None = None,
 ) -> LoadResult:
@@ -188,12 +193,17 @@ def load_cached(
         "date_formats": tuple(date_formats),
         "attributes": attributes if isinstance(attributes, bool) else tuple(attributes),
         "header_row": header_row,
+        "missing_values": None if missing_values is None else tuple(missing_values),
+        "earliest": earliest,
+        "as_of": as_of,
     }
     identity = _file_identity(path) if cache and stdin is None and enabled() else None
     if identity is None:
         return load(path, stdin=stdin, **options)
     folder = directory or cache_dir()
-    key = entry_key(path, identity, options)
+    # The plausible range ends a year after the as-of date, today by default: an entry
+    # is for the day it was made.
+    key = entry_key(path, identity, {**options, "latest": latest_plausible(as_of)})
     entry = folder / key
     cached = _read(entry, key, path, stages)
     if cached is not None:

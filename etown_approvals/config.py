@@ -27,6 +27,8 @@
     [dates]
     formats = ["%d.%m.%Y"]
     dayfirst = true
+    missing = ["NA", "TBD"]   # placeholders that mean no date (default: a common set)
+    earliest = 1900-01-01     # dates before it are implausible
 
     [filter]
     where = ["Permit Type=AL"]
@@ -89,7 +91,7 @@ SECTIONS = (
 _COLUMN_KEYS = ("project", "event", "date")
 _METRIC_KEYS = ("start", "end", "days", "calendar", "fast_track_days", "as_of", "stage_date")
 _SOURCE_KEYS = ("delimiter", "encoding", "sheet", "header_row")
-_DATE_KEYS = ("formats", "dayfirst")
+_DATE_KEYS = ("formats", "dayfirst", "missing", "earliest")
 UNITS = ("calendar", "workdays")
 #: Date format names that are not strptime patterns: Unix timestamps.
 EPOCH_FORMATS = ("epoch_s", "epoch_ms")
@@ -159,10 +161,14 @@ class SourceSettings:
 
 @dataclass(frozen=True)
 class DateSettings:
-    """``[dates]``: explicit date formats, tried in order before the built-in forms."""
+    """``[dates]``: explicit date formats, tried in order before the built-in forms; the
+    placeholders that mean no date; the earliest plausible date."""
 
     formats: tuple[str, ...] = ()
     dayfirst: bool | None = None
+    #: None: the default set (``dates.DEFAULT_MISSING``); ``[]``: none.
+    missing: tuple[str, ...] | None = None
+    earliest: date | None = None
 
 
 @dataclass(frozen=True)
@@ -457,6 +463,10 @@ def config_from_dict(
                 for i, fmt in enumerate(reader.strings(dates, "formats", "dates.formats"))
             ),
             dayfirst=reader.boolean(dates.get("dayfirst"), "dates.dayfirst"),
+            missing=(
+                reader.strings(dates, "missing", "dates.missing") if "missing" in dates else None
+            ),
+            earliest=reader.date(dates.get("earliest"), "dates.earliest"),
         ),
         metric=MetricSettings(
             days=reader.choice(metric.get("days"), "metric.days", UNITS),

@@ -45,6 +45,22 @@ from .errors import UsageError
 OK, MISSING, INVALID = 0, 1, 2
 #: Invalid because the year has two digits (readable only through a ``%y`` format).
 TWO_DIGIT_YEAR = 3
+#: A placeholder that means "no date" (``NA``, ``TBD``, ``0000-00-00``): missing.
+PLACEHOLDER = 4
+#: The values that mean "no date" unless the user says otherwise (``[dates] missing``,
+#: ``--missing-value``): compared as written, after trimming white space.
+DEFAULT_MISSING = (
+    "NA", "N/A", "n/a", "na", "#N/A", "#NA", "<NA>", "N.A.", "n.a.",
+    "NULL", "null", "Null", "None", "none", "NaN", "nan", "NaT",
+    "-", "--", "---", "?", "TBD", "tbd", "TBA", "tba",
+    "0000-00-00", "0000-00-00 00:00:00", "00/00/0000", "00.00.0000", "00000000",
+)  # fmt: skip
+#: A date read, but outside the plausible range (``[dates] earliest`` to a year after the
+#: as-of date): a warning, and no date for every measure.
+IMPLAUSIBLE = 5
+#: Dates before this are implausible (sentinels such as ``1753-01-01``, ``1900-01-00``
+#: typed as ``0023``) unless ``[dates] earliest`` says otherwise.
+EARLIEST = date(1900, 1, 1)
 #: Day number used for dates that are missing or invalid (never read as a date).
 NO_DATE = np.iinfo(np.int32).min
 #: Special format names: Unix time in seconds or milliseconds (UTC date).
@@ -94,6 +110,18 @@ class ParsedDates:
     ambiguous: AmbiguousDates | None = None
 
 
+def latest_plausible(as_of: date | None = None) -> date:
+    """The last plausible date: a year after ``as_of`` (None: today); 29 February
+    gives 28 February."""
+    day = as_of or date.today()
+    if day.year == date.max.year:
+        return date.max
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
     """``formats`` if each is a strptime format or ``epoch_s``/``epoch_ms``.
 
@@ -139,7 +167,7 @@ class DateScan:
     def invalid_either_way(self) -> np.ndarray:
         """Per value: invalid whatever the day/month order."""
         numeric_invalid = self.numeric & ~self.valid_dayfirst & ~self.valid_monthfirst
-        other_invalid = ~self.numeric & (self.status != OK) & (self.status != MISSING)
+        other_invalid = ~self.numeric & np.isin(self.status, (INVALID, TWO_DIGIT_YEAR))
         return numeric_invalid | other_invalid
 
     def resolve(self, dayfirst: bool | None, decides: np.ndarray | None = None) -> ParsedDates:
@@ -187,14 +215,16 @@ def parse_dates(
     *,
     date_formats: Sequence[str] = (),
     decides: np.ndarray | None = None,
+    missing: Sequence[str] = (),
 ) -> ParsedDates:
     """Parse an array of (preferably distinct) strings into day numbers.
 
     ``date_formats`` (strptime directives, ``epoch_s``, ``epoch_ms``) are tried
     in order before the built-in forms. ``dayfirst`` None means: decide from
     the values (only those marked in ``decides``, if given), reporting ambiguity.
+    ``missing``: placeholders that mean "no date" (status ``PLACEHOLDER``).
     """
-    return scan_dates(values, date_formats).resolve(dayfirst, decides)
+    return scan_dates(values, date_formats, missing=missing).resolve(dayfirst, decides)
 
 
 #: From this many values on, :func:`scan_dates` reads fixed-width date parts once each.
@@ -214,14 +244,16 @@ def scan_dates(
     date_formats: Sequence[str] = (),
     *,
     trimmed: bool = False,
+    missing: Sequence[str] = (),
 ) -> DateScan:
     """Read every value in every way it can be read; day/month order comes later.
 
     Without ``date_formats``, a large array need not hold distinct values: its
     date parts, times of day and other spellings are each read once.
     ``trimmed``: the caller has trimmed white space off the values already.
+    ``missing``: placeholders that mean "no date" (status ``PLACEHOLDER``).
     """
-    return scan_rows(values, date_formats, trimmed=trimmed).expand()
+    return scan_rows(values, date_formats, trimmed=trimmed, missing=missing).expand()
 
 
 @dataclass
@@ -242,22 +274,29 @@ def scan_rows(
     date_formats: Sequence[str] = (),
     *,
     trimmed: bool = False,
+    missing: Sequence[str] = (),
 ) -> MappedScan:
     """:func:`scan_dates`, with each distinct reading kept once (see :class:`MappedScan`)."""
     text = values.cast(pa.string())
     if not trimmed:
         text = pc.utf8_trim_whitespace(text)
     formats = check_formats(date_formats)
+    placeholders = pa.array(sorted(set(missing) - {""}), pa.string())
     if len(text) >= SPLIT_THRESHOLD:
-        return _scan_split(text, formats)
+        return _scan_split(text, formats, placeholders)
     encoded = _encoded(text, null_encoding="encode")  # each distinct value read once
     return MappedScan(
-        _scan_each(encoded.dictionary, formats), encoded.indices.to_numpy(zero_copy_only=False)
+        _scan_each(encoded.dictionary, formats, placeholders),
+        encoded.indices.to_numpy(zero_copy_only=False),
     )
 
 
 def _scan_each(
-    text: pa.Array, date_formats: Sequence[str], *, formats_done: bool = False
+    text: pa.Array,
+    date_formats: Sequence[str],
+    placeholders: pa.Array,
+    *,
+    formats_done: bool = False,
 ) -> DateScan:
     """Every reading of trimmed strings, one regular expression pass per spelling.
 
@@ -270,6 +309,10 @@ def _scan_each(
     missing = _to_bool(pc.or_kleene(pc.is_null(text), pc.equal(text, "")))
     status[missing] = MISSING
     pending = ~missing
+    if len(placeholders):
+        placeholder = _to_bool(pc.is_in(text, value_set=placeholders))
+        status[placeholder] = PLACEHOLDER
+        pending &= ~placeholder
 
     if not formats_done:
         for fmt in date_formats:
@@ -314,7 +357,9 @@ def _scan_each(
 SCAN_FIELDS = tuple(f.name for f in dataclasses.fields(DateScan))
 
 
-def _scan_split(text: pa.Array | pa.ChunkedArray, date_formats: Sequence[str]) -> MappedScan:
+def _scan_split(
+    text: pa.Array | pa.ChunkedArray, date_formats: Sequence[str], placeholders: pa.Array
+) -> MappedScan:
     """The same readings as :func:`_scan_each`, for many distinct timestamps.
 
     Millions of distinct ``06/15/2014 10:50:15 AM`` share a few thousand date
@@ -330,10 +375,16 @@ def _scan_split(text: pa.Array | pa.ChunkedArray, date_formats: Sequence[str]) -
     missing = _to_bool(pc.or_kleene(pc.is_null(text), pc.equal(text, "")))
     pending = ~missing
     if date_formats:
+        # Placeholders are never read by a format: _scan_each reads them (below).
+        placeholder = np.zeros(n, dtype=bool)
+        if len(placeholders):
+            placeholder = _to_bool(pc.is_in(text, value_set=placeholders))
+        pending &= ~placeholder
         format_days = np.full(n, NO_DATE, dtype=np.int64)
         format_status = np.full(n, INVALID, dtype=np.int8)
         for fmt in date_formats:
             pending = _apply_format(text, fmt, pending, format_days, format_status)
+        pending |= placeholder
 
     # Byte slices are exact here: the date parts kept are ASCII, so their suffix
     # starts on a character boundary and is valid UTF-8.
@@ -341,7 +392,10 @@ def _scan_split(text: pa.Array | pa.ChunkedArray, date_formats: Sequence[str]) -
     heads = _encoded(pc.binary_slice(raw, 0, _HEAD_WIDTH))
     # Null values point one past the dictionary, at a date part that is not fixed.
     head_index = pc.fill_null(heads.indices, len(heads.dictionary)).to_numpy(zero_copy_only=False)
-    fixed = np.append(_to_bool(pc.match_substring_regex(heads.dictionary, _FIXED_HEAD)), False)
+    fixed = _to_bool(pc.match_substring_regex(heads.dictionary, _FIXED_HEAD))
+    if len(placeholders):  # ``0000-00-00 00:00:00`` is a placeholder as a whole value
+        fixed &= ~_to_bool(pc.is_in(heads.dictionary, value_set=placeholders.cast(pa.binary())))
+    fixed = np.append(fixed, False)
     candidates = np.flatnonzero(pending & fixed[head_index])
     # The rest of every value (slicing all is cheaper than gathering the candidates
     # first); only the candidates' rests are looked at.
@@ -355,7 +409,9 @@ def _scan_split(text: pa.Array | pa.ChunkedArray, date_formats: Sequence[str]) -
     # Rows: each fixed date part's readings, then a missing and a not yet read value.
     fixed_heads = np.flatnonzero(fixed)
     parts = [
-        _scan_each(heads.dictionary.take(pa.array(fixed_heads)).cast(pa.string()), ()),
+        _scan_each(
+            heads.dictionary.take(pa.array(fixed_heads)).cast(pa.string()), (), placeholders[:0]
+        ),
         constant_rows(2, NO_DATE, np.array([MISSING, INVALID], dtype=np.int8)),
     ]
     missing_row, unread_row = fixed_heads.size, fixed_heads.size + 1
@@ -374,7 +430,7 @@ def _scan_split(text: pa.Array | pa.ChunkedArray, date_formats: Sequence[str]) -
     if rest.size:
         # Each distinct value once (the values given need not be distinct).
         encoded = _encoded(text.take(pa.array(rest)))
-        parts.append(_scan_each(encoded.dictionary, date_formats, formats_done=True))
+        parts.append(_scan_each(encoded.dictionary, date_formats, placeholders, formats_done=True))
         row[rest] = rows + encoded.indices.to_numpy(zero_copy_only=False)
     return MappedScan(DateScan.joined(parts), row)
 

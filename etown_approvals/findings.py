@@ -93,6 +93,13 @@ _TYPES = (
     ),
     FindingType("unknown-event", ERROR, N_("Unknown event"), N_("an event name that is no stage")),
     FindingType(
+        "implausible-date",
+        WARNING,
+        "Implausible date",
+        "a date before `[dates] earliest` (default 1900-01-01) or more than a year after the "
+        "as-of date: read as no date by every command",
+    ),
+    FindingType(
         "missing-land-acquisition",
         ERROR,
         N_("No start date"),

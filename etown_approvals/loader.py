@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
@@ -148,6 +149,9 @@ def load(
     date_formats: Sequence[str] = (),
     attributes: bool | Sequence[str] = True,
     header_row: int | None = None,
+    missing_values: Sequence[str] | None = None,
+    earliest: date = dates_mod.EARLIEST,
+    as_of: date | None = None,
 ) -> LoadResult:
     """Read approval events from a CSV/TSV/Excel file (``-`` for standard input).
 
@@ -166,6 +170,11 @@ def load(
     sheet row) of the header; without it the header is the first row holding the
     columns ``stages`` names, else the first that looks like one
     (:mod:`etown_approvals.shape`).
+
+    ``missing_values``: placeholders that mean "no date" in a date cell (None:
+    :data:`~etown_approvals.dates.DEFAULT_MISSING`). A date before ``earliest``
+    or more than a year after ``as_of`` (None: today) is implausible: an
+    ``implausible-date`` warning, and no date for every measure.
     """
     formats = dates_mod.check_formats(date_formats)
     rules = RowSelection.of(where, ignore_events, withdrawn)  # bad expressions fail before reading
@@ -190,6 +199,9 @@ def load(
         rules=rules,
         date_formats=formats,
         attributes=attributes,
+        missing_values=missing_values,
+        earliest=earliest,
+        as_of=as_of,
     )
 
 
@@ -201,11 +213,41 @@ def load_raw(
     rules: RowSelection | None = None,
     date_formats: Sequence[str] = (),
     attributes: bool | Sequence[str] = True,
+    missing_values: Sequence[str] | None = None,
+    earliest: date = dates_mod.EARLIEST,
+    as_of: date | None = None,
 ) -> LoadResult:
     formats = dates_mod.check_formats(date_formats)
     return _Loader(
-        raw, stages, dayfirst, rules or RowSelection(), formats, _attribute_names(attributes)
+        raw,
+        stages,
+        dayfirst,
+        rules or RowSelection(),
+        formats,
+        _attribute_names(attributes),
+        DateRules.of(missing_values, earliest, as_of),
     ).run()
+
+
+@dataclass(frozen=True)
+class DateRules:
+    """What a date cell must be to count: not a placeholder, and in the plausible range."""
+
+    #: Values that mean "no date" (compared as written, after trimming).
+    missing: tuple[str, ...] = dates_mod.DEFAULT_MISSING
+    #: The plausible range, inclusive.
+    earliest: date = dates_mod.EARLIEST
+    latest: date = date.max
+
+    @classmethod
+    def of(cls, missing: Sequence[str] | None, earliest: date, as_of: date | None) -> DateRules:
+        if isinstance(missing, str):
+            missing = (missing,)
+        return cls(
+            dates_mod.DEFAULT_MISSING if missing is None else tuple(missing),
+            earliest,
+            dates_mod.latest_plausible(as_of),
+        )
 
 
 def _attribute_names(attributes: bool | Sequence[str]) -> tuple[str, ...] | None:
@@ -345,11 +387,15 @@ class _Loader:
         rules: RowSelection,
         date_formats: Sequence[str] = (),
         attributes: tuple[str, ...] | None = None,
+        date_rules: DateRules | None = None,
     ) -> None:
         self.raw = raw
         self.stages = stages
         self.dayfirst = dayfirst
         self.date_formats = tuple(date_formats)
+        self.date_rules = date_rules or DateRules()
+        #: Notes on what the dates held (placeholders, implausible dates).
+        self.date_notes: list[str] = []
         self.n = raw.num_records
         self.findings = FindingsBuilder(raw)
         self.rejected = np.zeros(self.n, dtype=bool)
@@ -750,9 +796,13 @@ class _Loader:
                 [c.values for c in columns], type=pa.string()
             )
             positions = [slice(bounds[i], bounds[i + 1]) for i in range(len(columns))]
+            placeholders = self.date_rules.missing
             scans = list(
                 two_at_a_time(
-                    lambda column: dates_mod.scan_rows(column.values, trimmed=True), columns
+                    lambda column: dates_mod.scan_rows(
+                        column.values, trimmed=True, missing=placeholders
+                    ),
+                    columns,
                 )
             )
             value_rows = [m.row for m in scans]
@@ -765,7 +815,9 @@ class _Loader:
             union = encoded.dictionary
             where = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
             positions = [where[bounds[i] : bounds[i + 1]] for i in range(len(columns))]
-            mapped = dates_mod.scan_rows(union, self.date_formats, trimmed=True)
+            mapped = dates_mod.scan_rows(
+                union, self.date_formats, trimmed=True, missing=self.date_rules.missing
+            )
             value_rows = [mapped.row[position] for position in positions]
             offsets = np.zeros(len(columns), dtype=np.int64)
             tables = [mapped.scan]
@@ -801,12 +853,21 @@ class _Loader:
             assert found is not None  # the same readings, the same evidence
             raise self._ambiguity(columns, union, found, candidates)
         self.dayfirst = parsed.dayfirst
+        self._mark_implausible(parsed)
         days = parsed.days.astype(np.int32)
         results = []
         for column, row in zip(columns, rows, strict=True):
             at = row[column.indices]  # one gather per row, through the values' rows
             results.append((days[at], parsed.status[at]))
         return results
+
+    def _mark_implausible(self, parsed: dates_mod.ParsedDates) -> None:
+        """Readings outside the plausible range become ``IMPLAUSIBLE`` (no date)."""
+        epoch = date(1970, 1, 1)
+        first = (self.date_rules.earliest - epoch).days
+        last = (self.date_rules.latest - epoch).days
+        read = parsed.status == dates_mod.OK
+        parsed.status[read & ((parsed.days < first) | (parsed.days > last))] = dates_mod.IMPLAUSIBLE
 
     def _ambiguity(
         self,
@@ -846,7 +907,12 @@ class _Loader:
         )
 
     def _date_problems(
-        self, column: TextColumn, status: np.ndarray, skip: np.ndarray, missing_is_error: bool
+        self,
+        column: TextColumn,
+        days: np.ndarray,
+        status: np.ndarray,
+        skip: np.ndarray,
+        missing_is_error: bool,
     ) -> None:
         invalid = ~skip & (status == dates_mod.INVALID)
         self._reject(invalid, "invalid-date", column, "not a valid date")
@@ -864,6 +930,70 @@ class _Loader:
                 column,
                 f"no date in column {column.header!r}",
             )
+            self._reject(
+                ~skip & (status == dates_mod.PLACEHOLDER),
+                "missing-value",
+                column,
+                f"no date in column {column.header!r} (a placeholder for no date)",
+            )
+        implausible = ~skip & ~self.skipped & (status == dates_mod.IMPLAUSIBLE)
+        if not implausible.any():
+            return
+        rules = self.date_rules
+        early = implausible & (days < (rules.earliest - date(1970, 1, 1)).days)
+        after = f"after {rules.latest.isoformat()}, a year after the as-of date"
+        for mask, message in (
+            (early, f"before {rules.earliest.isoformat()} ([dates] earliest)"),
+            (implausible & ~early, after),
+        ):
+            self.findings.add(
+                mask,
+                "implausible-date",
+                WARNING,
+                field=column.header,
+                column=column,
+                message=f"implausible date, {message}: read as no date",
+            )
+
+    def _note_dates(
+        self, columns: Sequence[TextColumn], statuses: Sequence[np.ndarray], skip: np.ndarray
+    ) -> None:
+        """One note on placeholders read as no date, one on implausible dates: how many
+        in each column."""
+        for code, describe in (
+            (dates_mod.PLACEHOLDER, self._placeholder_note),
+            (dates_mod.IMPLAUSIBLE, self._implausible_note),
+        ):
+            counts = []
+            for column, status in zip(columns, statuses, strict=True):
+                rows = np.flatnonzero(~skip & ~self.skipped & (status == code))
+                if rows.size:
+                    counts.append((column, rows))
+            if counts:
+                self.date_notes.append(describe(counts))
+
+    def _placeholder_note(self, counts: list[tuple[TextColumn, np.ndarray]]) -> str:
+        total = sum(rows.size for _, rows in counts)
+        found: dict[str, None] = {}
+        for column, rows in counts:
+            for i in np.unique(column.indices[rows]):
+                found[column.values[int(i)].as_py()] = None
+        listed = ", ".join(f"{rows.size:,} in {column.header!r}" for column, rows in counts)
+        values = ", ".join(repr(v) for v in list(found)[:8]) + (", ..." if len(found) > 8 else "")
+        return (
+            f"note: {total:,} placeholder{'s' if total != 1 else ''} read as no date: {listed} "
+            f"({values}; the set: [dates] missing, --missing-value)"
+        )
+
+    def _implausible_note(self, counts: list[tuple[TextColumn, np.ndarray]]) -> str:
+        total = sum(rows.size for _, rows in counts)
+        rules = self.date_rules
+        listed = ", ".join(f"{rows.size:,} in {column.header!r}" for column, rows in counts)
+        return (
+            f"warning: {total:,} implausible date{'s' if total != 1 else ''} read as no date "
+            f"(before {rules.earliest.isoformat()} or after {rules.latest.isoformat()}): "
+            f"{listed}; etown validate lists them"
+        )
 
     # -- layouts ----------------------------------------------------------
     def _long(self, project_at: int, event_at: int, date_at: int) -> LoadResult:
@@ -890,20 +1020,23 @@ class _Loader:
         )
 
         ((days, status),) = self._parse_dates([date], ~blank & ~self.rejected & ~self.skipped)
-        self._date_problems(date, status, blank, missing_is_error=True)
+        self._date_problems(date, days, status, blank, missing_is_error=True)
+        self._note_dates([date], [status], blank)
 
         used = ~blank & ~self.rejected & ~self.skipped
         attribute_columns = self._attribute_columns({project_at, event_at, date_at})
-        every_row = bool(used.all())  # clean files: no gathers
+        # A used row has a date, unless it is implausible (a warning: no event).
+        dated = used & (status == dates_mod.OK)
+        every_row = bool(dated.all())  # clean files: no gathers
         return self._result(
             "long",
             blank,
             project_codes,
             names,
             used,
-            event_rows=None if every_row else np.flatnonzero(used),
-            event_stages=stage_codes if every_row else stage_codes[used],
-            event_days=days if every_row else days[used],
+            event_rows=None if every_row else np.flatnonzero(dated),
+            event_stages=stage_codes if every_row else stage_codes[dated],
+            event_days=days if every_row else days[dated],
             attribute_columns=attribute_columns,
         )
 
@@ -912,8 +1045,9 @@ class _Loader:
         project = self._column(project_at)
         date_columns = [self._column(i) for i in stage_columns]
         parsed = self._parse_dates(date_columns, ~blank & ~self.rejected & ~self.skipped)
-        for column, (_, status) in zip(date_columns, parsed, strict=True):
-            self._date_problems(column, status, blank, missing_is_error=False)
+        for column, (column_days, status) in zip(date_columns, parsed, strict=True):
+            self._date_problems(column, column_days, status, blank, missing_is_error=False)
+        self._note_dates(date_columns, [status for _, status in parsed], blank)
         used = ~blank & ~self.rejected & ~self.skipped
         self._note_repeated_projects(project, project_codes, used)
         # One event per dated cell, by row and then column: the cells as a (rows x
@@ -1042,7 +1176,7 @@ class _Loader:
             rows_notes=int(self.notes.sum()) + self.malformed_notes,
             withdrawn=withdrawn,
             dayfirst=self.dayfirst,
-            notes=list(self.raw.notes),
+            notes=[*self.raw.notes, *self.date_notes],
             attribute_columns=self.attribute_names,
             raw=self.raw,
         )

@@ -61,6 +61,14 @@ class InputOptions:
     #: ``--event-column``, ``--date-column``; already in ``stages``), which commands
     #: suggested in hints repeat.
     column_words: tuple[str, ...] = ()
+    #: Placeholders that mean "no date" in a date cell (None: ``dates.DEFAULT_MISSING``).
+    missing_values: tuple[str, ...] | None = None
+    #: Dates before this are implausible (read as no date, with a warning).
+    earliest: date = date(1900, 1, 1)
+    #: The date the data is read as of (None: today): dates more than a year after
+    #: it are implausible. :func:`~etown_approvals.analysis.analyze` sets it to the
+    #: measure's ``as_of``.
+    as_of: date | None = None
 
     def load_arguments(self) -> dict[str, Any]:
         """The keyword arguments of :func:`etown_approvals.loader.load` these options
@@ -78,6 +86,9 @@ class InputOptions:
             "date_formats": self.date_formats,
             "attributes": self.attributes,
             "header_row": self.header_row,
+            "missing_values": self.missing_values,
+            "earliest": self.earliest,
+            "as_of": self.as_of,
         }
 
 

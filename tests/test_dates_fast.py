@@ -42,17 +42,21 @@ def threshold(value: int) -> Iterator[None]:
         dates.SPLIT_THRESHOLD = saved
 
 
-def scan_both(values: pa.Array, formats: Sequence[str] = ()) -> tuple[DateScan, DateScan]:
+def scan_both(
+    values: pa.Array, formats: Sequence[str] = (), missing: Sequence[str] = ()
+) -> tuple[DateScan, DateScan]:
     """(value by value, split) readings of the same values."""
     with threshold(10**12):
-        each = dates.scan_dates(values, formats)
+        each = dates.scan_dates(values, formats, missing=missing)
     with threshold(0):
-        split = dates.scan_dates(values, formats)
+        split = dates.scan_dates(values, formats, missing=missing)
     return each, split
 
 
-def assert_same(values: pa.Array, formats: Sequence[str] = ()) -> DateScan:
-    each, split = scan_both(values, formats)
+def assert_same(
+    values: pa.Array, formats: Sequence[str] = (), missing: Sequence[str] = ()
+) -> DateScan:
+    each, split = scan_both(values, formats, missing)
     for field in FIELDS:
         expected, found = getattr(each, field), getattr(split, field)
         assert found.dtype == expected.dtype, field
@@ -183,6 +187,7 @@ garbage = st.one_of(
     st.sampled_from(
         ["", " ", "soon", "10:50:15", "10:50 AM", "T10:00", "2023-09-15T", "2023-09-1510:00"]
     ),
+    st.sampled_from([*dates.DEFAULT_MISSING, "0000-00-00 10:00", "00/00/0000 12:00 AM"]),
 )
 values_lists = st.lists(
     st.one_of(fixed_stamps, fixed_stamps, timestamps, garbage, st.none()), min_size=1, max_size=80
@@ -202,11 +207,15 @@ user_formats = st.sampled_from(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(values=values_lists, formats=user_formats)
+@given(
+    values=values_lists,
+    formats=user_formats,
+    missing=st.sampled_from([(), dates.DEFAULT_MISSING, ("TBD", "2023-09-15")]),
+)
 def test_split_reads_generated_values_as_value_by_value(
-    values: list[str | None], formats: tuple[str, ...]
+    values: list[str | None], formats: tuple[str, ...], missing: tuple[str, ...]
 ) -> None:
-    assert_same(pa.array(values, pa.string()), formats)
+    assert_same(pa.array(values, pa.string()), formats, missing)
 
 
 # ---- hand-picked traps -----------------------------------------------------------------
@@ -260,9 +269,18 @@ TRAPS = [
 ]
 
 
+@pytest.mark.parametrize("missing", [(), dates.DEFAULT_MISSING])
 @pytest.mark.parametrize("formats", [(), ("%m/%d/%Y %H:%M",), ("%d/%m/%y",), ("epoch_ms",)])
-def test_split_reads_traps_as_value_by_value(formats: tuple[str, ...]) -> None:
-    assert_same(pa.array(TRAPS, pa.string()), formats)
+def test_split_reads_traps_as_value_by_value(
+    formats: tuple[str, ...], missing: tuple[str, ...]
+) -> None:
+    scan = assert_same(pa.array([*TRAPS, *PLACEHOLDER_TRAPS], pa.string()), formats, missing)
+    placeholder = scan.status[len(TRAPS) :] == dates.PLACEHOLDER
+    assert placeholder.tolist() == [v.strip() in missing for v in PLACEHOLDER_TRAPS]
+
+
+PLACEHOLDER_TRAPS = ["NA", " TBD ", "0000-00-00", "0000-00-00 00:00:00", "0000-00-00 10:00",
+                     "00/00/0000", "na", "N/A", "-", "nA"]  # fmt: skip
 
 
 def test_split_keeps_only_nulls_and_blanks_missing() -> None:

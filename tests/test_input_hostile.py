@@ -430,7 +430,9 @@ def test_two_digit_years_are_refused_with_a_hint(tmp_path, value):
     ],
 )
 def test_explicit_formats_follow_python_strptime(tmp_path, value, fmt):
-    result = load_text(tmp_path, HEADER + f"A,land,{value}\n", date_formats=[fmt])
+    result = load_text(
+        tmp_path, HEADER + f"A,land,{value}\n", date_formats=[fmt], as_of=date(2068, 1, 1)
+    )
     expected = datetime.strptime(value, fmt).date().isoformat()
     assert stage_dates(result) == {("A", "land_acquisition"): expected}
 

@@ -24,6 +24,7 @@ from ..options import DELIMITER_NAMES, InputOptions, OutputOptions, Selection
 from .app import debug_option
 
 if TYPE_CHECKING:
+    from ..config import ProjectConfig
     from ..filters import RowFilter
     from ..metrics import MetricOptions
     from ..warehouse import EventTable
@@ -219,6 +220,7 @@ def _build_source(
     withdrawn: tuple[str, ...],
     ignore_events: tuple[str, ...],
     date_formats: tuple[str, ...],
+    missing_values: tuple[str, ...],
     quiet: bool,
     no_config: bool,
     verbose: bool,
@@ -275,9 +277,21 @@ def _build_source(
         cache=not no_cache,
         header_row=header_row,
         column_words=_column_words(project_column, stage_columns, event_column, date_column),
+        # Given on the command line, the placeholders replace the config's (or the default) set.
+        missing_values=missing_values or (project.dates.missing if project else None),
+        **_plausible_range(project),
     )
     stage_date = (project.metric.stage_date if project else None) or "earliest"
     return Source(file=file, inputs=inputs, quiet=quiet, stage_date=stage_date)
+
+
+def _plausible_range(project: ProjectConfig | None) -> dict[str, Any]:
+    """The configuration's earliest plausible date and as-of date, if it gives them
+    (``etown validate`` has no --as-of; a measuring command's --as-of wins)."""
+    if project is None:
+        return {}
+    found = {"earliest": project.dates.earliest, "as_of": project.metric.as_of}
+    return {key: value for key, value in found.items() if value is not None}
 
 
 def _is_url(file: str) -> bool:
@@ -364,6 +378,14 @@ input_options = option_group(
         help="A date format to try before the built-in forms: strptime directives such as "
         "'%d/%m/%y' (two-digit years only this way), or epoch_s / epoch_ms. Repeatable, "
         "tried in order.",
+    ),
+    click.option(
+        "--missing-value",
+        "missing_values",
+        multiple=True,
+        metavar="TEXT",
+        help="A date cell that means no date (repeatable; replaces the default set: NA, "
+        "N/A, n/a, #N/A, NULL, null, None, -, --, TBD, 0000-00-00 ...; '' for none).",
     ),
     dayfirst_option,
     SHEET_OPTION,
