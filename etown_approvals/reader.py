@@ -1023,7 +1023,110 @@ def suggested_encodings(path: str | Path) -> list[str]:
 
 
 def _likely_encodings(raw: bytes, bad: int) -> list[str]:
-    return [name for name in _detect(_sample_around(raw, bad)) if not name.startswith("utf")][:3]
+    """The three encodings ``raw`` most plausibly is in, most plausible first.
+
+    charset-normalizer proposes them (and the Western European code pages are
+    always weighed); they are ranked by how plausible the text each gives is
+    (:func:`_implausible_text`), then in the detector's order.
+    The detector alone often puts Windows-1250 first for Western text, turning
+    ``Ørsted`` into ``Řrsted``: where the two read alike, Windows-1252 comes first.
+    """
+    sample = _sample_around(raw, bad)
+    proposed = [name for name in _detect(sample) if not name.startswith("utf")]
+    for name in _WESTERN:  # weighed even if the detector did not name them
+        if name not in proposed:
+            proposed.append(name)
+    order = {name: float(i) for i, name in enumerate(proposed)}
+    for central, western in (("cp1250", "cp1252"), ("iso8859_2", "iso8859_15")):
+        # Text that reads alike in both is far more often Western European.
+        order[central] = max(order[central], order[western] + 0.5)
+    weighed = []
+    for name in proposed:
+        try:
+            text = sample.decode(name)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        weighed.append(((_implausible_text(text), order[name]), name))
+    return [name for _, name in sorted(weighed)][:3]
+
+
+#: Single-byte code pages of Western and Central European text, most used first.
+_WESTERN = ("cp1252", "iso8859_15", "cp1250", "iso8859_2")
+#: The letters (beyond ASCII) of the languages written in the Latin script that
+#: exports come in: a word's letters fit one of them when decoded right.
+_ALPHABETS = tuple(
+    frozenset(letters)
+    for letters in (
+        "æøåé",  # Danish, Norwegian
+        "åäöé",  # Swedish
+        "äöåšž",  # Finnish
+        "äöüß",  # German
+        "àâæçéèêëîïôœùûüÿ",  # French
+        "áéíñóúü",  # Spanish
+        "áâãàçéêíóôõú",  # Portuguese
+        "àèéìíîòóùú",  # Italian
+        "áéëíïóöúü",  # Dutch
+        "áðéíóúýþæö",  # Icelandic
+        "àçéèíïòóúü",  # Catalan
+        "áčďéěíňóřšťúůýž",  # Czech
+        "áäčďéíĺľňóôŕšťúýž",  # Slovak
+        "ąćęłńóśźż",  # Polish
+        "áéíóöőúüű",  # Hungarian
+        "čćđšž",  # Croatian, Slovenian, Bosnian
+        "ăâîșşțţ",  # Romanian
+        "çğıöşüâîû",  # Turkish
+        "ąčęėįšųūž",  # Lithuanian
+        "āčēģīķļņšūž",  # Latvian
+        "äöõüšž",  # Estonian
+        "çë",  # Albanian
+    )
+)
+#: Text punctuation that is at home anywhere (quotes, dashes, spaces, currency...).
+_COMMON_PUNCTUATION = frozenset(
+    # curly and angle quotes, no-break space, dashes, bullets, currency, marks, fractions
+    "\xa0\u201c\u201d\u2018\u2019\u201e\u201a\xab\xbb\u2039\u203a\u2013\u2014\u2026\u2022\xb7\u20ac\xa3\xa5\xa2\xa9\xae\u2122\xb0\xa7\xb6\xb1\xd7\xf7\xbd\xbc\xbe\u2030\u2020\u2021\xa1\xbf"
+)
+#: Characters at home between two letters: spaces, apostrophes, dashes.
+_BETWEEN_LETTERS = frozenset("\xa0\u2019\u2018\u2013\u2014\xb7")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def _implausible_text(text: str) -> int:
+    """How much of ``text`` could not be what an export holds: control and unassigned
+    characters, symbols other than common punctuation inside a word (``z³o``), a word
+    mixing alphabets (Latin and Cyrillic), and words whose letters no one language
+    writes together (``Øíèany``: Danish, Spanish and French in one word)."""
+    import unicodedata
+
+    odd = 0
+    for i, char in enumerate(text):
+        if char.isascii() or char.isalpha() or char in _BETWEEN_LETTERS:
+            continue
+        category = unicodedata.category(char)
+        if category[0] == "C" or category in ("Zl", "Zp"):
+            odd += 1
+        elif 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha():
+            odd += 1  # a symbol inside a word: z³o, £ód
+        elif char not in _COMMON_PUNCTUATION:
+            odd += category[0] != "P"  # a rare symbol (¤, ¦, ˇ) between words
+    for word in _WORD.findall(text):
+        if word.isascii():
+            continue
+        scripts = {unicodedata.name(c, "?").split(" ")[0] for c in word if not c.isascii()}
+        scripts |= {"LATIN"} if any(c.isascii() for c in word) else set()
+        if len(scripts) > 1 and scripts & {"LATIN", "CYRILLIC", "GREEK", "ARABIC", "HEBREW"}:
+            odd += 1  # alphabets mixed in a word
+        elif scripts == {"LATIN"}:
+            letters = {
+                low
+                for c in word
+                if not c.isascii()
+                for low in c.lower()  # İ is i and a combining dot
+                if not low.isascii() and unicodedata.category(low) != "Mn"
+            }
+            if not any(letters <= alphabet for alphabet in _ALPHABETS):
+                odd += 1
+    return odd
 
 
 # -- header and records --------------------------------------------------------
