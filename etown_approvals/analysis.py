@@ -224,7 +224,9 @@ def analyze(
     as_of = options.as_of if options.as_of is not None else inputs.as_of
     arguments = inputs.load_arguments() | {"as_of": as_of}
     loaded = load_cached(path, stdin=stdin, cache=inputs.cache, **arguments)
-    loaded.require_rows(hint=f"see them with: etown validate {_quoted(path, inputs)}")
+    see_them = f"see them with: etown validate {_quoted(path, inputs)}"
+    loaded.require_rows(hint=see_them)
+    loaded.require_share(options.max_rejected, hint=see_them)
     if not keep_raw:
         loaded.raw = None
         import pyarrow as pa

@@ -17,6 +17,7 @@
     calendar = "US-CA"
     fast_track_days = 3
     as_of = 2024-06-30
+    max_rejected = 0.5   # no result when more of the rows are rejected
 
     [source]             # how to read the file
     delimiter = ";"
@@ -89,7 +90,16 @@ SECTIONS = (
     "defaults",
 )
 _COLUMN_KEYS = ("project", "event", "date")
-_METRIC_KEYS = ("start", "end", "days", "calendar", "fast_track_days", "as_of", "stage_date")
+_METRIC_KEYS = (
+    "start",
+    "end",
+    "days",
+    "calendar",
+    "fast_track_days",
+    "as_of",
+    "stage_date",
+    "max_rejected",
+)
 _SOURCE_KEYS = ("delimiter", "encoding", "sheet", "header_row")
 _DATE_KEYS = ("formats", "dayfirst", "missing", "earliest")
 UNITS = ("calendar", "workdays")
@@ -182,6 +192,8 @@ class MetricSettings:
     as_of: date | None = None
     #: ``earliest`` or ``latest``: how several dates of one stage combine.
     stage_date: str | None = None
+    #: The largest share of rejected rows a result may rest on.
+    max_rejected: float | None = None
 
 
 @dataclass(frozen=True)
@@ -226,6 +238,7 @@ class ProjectConfig:
             "calendar": self.metric.calendar,
             "fast_track_days": self.metric.fast_track_days,
             "as_of": self.metric.as_of,
+            "max_rejected": self.metric.max_rejected,
             "where": self.where or None,
             "withdrawn": self.withdrawn or None,
             "ignore_event": self.ignore_events or None,
@@ -476,6 +489,7 @@ def config_from_dict(
             stage_date=reader.choice(
                 metric.get("stage_date"), "metric.stage_date", ("earliest", "latest")
             ),
+            max_rejected=reader.share(metric.get("max_rejected"), "metric.max_rejected"),
         ),
         where=_list_section(reader, data, "filter", "where"),
         withdrawn=_list_section(reader, data, "outcomes", "withdrawn"),
@@ -554,6 +568,13 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise self.error(f"{name} must be a whole number, 0 or more, not {value!r}")
         return value
+
+    def share(self, value: object, name: str) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise self.error(f"{name} must be a share from 0 to 1, not {value!r}")
+        return float(value)
 
     def choice(self, value: object, name: str, choices: tuple[str, ...]) -> str | None:
         if value is None:

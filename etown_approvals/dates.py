@@ -29,6 +29,7 @@ Rules (documented in the README):
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import re
 from collections.abc import Sequence
@@ -472,8 +473,9 @@ def _apply_format(
         found = np.floor(numbers.to_numpy(zero_copy_only=False) / EPOCH_FORMATS[fmt])
         ok = is_number & (found >= _FIRST_DAY) & (found <= _LAST_DAY)
         found = np.where(ok, found, 0).astype(np.int64)
-    elif "%z" in fmt or "%Z" in fmt:
-        # pyarrow converts offsets to UTC, which can change the date: the date as written counts.
+    elif "%z" in fmt or "%Z" in fmt or "%f" in fmt:
+        # pyarrow converts offsets to UTC, which can change the date: the date as written
+        # counts. It has no %f (fractions of a second) at all.
         found, ok = _strptime_python(subset.to_pylist(), fmt)
     else:
         stamps = pc.strptime(subset, format=fmt, unit="s", error_is_null=True)
@@ -615,3 +617,231 @@ def _parse_with_month_name(value: str) -> date | None:
         return reading.replace(year=written) if written >= 1 else None
     except ValueError:  # 29 February of a year that has none
         return None
+
+
+# -- hints: the date format that reads the values the built-in forms could not -----------
+
+#: Distinct failing values a hint is chosen on; it is then checked on all of them.
+HINT_SAMPLE = 5_000
+#: A hint is offered only if it reads at least this share of the distinct failing values.
+HINT_SHARE = 0.99
+#: Month names as Python's strptime reads them (``%B``, ``%b``: the locale's, as there).
+_MONTHS = {name.lower() for name in calendar.month_name if name}
+_ABBREVIATIONS = {name.lower() for name in calendar.month_abbr if name}
+_HINT_TIME = re.compile(
+    r"(?P<sep>T|\s+)(?P<hour>\d{1,2}):\d{2}(?P<seconds>:\d{2}(?P<fraction>[.,]\d+)?)?"
+    r"(?P<ampm>\s*[AaPp][Mm])?$"
+)
+_HINT_TOKEN = re.compile(r"\d+|[^\W\d_]+|[^\w]+")
+
+
+@dataclass(frozen=True)
+class FormatHint:
+    """Date formats (``--date-format``) that read the values the built-in forms could not.
+
+    Chosen from the values: day/month order (a value such as ``03/15/19`` proves
+    month-first), month names (``%b`` or ``%B``) and two-digit years (``%y``).
+    """
+
+    #: The formats to give, in order.
+    formats: tuple[str, ...]
+    #: When the values read either way and nothing said which: the same formats
+    #: with day and month swapped (``formats`` is then day-first, these month-first).
+    month_first: tuple[str, ...] | None = None
+
+    def reads(self, values: pa.Array) -> np.ndarray:
+        """Per value: read by the hint (by ``formats``; ``month_first`` reads the same)."""
+        ok = np.zeros(len(values), dtype=bool)
+        for fmt in self.formats:
+            ok |= _read_with(values, fmt)[0]
+        return ok
+
+    @property
+    def text(self) -> str:
+        """The options to give, as a user would type them."""
+        given = _options(self.formats)
+        if self.month_first is None:
+            return given
+        return (
+            f"{given} (day first) or {_options(self.month_first)} (month first): "
+            "the values read either way"
+        )
+
+
+def _options(formats: Sequence[str]) -> str:
+    """``--date-format`` options as typed in a shell (always quoted: ``%`` and spaces)."""
+    import shlex
+
+    return " ".join(
+        f"--date-format '{fmt}'" if "'" not in fmt else f"--date-format {shlex.quote(fmt)}"
+        for fmt in formats
+    )
+
+
+def suggest_formats(values: pa.Array, dayfirst: bool | None = None) -> FormatHint | None:
+    """The date formats that read at least :data:`HINT_SHARE` of ``values`` (distinct
+    strings the built-in forms could not read), or None.
+
+    Candidates are made from the shape of the values (``03/15/19``: day and month in
+    either order, then a two-digit year; ``15-Dec-21``: day, abbreviated month name,
+    two-digit year), each read as ``--date-format`` would read it. Of the orders that
+    read a value, one is taken only when the values prove it (``15`` cannot be a
+    month) or it reads every value the others read, the same; when the values read
+    either way, ``dayfirst`` (the user's ``--dayfirst``/``--monthfirst``) decides, or
+    the hint names both. Values that mix orders get no hint.
+    """
+    values = values.cast(pa.string()).drop_null()
+    n = len(values)
+    if n == 0:
+        return None
+    step = max(1, n // HINT_SAMPLE)
+    sample = values if step == 1 else values.take(pa.array(np.arange(0, n, step)))
+    groups: dict[str, list[str]] = {}
+    for value in sample.to_pylist():
+        for group, fmt in _candidates(value.strip()):
+            if fmt not in groups.setdefault(group, []):
+                groups[group].append(fmt)
+    choices: list[tuple[np.ndarray, tuple[str, ...]]] = []
+    for group in sorted(groups, key=lambda g: -len(groups[g])):
+        choice = _choose_order(sample, groups[group], dayfirst)
+        if choice is not None:
+            choices.append(choice)
+    # The fewest formats (at most three) that read enough of the sample, largest first.
+    chosen: list[tuple[str, ...]] = []
+    covered = np.zeros(len(sample), dtype=bool)
+    while choices and covered.mean() < HINT_SHARE and len(chosen) < 3:
+        best = max(range(len(choices)), key=lambda i: int((choices[i][0] & ~covered).sum()))
+        ok, formats = choices.pop(best)
+        if not (ok & ~covered).any():
+            break
+        covered |= ok
+        chosen.append(formats)
+    if not chosen or covered.mean() < HINT_SHARE:
+        return None
+    if any(len(formats) == 2 for formats in chosen):  # read either way
+        if len(chosen) > 1:
+            return None  # one shape says so; more would be a guess on each
+        hint = FormatHint((chosen[0][0],), month_first=(chosen[0][1],))
+    else:
+        hint = FormatHint(tuple(formats[0] for formats in chosen))
+    if step > 1 and hint.reads(values).mean() < HINT_SHARE:  # chosen on a sample
+        return None
+    return hint
+
+
+def _choose_order(
+    sample: pa.Array, formats: list[str], dayfirst: bool | None
+) -> tuple[np.ndarray, tuple[str, ...]] | None:
+    """Of formats that differ in day/month order only: the one the values call for,
+    as (what it reads, (format,)); (what they read, (day-first, month-first)) when
+    the values read either way; None when they mix orders."""
+    readings = [_read_with(sample, fmt) for fmt in formats]
+    ok = [reading[0] for reading in readings]
+
+    def disproved(i: int) -> bool:
+        """Another order reads every value this one reads, and more."""
+        return any(not (ok[i] & ~ok[j]).any() and (ok[j] & ~ok[i]).any() for j in range(len(ok)))
+
+    kept = [i for i in range(len(formats)) if ok[i].any() and not disproved(i)]
+    if not kept:
+        return None
+    if len(kept) == 1:
+        return ok[kept[0]], (formats[kept[0]],)
+    first = kept[0]
+    if any(not np.array_equal(ok[i], ok[first]) for i in kept):
+        return None  # each order reads values the other cannot: the values mix orders
+    days = [readings[i][1] for i in kept]
+    if all(np.array_equal(d[ok[first]], days[0][ok[first]]) for d in days):
+        return ok[first], (formats[first],)  # every order reads them alike
+    if len(kept) != 2:
+        return None
+    day_first = sorted(kept, key=lambda i: formats[i].find("%d") > formats[i].find("%m"))
+    pair = (formats[day_first[0]], formats[day_first[1]])
+    if dayfirst is not None:
+        return ok[first], (pair[0] if dayfirst else pair[1],)
+    return ok[first], pair
+
+
+def _read_with(values: pa.Array, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    """(read, day number) per value under ``fmt``, as ``--date-format`` reads them."""
+    n = len(values)
+    days = np.full(n, NO_DATE, dtype=np.int64)
+    status = np.full(n, INVALID, dtype=np.int8)
+    _apply_format(values, fmt, np.ones(n, dtype=bool), days, status)
+    return status == OK, days
+
+
+def _candidates(value: str) -> list[tuple[str, str]]:
+    """(group, format) pairs that may read ``value``; formats of one group differ in
+    day/month order only."""
+    time_part = ""
+    found = _HINT_TIME.search(value)
+    if found:
+        sep = "T" if found["sep"] == "T" else " "
+        hour = "%I" if found["ampm"] else "%H"
+        seconds = ""
+        if found["seconds"]:
+            seconds = ":%S"
+            if found["fraction"]:
+                seconds += found["fraction"][0] + "%f"
+        ampm = ""
+        if found["ampm"]:
+            ampm = (" " if found["ampm"][0].isspace() else "") + "%p"
+        time_part = f"{sep}{hour}:%M{seconds}{ampm}"
+        value = value[: found.start()]
+    tokens = _HINT_TOKEN.findall(value)
+    fields, separators = tokens[0::2], tokens[1::2]
+    if not fields or not all(f[0].isalnum() for f in fields):
+        return []
+    if any(s[0].isalnum() for s in separators):  # 15th Dec: letters after a number
+        return []
+    if len(fields) == 1 and fields[0].isdigit() and len(fields[0]) in (6, 8):
+        year = "%Y" if len(fields[0]) == 8 else "%y"
+        compact = [f"%d%m{year}", f"%m%d{year}"]
+        if year == "%y":
+            compact.append("%y%m%d")
+        return [(f"compact{year}{time_part}", fmt + time_part) for fmt in compact]
+    if len(fields) != 3 or len(separators) != 2:
+        return []
+    # Literal text (a space matches any run of white space, as in Python's strptime).
+    literal = [s.replace("%", "%%") for s in separators]
+
+    def joined(directives: Sequence[str]) -> str:
+        a, b, c = directives
+        return f"{a}{literal[0]}{b}{literal[1]}{c}{time_part}"
+
+    names = [i for i, f in enumerate(fields) if not f.isdigit()]
+    widths = [len(f) for f in fields]
+    if len(names) == 1:
+        name = fields[names[0]].lower()
+        month = "%b" if name in _ABBREVIATIONS else "%B" if name in _MONTHS else None
+        if month is None:
+            return []
+        digits = [i for i in range(3) if i != names[0]]
+        directives = [""] * 3
+        directives[names[0]] = month
+        four = [i for i in digits if widths[i] == 4]
+        if four:
+            year_at = four[0]
+        elif all(widths[i] <= 2 for i in digits):
+            year_at = digits[-1]  # 15-Dec-21, Dec 15, 21: the year comes last
+        else:
+            return []
+        directives[year_at] = "%Y" if widths[year_at] == 4 else "%y"
+        directives[next(i for i in digits if i != year_at)] = "%d"
+        fmt = joined(directives)
+        return [(fmt, fmt)]
+    if names or any(w > 4 or w == 3 for w in widths):
+        return []
+    if widths[0] == 4:
+        orders = [("%Y", "%m", "%d"), ("%Y", "%d", "%m")]
+    elif widths[2] == 4:
+        orders = [("%d", "%m", "%Y"), ("%m", "%d", "%Y")]
+    elif max(widths) <= 2:
+        orders = [("%d", "%m", "%y"), ("%m", "%d", "%y")]
+        if int(fields[0]) > 31:  # only a year: 19/03/15 written year first
+            orders = [("%y", "%m", "%d"), ("%y", "%d", "%m")]
+    else:
+        return []
+    group = joined(["%?" if d in ("%d", "%m") else d for d in orders[0]])
+    return [(group, joined(order)) for order in orders]

@@ -133,6 +133,10 @@ class NoUsableRowsError(DataError):
     """Every data row was rejected, so there is nothing to measure."""
 
 
+class MostRowsRejectedError(NoUsableRowsError):
+    """More of the rows were rejected than a result may rest on (``--max-rejected``)."""
+
+
 class ConfigError(EtownError, ValueError):
     """A stage configuration is malformed or inconsistent."""
 

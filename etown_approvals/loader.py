@@ -32,6 +32,7 @@ from .errors import (
     ConfigError,
     EtownError,
     MissingColumnError,
+    MostRowsRejectedError,
     NoUsableRowsError,
     UsageError,
 )
@@ -125,7 +126,42 @@ class LoadResult:
             )
         raise NoUsableRowsError(
             f"no usable rows: all {self.rows_read} rows rejected ({self.rejection_reasons()}); "
-            + hint,
+            f"most: {self.main_reason()}; {hint}",
+            source=self.source,
+        )
+
+    @property
+    def rows_checked(self) -> int:
+        """Rows that count: read, and neither filtered nor ignored (used or rejected)."""
+        return self.rows_read - self.rows_filtered - self.rows_ignored
+
+    @property
+    def rejected_share(self) -> float:
+        """The share of the rows that count that were rejected (0 when none count)."""
+        return self.rows_rejected / self.rows_checked if self.rows_checked else 0.0
+
+    def main_reason(self) -> str:
+        """The reason that rejected the most rows, with their count: ``"870 rows
+        invalid-date: the year has two digits: read these dates with ..."``."""
+        rejected = self.rejected.drop_duplicates(["row", "type", "message"])
+        if rejected.empty:
+            return "none"
+        counts = rejected.groupby(["type", "message"], sort=False).size()
+        (kind, message), count = max(counts.items(), key=lambda item: item[1])
+        return f"{count:,} row{'s' if count != 1 else ''} {kind}: {message}"
+
+    def require_share(self, limit: float, hint: str = "see them with: etown validate FILE") -> None:
+        """Raise :class:`MostRowsRejectedError` when more than ``limit`` (a share) of
+        the rows that count were rejected: a result from the rest would speak for
+        rows the file does not describe. The message names the share, the main
+        reason (with the date format that reads the dates, if one does) and ``hint``."""
+        share = self.rejected_share
+        if share <= limit:
+            return
+        raise MostRowsRejectedError(
+            f"no result: {share:.1%} of the rows rejected ({self.rows_rejected:,} of "
+            f"{self.rows_checked:,}; {self.rejection_reasons()}), more than --max-rejected "
+            f"{limit:g} allows; most: {self.main_reason()}; {hint}",
             source=self.source,
         )
 
@@ -392,10 +428,14 @@ class _Loader:
         self.raw = raw
         self.stages = stages
         self.dayfirst = dayfirst
+        #: The user's day/month order (``dayfirst`` becomes the order the data proved).
+        self.given_dayfirst = dayfirst
         self.date_formats = tuple(date_formats)
         self.date_rules = date_rules or DateRules()
         #: Notes on what the dates held (placeholders, implausible dates).
         self.date_notes: list[str] = []
+        #: The date formats that read the dates that failed, if any do.
+        self.format_hint: dates_mod.FormatHint | None = None
         self.n = raw.num_records
         self.findings = FindingsBuilder(raw)
         self.rejected = np.zeros(self.n, dtype=bool)
@@ -906,6 +946,46 @@ class _Loader:
             value=value,
         )
 
+    def _format_hint(
+        self,
+        columns: Sequence[TextColumn],
+        statuses: Sequence[np.ndarray],
+        rows: np.ndarray,
+    ) -> list[np.ndarray]:
+        """Per column, the ``rows`` whose date failed but the hint reads: the formats
+        (``--date-format``) that read the distinct failing values of all columns, if
+        any read enough of them (see :func:`~etown_approvals.dates.suggest_formats`)."""
+        failing_values, failing_rows = [], []
+        for column, status in zip(columns, statuses, strict=True):
+            failing = rows & np.isin(status, (dates_mod.INVALID, dates_mod.TWO_DIGIT_YEAR))
+            positions = np.unique(column.indices[failing])
+            failing_rows.append((failing, positions))
+            failing_values.append(column.values.take(pa.array(positions, type=pa.int64())))
+        nothing = [np.zeros(self.n, dtype=bool) for _ in columns]
+        if not any(positions.size for _, positions in failing_rows):
+            return nothing
+        distinct = pc.unique(pa.concat_arrays(failing_values).cast(pa.string()))
+        hint = dates_mod.suggest_formats(distinct, self.given_dayfirst)
+        if hint is None:
+            return nothing
+        self.format_hint = hint
+        reads = hint.reads(distinct)
+        read = distinct.filter(pa.array(reads))
+        example = read[0].as_py()
+        self.date_notes.append(
+            f"note: {int(reads.sum()):,} distinct date{'s' if reads.sum() != 1 else ''} in no "
+            f"spelling etown reads by itself (e.g. {example!r}) are read with {hint.text}"
+        )
+        found = []
+        for column, (failing, positions) in zip(columns, failing_rows, strict=True):
+            value_read = np.zeros(len(column.values) + 1, dtype=bool)  # index -1: a null cell
+            taken = column.values.take(pa.array(positions, type=pa.int64())).cast(pa.string())
+            value_read[positions] = pc.fill_null(pc.is_in(taken, read), False).to_numpy(
+                zero_copy_only=False
+            )
+            found.append(failing & value_read[column.indices])
+        return found
+
     def _date_problems(
         self,
         column: TextColumn,
@@ -913,15 +993,32 @@ class _Loader:
         status: np.ndarray,
         skip: np.ndarray,
         missing_is_error: bool,
+        hinted: np.ndarray,
     ) -> None:
+        """Reject the rows whose date is invalid (``hinted``: the rows whose value the
+        format hint reads), or missing where a date is needed; warn of implausible ones."""
+        hint = self.format_hint.text if self.format_hint else ""
         invalid = ~skip & (status == dates_mod.INVALID)
-        self._reject(invalid, "invalid-date", column, "not a valid date")
+        self._reject(invalid & ~hinted, "invalid-date", column, "not a valid date")
         self._reject(
-            ~skip & (status == dates_mod.TWO_DIGIT_YEAR),
+            invalid & hinted,
             "invalid-date",
             column,
-            "the year has two digits: give the date format, e.g. --date-format '%d/%m/%y' "
-            "(two-digit years are read only through a format with %y)",
+            f"not a valid date in the spellings etown knows: read these dates with {hint}",
+        )
+        two_digits = ~skip & (status == dates_mod.TWO_DIGIT_YEAR)
+        self._reject(
+            two_digits & ~hinted,
+            "invalid-date",
+            column,
+            "the year has two digits: two-digit years are read only through a date format "
+            "with %y that matches them (--date-format)",
+        )
+        self._reject(
+            two_digits & hinted,
+            "invalid-date",
+            column,
+            f"the year has two digits: read these dates with {hint}",
         )
         if missing_is_error:
             self._reject(
@@ -1020,7 +1117,8 @@ class _Loader:
         )
 
         ((days, status),) = self._parse_dates([date], ~blank & ~self.rejected & ~self.skipped)
-        self._date_problems(date, days, status, blank, missing_is_error=True)
+        (hinted,) = self._format_hint([date], [status], ~blank & ~self.rejected & ~self.skipped)
+        self._date_problems(date, days, status, blank, missing_is_error=True, hinted=hinted)
         self._note_dates([date], [status], blank)
 
         used = ~blank & ~self.rejected & ~self.skipped
@@ -1045,8 +1143,15 @@ class _Loader:
         project = self._column(project_at)
         date_columns = [self._column(i) for i in stage_columns]
         parsed = self._parse_dates(date_columns, ~blank & ~self.rejected & ~self.skipped)
-        for column, (column_days, status) in zip(date_columns, parsed, strict=True):
-            self._date_problems(column, column_days, status, blank, missing_is_error=False)
+        hinted = self._format_hint(
+            date_columns, [status for _, status in parsed], ~blank & ~self.rejected & ~self.skipped
+        )
+        for column, (column_days, status), hinted_rows in zip(
+            date_columns, parsed, hinted, strict=True
+        ):
+            self._date_problems(
+                column, column_days, status, blank, missing_is_error=False, hinted=hinted_rows
+            )
         self._note_dates(date_columns, [status for _, status in parsed], blank)
         used = ~blank & ~self.rejected & ~self.skipped
         self._note_repeated_projects(project, project_codes, used)

@@ -39,6 +39,8 @@ COMPLETE, OPEN, INVALID, WITHDRAWN = "complete", "open", "invalid", "withdrawn"
 STATUSES = (COMPLETE, OPEN, INVALID, WITHDRAWN)
 FLAGS = ("same_day", "fast_track", "out_of_order", "duplicate_stage")
 DEFAULT_FAST_TRACK_DAYS = 3
+#: More than half of the rows rejected: no result from the rest.
+DEFAULT_MAX_REJECTED = 0.5
 #: Percentiles every days statistic reports (``median`` is the 50th).
 DEFAULT_PERCENTILES = (25.0, 50.0, 75.0, 90.0)
 _NONE = np.iinfo(np.int64).min
@@ -73,6 +75,9 @@ class MetricOptions:
     target_workdays: int | None = None
     #: Which date counts when a project records a stage more than once.
     stage_date: Literal["earliest", "latest"] = "earliest"
+    #: The largest share of the rows that count (used or rejected) that may be
+    #: rejected: beyond it, no result (1: any share).
+    max_rejected: float = DEFAULT_MAX_REJECTED
 
     @property
     def unit_name(self) -> str:

@@ -425,7 +425,12 @@ input_options = option_group(
 
 
 def _build_metric(
-    fast_track_days: int, unit: str, calendar: str, as_of: Any, stage_date: str | None
+    fast_track_days: int,
+    unit: str,
+    calendar: str,
+    as_of: Any,
+    stage_date: str | None,
+    max_rejected: float,
 ) -> MetricOptions:
     from ..metrics import MetricOptions
 
@@ -435,7 +440,15 @@ def _build_metric(
         calendar=calendar.upper(),
         as_of=as_of.date() if as_of is not None else None,
         stage_date="latest" if stage_date == "latest" else "earliest",
+        max_rejected=max_rejected,
     )
+
+
+def _share(_ctx: click.Context, _param: click.Parameter, value: Any) -> float:
+    # click's FloatRange lets nan through (no comparison with nan holds).
+    if not (isinstance(value, float) and 0 <= value <= 1):
+        raise click.BadParameter(f"{value!r} is not a share from 0 to 1, e.g. 0.8")
+    return value
 
 
 metric_options = option_group(
@@ -474,6 +487,16 @@ metric_options = option_group(
         "(default: today, nothing left out).",
     ),
     stage_date_option,
+    click.option(
+        "--max-rejected",
+        type=float,
+        default=0.5,
+        show_default=True,
+        callback=_share,
+        metavar="SHARE",
+        help="No result (exit 4) when more than this share of the rows that count is "
+        "rejected (0-1; 1: measure whatever is left).",
+    ),
 )
 """Options that change how durations are measured and flagged."""
 

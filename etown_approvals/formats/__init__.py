@@ -60,6 +60,23 @@ FORMATS: dict[str, Format] = {
 }
 
 
+#: Above this share of the rows that count rejected, tables and markdown say so in a
+#: line of their own (a warning on stderr alone is easily missed).
+REJECTED_WARNING = 0.05
+
+
+def rejected_share(document: Any) -> tuple[float, int, int] | None:
+    """(share, rejected, rows that count) of a measuring result whose rejected share is
+    above :data:`REJECTED_WARNING`; None otherwise (or without row counts)."""
+    rows = document.get("rows") if isinstance(document, dict) else None
+    if not rows:
+        return None
+    counted = rows["read"] - rows.get("filtered", 0) - rows.get("ignored", 0)
+    if counted <= 0 or rows["rejected"] <= REJECTED_WARNING * counted:
+        return None
+    return rows["rejected"] / counted, rows["rejected"], counted
+
+
 def module(name: str) -> ModuleType:
     """The module of format ``name`` (imported on first use)."""
     try:

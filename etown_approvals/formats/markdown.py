@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..checks import describe
 from ..i18n import PROJECT_PARTS, PROJECTS_LINE, ROW_PARTS, ROWS_LINE, shown_parts, shown_statuses
-from . import FORMATS
+from . import FORMATS, rejected_share
 
 if TYPE_CHECKING:
     from ..results import Result
@@ -98,6 +98,15 @@ def _heading(document: Mapping[str, Any], title: str) -> list[str]:
             f"; {stage(metric['from'])} from {window['since'] or 'the start'}"
             f" to {window['until'] or 'the end'}"
         )
+    rejected = rejected_share(document)
+    if rejected:
+        part, count, counted = rejected
+        lines += [
+            "",
+            f"> **Warning:** {share(part)} of the rows that count were rejected "
+            f"({number(count)} of {number(counted)}): the numbers come from the rest "
+            "(`etown validate` lists the rejected rows).",
+        ]
     return [*lines, "", ""]
 
 

@@ -56,6 +56,7 @@ from ..i18n import (
 )
 from ..i18n import stage_label as translated_stage
 from ..terminal import visible
+from . import rejected_share
 
 if TYPE_CHECKING:
     from ..results import Result
@@ -467,6 +468,7 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
     )
     console.print()
 
+    _rejected_warning(doc, console, _)
     n = fmt_number
     row_text = _(ROWS_LINE).format(
         read=n(rows["read"]), used=n(rows["used"]), rejected=n(rows["rejected"])
@@ -559,6 +561,27 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
     if flagged:
         console.print()
         _flagged(result, flagged, console, options, _, configured=configured)
+
+
+def _rejected_warning(doc: dict[str, Any], console: Console, _: Translator) -> None:
+    """A line of its own when more than a few of the rows that count were rejected."""
+    rejected = rejected_share(doc)
+    if rejected is None:
+        return
+    part, count, counted = rejected
+    console.print(
+        Text(
+            _(
+                "Warning: {share} of the rows that count were rejected ({rejected} of "
+                "{counted}): the numbers come from the rest (etown validate lists the "
+                "rejected rows)."
+            ).format(
+                share=fmt_share(part), rejected=fmt_number(count), counted=fmt_number(counted)
+            ),
+            "bold",
+        )
+    )
+    console.print()
 
 
 def _groups(doc: dict[str, Any], console: Console, options: OutputOptions, _: Translator) -> None:
@@ -1124,6 +1147,7 @@ def stages(result: Result, console: Console, options: OutputOptions) -> None:
             out.append((name, pairs))
         return out
 
+    _rejected_warning(doc, console, _)
     if not rows:
         console.print(_title(title_words))
         console.print(Text(_("no transitions to show")))
@@ -1208,6 +1232,7 @@ def trend(result: Result, console: Console, options: OutputOptions) -> None:
             for r in rows
         ]
 
+    _rejected_warning(doc, console, _)
     if not rows:
         console.print(_title(title_words))
         console.print(Text(_("no periods to show")))
