@@ -18,6 +18,7 @@ import re
 import warnings
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -135,12 +136,29 @@ def _format(values: pa.Array, header: str, source: str) -> pa.Array:
             raise UnreadableInputError(
                 f"column {header!r} holds binary data, not text", source=source
             ) from None
+    if pa.types.is_floating(kind):
+        return _floats(values)
     if pa.types.is_duration(kind) or pa.types.is_time(kind):
         return pa.array([_python_text(v) for v in values.to_pylist()], pa.string())
     try:
         return values.cast(pa.string())
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
         return pa.array([_python_text(v) for v in values.to_pylist()], pa.string())
+
+
+def _floats(values: pa.Array) -> pa.Array:
+    """Numbers as pyarrow writes them, but whole numbers with every digit: pyarrow
+    writes 123456789012345.0 as 1.23456789012345e+14, and a permit number is text."""
+    text = values.cast(pa.string())
+    whole = pc.and_(pc.is_finite(values), pc.equal(pc.floor(values), values))
+    spelled = pc.and_(whole, pc.match_substring(text, "e"))
+    at = np.flatnonzero(pc.fill_null(spelled, False).to_numpy(zero_copy_only=False))
+    if at.size == 0:
+        return text
+    texts = text.to_pylist()
+    for i in at:
+        texts[i] = str(int(values[int(i)].as_py()))
+    return pa.array(texts, pa.string())
 
 
 def _timestamps(values: pa.Array) -> pa.Array:

@@ -24,6 +24,8 @@ what happens to cells beyond it:
 from __future__ import annotations
 
 import mmap
+import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +43,10 @@ if TYPE_CHECKING:
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+#: From here on a float does not hold every whole number (2**53): such number cells
+#: are read as the workbook stores them, where it can be.
+_EXACT_FLOAT = 2**53
+_INTEGER = re.compile(r"[-+]?\d+")
 
 
 def read_excel(
@@ -86,7 +92,11 @@ def read_excel(
         (top - first_row, left - first_column, bottom - first_row, right - first_column)
         for (top, left), (bottom, right) in merged
     ]
-    table = _sheet_table(rows, name, first_row, first_column, header, spans)
+
+    def stored_texts(refs: set[str]) -> dict[str, str]:
+        return _xlsx_numbers(data, chosen, refs)
+
+    table = _sheet_table(rows, name, first_row, first_column, header, spans, stored_texts)
     table.notes[:0] = notes
     table.arguments = ["--sheet", chosen]
     return table
@@ -164,8 +174,12 @@ def _sheet_table(
     first_column: int,
     hint: HeaderHint | None = None,
     merged: list[tuple[int, int, int, int]] | None = None,
+    stored_texts: Callable[[set[str]], dict[str, str]] | None = None,
 ) -> RawTable:
-    """The raw table of a sheet's cells, ``rows`` starting at sheet row ``first_row + 1``."""
+    """The raw table of a sheet's cells, ``rows`` starting at sheet row ``first_row + 1``.
+
+    ``stored_texts`` gives the text a workbook stores for number cells (by reference,
+    ``A2``), for the numbers a float cannot hold exactly."""
     if not rows:
         raise UnreadableInputError("the sheet is empty", source=name)
     given = None
@@ -215,7 +229,10 @@ def _sheet_table(
     else:
         lines = list(range(start, start + len(body)))
     columns = list(zip(*body, strict=True)) or [()] * width
-    table = pa.table({f"c{i}": _column(column) for i, column in enumerate(columns)})
+    exact = _exact_numbers(columns, lines, first_column, stored_texts)
+    table = pa.table(
+        {f"c{i}": _column(column, exact.get(i, {})) for i, column in enumerate(columns)}
+    )
     line_numbers = np.array(lines, dtype=np.int64)
     raw = RawTable(
         source=name,
@@ -244,8 +261,102 @@ def _sample_row(row: list[Any]) -> SampleRow:
     return SampleRow(tuple(texts), tuple(typed))
 
 
-def _column(values: tuple[Any, ...]) -> pa.DictionaryArray:
-    """One column's cells as dictionary-encoded text; text and date columns vectorized."""
+def _exact_numbers(
+    columns: list[tuple[Any, ...]],
+    lines: list[int],
+    first_column: int,
+    stored_texts: Callable[[set[str]], dict[str, str]] | None,
+) -> dict[int, dict[int, str]]:
+    """Column -> row -> text of the number cells a float cannot hold exactly (from
+    2**53 on: permit numbers of 17 digits and more), as the workbook stores them."""
+    wanted: dict[str, tuple[int, int]] = {}
+    for j, column in enumerate(columns):
+        if float not in set(map(type, column)):
+            continue
+        letters = _column_letters(first_column + j)
+        for i, value in enumerate(column):
+            if type(value) is float and abs(value) >= _EXACT_FLOAT and value.is_integer():
+                wanted[f"{letters}{lines[i]}"] = (j, i)
+    if not wanted or stored_texts is None:
+        return {}
+    found: dict[int, dict[int, str]] = {}
+    for ref, text in stored_texts(set(wanted)).items():
+        j, i = wanted[ref]
+        # Digits only, and the same number: a stored 1e+16 is that number, written out.
+        if _INTEGER.fullmatch(text) and float(text) == columns[j][i]:
+            found.setdefault(j, {})[i] = text.lstrip("+")
+    return found
+
+
+def _column_letters(position: int) -> str:
+    """``A`` for column 0, ``AA`` for column 26."""
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _xlsx_numbers(data: bytes | mmap.mmap, sheet: str, refs: set[str]) -> dict[str, str]:
+    """The stored text (``<v>``) of the cells ``refs`` of an .xlsx sheet, streamed;
+    empty for other workbooks or when the sheet cannot be found."""
+    import zipfile
+    from xml.etree import ElementTree
+
+    found: dict[str, str] = {}
+    try:
+        with zipfile.ZipFile(reader_of(data)) as archive:
+            path = _xlsx_sheet_path(archive, sheet)
+            if path is None:
+                return found
+            with archive.open(path) as stream:
+                for _event, element in ElementTree.iterparse(stream):
+                    tag = element.tag.rpartition("}")[2]
+                    if tag == "c":
+                        ref = element.get("r")
+                        if ref in refs:
+                            value = next(
+                                (c.text for c in element if c.tag.rpartition("}")[2] == "v"), None
+                            )
+                            if value is not None:
+                                found[ref] = value.strip()
+                            if len(found) == len(refs):
+                                break
+                        element.clear()
+                    elif tag == "row":
+                        element.clear()
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError):
+        return {}
+    return found
+
+
+def _xlsx_sheet_path(archive: Any, sheet: str) -> str | None:
+    """The part of an .xlsx that holds the sheet named ``sheet``."""
+    from xml.etree import ElementTree
+
+    names = set(archive.namelist())
+    if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+        return None
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    relation = None
+    for element in workbook.iter():
+        if element.tag.rpartition("}")[2] == "sheet" and element.get("name") == sheet:
+            relation = next((v for k, v in element.attrib.items() if k.endswith("}id")), None)
+    if relation is None:
+        return None
+    relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    for element in relations.iter():
+        if element.get("Id") == relation:
+            target = element.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            return path if path in names else None
+    return None
+
+
+def _column(values: tuple[Any, ...], exact: dict[int, str] | None = None) -> pa.DictionaryArray:
+    """One column's cells as dictionary-encoded text; text and date columns vectorized.
+    ``exact``: the text of some cells (by row), as the workbook stores them."""
     kinds = set(map(type, values))
     if kinds <= {str}:  # an empty cell is ""
         array = pa.array(values, pa.string())
@@ -260,7 +371,10 @@ def _column(values: tuple[Any, ...]) -> pa.DictionaryArray:
             from .columnar import text_column
 
             return text_column(dates, header="", source="")
-    return pa.array([_text(v) for v in values], pa.string()).dictionary_encode()
+    texts = [_text(v) for v in values]
+    for i, text in (exact or {}).items():
+        texts[i] = text
+    return pa.array(texts, pa.string()).dictionary_encode()
 
 
 def _filled(row: list[Any]) -> int:
@@ -297,7 +411,9 @@ def _text(value: Any) -> str | None:
         return value.isoformat(sep=" ") if value.time() != time(0) else value.date().isoformat()
     if isinstance(value, date | time):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+    if isinstance(value, float) and value.is_integer():
+        # Every digit of the number (Python writes 1e+16 from 2**53 on, a way of
+        # writing that merged two permit numbers into one).
         return str(int(value))
     if isinstance(value, timedelta):
         return str(value)

@@ -244,3 +244,51 @@ def test_an_empty_sheet(tmp_path, run):
     result = run("summary", path, "--sheet", "empty", expect=ExitCode.UNREADABLE)
     assert result.exit_code == ExitCode.UNREADABLE
     assert "book.xlsx[empty]: the sheet is empty" in result.stderr
+
+
+def _with_cell_texts(path: Path, texts: dict[str, str]) -> Path:
+    """The workbook with the stored text of some number cells replaced (as a database
+    export writes every digit of a permit number, which Excel's own writer does not)."""
+    out = path.with_name("exact_" + path.name)
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode("utf-8")
+                for ref, value in texts.items():
+                    text = re.sub(
+                        rf'(<c r="{ref}"[^>]*>)<v>[^<]*</v>', rf"\g<1><v>{value}</v>", text
+                    )
+                data = text.encode("utf-8")
+            target.writestr(item, data)
+    return out
+
+
+def test_permit_numbers_beyond_float_precision_stay_exact(tmp_path, run):
+    """Integers above 2**53 are not exact as floats: 10000000000000001 and
+    10000000000000000 are one float, and were one permit, written 1e+16."""
+    rows = [
+        ["permit", "land_acquisition", "construction_permit"],
+        [1, "2023-01-01", "2023-02-01"],
+        [2, "2023-01-01", "2023-03-01"],
+        [123456789012, "2023-01-01", "2023-01-05"],
+    ]
+    path = _save(tmp_path / "permits.xlsx", ("data", rows))
+    exact = _with_cell_texts(path, {"A2": "10000000000000001", "A3": "10000000000000000"})
+    config = tmp_path / "etown.toml"
+    config.write_text('[columns]\nproject = "permit"\n', encoding="utf-8")
+    records = json.loads(run("projects", exact, "--config", config, "--json").stdout)
+    assert [(r["project"], r["days"]) for r in records] == [
+        ("10000000000000001", 31),
+        ("10000000000000000", 59),
+        ("123456789012", 4),
+    ]
+
+
+def test_a_number_stored_in_exponent_form_is_written_out(tmp_path):
+    """A writer that stores 1e+16 stores that number: its text is every digit of it."""
+    rows = [["permit", "land_acquisition"], [1, "2023-01-01"], [2, "2023-01-01"]]
+    path = _save(tmp_path / "permits.xlsx", ("data", rows))
+    stored = _with_cell_texts(path, {"A2": "1e+16", "A3": "1.2345678901234567e+19"})
+    raw = read_table(stored)
+    assert raw.table.column(0).to_pylist() == ["10000000000000000", "12345678901234567168"]

@@ -415,3 +415,29 @@ def test_an_unnamed_pandas_index_is_not_a_column(tmp_path, sample_text):
     named = shuffled.rename_axis("record")
     named.to_parquet(path)
     assert read_table(path).headers == [*sample_text.columns, "record"]
+
+
+def test_whole_numbers_in_a_float_column_keep_every_digit(tmp_path, run):
+    """pyarrow writes 123456789012345.0 as 1.23456789012345e+14: a permit number stored
+    as a float is written out in full (and two above 2**53 stay two)."""
+    import pyarrow.parquet as pq
+
+    permits = [123456789012345.0, 1e16, 1.0000000000000002e16, 2.5, -0.0]
+    table = pa.table(
+        {
+            "project": pa.array(permits, pa.float64()),
+            "land_acquisition": ["2023-01-01"] * 5,
+            "construction_permit": ["2023-01-05"] * 5,
+        }
+    )
+    path = tmp_path / "permits.parquet"
+    pq.write_table(table, path)
+    assert read_table(path).table.column(0).to_pylist() == [
+        "123456789012345",
+        "10000000000000000",
+        "10000000000000002",
+        "2.5",
+        "-0",
+    ]
+    records = json.loads(run("projects", path, "--json").stdout)
+    assert len(records) == 5
