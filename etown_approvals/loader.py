@@ -436,6 +436,8 @@ class _Loader:
         self.date_notes: list[str] = []
         #: The date formats that read the dates that failed, if any do.
         self.format_hint: dates_mod.FormatHint | None = None
+        #: Every reading status some date value has (checks for the others are skipped).
+        self.statuses: frozenset[int] = frozenset()
         self.n = raw.num_records
         self.findings = FindingsBuilder(raw)
         self.rejected = np.zeros(self.n, dtype=bool)
@@ -894,6 +896,8 @@ class _Loader:
             raise self._ambiguity(columns, union, found, candidates)
         self.dayfirst = parsed.dayfirst
         self._mark_implausible(parsed)
+        # A few thousand readings at most: clean files skip the row checks they need not.
+        self.statuses = frozenset(int(code) for code in np.unique(parsed.status))
         days = parsed.days.astype(np.int32)
         results = []
         for column, row in zip(columns, rows, strict=True):
@@ -955,13 +959,15 @@ class _Loader:
         """Per column, the ``rows`` whose date failed but the hint reads: the formats
         (``--date-format``) that read the distinct failing values of all columns, if
         any read enough of them (see :func:`~etown_approvals.dates.suggest_formats`)."""
+        nothing = [np.zeros(self.n, dtype=bool) for _ in columns]
+        if not self.statuses & {dates_mod.INVALID, dates_mod.TWO_DIGIT_YEAR}:
+            return nothing
         failing_values, failing_rows = [], []
         for column, status in zip(columns, statuses, strict=True):
             failing = rows & np.isin(status, (dates_mod.INVALID, dates_mod.TWO_DIGIT_YEAR))
             positions = np.unique(column.indices[failing])
             failing_rows.append((failing, positions))
             failing_values.append(column.values.take(pa.array(positions, type=pa.int64())))
-        nothing = [np.zeros(self.n, dtype=bool) for _ in columns]
         if not any(positions.size for _, positions in failing_rows):
             return nothing
         distinct = pc.unique(pa.concat_arrays(failing_values).cast(pa.string()))
@@ -998,44 +1004,48 @@ class _Loader:
         """Reject the rows whose date is invalid (``hinted``: the rows whose value the
         format hint reads), or missing where a date is needed; warn of implausible ones."""
         hint = self.format_hint.text if self.format_hint else ""
-        invalid = ~skip & (status == dates_mod.INVALID)
-        self._reject(invalid & ~hinted, "invalid-date", column, "not a valid date")
-        self._reject(
-            invalid & hinted,
-            "invalid-date",
-            column,
-            f"not a valid date in the spellings etown knows: read these dates with {hint}",
-        )
-        two_digits = ~skip & (status == dates_mod.TWO_DIGIT_YEAR)
-        self._reject(
-            two_digits & ~hinted,
-            "invalid-date",
-            column,
-            "the year has two digits: two-digit years are read only through a date format "
-            "with %y that matches them (--date-format)",
-        )
-        self._reject(
-            two_digits & hinted,
-            "invalid-date",
-            column,
-            f"the year has two digits: read these dates with {hint}",
-        )
-        if missing_is_error:
+        seen = self.statuses
+        if dates_mod.INVALID in seen:
+            invalid = ~skip & (status == dates_mod.INVALID)
+            self._reject(invalid & ~hinted, "invalid-date", column, "not a valid date")
+            self._reject(
+                invalid & hinted,
+                "invalid-date",
+                column,
+                f"not a valid date in the spellings etown knows: read these dates with {hint}",
+            )
+        if dates_mod.TWO_DIGIT_YEAR in seen:
+            two_digits = ~skip & (status == dates_mod.TWO_DIGIT_YEAR)
+            self._reject(
+                two_digits & ~hinted,
+                "invalid-date",
+                column,
+                "the year has two digits: two-digit years are read only through a date "
+                "format with %y that matches them (--date-format)",
+            )
+            self._reject(
+                two_digits & hinted,
+                "invalid-date",
+                column,
+                f"the year has two digits: read these dates with {hint}",
+            )
+        if missing_is_error and dates_mod.MISSING in seen:
             self._reject(
                 ~skip & (status == dates_mod.MISSING),
                 "missing-value",
                 column,
                 f"no date in column {column.header!r}",
             )
+        if missing_is_error and dates_mod.PLACEHOLDER in seen:
             self._reject(
                 ~skip & (status == dates_mod.PLACEHOLDER),
                 "missing-value",
                 column,
                 f"no date in column {column.header!r} (a placeholder for no date)",
             )
-        implausible = ~skip & ~self.skipped & (status == dates_mod.IMPLAUSIBLE)
-        if not implausible.any():
+        if dates_mod.IMPLAUSIBLE not in seen:
             return
+        implausible = ~skip & ~self.skipped & (status == dates_mod.IMPLAUSIBLE)
         rules = self.date_rules
         early = implausible & (days < (rules.earliest - date(1970, 1, 1)).days)
         after = f"after {rules.latest.isoformat()}, a year after the as-of date"
@@ -1061,6 +1071,8 @@ class _Loader:
             (dates_mod.PLACEHOLDER, self._placeholder_note),
             (dates_mod.IMPLAUSIBLE, self._implausible_note),
         ):
+            if code not in self.statuses:
+                continue
             counts = []
             for column, status in zip(columns, statuses, strict=True):
                 rows = np.flatnonzero(~skip & ~self.skipped & (status == code))
