@@ -625,6 +625,8 @@ def _parse_with_month_name(value: str) -> date | None:
 HINT_SAMPLE = 5_000
 #: A hint is offered only if it reads at least this share of the distinct failing values.
 HINT_SHARE = 0.99
+#: Shapes of value (``03/15/19``, ``15-Dec-21``) whose formats are tried, commonest first.
+_HINT_SHAPES = 8
 #: Month names as Python's strptime reads them (``%B``, ``%b``: the locale's, as there).
 _MONTHS = {name.lower() for name in calendar.month_name if name}
 _ABBREVIATIONS = {name.lower() for name in calendar.month_abbr if name}
@@ -697,12 +699,18 @@ def suggest_formats(values: pa.Array, dayfirst: bool | None = None) -> FormatHin
     step = max(1, n // HINT_SAMPLE)
     sample = values if step == 1 else values.take(pa.array(np.arange(0, n, step)))
     groups: dict[str, list[str]] = {}
+    shapes: dict[str, int] = {}  # how many values have each shape
     for value in sample.to_pylist():
-        for group, fmt in _candidates(value.strip()):
+        found = _candidates(value.strip())
+        for group, fmt in found:
             if fmt not in groups.setdefault(group, []):
                 groups[group].append(fmt)
+        for group in {group for group, _ in found}:
+            shapes[group] = shapes.get(group, 0) + 1
     choices: list[tuple[np.ndarray, tuple[str, ...]]] = []
-    for group in sorted(groups, key=lambda g: -len(groups[g])):
+    # The commonest shapes only: three formats at most are offered, and odd shapes
+    # (free text) must not cost a reading of the sample each.
+    for group in sorted(groups, key=lambda g: -shapes[g])[:_HINT_SHAPES]:
         choice = _choose_order(sample, groups[group], dayfirst)
         if choice is not None:
             choices.append(choice)
