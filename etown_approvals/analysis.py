@@ -220,7 +220,7 @@ def analyze(
         progress("reading")
     from .cache import load_cached
 
-    # Dates are plausible up to a year after the date the measure is taken as of.
+    # Dates are plausible up to a year after today, or after a later as-of date.
     as_of = options.as_of if options.as_of is not None else inputs.as_of
     arguments = inputs.load_arguments() | {"as_of": as_of}
     loaded = load_cached(path, stdin=stdin, cache=inputs.cache, **arguments)

@@ -201,7 +201,7 @@ def load_cached(
     if identity is None:
         return load(path, stdin=stdin, **options)
     folder = directory or cache_dir()
-    # The plausible range ends a year after the as-of date, today by default: an entry
+    # The plausible range ends a year after today (or a later as-of date): an entry
     # is for the day it was made.
     key = entry_key(path, identity, {**options, "latest": latest_plausible(as_of)})
     entry = folder / key

@@ -56,8 +56,8 @@ DEFAULT_MISSING = (
     "-", "--", "---", "?", "TBD", "tbd", "TBA", "tba",
     "0000-00-00", "0000-00-00 00:00:00", "00/00/0000", "00.00.0000", "00000000",
 )  # fmt: skip
-#: A date read, but outside the plausible range (``[dates] earliest`` to a year after the
-#: as-of date): a warning, and no date for every measure.
+#: A date read, but outside the plausible range (``[dates] earliest`` to a year after
+#: today, or after a later as-of date): a warning, and no date for every measure.
 IMPLAUSIBLE = 5
 #: Dates before this are implausible (sentinels such as ``1753-01-01``, ``1900-01-00``
 #: typed as ``0023``) unless ``[dates] earliest`` says otherwise.
@@ -112,9 +112,13 @@ class ParsedDates:
 
 
 def latest_plausible(as_of: date | None = None) -> date:
-    """The last plausible date: a year after ``as_of`` (None: today); 29 February
-    gives 28 February."""
-    day = as_of or date.today()
+    """The last plausible date: a year after today, or after ``as_of`` if that is
+    later; 29 February gives 28 February.
+
+    An as-of date in the past is a snapshot (what was known then): the later
+    events of the file are not implausible, only not known yet.
+    """
+    day = max(as_of, date.today()) if as_of is not None else date.today()
     if day.year == date.max.year:
         return date.max
     try:

@@ -96,8 +96,8 @@ _TYPES = (
         "implausible-date",
         WARNING,
         "Implausible date",
-        "a date before `[dates] earliest` (default 1900-01-01) or more than a year after the "
-        "as-of date: read as no date by every command",
+        "a date before `[dates] earliest` (default 1900-01-01) or more than a year after "
+        "today (or after a later `--as-of`): read as no date by every command",
     ),
     FindingType(
         "missing-land-acquisition",

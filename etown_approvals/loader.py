@@ -209,7 +209,7 @@ def load(
 
     ``missing_values``: placeholders that mean "no date" in a date cell (None:
     :data:`~etown_approvals.dates.DEFAULT_MISSING`). A date before ``earliest``
-    or more than a year after ``as_of`` (None: today) is implausible: an
+    or more than a year after today (or after a later ``as_of``) is implausible: an
     ``implausible-date`` warning, and no date for every measure.
     """
     formats = dates_mod.check_formats(date_formats)
@@ -1048,7 +1048,7 @@ class _Loader:
         implausible = ~skip & ~self.skipped & (status == dates_mod.IMPLAUSIBLE)
         rules = self.date_rules
         early = implausible & (days < (rules.earliest - date(1970, 1, 1)).days)
-        after = f"after {rules.latest.isoformat()}, a year after the as-of date"
+        after = f"after {rules.latest.isoformat()}, a year from now or from --as-of"
         for mask, message in (
             (early, f"before {rules.earliest.isoformat()} ([dates] earliest)"),
             (implausible & ~early, after),

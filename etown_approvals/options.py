@@ -65,9 +65,9 @@ class InputOptions:
     missing_values: tuple[str, ...] | None = None
     #: Dates before this are implausible (read as no date, with a warning).
     earliest: date = date(1900, 1, 1)
-    #: The date the data is read as of (None: today): dates more than a year after
-    #: it are implausible. :func:`~etown_approvals.analysis.analyze` sets it to the
-    #: measure's ``as_of``.
+    #: The date the data is read as of (None: today): dates more than a year after it
+    #: (or after today, if later) are implausible.
+    #: :func:`~etown_approvals.analysis.analyze` sets it to the measure's ``as_of``.
     as_of: date | None = None
 
     def load_arguments(self) -> dict[str, Any]:

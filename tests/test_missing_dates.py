@@ -183,26 +183,39 @@ def test_the_earliest_plausible_date_is_configurable(run, write):
     assert InputOptions().earliest == dates.EARLIEST
 
 
-def test_a_date_more_than_a_year_after_the_as_of_date_is_implausible(run, write):
-    path = write(WIDE + "A,2019-05-01,,,2021-06-01\nB,2019-05-01,,,2019-06-01\n")
-    late = run("summary", path, "--json", "--as-of", "2020-01-01")
-    doc = json.loads(late.stdout)
-    assert (doc["projects"]["complete"], doc["projects"]["open"]) == (1, 1)
-    assert "after 2021-01-01" in late.stderr
-    later = run("summary", path, "--json", "--as-of", "2020-06-02")
-    assert "implausible" not in later.stderr  # a permit after the snapshot: open then
-    # Without --as-of: a year after today.
+def test_a_date_more_than_a_year_from_now_is_implausible(run, write):
     soon = (date.today() + timedelta(days=400)).isoformat()
-    future = write(WIDE + f"A,2019-05-01,,,{soon}\n", name="future.csv")
-    doc = json.loads(run("validate", future, "--json").stdout)
-    assert [w["value"] for w in doc["warnings"]] == [soon]
+    near = (date.today() + timedelta(days=200)).isoformat()
+    path = write(WIDE + f"A,2019-05-01,,,{soon}\nB,2019-05-01,,,{near}\n")
+    doc = json.loads(run("validate", path, "--json").stdout)
+    assert [(w["type"], w["value"]) for w in doc["warnings"]] == [("implausible-date", soon)]
+    summary = run("summary", path, "--json")
+    counts = json.loads(summary.stdout)["projects"]
+    assert (counts["complete"], counts["open"]) == (1, 1)  # A's permit: no date
+    assert "1 implausible date read as no date" in summary.stderr
+    # An as-of date later than today moves the bound with it.
+    ahead = (date.today() + timedelta(days=800)).isoformat()
+    later = run("summary", path, "--json", "--as-of", ahead)
+    assert json.loads(later.stdout)["projects"]["complete"] == 2
+    assert "implausible" not in later.stderr
+
+
+def test_an_as_of_date_in_the_past_makes_later_dates_unknown_not_implausible(run, write):
+    path = write(WIDE + "A,2019-05-01,,,2021-06-01\nB,2019-05-01,,,2019-06-01\n")
+    past = run("summary", path, "--json", "--as-of", "2020-01-01")
+    doc = json.loads(past.stdout)
+    assert (doc["projects"]["complete"], doc["projects"]["open"]) == (1, 1)
+    assert "implausible" not in past.stderr  # A's permit was not known on 2020-01-01
 
 
 def test_validate_takes_the_configs_as_of_date(run, write):
-    path = write(WIDE + "A,2019-05-01,,,2021-06-01\n")
-    config = write("[metric]\nas_of = 2020-01-01\n", name="asof.toml")
+    soon = (date.today() + timedelta(days=400)).isoformat()
+    path = write(WIDE + f"A,2019-05-01,,,{soon}\n")
+    assert json.loads(run("validate", path, "--json").stdout)["warnings"]
+    ahead = (date.today() + timedelta(days=800)).isoformat()
+    config = write(f"[metric]\nas_of = {ahead}\n", name="asof.toml")
     doc = json.loads(run("validate", path, "--config", config, "--json").stdout)
-    assert [w["type"] for w in doc["warnings"]] == ["implausible-date"]
+    assert doc["warnings"] == []
 
 
 def test_a_long_files_implausible_row_is_used_without_its_event(tmp_path):
