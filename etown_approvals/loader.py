@@ -995,14 +995,13 @@ class _Loader:
     def _date_problems(
         self,
         column: TextColumn,
-        days: np.ndarray,
         status: np.ndarray,
         skip: np.ndarray,
         missing_is_error: bool,
         hinted: np.ndarray,
     ) -> None:
         """Reject the rows whose date is invalid (``hinted``: the rows whose value the
-        format hint reads), or missing where a date is needed; warn of implausible ones."""
+        format hint reads), or missing where a date is needed."""
         hint = self.format_hint.text if self.format_hint else ""
         seen = self.statuses
         if dates_mod.INVALID in seen:
@@ -1043,9 +1042,40 @@ class _Loader:
                 column,
                 f"no date in column {column.header!r} (a placeholder for no date)",
             )
-        if dates_mod.IMPLAUSIBLE not in seen:
-            return
-        implausible = ~skip & ~self.skipped & (status == dates_mod.IMPLAUSIBLE)
+
+    def _note_dates(
+        self,
+        columns: Sequence[TextColumn],
+        parsed: Sequence[tuple[np.ndarray, np.ndarray]],
+        skip: np.ndarray,
+    ) -> None:
+        """After every row check: an ``implausible-date`` warning for each implausible
+        date of a used row (rejected rows count for nothing), and one note on them and
+        one on placeholders read as no date, with how many in each column."""
+        if dates_mod.IMPLAUSIBLE in self.statuses:
+            for column, (days, status) in zip(columns, parsed, strict=True):
+                self._warn_implausible(column, days, status, skip)
+        for code, describe in (
+            (dates_mod.PLACEHOLDER, self._placeholder_note),
+            (dates_mod.IMPLAUSIBLE, self._implausible_note),
+        ):
+            if code not in self.statuses:
+                continue
+            counts = []
+            for column, (_, status) in zip(columns, parsed, strict=True):
+                counted = ~skip & ~self.skipped & (status == code)
+                if code == dates_mod.IMPLAUSIBLE:
+                    counted &= ~self.rejected  # as warned
+                rows = np.flatnonzero(counted)
+                if rows.size:
+                    counts.append((column, rows))
+            if counts:
+                self.date_notes.append(describe(counts))
+
+    def _warn_implausible(
+        self, column: TextColumn, days: np.ndarray, status: np.ndarray, skip: np.ndarray
+    ) -> None:
+        implausible = ~skip & ~self.skipped & ~self.rejected & (status == dates_mod.IMPLAUSIBLE)
         rules = self.date_rules
         early = implausible & (days < (rules.earliest - date(1970, 1, 1)).days)
         after = f"after {rules.latest.isoformat()}, a year from now or from --as-of"
@@ -1061,25 +1091,6 @@ class _Loader:
                 column=column,
                 message=f"implausible date, {message}: read as no date",
             )
-
-    def _note_dates(
-        self, columns: Sequence[TextColumn], statuses: Sequence[np.ndarray], skip: np.ndarray
-    ) -> None:
-        """One note on placeholders read as no date, one on implausible dates: how many
-        in each column."""
-        for code, describe in (
-            (dates_mod.PLACEHOLDER, self._placeholder_note),
-            (dates_mod.IMPLAUSIBLE, self._implausible_note),
-        ):
-            if code not in self.statuses:
-                continue
-            counts = []
-            for column, status in zip(columns, statuses, strict=True):
-                rows = np.flatnonzero(~skip & ~self.skipped & (status == code))
-                if rows.size:
-                    counts.append((column, rows))
-            if counts:
-                self.date_notes.append(describe(counts))
 
     def _placeholder_note(self, counts: list[tuple[TextColumn, np.ndarray]]) -> str:
         total = sum(rows.size for _, rows in counts)
@@ -1130,8 +1141,8 @@ class _Loader:
 
         ((days, status),) = self._parse_dates([date], ~blank & ~self.rejected & ~self.skipped)
         (hinted,) = self._format_hint([date], [status], ~blank & ~self.rejected & ~self.skipped)
-        self._date_problems(date, days, status, blank, missing_is_error=True, hinted=hinted)
-        self._note_dates([date], [status], blank)
+        self._date_problems(date, status, blank, missing_is_error=True, hinted=hinted)
+        self._note_dates([date], [(days, status)], blank)
 
         used = ~blank & ~self.rejected & ~self.skipped
         attribute_columns = self._attribute_columns({project_at, event_at, date_at})
@@ -1158,13 +1169,9 @@ class _Loader:
         hinted = self._format_hint(
             date_columns, [status for _, status in parsed], ~blank & ~self.rejected & ~self.skipped
         )
-        for column, (column_days, status), hinted_rows in zip(
-            date_columns, parsed, hinted, strict=True
-        ):
-            self._date_problems(
-                column, column_days, status, blank, missing_is_error=False, hinted=hinted_rows
-            )
-        self._note_dates(date_columns, [status for _, status in parsed], blank)
+        for column, (_, status), hinted_rows in zip(date_columns, parsed, hinted, strict=True):
+            self._date_problems(column, status, blank, missing_is_error=False, hinted=hinted_rows)
+        self._note_dates(date_columns, parsed, blank)
         used = ~blank & ~self.rejected & ~self.skipped
         self._note_repeated_projects(project, project_codes, used)
         # One event per dated cell, by row and then column: the cells as a (rows x
