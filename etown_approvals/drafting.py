@@ -771,27 +771,25 @@ def _re2_escape(text: str) -> str:
 
 
 def _date_formats(columns: Sequence[ColumnProfile]) -> tuple[list[str], list[str]] | None:
-    """A format for two-digit years (``12/6/10``), decided from the values: a first
-    field over 12 means day first, a second field over 12 month first."""
+    """Formats for two-digit years (``12/6/10``), decided from the values as the
+    loader's hints are (:func:`~etown_approvals.dates.suggest_formats`): day/month
+    order proved by them, month names as spelled, a time of day included."""
     values = [v for p in columns for v in p.short_years]
     if not values:
         return None
-    numeric = [re.fullmatch(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{2})", v.strip()) for v in values]
-    if all(numeric):
-        matches = [m for m in numeric if m]
-        separator = matches[0].group(2)
-        if any(int(m.group(1)) > 12 for m in matches):
-            return [f"%d{separator}%m{separator}%y"], []
-        if any(int(m.group(3)) > 12 for m in matches):
-            return [f"%m{separator}%d{separator}%y"], []
+    hint = dates_mod.suggest_formats(pa.array(sorted(set(values)), pa.string()))
+    if hint is None:
+        return [], [f"two-digit years such as {values[0]!r}: give their format under formats"]
+    if hint.month_first is not None:
         return [], [
             f"two-digit years such as {values[0]!r} read either day first or month first: "
-            f'choose formats = ["%d{separator}%m{separator}%y"] or '
-            f'["%m{separator}%d{separator}%y"]'
+            f"choose formats = {_toml_list(hint.formats)} or {_toml_list(hint.month_first)}"
         ]
-    if all(re.fullmatch(r"\d{1,2}-[A-Za-z]{3}-\d{2}", v.strip()) for v in values):
-        return ["%d-%b-%y"], []
-    return [], [f"two-digit years such as {values[0]!r}: give their format under formats"]
+    return list(hint.formats), []
+
+
+def _toml_list(formats: Sequence[str]) -> str:
+    return json.dumps(list(formats), ensure_ascii=False)
 
 
 def _names(profiles: Sequence[ColumnProfile]) -> str:

@@ -378,6 +378,28 @@ def test_two_digit_years_get_a_format_decided_from_the_values(write, run):
     assert f"median {days.median():g} days over 3 complete projects (same day: 1)" in printed.stderr
 
 
+def test_two_digit_years_in_both_orders_get_no_format(write, run):
+    """15/03/21 proves day first, 03/15/21 month first: no one format reads them."""
+    path = write("Case,Received,Decided\nC-1,15/03/21,20/03/21\nC-2,03/15/21,03/20/21\n")
+    refused = run("init", path, "-o", "-", "--as-of", "2025-01-01", expect=ExitCode.USAGE)
+    assert refused.stdout == ""  # no draft read day first (C-2 would be 15 months in)
+    assert "found 0 stages" in refused.stderr
+    mixed = path.read_text(encoding="utf-8") + "C-3,2021-03-01,2021-03-05\n" * 4
+    path.write_text(mixed, encoding="utf-8")
+    printed = run("init", path, "-o", "-", "--as-of", "2025-01-01")
+    assert "formats" not in tomllib.loads(printed.stdout).get("dates", {})
+    assert "give their format under formats" in printed.stderr
+
+
+def test_two_digit_years_with_month_names_and_times_get_their_format(write, run):
+    path = write(
+        "Case,Received,Decided\nC-1,15-Mar-21 10:30,20-Mar-21 09:00\n"
+        "C-2,02-Apr-21 08:15,02-Apr-21 16:45\n"
+    )
+    printed = run("init", path, "-o", "-", "--as-of", "2025-01-01")
+    assert tomllib.loads(printed.stdout)["dates"]["formats"] == ["%d-%b-%y %H:%M"]
+
+
 def test_dates_that_read_either_way_are_left_to_the_user(write, run):
     path = write("Case,Received,Decided\nC-1,01/02/2021,03/04/2021\nC-2,02/03/2021,04/05/2021\n")
     printed = run("init", path, "-o", "-", "--as-of", "2025-01-01")
