@@ -321,13 +321,14 @@ class Roles:
 
 def find_roles(headers: Sequence[str], stages: StageSet) -> Roles:
     """The project, event and date columns (long files) or stage columns (wide files)."""
-    project_at = find_column(headers, stages.project_column, PROJECT_COLUMN_ALIASES)
-    event_at = find_column(headers, stages.event_column, EVENT_COLUMN_ALIASES)
-    date_at = find_column(headers, stages.date_column, DATE_COLUMN_ALIASES)
+    folded = [normalize_name(h) for h in headers]
+    project_at = find_column(headers, stages.project_column, PROJECT_COLUMN_ALIASES, folded=folded)
+    event_at = find_column(headers, stages.event_column, EVENT_COLUMN_ALIASES, folded=folded)
+    date_at = find_column(headers, stages.date_column, DATE_COLUMN_ALIASES, folded=folded)
     stage_columns = {
         i: stage
-        for i, header in enumerate(headers)
-        if i != project_at and (stage := stages.stage_of_header(header)) is not None
+        for i, name in enumerate(folded)
+        if i != project_at and (stage := stages.stage_of_folded(name)) is not None
     }
     return Roles(project_at, event_at, date_at, stage_columns)
 
@@ -469,6 +470,7 @@ class _Loader:
         if self.attributes is not None:
             asked = set(self.attributes)
             every = [i for i in every if headers[i] in asked]
+        self.raw.load_columns(every)  # those not parsed yet in one pass, not one each
         return [self._column(i) for i in every]
 
     # -- row rules (where / ignored events / withdrawn) ---------------------
@@ -1318,8 +1320,11 @@ class _Loader:
         ``codes`` are the projects of the used ``rows``; ``first`` marks each
         project's first row among them.
         """
-        data = {}
+        data = []
         for column in columns:
+            if len(column.values) == 0:  # no value at all (a file of many columns has many)
+                data.append(pa.nulls(len(names), pa.string()))
+                continue
             empty = column.empty_values()
             # Most projects have the attribute on their first row; look further only if not.
             value_index = np.full(len(names), -1, dtype=np.int64)
@@ -1331,9 +1336,18 @@ class _Loader:
                 found = _first_occurrences(project_of)
                 value_index[:] = -1
                 value_index[project_of[found]] = value_of[found]
-            taken = column.values.take(pa.array(value_index, mask=value_index < 0))
-            data[column.header] = pd.Series(taken.to_pandas().array, index=names, dtype="str")
-        return pd.DataFrame(data, index=names)
+            data.append(column.values.take(pa.array(value_index, mask=value_index < 0)))
+        # One conversion of all columns: a Series each costs more than the column's work
+        # itself, which a file of many columns cannot afford.
+        table = pa.Table.from_arrays(
+            [array.cast(pa.string()) for array in data], names=[c.header for c in columns]
+        )
+        # pandas' text type for every column (a Table converts text that way only when
+        # pandas' text inference is on), made once.
+        as_str = {pa.string(): pd.api.types.pandas_dtype("str")}
+        frame = table.to_pandas(types_mapper=as_str.get)
+        frame.index = names
+        return frame
 
 
 def _narrow(lines: np.ndarray) -> np.ndarray:

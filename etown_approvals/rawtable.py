@@ -7,7 +7,7 @@ column as :class:`TextColumn`. Nothing here interprets a value.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,25 +100,37 @@ class RawTable:
     #: The line (text) or sheet row (workbook) where the header starts, when it is
     #: not simply the first one with text (rows above it skipped, or named by the user).
     header_row: int | None = None
+    _indexed: pa.Table | None = field(default=None, repr=False, compare=False)
+    _positions: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
     def column(self, position: int) -> pa.ChunkedArray:
         """The text cells of the column at ``position``, parsed now if they were not yet."""
-        name = f"c{position}"
-        if name not in self.table.column_names:
+        at = self._index().get(position)
+        if at is None:
             self.load_columns([position])
-        return self.table.column(name)
+            at = self._index()[position]
+        return self.table.column(at)
 
-    def load_columns(self, positions: list[int] | None = None) -> None:
+    def _index(self) -> dict[int, int]:
+        """Position in the file -> index in ``table``, made once per ``table``: looking a
+        column up by name scans every name, which a file of many columns cannot afford."""
+        if self._indexed is not self.table:
+            names = self.table.column_names
+            self._positions = {int(name[1:]): i for i, name in enumerate(names)}
+            self._indexed = self.table
+        return self._positions
+
+    def load_columns(self, positions: Iterable[int] | None = None) -> None:
         """Parse the columns at ``positions`` (None: every column) that are not parsed yet."""
         wanted = range(len(self.headers)) if positions is None else positions
-        have = set(self.table.column_names)
-        missing = [i for i in wanted if f"c{i}" not in have]
+        have = self._index()
+        missing = sorted({i for i in wanted if i not in have})
         if not missing:
             return
         assert self.parse_more is not None, "a raw table without a parser misses columns"
         more = self.parse_more(missing)
-        columns = {name: self.table.column(name) for name in self.table.column_names}
-        columns.update({name: more.column(name) for name in more.column_names})
+        columns = dict(zip(self.table.column_names, self.table.columns, strict=True))
+        columns.update(zip(more.column_names, more.columns, strict=True))
         order = sorted(columns, key=lambda name: int(name[1:]))
         self.table = pa.table({name: columns[name] for name in order})
 
@@ -210,6 +222,8 @@ class TextColumn:
                 indices = array.indices.to_numpy(zero_copy_only=False)
             else:
                 indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
+        if len(distinct) == 0:  # an empty column (a file of many columns has many)
+            return cls(raw.headers[position], distinct, indices, False)
         # Trimmed only if some value starts or ends with white space (by the same
         # rule: Unicode White_Space), which two one-character slices tell without
         # a copy of every value.
@@ -217,7 +231,7 @@ class TextColumn:
             pc.utf8_is_space(pc.utf8_slice_codeunits(distinct, 0, 1)),
             pc.utf8_is_space(pc.utf8_slice_codeunits(distinct, -1)),
         )
-        trimmed = len(distinct) > 0 and pc.any(edges).as_py() is True
+        trimmed = pc.any(edges).as_py() is True
         values = pc.utf8_trim_whitespace(distinct) if trimmed else distinct
         return cls(raw.headers[position], values, indices, trimmed)
 

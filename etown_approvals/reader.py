@@ -356,13 +356,11 @@ def _read_plain_file(
     if size - (skipped.end() if skipped else start) <= _SNIFF_BYTES < size:
         return None  # small, but past the head: the general reader sees it all at once
     try:
-        header = _find_header(
-            FileBytes(head, start), source, delimiter, whole=size == len(head), hint=hint
-        )
+        header = _whole_header(path, size, start, head, source, delimiter, hint)
     except (UnreadableInputError, UsageError, _NotUtf8, _BeyondHead):
         return None  # the general reader reads the file whole and says what is wrong
-    if header.end >= len(head) and size > len(head):
-        return None  # a header longer than the head
+    if header is None:
+        return None
     delimiter, header_end = header.delimiter, header.end
     first_data_line = header.first_data_line
     raw = RawTable(source=source, headers=header.names, table=pa.table({}), delimiter=delimiter)
@@ -448,6 +446,37 @@ def _read_plain_file(
     raw.locate = lambda: _line_numbers(table, found, first_data_line, quoted=False)[0]
     raw.parse_more = parse_more
     return raw
+
+
+def _whole_header(
+    path: Path,
+    size: int,
+    start: int,
+    head: bytes,
+    source: str,
+    delimiter: str | None,
+    hint: HeaderHint | None,
+) -> _Header | None:
+    """The header of the file whose first bytes are ``head``, read further (four times
+    as far each time) while the header goes on past them: a file of many columns has a
+    header longer than the first bytes. None when the bytes read further are not UTF-8."""
+    while True:
+        whole = len(head) >= size
+        try:
+            header = _find_header(FileBytes(head, start), source, delimiter, whole=whole, hint=hint)
+        except (_NotUtf8, _BeyondHead):  # the head ends inside a header that goes on
+            if whole:
+                raise
+        else:
+            if header.end < len(head) or whole:
+                return header
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(min(size, 4 * len(head)))
+        except OSError:
+            return None
+        if _first_invalid_utf8(FileBytes(head, start), end=len(head)) is not None:
+            return None
 
 
 #: How far back from the end of a piece its last line is looked for.
