@@ -643,20 +643,9 @@ class _Loader:
                 still = self._column(position).blank(candidates)
                 blank[candidates[~still]] = False
                 candidates = candidates[still]
-        if blank.any():
-            self.findings.add(
-                blank, "blank-row", WARNING, field=None, column=None, message="blank row skipped"
-            )
-        self.raw.line_numbers()  # also locates the malformed records
+        lines = self.raw.line_numbers()  # also locates the malformed records
+        self._blank_runs(lines[blank])
         blank = self._find_notes(project, blank, date_positions, event_at)
-        for record in self.raw.blank_records:
-            self.findings.add_line(
-                record.line,
-                "blank-row",
-                WARNING,
-                value=record.text[:200],
-                message="blank row skipped (only spaces or tabs)",
-            )
         for record in self.raw.malformed:
             hint = " (an unclosed quote?)" if "\n" in record.text else ""
             self.findings.add_line(
@@ -806,6 +795,41 @@ class _Loader:
             if all(found):
                 break
         return found
+
+    def _blank_runs(self, blank_lines: np.ndarray) -> None:
+        """One ``blank-row`` finding per run of consecutive blank lines (records of
+        empty cells, and lines of only spaces, tabs or delimiters): a file of
+        millions of blank lines is reported in a few findings, not millions.
+
+        A lone blank line keeps its own message (and its text, if it has any).
+        """
+        records = {r.line: r.text for r in self.raw.blank_records if r.line is not None}
+        empty = self.raw.empty_lines
+        singles = np.concatenate([blank_lines, np.fromiter(records, np.int64)])
+        firsts = np.concatenate([empty.firsts, singles])
+        if firsts.size == 0:
+            return
+        lasts = np.concatenate([empty.firsts + empty.counts - 1, singles])
+        order = np.argsort(firsts, kind="stable")
+        firsts, lasts = firsts[order], lasts[order]
+        # Runs that touch are one run (they never overlap, so the last ends it).
+        starts = np.flatnonzero(np.append(True, firsts[1:] != lasts[:-1] + 1))
+        firsts = firsts[starts]
+        lasts = lasts[np.append(starts[1:], lasts.size) - 1]
+        values: list[str | None] = []
+        messages: list[str] = []
+        for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
+            text = records.get(first) if first == last else None
+            values.append(None if text is None else text[:200])
+            if first != last:
+                messages.append(f"{last - first + 1:,} blank rows skipped (lines {first}-{last})")
+            elif text is None:
+                messages.append("blank row skipped")
+            elif text.strip(" \t\r\n"):
+                messages.append("blank row skipped (only delimiters and spaces)")
+            else:
+                messages.append("blank row skipped (only spaces or tabs)")
+        self.findings.add_lines(firsts, "blank-row", WARNING, values=values, messages=messages)
 
     def _reject(self, mask: np.ndarray, kind: str, column: TextColumn, message: str) -> None:
         mask = mask & ~self.skipped  # filtered rows and ignored events are not checked
@@ -1240,7 +1264,11 @@ class _Loader:
         # Clean long files have one event per row, in order (``event_rows`` None):
         # skip the gathers.
         every_row = event_rows is None
-        rows_blank = int((blank & ~self.notes).sum()) + len(self.raw.blank_records)
+        rows_blank = (
+            int((blank & ~self.notes).sum())
+            + len(self.raw.blank_records)
+            + self.raw.empty_lines.total
+        )
         rows_read = self.n - int(blank.sum()) + len(self.raw.malformed)
         rows_rejected = int(self.rejected.sum()) + len(self.raw.malformed)
         # Projects are numbered in order of first use, so names not seen in a

@@ -53,12 +53,40 @@ class MalformedRecord:
     actual: int
     #: Line in the file where it starts; set by :meth:`RawTable.line_numbers`.
     line: int | None = None
+    #: The file's delimiter: a line of delimiters alone (``,``) holds no value either.
+    delimiter: str = ","
 
     @property
     def blank(self) -> bool:
-        """Only spaces and tabs (a blank line): a blank row, not a record with too few
-        fields."""
-        return not self.text.strip(" \t\r\n")
+        """Only spaces, tabs, delimiters and quotes (a blank line, a lone ``,``): a
+        blank row, not a record with too few fields."""
+        return not self.text.strip(' \t\r\n"' + self.delimiter)
+
+
+@dataclass(frozen=True)
+class EmptyLines:
+    """Runs of empty lines (a line break and nothing before it), which pyarrow's parse
+    skips: a file of millions of blank lines costs no row in the table. A run is its
+    first line and how many lines it has."""
+
+    firsts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def total(self) -> int:
+        return int(self.counts.sum())
+
+    def real_lines(self, lines: np.ndarray, first_line: int) -> np.ndarray:
+        """``lines`` numbered as if no empty line were there (from ``first_line``), as
+        they are in the file."""
+        if self.firsts.size == 0:
+            return lines
+        before = np.cumsum(self.counts) - self.counts  # empty lines before each run
+        # A line lies past a run when as many other lines as precede the run precede it.
+        others_before = self.firsts - first_line - before
+        runs_before = np.searchsorted(others_before, lines - first_line, side="right")
+        shift = np.append(0, np.cumsum(self.counts))[runs_before]
+        return lines + shift.astype(lines.dtype, copy=False)
 
 
 @dataclass
@@ -83,6 +111,8 @@ class RawTable:
     #: Lines of only spaces or tabs, which the CSV parser sees as too short:
     #: blank rows, not malformed ones.
     blank_records: list[MalformedRecord] = field(default_factory=list)
+    #: Empty lines the parse skipped (blank rows too, counted and reported by runs).
+    empty_lines: EmptyLines = field(default_factory=EmptyLines)
     notes: list[str] = field(default_factory=list)
     #: The workbook sheet the table comes from (None: a text file).
     sheet: str | None = None

@@ -35,7 +35,7 @@ import pyarrow.csv as pa_csv
 
 from . import _lazy
 from .errors import EncodingError, UnreadableInputError, UsageError
-from .rawtable import MalformedRecord, RawTable, source_name
+from .rawtable import EmptyLines, MalformedRecord, RawTable, source_name
 from .shape import SEARCH_ROWS, HeaderHint, SampleRow, choose_header, header_note, plain_header
 from .sources import COLUMNAR, WORKBOOKS, Progress, is_plain_text, is_url, open_source
 
@@ -285,12 +285,16 @@ class _Scan:
     #: Line breaks in the whole file (``\n``, ``\r\n`` and a lone ``\r`` each count once).
     line_breaks: int
     ends_with_break: bool
+    #: The empty lines after the header, which the parse skips.
+    empty: EmptyLines
 
 
-def _scan_body(path: Path) -> _Scan | None:
+def _scan_body(path: Path, body_start: int, first_data_line: int) -> _Scan | None:
     """One pass over the file in pieces (never held in memory), beside the parse."""
     quote_past_head, breaks = False, 0
     previous_cr, last = False, b""
+    empty = _EmptyLineFinder(first_data_line)
+    at = 0  # where ``piece`` starts in the file
     try:
         with open(path, "rb") as handle:
             piece = handle.read(_SNIFF_BYTES)
@@ -307,10 +311,76 @@ def _scan_body(path: Path) -> _Scan | None:
                     breaks -= 1
                 previous_cr = piece[-1:] == b"\r"
                 last = piece[-1:]
+                if at + len(piece) > body_start:
+                    empty.feed(piece if at >= body_start else piece[body_start - at :])
+                at += len(piece)
                 piece, first = handle.read(_SCAN_CHUNK), False
     except OSError:
         return None
-    return _Scan(quote_past_head, breaks, last in (b"\n", b"\r"))
+    return _Scan(quote_past_head, breaks, last in (b"\n", b"\r"), empty.found())
+
+
+#: The piece of text whose empty lines are found at once (its temporary arrays are
+#: a few times its size).
+_EMPTY_PIECE = 1 << 20
+
+
+class _EmptyLineFinder:
+    """Finds the empty lines of a text fed piece by piece, from line ``first_line``."""
+
+    def __init__(self, first_line: int) -> None:
+        self._previous = 0x0A  # the text starts a line
+        self._line = first_line - 1  # the line of the last line start seen
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def feed(self, piece: bytes) -> None:
+        # Only a line break right after a line break starts an empty line: most text has
+        # none, which a search of its bytes tells without numpy work.
+        if not piece:
+            return
+        previous, first, last = self._previous, piece[0], piece[-1]
+        edge = bytes([previous, first])
+        if b"\n\n" in piece or b"\n\r" in piece or b"\r\r" in piece or edge in _EMPTY_STARTS:
+            for at in range(0, len(piece), _EMPTY_PIECE):
+                self._feed(np.frombuffer(piece, np.uint8, min(_EMPTY_PIECE, len(piece) - at), at))
+            return
+        # The lines that start in the piece: after each \n and each \r no \n follows,
+        # the byte before the piece included, the piece's last byte not.
+        lf, cr = piece.count(b"\n"), piece.count(b"\r")
+        self._line += lf - (last == 0x0A) + cr - piece.count(b"\r\n") - (last == 0x0D)
+        self._line += (previous == 0x0A) + (previous == 0x0D and first != 0x0A)
+        self._previous = last
+
+    def _feed(self, codes: np.ndarray) -> None:
+        previous = np.empty_like(codes)
+        previous[0] = self._previous
+        previous[1:] = codes[:-1]
+        # A line starts after \n, and after a \r that no \n follows.
+        starts = (previous == 0x0A) | ((previous == 0x0D) & (codes != 0x0A))
+        empty = starts & ((codes == 0x0A) | (codes == 0x0D))
+        if empty.any():
+            self._runs.append(_runs(self._line + np.cumsum(starts, dtype=np.int64)[empty]))
+        self._line += int(np.count_nonzero(starts))
+        self._previous = int(codes[-1])
+
+    def found(self) -> EmptyLines:
+        if not self._runs:
+            return EmptyLines()
+        firsts = np.concatenate([f for f, _ in self._runs])
+        counts = np.concatenate([c for _, c in self._runs])
+        # Runs cut between two pieces are one run.
+        starts = np.flatnonzero(np.append(True, firsts[1:] != firsts[:-1] + counts[:-1]))
+        return EmptyLines(firsts[starts], np.add.reduceat(counts, starts))
+
+
+def _runs(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ascending line numbers as runs of consecutive lines: (first lines, lengths)."""
+    starts = np.flatnonzero(np.append(True, np.diff(lines) != 1))
+    return lines[starts], np.diff(np.append(starts, lines.size))
+
+
+#: Two bytes that start an empty line at their second byte.
+_EMPTY_STARTS = (b"\n\n", b"\n\r", b"\r\r")
 
 
 def _in_background(function: Callable[[], _Scan | None]) -> Callable[[], _Scan | None]:
@@ -380,7 +450,7 @@ def _read_plain_file(
     # parsed again allowing newlines in values unless they end outside quotes.
     quoted = False
     blocks: list[int] = []
-    scanned = _in_background(lambda: _scan_body(path))
+    scanned = _in_background(lambda: _scan_body(path, header_end, first_data_line))
 
     def parse(columns: list[int]) -> tuple[pa.Table, list[MalformedRecord]]:
         return _parse(
@@ -394,6 +464,7 @@ def _read_plain_file(
             plain=plain,
             encode_after=encode_after,
             used_block_size=blocks,
+            skip_empty=True,
         )
 
     try:
@@ -421,9 +492,11 @@ def _read_plain_file(
     blank = [m for m in found if m.blank]
     malformed = [m for m in found if not m.blank]
     records = table.num_rows + len(found)
+    lines = records + facts.empty.total
     body_breaks = facts.line_breaks - (first_data_line - 1)
-    # As many line breaks as records: no value holds one, each record is one line.
-    one_line_each = body_breaks == records - (0 if facts.ends_with_break or records == 0 else 1)
+    # As many line breaks as records and empty lines: no value holds one, each record
+    # is one line (so the empty lines found in the bytes are those the parse skipped).
+    one_line_each = body_breaks == lines - (0 if facts.ends_with_break or lines == 0 else 1)
     if not one_line_each:
         # Values span lines: the general reader checks their quotes, and sees the
         # line breaks in columns not parsed here.
@@ -443,7 +516,10 @@ def _read_plain_file(
     raw.table = table
     raw.malformed = malformed
     raw.blank_records = blank
-    raw.locate = lambda: _line_numbers(table, found, first_data_line, quoted=False)[0]
+    raw.empty_lines = facts.empty
+    raw.locate = lambda: _line_numbers(
+        table, found, first_data_line, quoted=False, empty=facts.empty
+    )[0]
     raw.parse_more = parse_more
     return raw
 
@@ -822,10 +898,15 @@ def _read(
     rows = text.skip(header_end - text.start)
     # Allowing newlines in values costs time, and only quoted values can hold them.
     quoted = rows.find(b'"') != -1
-    table, found = _parse(rows, source, delimiter, len(headers), quoted)
+    # Without quotes every line break ends a line, so the empty lines are found in the
+    # bytes and skipped by the parse; a quoted value may hold one (then each is a record).
+    empty = None if quoted else _empty_lines(rows, first_data_line)
+    table, found = _parse(
+        rows, source, delimiter, len(headers), quoted, skip_empty=empty is not None
+    )
     blank = [m for m in found if m.blank]
     malformed = [m for m in found if not m.blank]
-    lines, spanning = _line_numbers(table, found, first_data_line, quoted)
+    lines, spanning = _line_numbers(table, found, first_data_line, quoted, empty)
     if spanning.size:
         problem = _unclosed_quote(text, spanning, delimiter)
         if problem is not None:
@@ -837,11 +918,20 @@ def _read(
         delimiter=delimiter,
         malformed=malformed,
         blank_records=blank,
+        empty_lines=empty or EmptyLines(),
         notes=[*notes, *header.notes],
         locate=lambda: lines,
     )
     raw.header_row = header.row
     return raw
+
+
+def _empty_lines(text: FileBytes, first_line: int) -> EmptyLines:
+    """The empty lines of ``text`` (its first line being ``first_line``)."""
+    finder = _EmptyLineFinder(first_line)
+    for _, piece in text.chunks():
+        finder.feed(piece)
+    return finder.found()
 
 
 class _NotUtf8(Exception):
@@ -1300,12 +1390,15 @@ def _parse(
     plain: Collection[int] = (),
     encode_after: Collection[int] = (),
     used_block_size: list[int] | None = None,
+    skip_empty: bool = False,
 ) -> tuple[pa.Table, list[MalformedRecord]]:
     """The records of ``data`` (the bytes after the header), ``columns`` only (None: all).
 
     Malformed records are kept aside with their ordinals: pyarrow checks the
     number of fields of every record, whichever columns it converts.
     ``used_block_size``, if given, receives the size of the pieces pyarrow read.
+    ``skip_empty``: empty lines are no records (the caller knows where they are,
+    :class:`EmptyLines`); else each is a record of empty cells.
     """
     names = [f"c{i}" for i in range(width)]
     include = names if columns is None else [names[i] for i in columns]
@@ -1318,7 +1411,9 @@ def _parse(
 
     def keep_aside(row: pa_csv.InvalidRow) -> str:
         malformed.append(
-            MalformedRecord(row.number, row.text, row.expected_columns, row.actual_columns)
+            MalformedRecord(
+                row.number, row.text, row.expected_columns, row.actual_columns, delimiter=delimiter
+            )
         )
         return "skip"
 
@@ -1332,7 +1427,7 @@ def _parse(
             parse_options=pa_csv.ParseOptions(
                 delimiter=delimiter,
                 newlines_in_values=quoted,
-                ignore_empty_lines=False,
+                ignore_empty_lines=skip_empty,
                 invalid_row_handler=keep_aside,
             ),
             convert_options=pa_csv.ConvertOptions(
@@ -1408,18 +1503,27 @@ def _joined(table: pa.Table, encode_after: Collection[int]) -> pa.Table:
 
 
 def _line_numbers(
-    table: pa.Table, records_aside: list[MalformedRecord], first_line: int, quoted: bool
+    table: pa.Table,
+    records_aside: list[MalformedRecord],
+    first_line: int,
+    quoted: bool,
+    empty: EmptyLines | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Line numbers of the records, and of the records kept aside (set on them).
 
     pyarrow numbers records from 1 (the first after the header); a record's
-    line also counts the line breaks inside the quoted values before it.
+    line also counts the line breaks inside the quoted values before it, and
+    the ``empty`` lines the parse skipped (only where no value spans lines).
     Returns the table's record lines and the lines of records that span lines.
     """
     n = table.num_rows
     if not quoted and not records_aside:  # one line per record, one after the other
-        kind = np.int32 if first_line + n < np.iinfo(np.int32).max else np.int64
-        return np.arange(first_line, first_line + n, dtype=kind), np.zeros(0, dtype=np.int64)
+        last = first_line + n + (0 if empty is None else empty.total)
+        kind = np.int32 if last < np.iinfo(np.int32).max else np.int64
+        lines = np.arange(first_line, first_line + n, dtype=kind)
+        if empty is not None:
+            lines = empty.real_lines(lines, first_line)
+        return lines, np.zeros(0, dtype=np.int64)
     aside = [m for m in records_aside if m.ordinal is not None and m.ordinal > 0]
     total = n + len(aside)
     aside_ordinals = np.array([m.ordinal for m in aside], dtype=np.int64)
@@ -1446,6 +1550,8 @@ def _line_numbers(
         ]
     before = np.concatenate([[0], np.cumsum(breaks)[:-1]])
     line_of = first_line - 1 + np.arange(total + 1, dtype=np.int64) + before
+    if empty is not None:
+        line_of = empty.real_lines(line_of, first_line)
     for record in records_aside:
         record.line = None
     for record, ordinal in zip(aside, aside_ordinals, strict=True):

@@ -91,9 +91,12 @@ def test_line_breaks_counted_across_pieces(monkeypatch, tmp_path, piece, ending)
     path = tmp_path / "pieces.csv"
     data = (HEADER + PADDING[:70_000] + b"\n\n" + LAST).replace(b"\n", ending)
     path.write_bytes(data)
-    facts = reader._scan_body(path)
+    facts = reader._scan_body(path, len(HEADER.replace(b"\n", ending)), 2)
     assert facts is not None
     assert facts.line_breaks == data.count(ending)
+    # The one empty line, whose line break may be cut from the one before it.
+    empty_line = data[: data.index(ending * 2)].count(ending) + 2
+    assert (facts.empty.firsts.tolist(), facts.empty.counts.tolist()) == ([empty_line], [1])
     assert load(path, attributes=False).raw.parse_more is not None  # still read from disk
 
 

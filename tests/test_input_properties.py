@@ -7,6 +7,7 @@ records and line endings chosen, independently of etown's reader.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -106,6 +107,18 @@ def test_every_record_is_accounted_for_at_its_line(generated):
     assert set(result.events["row"]) <= real
     rejected = set(result.rejected["row"].dropna().astype(int))
     assert rejected.isdisjoint(set(result.events["row"]))
-    blank = set(result.findings.loc[result.findings["type"] == "blank-row", "row"].astype(int))
+    # A run of blank lines is one finding at its first line, naming the others.
+    blank: set[int] = set()
+    runs = result.findings[result.findings["type"] == "blank-row"]
+    for first, message in zip(runs["row"].astype(int), runs["message"], strict=True):
+        lines = re.fullmatch(r"([\d,]+) blank rows skipped \(lines (\d+)-(\d+)\)", message)
+        if lines is None:
+            blank.add(first)
+            continue
+        count, low, high = int(lines[1].replace(",", "")), int(lines[2]), int(lines[3])
+        assert (low, high - low + 1) == (first, count)
+        blank.update(range(low, high + 1))
     assert len(blank) == result.rows_blank
+    assert blank <= real
     assert blank.isdisjoint(rejected)
+    assert blank.isdisjoint(set(result.events["row"]))
