@@ -1431,6 +1431,9 @@ def _rejected_rows(loaded: LoadResult) -> pd.DataFrame:
     positions = record_of_line.reindex(lines).to_numpy()
     found = ~pd.isna(positions)
     take = pa.array(np.where(found, positions, 0).astype(np.int64))
+    # A record may be longer than the csv module's default limit (128 KiB).
+    longest = max((len(m.text) for m in raw.malformed), default=0)
+    csv.field_size_limit(max(csv.field_size_limit(), longest + 1))
     malformed = {
         m.line: next(csv.reader([m.text], delimiter=raw.delimiter), []) for m in raw.malformed
     }

@@ -304,15 +304,18 @@ def _scan_body(path: Path, body_start: int, first_data_line: int) -> _Scan | Non
                     return None
                 quote_past_head = quote_past_head or (not first and b'"' in piece)
                 codes = np.frombuffer(piece, dtype=np.uint8)
-                breaks += int(np.count_nonzero(codes == 0x0A))
+                line_feeds = codes == 0x0A
+                breaks += int(np.count_nonzero(line_feeds))
                 if b"\r" in piece:  # \r\n counts once, a lone \r once
                     breaks += piece.count(b"\r") - piece.count(b"\r\n")
                 if previous_cr and piece[:1] == b"\n":  # a \r\n cut between two pieces
                     breaks -= 1
                 previous_cr = piece[-1:] == b"\r"
                 last = piece[-1:]
-                if at + len(piece) > body_start:
-                    empty.feed(piece if at >= body_start else piece[body_start - at :])
+                if at >= body_start:
+                    empty.feed(piece, line_feeds)
+                elif at + len(piece) > body_start:
+                    empty.feed(piece[body_start - at :])
                 at += len(piece)
                 piece, first = handle.read(_SCAN_CHUNK), False
     except OSError:
@@ -333,22 +336,28 @@ class _EmptyLineFinder:
         self._line = first_line - 1  # the line of the last line start seen
         self._runs: list[tuple[np.ndarray, np.ndarray]] = []
 
-    def feed(self, piece: bytes) -> None:
-        # Only a line break right after a line break starts an empty line: most text has
-        # none, which a search of its bytes tells without numpy work.
+    def feed(self, piece: bytes, line_feeds: np.ndarray | None = None) -> None:
+        """Look at the next ``piece`` of text (``line_feeds``: where its \\n are, if known)."""
         if not piece:
             return
+        codes = np.frombuffer(piece, dtype=np.uint8)
+        if line_feeds is None:
+            line_feeds = codes == 0x0A
         previous, first, last = self._previous, piece[0], piece[-1]
-        edge = bytes([previous, first])
-        if b"\n\n" in piece or b"\n\r" in piece or b"\r\r" in piece or edge in _EMPTY_STARTS:
+        # Only a line break right after a line break starts an empty line: most text has
+        # none, which its line feeds tell at once (text with \r is looked at in full).
+        if (
+            b"\r" in piece
+            or (previous == 0x0A and first == 0x0A)
+            or bool(np.any(line_feeds[1:] & line_feeds[:-1]))
+        ):
             for at in range(0, len(piece), _EMPTY_PIECE):
-                self._feed(np.frombuffer(piece, np.uint8, min(_EMPTY_PIECE, len(piece) - at), at))
+                self._feed(codes[at : at + _EMPTY_PIECE])
             return
-        # The lines that start in the piece: after each \n and each \r no \n follows,
-        # the byte before the piece included, the piece's last byte not.
-        lf, cr = piece.count(b"\n"), piece.count(b"\r")
-        self._line += lf - (last == 0x0A) + cr - piece.count(b"\r\n") - (last == 0x0D)
-        self._line += (previous == 0x0A) + (previous == 0x0D and first != 0x0A)
+        # The lines that start in the piece: after each \n (the piece's last byte not
+        # counted, the byte before it counted).
+        self._line += int(np.count_nonzero(line_feeds)) - (last == 0x0A)
+        self._line += previous == 0x0A or (previous == 0x0D and first != 0x0A)
         self._previous = last
 
     def _feed(self, codes: np.ndarray) -> None:
@@ -378,9 +387,6 @@ def _runs(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = np.flatnonzero(np.append(True, np.diff(lines) != 1))
     return lines[starts], np.diff(np.append(starts, lines.size))
 
-
-#: Two bytes that start an empty line at their second byte.
-_EMPTY_STARTS = (b"\n\n", b"\n\r", b"\r\r")
 
 
 def _in_background(function: Callable[[], _Scan | None]) -> Callable[[], _Scan | None]:
@@ -1290,6 +1296,8 @@ def _count_outside_quotes(line: str, char: str) -> int:
 
 def _read_header(header: str, delimiter: str) -> list[str]:
     try:
+        # A name may be longer than the csv module's default limit (128 KiB).
+        csv.field_size_limit(max(csv.field_size_limit(), len(header) + 1))
         return next(csv.reader(io.StringIO(header, newline=""), delimiter=delimiter))
     except (StopIteration, csv.Error):
         return []

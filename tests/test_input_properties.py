@@ -122,3 +122,34 @@ def test_every_record_is_accounted_for_at_its_line(generated):
     assert blank <= real
     assert blank.isdisjoint(rejected)
     assert blank.isdisjoint(set(result.events["row"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.binary(max_size=60).map(lambda b: bytes(b"a\r\n"[x % 3] for x in b)),
+    st.lists(st.integers(0, 60), max_size=4),
+    st.sampled_from([2, 3, 1 << 20]),
+)
+def test_empty_lines_found_piece_by_piece_are_the_texts(text, cuts, piece):
+    """The empty lines the reader finds in the bytes (and the parse skips) are the text's
+    empty lines, wherever the text is cut into pieces (a \\r\\n cut in two included)."""
+    from etown_approvals import reader
+
+    lines = re.split(r"\r\n|\r|\n", text.decode())
+    if text.endswith((b"\n", b"\r")) or not text:
+        lines = lines[:-1]  # a final line break ends the last line, it starts none
+    expected = [5 + i for i, line in enumerate(lines) if line == ""]
+    finder = reader._EmptyLineFinder(5)
+    original = reader._EMPTY_PIECE
+    reader._EMPTY_PIECE = piece
+    try:
+        at = 0
+        for cut in [*sorted(c for c in cuts if c <= len(text)), len(text)]:
+            finder.feed(text[at:cut])
+            at = cut
+    finally:
+        reader._EMPTY_PIECE = original
+    found = finder.found()
+    assert [f + i for f, n in zip(found.firsts, found.counts) for i in range(n)] == expected
+    if expected:  # as runs: none touches the next
+        assert (found.firsts[1:] > found.firsts[:-1] + found.counts[:-1]).all()
