@@ -388,7 +388,6 @@ def _runs(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lines[starts], np.diff(np.append(starts, lines.size))
 
 
-
 def _in_background(function: Callable[[], _Scan | None]) -> Callable[[], _Scan | None]:
     """Run ``function`` in a thread now; the returned callable waits for its result.
 

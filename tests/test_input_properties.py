@@ -150,6 +150,7 @@ def test_empty_lines_found_piece_by_piece_are_the_texts(text, cuts, piece):
     finally:
         reader._EMPTY_PIECE = original
     found = finder.found()
-    assert [f + i for f, n in zip(found.firsts, found.counts) for i in range(n)] == expected
+    runs = zip(found.firsts.tolist(), found.counts.tolist(), strict=True)
+    assert [first + i for first, count in runs for i in range(count)] == expected
     if expected:  # as runs: none touches the next
         assert (found.firsts[1:] > found.firsts[:-1] + found.counts[:-1]).all()
