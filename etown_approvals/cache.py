@@ -58,6 +58,7 @@ import pyarrow as pa
 from . import __version__
 from .dates import EARLIEST, latest_plausible
 from .loader import LoadResult, load
+from .options import InputLimits
 from .rawtable import RawTable, source_name
 from .stages import ETOWN, StageSet
 
@@ -176,11 +177,14 @@ def load_cached(
     missing_values: Sequence[str] | None = None,
     earliest: date = EARLIEST,
     as_of: date | None = None,
+    limits: InputLimits | None = None,
     cache: bool = True,
     directory: Path | None = None,
 ) -> LoadResult:
     """:func:`etown_approvals.loader.load`, served from the cache when the file and
-    options are unchanged since an earlier call (``cache=False``: always read)."""
+    options are unchanged since an earlier call (``cache=False``: always read).
+    ``limits`` only decide whether an input is read at all, so they are no part of
+    the key."""
     options: dict[str, Any] = {
         "stages": stages,
         "encoding": encoding,
@@ -199,7 +203,7 @@ def load_cached(
     }
     identity = _file_identity(path) if cache and stdin is None and enabled() else None
     if identity is None:
-        return load(path, stdin=stdin, **options)
+        return load(path, stdin=stdin, limits=limits, **options)
     folder = directory or cache_dir()
     # The plausible range ends a year after today (or a later as-of date): an entry
     # is for the day it was made.
@@ -208,7 +212,7 @@ def load_cached(
     cached = _read(entry, key, path, stages)
     if cached is not None:
         return cached
-    loaded = load(path, **options)
+    loaded = load(path, limits=limits, **options)
     # Store only what was read from the file as it still is.
     if _file_identity(path) == identity and not _racy(identity):
         _write(folder, key, loaded)

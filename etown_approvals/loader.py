@@ -37,6 +37,7 @@ from .errors import (
     UsageError,
 )
 from .findings import ERROR, WARNING, FindingsBuilder
+from .options import InputLimits
 from .rawtable import MalformedRecord, RawTable, TextColumn, apart, is_empty
 from .reader import ColumnChoice, read_table
 from .shape import Evidence, HeaderHint, id_like, reads_as_date, trailing_notes
@@ -188,6 +189,7 @@ def load(
     missing_values: Sequence[str] | None = None,
     earliest: date = dates_mod.EARLIEST,
     as_of: date | None = None,
+    limits: InputLimits | None = None,
 ) -> LoadResult:
     """Read approval events from a CSV/TSV/Excel file (``-`` for standard input).
 
@@ -210,7 +212,8 @@ def load(
     ``missing_values``: placeholders that mean "no date" in a date cell (None:
     :data:`~etown_approvals.dates.DEFAULT_MISSING`). A date before ``earliest``
     or more than a year after today (or after a later ``as_of``) is implausible: an
-    ``implausible-date`` warning, and no date for every measure.
+    ``implausible-date`` warning, and no date for every measure. ``limits``: how much
+    reading may cost (None: the environment's limits, else the defaults).
     """
     formats = dates_mod.check_formats(date_formats)
     rules = RowSelection.of(where, ignore_events, withdrawn)  # bad expressions fail before reading
@@ -227,6 +230,7 @@ def load(
         stdin=stdin,
         select=select,
         header=HeaderHint.of(stages, header_row),
+        limits=limits,
     )
     return load_raw(
         raw,

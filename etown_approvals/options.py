@@ -9,7 +9,8 @@ downstream reads a loose dict. How durations are measured is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,80 @@ if TYPE_CHECKING:
 #: Names a delimiter may be given by, on the command line and in a configuration file
 #: (characters a shell makes awkward to type).
 DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+#: The most bytes an input brings through a stream (decompressed data, the file in a
+#: zip archive, standard input, a download), unless told otherwise: 4 GiB.
+DEFAULT_MAX_INPUT_SIZE = 4 * 1024**3
+#: The most seconds a download takes in all, unless told otherwise.
+DEFAULT_URL_TIMEOUT = 600.0
+#: The environment variables that change those limits (the options win over them).
+MAX_INPUT_SIZE_VARIABLE = "ETOWN_MAX_INPUT_SIZE"
+URL_TIMEOUT_VARIABLE = "ETOWN_URL_TIMEOUT"
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def parse_size(text: str, *, name: str = "--max-input-size") -> int:
+    """A size such as ``4G``, ``500M``, ``1.5GiB`` or ``1000000`` (bytes) in bytes;
+    the units are binary (``K`` is 1,024 bytes). ``name`` says in errors what was given."""
+    spelled = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = spelled[-1:] if spelled[-1:] in _UNITS else ""
+    try:
+        number = float(spelled[: len(spelled) - len(unit)])
+    except ValueError:
+        number = float("nan")
+    if not number * _UNITS[unit] >= 1 or number == float("inf"):
+        raise UsageError(
+            f"{name} {text!r}: give a size such as 500M, 4G or 8GiB (bytes without a unit)"
+        )
+    return int(number * _UNITS[unit])
+
+
+def parse_seconds(text: str, *, name: str = "--url-timeout") -> float:
+    """A positive, finite number of seconds; ``name`` says in errors what was given."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise UsageError(f"{name} {text!r}: give a number of seconds, such as 600")
+    return seconds
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """How much reading one input may cost, so that a small file cannot take
+    gigabytes or never finish (see the README's "Hostile input")."""
+
+    #: Bytes taken in through a stream at most: decompressed data, the file in a zip
+    #: archive, standard input, a download. A file on disk is read as it is.
+    max_input_size: int = DEFAULT_MAX_INPUT_SIZE
+    #: Seconds a download may take in all (each read also times out after a minute).
+    url_timeout: float = DEFAULT_URL_TIMEOUT
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> InputLimits:
+        """The limits ``ETOWN_MAX_INPUT_SIZE`` and ``ETOWN_URL_TIMEOUT`` set, else the
+        defaults; a malformed value is a :class:`UsageError` naming the variable."""
+        env = os.environ if environ is None else environ
+        size, seconds = env.get(MAX_INPUT_SIZE_VARIABLE, ""), env.get(URL_TIMEOUT_VARIABLE, "")
+        return cls(
+            max_input_size=(
+                parse_size(size, name=MAX_INPUT_SIZE_VARIABLE) if size else DEFAULT_MAX_INPUT_SIZE
+            ),
+            url_timeout=(
+                parse_seconds(seconds, name=URL_TIMEOUT_VARIABLE)
+                if seconds
+                else DEFAULT_URL_TIMEOUT
+            ),
+        )
+
+
+def describe_size(size: int) -> str:
+    """``size`` bytes as people read it: ``4 GiB``, ``512 MiB``, ``1,000 bytes``."""
+    for unit, factor in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= factor:
+            return f"{size / factor:,.4g} {unit}"
+    return f"{size:,} bytes"
 
 
 @dataclass(frozen=True)
@@ -69,6 +144,8 @@ class InputOptions:
     #: (or after today, if later) are implausible.
     #: :func:`~etown_approvals.analysis.analyze` sets it to the measure's ``as_of``.
     as_of: date | None = None
+    #: How much reading may cost; None: the environment's limits, else the defaults.
+    limits: InputLimits | None = None
 
     def load_arguments(self) -> dict[str, Any]:
         """The keyword arguments of :func:`etown_approvals.loader.load` these options
@@ -89,6 +166,7 @@ class InputOptions:
             "missing_values": self.missing_values,
             "earliest": self.earliest,
             "as_of": self.as_of,
+            "limits": self.limits,
         }
 
 

@@ -35,6 +35,7 @@ import pyarrow.csv as pa_csv
 
 from . import _lazy
 from .errors import EncodingError, UnreadableInputError, UsageError
+from .options import InputLimits
 from .rawtable import EmptyLines, MalformedRecord, RawTable, source_name
 from .shape import SEARCH_ROWS, HeaderHint, SampleRow, choose_header, header_note, plain_header
 from .sources import COLUMNAR, WORKBOOKS, Progress, is_plain_text, is_url, open_source
@@ -190,6 +191,7 @@ def read_table(
     progress: Progress | None = None,
     select: Select | None = None,
     header: HeaderHint | None = None,
+    limits: InputLimits | None = None,
 ) -> RawTable:
     """Read ``path`` (a file, ``-`` for standard input, or a URL) into a :class:`RawTable`.
 
@@ -197,7 +199,8 @@ def read_table(
     a workbook (.xlsx, .xls, .ods; ``sheet`` chooses), Parquet or Arrow,
     each possibly compressed (gzip, bzip2, xz, zstd) or the one file in a zip.
     ``encoding`` and ``delimiter`` apply to text only, ``sheet`` to workbooks only.
-    ``progress`` is called as a download or decompression advances.
+    ``progress`` is called as a download or decompression advances; ``limits``
+    bound what a stream may bring (see :func:`~etown_approvals.sources.open_source`).
 
     ``select`` may name the columns to parse now: a plain UTF-8 text file is
     then parsed straight from disk, those columns only (the others when asked
@@ -217,7 +220,7 @@ def read_table(
         if fast is not None:
             fast.arguments = [str(path)]
             return fast
-    source = open_source(path, stdin=stdin, progress=progress)
+    source = open_source(path, stdin=stdin, progress=progress, limits=limits)
     if source.kind in WORKBOOKS:
         from .excel import read_excel
 

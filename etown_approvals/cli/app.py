@@ -145,6 +145,8 @@ HELP_SECTIONS: dict[str, tuple[str, ...]] = {
         "withdrawn",
         "ignore_events",
         "no_cache",
+        "max_input_size",
+        "url_timeout",
     ),
     "Metric (what is measured)": (
         "fast_track_days",

@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..options import DELIMITER_NAMES, InputOptions, OutputOptions, Selection
+from ..options import (
+    DEFAULT_MAX_INPUT_SIZE,
+    DEFAULT_URL_TIMEOUT,
+    DELIMITER_NAMES,
+    InputLimits,
+    InputOptions,
+    OutputOptions,
+    Selection,
+)
 from .app import debug_option
 
 if TYPE_CHECKING:
@@ -207,6 +215,26 @@ def _column_words(
     return tuple(words)
 
 
+def _size(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
+    from ..errors import UsageError
+    from ..options import parse_size
+
+    try:
+        return None if value is None else parse_size(value, name="")
+    except UsageError as error:
+        raise click.BadParameter(error.message.strip()) from None
+
+
+def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
+    from ..errors import UsageError
+    from ..options import parse_seconds
+
+    try:
+        return None if value is None else parse_seconds(value, name="")
+    except UsageError as error:
+        raise click.BadParameter(error.message.strip()) from None
+
+
 def _build_source(
     file: str,
     encoding: str | None,
@@ -230,6 +258,8 @@ def _build_source(
     stage_columns: tuple[tuple[str, str], ...],
     event_column: str | None,
     date_column: str | None,
+    max_input_size: int | None,
+    url_timeout: float | None,
 ) -> Source:
     from ..config import with_columns
     from ..errors import ConfigError, UsageError
@@ -280,6 +310,10 @@ def _build_source(
         # Given on the command line, the placeholders replace the config's (or the default) set.
         missing_values=missing_values or (project.dates.missing if project else None),
         **_plausible_range(project),
+        limits=InputLimits(
+            max_input_size=max_input_size or DEFAULT_MAX_INPUT_SIZE,
+            url_timeout=url_timeout or DEFAULT_URL_TIMEOUT,
+        ),
     )
     stage_date = (project.metric.stage_date if project else None) or "earliest"
     return Source(file=file, inputs=inputs, quiet=quiet, stage_date=stage_date)
@@ -416,6 +450,23 @@ input_options = option_group(
         "(kept in ETOWN_CACHE_DIR or the user cache folder; a changed file is always read).",
     ),
     verbose_option,
+    click.option(
+        "--max-input-size",
+        metavar="SIZE",
+        envvar="ETOWN_MAX_INPUT_SIZE",
+        show_envvar=True,
+        callback=_size,
+        help="The most data a compressed or zipped FILE, standard input or a download may "
+        "bring, e.g. 500M or 16G (default: 4G); more is refused (exit 3).",
+    ),
+    click.option(
+        "--url-timeout",
+        metavar="SECONDS",
+        envvar="ETOWN_URL_TIMEOUT",
+        show_envvar=True,
+        callback=_seconds,
+        help="The most time a download of FILE may take in all (default: 600).",
+    ),
     debug_option,
 )
 """FILE plus the options that say how to read it and which rows count."""
