@@ -1480,6 +1480,9 @@ def _listing(headers: Sequence[str], sheet: str | None = None) -> str:
     shown = ", ".join(repr(h) for h in headers[:12])
     if len(headers) == 1 and sheet is not None:  # a workbook has no delimiter to get wrong
         return shown + f" (one column only in sheet {sheet!r}: is it the right sheet? see --sheet)"
+    if sheet is not None:
+        more = ", ..." if len(headers) > 12 else ""
+        return shown + more + f" (in sheet {sheet!r}: is it the right sheet? see --sheet)"
     if len(headers) == 1:
         return shown + " (one column only: is the delimiter , ; tab or |? see --delimiter)"
     return shown + (", ..." if len(headers) > 12 else "")

@@ -224,7 +224,7 @@ def read_table(
     if source.kind in WORKBOOKS:
         from .excel import read_excel
 
-        raw = read_excel(source.data, source=source.name, sheet=sheet, header=header)
+        raw = read_excel(source.data, source=source.name, sheet=sheet, header=header, limits=limits)
     elif source.kind in COLUMNAR:
         from .columnar import read_columnar
 
