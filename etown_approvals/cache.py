@@ -9,8 +9,10 @@ memory-mapped when the same file is read again with the same options.
 
 An entry is used only when everything that could change the result is the same:
 
-* the file: absolute path, size, modification time (nanoseconds), inode and
-  device — a changed file is never served from the cache;
+* the file: absolute path, size, modification and change times (nanoseconds),
+  inode and device — a changed file is never served from the cache, even one
+  rewritten at the same size with its modification time put back (writing it
+  moves its change time, which no program can set);
 * the name the file was given as (it appears in messages and notes);
 * every option that changes reading: the stage set (stages, names, columns,
   metric), encoding, delimiter, day/month order, Excel sheet;
@@ -31,7 +33,9 @@ Windows). Size: at most ``ETOWN_CACHE_MAX_MB`` megabytes (default
 :data:`DEFAULT_MAX_BYTES`); the least recently used entries are removed first.
 ``ETOWN_NO_CACHE`` set to anything but ``0`` or empty turns the cache off.
 Entries are written to a temporary folder and renamed into place, so a reader
-never sees half an entry.
+never sees half an entry. The entries are copies of users' data: the cache folder
+(when etown makes it) and each entry's folder are created readable by their owner
+only (0700), and each file in them likewise (0600), from the start.
 """
 
 from __future__ import annotations
@@ -238,6 +242,7 @@ def _file_identity(path: str | Path) -> dict[str, Any] | None:
         "path": absolute,
         "size": found.st_size,
         "mtime_ns": found.st_mtime_ns,
+        "ctime_ns": found.st_ctime_ns,
         "inode": found.st_ino,
         "device": found.st_dev,
     }
@@ -286,8 +291,9 @@ def _write(folder: Path, key: str, loaded: LoadResult) -> None:
     """Store ``loaded`` under ``key``; any failure leaves the cache as it was."""
     temporary = folder / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary.mkdir()
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=_PRIVATE_FOLDER, exist_ok=True)  # (an existing one is left as it is)
+        temporary.mkdir(mode=_PRIVATE_FOLDER)
         meta: dict[str, Any] = {
             "key": key,
             "format": FORMAT,
@@ -313,7 +319,8 @@ def _write(folder: Path, key: str, loaded: LoadResult) -> None:
             table, raw_meta = _rejected_records(loaded)
             _write_ipc(temporary / f"{_RAW}.arrow", table)
             meta["raw"] = raw_meta
-        (temporary / _META).write_text(json.dumps(meta), encoding="utf-8")
+        with _private_file(temporary / _META) as out:
+            out.write(json.dumps(meta).encode("utf-8"))
         size = _folder_bytes(temporary)
         limit = max_bytes()
         if size > limit:
@@ -332,8 +339,19 @@ def _write(folder: Path, key: str, loaded: LoadResult) -> None:
 
 def _write_ipc(path: Path, batch: pa.RecordBatch) -> None:
     """One record batch, written even when empty (it carries the dictionaries)."""
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, batch.schema) as writer:
+    with _private_file(path) as out, pa.ipc.new_file(out, batch.schema) as writer:
         writer.write_batch(batch)
+
+
+#: Entries are copies of users' data: readable by their owner only, from the start.
+_PRIVATE_FOLDER = 0o700
+_PRIVATE_FILE = 0o600
+
+
+def _private_file(path: Path) -> BinaryIO:
+    """A new file readable and writable by its owner only (created so, never changed)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE_FILE)
+    return os.fdopen(descriptor, "wb")
 
 
 def _encode_frame(frame: pd.DataFrame) -> tuple[pa.RecordBatch, dict[str, Any]]:
