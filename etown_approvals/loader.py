@@ -553,6 +553,13 @@ class _Loader:
                     f"columns.{key} = {wanted!r} is not a column of {self.raw.source}; "
                     f"columns are: {self._columns()}"
                 )
+        for key, found in (("event", event_at), ("date", date_at)):
+            if found is not None and found == project_at and getattr(stages, f"{key}_column"):
+                # (configured: the built-in names of the three roles differ)
+                raise ConfigError(
+                    f"columns.{key} = {getattr(stages, f'{key}_column')!r} is the project "
+                    f"column of {self.raw.source} too; give each role its own column"
+                )
         if project_at is None:
             looked = stages.project_column or ", ".join(PROJECT_COLUMN_ALIASES)
             raise MissingColumnError(

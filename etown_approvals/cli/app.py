@@ -87,6 +87,7 @@ class EtownCommand(click.Command):
     ) -> click.Context:
         names = {p.name for p in self.params if p.name}
         project = None
+        discovered = False
         if "config" in names and "--no-config" not in args and not _wants_help(args):
             from ..config import discover, load_project_config
 
@@ -97,6 +98,7 @@ class EtownCommand(click.Command):
             else:
                 found = discover(os.getcwd())
                 project = found[1] if found else None
+                discovered = project is not None
         if project is not None:
             defaults = project.defaults_for(
                 self.name or "", {_option_name(n) for n in names} - _RULES
@@ -104,6 +106,7 @@ class EtownCommand(click.Command):
             extra["default_map"] = {_PARAMETER_OF.get(k, k): v for k, v in defaults.items()}
         ctx = super().make_context(info_name, args, parent=parent, **extra)
         ctx.meta["etown.project"] = project
+        ctx.meta["etown.discovered"] = discovered
         return ctx
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

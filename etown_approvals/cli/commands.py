@@ -10,6 +10,7 @@ import click
 
 from ..errors import CheckFailedError
 from ..kinds import Kind
+from ..schemas import NAMES as SCHEMA_NAMES
 from .app import (
     CONTEXT_SETTINGS,
     cli,
@@ -783,9 +784,7 @@ def _headline(file: str, drafted: Draft, today: date | None) -> tuple[str, list[
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.argument(
-    "command", type=click.Choice(["summary", "projects", "stages", "trend", "validate", "check"])
-)
+@click.argument("command", type=click.Choice(SCHEMA_NAMES))
 def schema(command: str) -> None:
     """Print the JSON Schema of COMMAND's JSON output (draft 2020-12).
 

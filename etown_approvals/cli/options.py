@@ -286,12 +286,26 @@ def _build_source(
             stages = stages.with_metric(from_stage, to_stage)
         except ConfigError as error:
             raise UsageError(f"--from-stage/--to-stage: {error.message}") from None
-    from ..filters import parse
+    from ..filters import FilterError, parse, parse_all
 
-    for text in (*where, *withdrawn):  # a malformed expression: a usage error at once
-        parse(text, origin="--where" if text in where else "--withdrawn")
-    configured_where = project.where if project else ()
-    configured_withdrawn = project.withdrawn if project else ()
+    for option, texts in (("--where", where), ("--withdrawn", withdrawn)):
+        for text in texts:  # a malformed expression: a usage error (exit 2) at once
+            try:
+                parse(text)
+            except FilterError as error:
+                raise UsageError(f"{option} {error.message}") from None
+    # The configuration's rules keep where they came from: their errors (a column the
+    # file lacks) are configuration errors naming the key, and hints leave them out.
+    configured_where = (
+        parse_all(project.where, origin=f"{project.path}: filter.where") if project else ()
+    )
+    configured_withdrawn = (
+        parse_all(project.withdrawn, origin=f"{project.path}: outcomes.withdrawn")
+        if project
+        else ()
+    )
+    if project is not None and click.get_current_context().meta.get("etown.discovered"):
+        _name_discovered(project)
     inputs = InputOptions(
         stages=stages,
         encoding=encoding,
@@ -326,6 +340,30 @@ def _plausible_range(project: ProjectConfig | None) -> dict[str, Any]:
         return {}
     found = {"earliest": project.dates.earliest, "as_of": project.metric.as_of}
     return {key: value for key, value in found.items() if value is not None}
+
+
+def _name_discovered(project: ProjectConfig) -> None:
+    """A configuration found in the working directory that changes which rows count is
+    named on stderr, even with --quiet: its rules should never apply unseen."""
+    rules = [
+        (key, values)
+        for key, values in (
+            ("filter.where", project.where),
+            ("outcomes.withdrawn", project.withdrawn),
+            ("ignore.events", project.ignore_events),
+        )
+        if values
+    ]
+    if rules:
+        from .app import say
+
+        shown = "; ".join(f"{key} = {list(values)!r}" for key, values in rules)
+        path = os.path.relpath(project.path or "")
+        say(
+            f"{path}, found in the working directory, decides which rows count: "
+            f"{shown} (--no-config reads without it)",
+            level="note",
+        )
 
 
 def _is_url(file: str) -> bool:
