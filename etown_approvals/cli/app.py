@@ -268,6 +268,26 @@ def mend_closed_streams() -> None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process
 
 
+def remove_partial_output_on_signals() -> None:
+    """SIGTERM and SIGHUP (a cancelled CI job, a closed terminal) end etown as they
+    would, once the temporary file of an output being written is removed; Ctrl-C
+    (SIGINT) does the same through KeyboardInterrupt. A signal the process was started
+    ignoring stays ignored."""
+    import signal
+
+    def end(number: int, _frame: Any) -> None:
+        from ..output import remove_partial
+
+        remove_partial()
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is signal.SIG_DFL:
+            signal.signal(number, end)
+
+
 def leave(code: int | str | None) -> NoReturn:
     """End the process with ``code`` (as ``sys.exit`` reads it) without tearing down
     the interpreter: stdout and stderr are flushed first; a reader gone away is quiet."""

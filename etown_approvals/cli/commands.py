@@ -19,6 +19,7 @@ from .app import (
     mend_closed_streams,
     one_line_warnings,
     progress_for,
+    remove_partial_output_on_signals,
     report_input,
     say,
 )
@@ -870,6 +871,7 @@ def main() -> None:  # pragma: no cover - console script entry point
 
     mend_closed_streams()
     one_line_warnings()
+    remove_partial_output_on_signals()
     if sys.gettrace() is not None or sys.getprofile() is not None:
         cli(prog_name="etown")
         return
