@@ -288,16 +288,12 @@ class _Scan:
     #: Line breaks in the whole file (``\n``, ``\r\n`` and a lone ``\r`` each count once).
     line_breaks: int
     ends_with_break: bool
-    #: The empty lines after the header, which the parse skips.
-    empty: EmptyLines
 
 
-def _scan_body(path: Path, body_start: int, first_data_line: int) -> _Scan | None:
+def _scan_body(path: Path) -> _Scan | None:
     """One pass over the file in pieces (never held in memory), beside the parse."""
     quote_past_head, breaks = False, 0
     previous_cr, last = False, b""
-    empty = _EmptyLineFinder(first_data_line)
-    at = 0  # where ``piece`` starts in the file
     try:
         with open(path, "rb") as handle:
             piece = handle.read(_SNIFF_BYTES)
@@ -307,23 +303,54 @@ def _scan_body(path: Path, body_start: int, first_data_line: int) -> _Scan | Non
                     return None
                 quote_past_head = quote_past_head or (not first and b'"' in piece)
                 codes = np.frombuffer(piece, dtype=np.uint8)
-                line_feeds = codes == 0x0A
-                breaks += int(np.count_nonzero(line_feeds))
+                breaks += int(np.count_nonzero(codes == 0x0A))
                 if b"\r" in piece:  # \r\n counts once, a lone \r once
                     breaks += piece.count(b"\r") - piece.count(b"\r\n")
                 if previous_cr and piece[:1] == b"\n":  # a \r\n cut between two pieces
                     breaks -= 1
                 previous_cr = piece[-1:] == b"\r"
                 last = piece[-1:]
-                if at >= body_start:
-                    empty.feed(piece, line_feeds)
-                elif at + len(piece) > body_start:
-                    empty.feed(piece[body_start - at :])
-                at += len(piece)
                 piece, first = handle.read(_SCAN_CHUNK), False
     except OSError:
         return None
-    return _Scan(quote_past_head, breaks, last in (b"\n", b"\r"), empty.found())
+    return _Scan(quote_past_head, breaks, last in (b"\n", b"\r"))
+
+
+#: How far from the end of a file its last empty lines are looked for first.
+_TAIL = 64 * 1024
+
+
+def _file_empty_lines(
+    path: Path, body_start: int, first_line: int, size: int, line_breaks: int, wanted: int
+) -> EmptyLines | None:
+    """The empty lines of a file from ``body_start`` (line ``first_line``) on, when the
+    parse's records and the scan's ``line_breaks`` say ``wanted`` lines are missing.
+
+    Looked for in the file's last bytes first (a file ending in a blank line is
+    common), then in the whole body, a piece at a time; None if it cannot be read.
+    """
+    try:
+        with open(path, "rb") as handle:
+            start = max(body_start, size - _TAIL)
+            handle.seek(start)
+            tail = handle.read()
+            # From a line's start: just past a line feed (a \r\n is never cut).
+            cut = 0 if start == body_start else tail.find(b"\n") + 1
+            if cut > 0:
+                tail = tail[cut:]
+                before = line_breaks - _count_line_breaks(tail)  # (the tail's first line)
+                finder = _EmptyLineFinder(1 + before)
+                finder.feed(tail)
+                found = finder.found()
+                if found.total == wanted:
+                    return found
+            handle.seek(body_start)
+            finder = _EmptyLineFinder(first_line)
+            while piece := handle.read(_SCAN_CHUNK):
+                finder.feed(piece)
+            return finder.found()
+    except OSError:
+        return None
 
 
 #: The piece of text whose empty lines are found at once (its temporary arrays are
@@ -339,13 +366,12 @@ class _EmptyLineFinder:
         self._line = first_line - 1  # the line of the last line start seen
         self._runs: list[tuple[np.ndarray, np.ndarray]] = []
 
-    def feed(self, piece: bytes, line_feeds: np.ndarray | None = None) -> None:
-        """Look at the next ``piece`` of text (``line_feeds``: where its \\n are, if known)."""
+    def feed(self, piece: bytes) -> None:
+        """Look at the next ``piece`` of text."""
         if not piece:
             return
         codes = np.frombuffer(piece, dtype=np.uint8)
-        if line_feeds is None:
-            line_feeds = codes == 0x0A
+        line_feeds = codes == 0x0A
         previous, first, last = self._previous, piece[0], piece[-1]
         # Only a line break right after a line break starts an empty line: most text has
         # none, which its line feeds tell at once (text with \r is looked at in full).
@@ -458,7 +484,7 @@ def _read_plain_file(
     # parsed again allowing newlines in values unless they end outside quotes.
     quoted = False
     blocks: list[int] = []
-    scanned = _in_background(lambda: _scan_body(path, header_end, first_data_line))
+    scanned = _in_background(lambda: _scan_body(path))
 
     def parse(columns: list[int]) -> tuple[pa.Table, list[MalformedRecord]]:
         return _parse(
@@ -500,10 +526,18 @@ def _read_plain_file(
     blank = [m for m in found if m.blank]
     malformed = [m for m in found if not m.blank]
     records = table.num_rows + len(found)
-    lines = records + facts.empty.total
     body_breaks = facts.line_breaks - (first_data_line - 1)
-    # As many line breaks as records and empty lines: no value holds one, each record
-    # is one line (so the empty lines found in the bytes are those the parse skipped).
+    # As many line breaks as records (and the empty lines the parse skipped): no value
+    # holds one, each record is one line. Without empty lines the counts say so at
+    # once; with some, they are found in the bytes, and must be the lines missing.
+    empty = EmptyLines()
+    missing = body_breaks - records + (0 if facts.ends_with_break or records == 0 else 1)
+    if missing > 0:
+        found_empty = _file_empty_lines(
+            path, header_end, first_data_line, size, facts.line_breaks, missing
+        )
+        empty = found_empty if found_empty is not None else empty
+    lines = records + empty.total
     one_line_each = body_breaks == lines - (0 if facts.ends_with_break or lines == 0 else 1)
     if not one_line_each:
         # Values span lines: the general reader checks their quotes, and sees the
@@ -524,10 +558,8 @@ def _read_plain_file(
     raw.table = table
     raw.malformed = malformed
     raw.blank_records = blank
-    raw.empty_lines = facts.empty
-    raw.locate = lambda: _line_numbers(
-        table, found, first_data_line, quoted=False, empty=facts.empty
-    )[0]
+    raw.empty_lines = empty
+    raw.locate = lambda: _line_numbers(table, found, first_data_line, quoted=False, empty=empty)[0]
     raw.parse_more = parse_more
     return raw
 
