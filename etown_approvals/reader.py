@@ -595,6 +595,8 @@ def _whole_header(
             return None
 
 
+#: Columns converted in one parse (see ``_parse``).
+_COLUMN_GROUP = 8192
 #: How far back from the end of a piece its last line is looked for.
 _CUT_WINDOW = 64 * 1024
 #: The pieces pyarrow parses a file in (one thread each); grown for a record longer.
@@ -1460,26 +1462,37 @@ def _parse(
         return "skip"
 
     def attempt(use_threads: bool, block_size: int) -> pa.Table:
-        malformed.clear()
-        return pa_csv.read_csv(
-            data.buffer() if isinstance(data, FileBytes) else data.open(),
-            read_options=pa_csv.ReadOptions(
-                use_threads=use_threads, block_size=block_size, column_names=names
-            ),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=delimiter,
-                newlines_in_values=quoted,
-                ignore_empty_lines=skip_empty,
-                invalid_row_handler=keep_aside,
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                include_columns=include,
-                column_types=types,
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                null_values=[""],
-            ),
-        )
+        # pyarrow's reader takes some kilobytes a column while it converts: a file of
+        # 100,000 columns is converted a group of columns at a time, which bounds that.
+        groups = [include[at : at + _COLUMN_GROUP] for at in range(0, len(include), _COLUMN_GROUP)]
+        parts = []
+        for group in groups:
+            malformed.clear()  # (every group's parse finds the same malformed records)
+            parts.append(
+                pa_csv.read_csv(
+                    data.buffer() if isinstance(data, FileBytes) else data.open(),
+                    read_options=pa_csv.ReadOptions(
+                        use_threads=use_threads, block_size=block_size, column_names=names
+                    ),
+                    parse_options=pa_csv.ParseOptions(
+                        delimiter=delimiter,
+                        newlines_in_values=quoted,
+                        ignore_empty_lines=skip_empty,
+                        invalid_row_handler=keep_aside,
+                    ),
+                    convert_options=pa_csv.ConvertOptions(
+                        include_columns=group,
+                        column_types={name: types[name] for name in group},
+                        strings_can_be_null=True,
+                        quoted_strings_can_be_null=True,
+                        null_values=[""],
+                    ),
+                )
+            )
+        if len(parts) == 1:
+            return parts[0]
+        columns = (zip(part.column_names, part.columns, strict=True) for part in parts)
+        return pa.table({name: column for pairs in columns for name, column in pairs})
 
     # pyarrow turns a malformed record's bytes into text before calling the
     # handler; bytes that are not UTF-8 make that fail, which Python reports
