@@ -1442,12 +1442,7 @@ def _rejected_rows(loaded: LoadResult) -> pd.DataFrame:
     positions = record_of_line.reindex(lines).to_numpy()
     found = ~pd.isna(positions)
     take = pa.array(np.where(found, positions, 0).astype(np.int64))
-    # A record may be longer than the csv module's default limit (128 KiB).
-    longest = max((len(m.text) for m in raw.malformed), default=0)
-    csv.field_size_limit(max(csv.field_size_limit(), longest + 1))
-    malformed = {
-        m.line: next(csv.reader([m.text], delimiter=raw.delimiter), []) for m in raw.malformed
-    }
+    malformed = {m.line: _fields(m, raw.delimiter) for m in raw.malformed}
     parsed = set(raw.table.column_names)
     columns: dict[str, pd.Series] = {}  # joined once: a frame grown column by column fragments
     for i, header in enumerate(headers):
@@ -1496,6 +1491,8 @@ def _listing(headers: Sequence[str], sheet: str | None = None) -> str:
 
 
 def _fields(record: MalformedRecord, delimiter: str) -> list[str]:
+    # A record may be longer than the csv module's default limit (128 KiB).
+    csv.field_size_limit(max(csv.field_size_limit(), len(record.text) + 1))
     return next(csv.reader([record.text], delimiter=delimiter), [])
 
 

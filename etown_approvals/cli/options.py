@@ -762,6 +762,9 @@ def _build_warehouse_query(
             level="note",
         )
 
+    if project is not None and click.get_current_context().meta.get("etown.discovered"):
+        _name_discovered(project)
+
     def parsed(texts: tuple[str, ...], origin: str) -> tuple[RowFilter, ...]:
         return tuple(parse(text, origin=origin) for text in texts)
 
