@@ -702,7 +702,9 @@ class _Loader:
         evidence: list[Evidence] = [(self._column(i), reads_as_date) for i in date_positions]
         if event_at is not None:
             evidence.append((self._column(event_at), self._names_events))
-        found = trailing_notes(project, evidence, blank, self._filled_cells)
+        # An empty line above a row is no row (the parse skips it), but it is a gap.
+        gap = self.raw.empty_lines.hold(self.raw.line_numbers() - 1)
+        found = trailing_notes(project, evidence, blank, self._filled_cells, gap)
         if found is not None:
             self.notes[found] = True
         lines = self.raw.line_numbers()
@@ -765,7 +767,9 @@ class _Loader:
         blank_lines = {int(line) for line in lines[blank]} | {
             m.line for m in self.raw.blank_records if m.line
         }
-        if first - 1 in blank_lines and first - 1 > last_data:
+        before = first - 1
+        gap = bool(self.raw.empty_lines.hold(np.array([before]))[0])
+        if (before in blank_lines or gap) and before > last_data:
             return True
         project = self.findings.project_column
         if project is None:

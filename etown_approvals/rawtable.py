@@ -76,6 +76,14 @@ class EmptyLines:
     def total(self) -> int:
         return int(self.counts.sum())
 
+    def hold(self, lines: np.ndarray) -> np.ndarray:
+        """Per line of ``lines``: it is one of these empty lines."""
+        if self.firsts.size == 0:
+            return np.zeros(len(lines), dtype=bool)
+        run = np.searchsorted(self.firsts, lines, side="right") - 1
+        inside = lines < (self.firsts + self.counts)[np.maximum(run, 0)]
+        return (run >= 0) & inside
+
     def real_lines(self, lines: np.ndarray, first_line: int) -> np.ndarray:
         """``lines`` numbered as if no empty line were there (from ``first_line``), as
         they are in the file."""
