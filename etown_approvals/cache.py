@@ -72,7 +72,7 @@ else:
     from ._lazy import pandas as pd
 
 #: Bumped whenever what an entry holds, or how, changes.
-FORMAT = 4
+FORMAT = 5
 DEFAULT_MAX_BYTES = 4 * 1024**3
 #: Files modified more recently than this are not cached.
 RACY_SECONDS = 2.0
@@ -100,6 +100,7 @@ HANDLED_FIELDS = frozenset(
         "notes",
         "attribute_columns",
         "raw",
+        "latest_read",
     }
 )
 
@@ -209,17 +210,19 @@ def load_cached(
     if identity is None:
         return load(path, stdin=stdin, limits=limits, **options)
     folder = directory or cache_dir()
-    # The plausible range ends a year after today (or a later as-of date): an entry
-    # is for the day it was made.
-    key = entry_key(path, identity, {**options, "latest": latest_plausible(as_of)})
+    # The plausible range ends a year after today (or a later as-of date), so the
+    # day decides which dates count; an entry says which end it was read with and
+    # is served on another day only when no date of the file lies near either end.
+    key = entry_key(path, identity, options)
     entry = folder / key
-    cached = _read(entry, key, path, stages)
+    latest = latest_plausible(as_of)
+    cached = _read(entry, key, path, stages, latest)
     if cached is not None:
         return cached
     loaded = load(path, limits=limits, **options)
     # Store only what was read from the file as it still is.
     if _file_identity(path) == identity and not _racy(identity):
-        _write(folder, key, loaded)
+        _write(folder, key, loaded, latest)
     return loaded
 
 
@@ -287,7 +290,7 @@ class _NotCacheable(Exception):
     """A value the entry format does not hold; the result is just not cached."""
 
 
-def _write(folder: Path, key: str, loaded: LoadResult) -> None:
+def _write(folder: Path, key: str, loaded: LoadResult, latest: date) -> None:
     """Store ``loaded`` under ``key``; any failure leaves the cache as it was."""
     temporary = folder / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
     try:
@@ -309,6 +312,8 @@ def _write(folder: Path, key: str, loaded: LoadResult) -> None:
             "dayfirst": loaded.dayfirst,
             "notes": list(loaded.notes),
             "attribute_columns": list(loaded.attribute_columns),
+            "latest": latest.isoformat(),
+            "latest_read": None if loaded.latest_read is None else loaded.latest_read.isoformat(),
             "frames": {},
         }
         for name in _FRAMES:
@@ -483,14 +488,19 @@ def _remove(path: Path) -> None:
 # -- reading ------------------------------------------------------------------
 
 
-def _read(entry: Path, key: str, path: str | Path, stages: StageSet) -> LoadResult | None:
-    """The stored result, or None (a missing or unreadable entry, which is removed)."""
+def _read(
+    entry: Path, key: str, path: str | Path, stages: StageSet, latest: date
+) -> LoadResult | None:
+    """The stored result, or None (a missing or unreadable entry, or one that ``latest``,
+    the end of today's plausible range, would read differently: each is removed)."""
     if not (entry / _META).is_file():
         return None
     try:
         meta = json.loads((entry / _META).read_text(encoding="utf-8"))
         if meta.get("key") != key or meta.get("format") != FORMAT:
             raise ValueError("entry of another key or format")
+        if not _same_reading(meta, latest):
+            raise ValueError("entry read with another end of the plausible range")
         frames = {
             name: _decode_frame(_read_ipc(entry / f"{name}.arrow"), meta["frames"][name])
             for name in _FRAMES
@@ -517,6 +527,9 @@ def _read(entry: Path, key: str, path: str | Path, stages: StageSet) -> LoadResu
             notes=[str(note) for note in meta["notes"]],
             attribute_columns=[str(name) for name in meta["attribute_columns"]],
             raw=raw,
+            latest_read=None
+            if meta["latest_read"] is None
+            else date.fromisoformat(meta["latest_read"]),
         )
     except Exception:  # any damage to an entry means: read the file again
         _remove(entry)
@@ -524,6 +537,16 @@ def _read(entry: Path, key: str, path: str | Path, stages: StageSet) -> LoadResu
     with contextlib.suppress(OSError):
         os.utime(entry / _META)  # last use, for eviction
     return result
+
+
+def _same_reading(meta: Mapping[str, Any], latest: date) -> bool:
+    """Whether an entry read with the plausible range ending ``meta["latest"]`` is what
+    a range ending ``latest`` reads: the same end, or no date of the file after the
+    earlier of the two (then no date changes side)."""
+    made_with = date.fromisoformat(meta["latest"])
+    if made_with == latest or meta["latest_read"] is None:
+        return True
+    return date.fromisoformat(meta["latest_read"]) <= min(made_with, latest)
 
 
 def _read_ipc(path: Path) -> pa.RecordBatch:

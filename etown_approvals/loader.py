@@ -95,6 +95,9 @@ class LoadResult:
     #: (``attributes`` holds those the load was asked for).
     attribute_columns: list[str] = field(default_factory=list)
     raw: RawTable | None = field(default=None, repr=False)
+    #: The latest date any date cell held, plausible or not (None: no date read):
+    #: whether a later end of the plausible range would read the file differently.
+    latest_read: date | None = None
 
     @property
     def rows_used(self) -> int:
@@ -290,6 +293,12 @@ class DateRules:
         )
 
 
+def _day(days: int) -> date:
+    """The date ``days`` after 1970-01-01, kept within the dates Python has."""
+    ordinal = date(1970, 1, 1).toordinal() + days
+    return date.fromordinal(min(max(ordinal, 1), date.max.toordinal()))
+
+
 def _attribute_names(attributes: bool | Sequence[str]) -> tuple[str, ...] | None:
     """None: every attribute column; else the names asked for (matched exactly, as
     ``--group-by`` matches them)."""
@@ -439,6 +448,8 @@ class _Loader:
         self.date_rules = date_rules or DateRules()
         #: Notes on what the dates held (placeholders, implausible dates).
         self.date_notes: list[str] = []
+        #: The latest reading of any date value, in days since 1970 (None: none).
+        self.latest_read: int | None = None
         #: The date formats that read the dates that failed, if any do.
         self.format_hint: dates_mod.FormatHint | None = None
         #: Every reading status some date value has (checks for the others are skipped).
@@ -952,6 +963,9 @@ class _Loader:
         first = (self.date_rules.earliest - epoch).days
         last = (self.date_rules.latest - epoch).days
         read = parsed.status == dates_mod.OK
+        if read.any():
+            latest = int(parsed.days[read].max())
+            self.latest_read = latest if self.latest_read is None else max(self.latest_read, latest)
         parsed.status[read & ((parsed.days < first) | (parsed.days > last))] = dates_mod.IMPLAUSIBLE
 
     def _ambiguity(
@@ -1348,6 +1362,7 @@ class _Loader:
             notes=[*self.raw.notes, *self.date_notes],
             attribute_columns=self.attribute_names,
             raw=self.raw,
+            latest_read=None if self.latest_read is None else _day(self.latest_read),
         )
 
     @staticmethod

@@ -8,12 +8,13 @@ import json
 import os
 import shutil
 import time
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from etown_approvals import cache, config, loader, metrics
+from etown_approvals import cache, config, dates, loader, metrics
 from etown_approvals import results as reports
 from etown_approvals.analysis import Analysis
 
@@ -310,3 +311,49 @@ def test_an_existing_cache_folder_keeps_its_mode(folder, tmp_path):
     assert oct(folder.stat().st_mode & 0o777) == oct(0o755)
     (entry,) = list(folder.iterdir())
     assert oct(entry.stat().st_mode & 0o777) == oct(0o700)
+
+
+def _today_is(monkeypatch: pytest.MonkeyPatch, day: date) -> None:
+    """Every caller of dates.latest_plausible sees ``day`` as today."""
+    real = dates.latest_plausible
+
+    class Day(date):
+        @classmethod
+        def today(cls) -> Day:
+            return cls(day.year, day.month, day.day)
+
+    monkeypatch.setattr(dates, "date", Day)
+    assert real(None) == date(day.year + 1, day.month, day.day)
+
+
+def test_an_entry_made_yesterday_is_served_today(reads, write, monkeypatch):
+    """The plausible range ends a year after today; an entry whose dates are far from
+    that end reads the same on any day, so a new day does not read the file again."""
+    path = settled(write("project,event,date\nA,land acquisition,2023-01-02\n"))
+    _today_is(monkeypatch, date(2026, 12, 6))
+    first = cache.load_cached(path)
+    _today_is(monkeypatch, date(2026, 12, 7))
+    second = cache.load_cached(path)
+    assert len(reads) == 1
+    assert summary_json(second) == summary_json(first)
+
+
+def test_a_date_the_new_day_makes_plausible_reads_the_file_again(reads, write, monkeypatch):
+    """A date just past yesterday's end of the plausible range is plausible today: the
+    entry made yesterday (which read it as no date) is not served."""
+    path = settled(
+        write(
+            "project,event,date\nA,land acquisition,2023-01-02\nA,construction permit,2027-12-07\n"
+        )
+    )
+    _today_is(monkeypatch, date(2026, 12, 6))
+    yesterday = cache.load_cached(path)
+    assert yesterday.events["date"].isna().all() or len(yesterday.events) == 1
+    _today_is(monkeypatch, date(2026, 12, 7))
+    today = cache.load_cached(path)
+    assert len(reads) == 2
+    assert str(today.events["date"].max().date()) == "2027-12-07"
+    # And back: yesterday's bound again reads it as implausible, never today's entry.
+    _today_is(monkeypatch, date(2026, 12, 6))
+    again = cache.load_cached(path)
+    assert len(again.events) == len(yesterday.events)
