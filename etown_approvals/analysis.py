@@ -220,9 +220,7 @@ def analyze(
         progress("reading")
     from .cache import load_cached
 
-    # Dates are plausible up to a year after today, or after a later as-of date.
-    as_of = options.as_of if options.as_of is not None else inputs.as_of
-    arguments = inputs.load_arguments() | {"as_of": as_of}
+    arguments = load_arguments(inputs, options)
     loaded = load_cached(path, stdin=stdin, cache=inputs.cache, **arguments)
     see_them = f"see them with: etown validate {_quoted(path, inputs)}"
     loaded.require_rows(hint=see_them)
@@ -234,6 +232,42 @@ def analyze(
         pa.default_memory_pool().release_unused()
     if progress:
         progress(f"measuring {loaded.rows_used:,} events")
+    projects, snapshot = measure(loaded, options, selection)
+    analysis = Analysis(
+        loaded=loaded,
+        projects=projects,
+        options=options,
+        selection=selection,
+        inputs_path=str(path),
+        inputs=inputs,
+        snapshot=snapshot,
+    )
+    if options.unit == "workdays" or options.target_workdays is not None:
+        analysis.check_calendar()
+    return analysis
+
+
+def load_arguments(inputs: InputOptions, options: metrics.MetricOptions) -> dict[str, Any]:
+    """The arguments of :func:`etown_approvals.loader.load` for a file measured with
+    ``options``: dates are plausible up to a year after today, or after a later as-of
+    date (the measure's, else the configuration's)."""
+    as_of = options.as_of if options.as_of is not None else inputs.as_of
+    return inputs.load_arguments() | {"as_of": as_of}
+
+
+def measure(
+    loaded: LoadResult,
+    options: metrics.MetricOptions = metrics.MetricOptions(),
+    selection: Selection = EVERYTHING,
+) -> tuple[pd.DataFrame, metrics.Snapshot | None]:
+    """The per-project table of ``loaded`` as every command measures it, and the
+    snapshot it was measured from (None without ``options.as_of``).
+
+    With an as-of date, the events known then (:func:`metrics.snapshot`); each
+    stage's date as ``options.stage_date`` says; statuses by the one rule
+    (:func:`metrics.status_codes`); the projects in ``selection``. ``etown validate``
+    decides its invalid projects here too, so that it can never count them otherwise.
+    """
     events, withdrawn, snapshot = loaded.events, loaded.withdrawn, None
     if options.as_of is not None:  # a snapshot: what was known on that date
         snapshot = metrics.snapshot(events, loaded.stages, options.as_of, withdrawn)
@@ -247,18 +281,7 @@ def analyze(
             )
     projects = metrics.project_table(events, loaded.stages, options=options, withdrawn=withdrawn)
     projects = metrics.in_window(projects, loaded.stages, selection.since, selection.until)
-    analysis = Analysis(
-        loaded=loaded,
-        projects=projects,
-        options=options,
-        selection=selection,
-        inputs_path=str(path),
-        inputs=inputs,
-        snapshot=snapshot,
-    )
-    if options.unit == "workdays" or options.target_workdays is not None:
-        analysis.check_calendar()
-    return analysis
+    return projects, snapshot
 
 
 def _years(projects: pd.DataFrame, stages: StageSet) -> set[int]:

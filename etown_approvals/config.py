@@ -238,6 +238,7 @@ class ProjectConfig:
             "calendar": self.metric.calendar,
             "fast_track_days": self.metric.fast_track_days,
             "as_of": self.metric.as_of,
+            "stage_date": self.metric.stage_date,
             "max_rejected": self.metric.max_rejected,
             "where": self.where or None,
             "withdrawn": self.withdrawn or None,

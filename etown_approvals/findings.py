@@ -115,7 +115,10 @@ _TYPES = (
         "duplicate-stage",
         WARNING,
         N_("Stage recorded again"),
-        N_("a stage recorded again with a later date; the earliest counts"),
+        N_(
+            "a stage recorded again with another date; the earliest counts "
+            "(--stage-date latest: the latest)"
+        ),
     ),
     FindingType(
         "duplicate-project",

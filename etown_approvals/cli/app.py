@@ -17,7 +17,10 @@ from .. import __version__
 from ..errors import EtownError, ExitCode
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from ..analysis import Analysis
+    from ..metrics import Snapshot
     from ..options import OutputOptions
     from ..results import Result
 
@@ -366,7 +369,7 @@ def report_input(analysis: Analysis, *, strict: bool, quiet: bool) -> None:
     if repeated:
         rows = "1 row repeats" if repeated == 1 else f"{repeated:,} rows repeat"
         say(f"{rows} a project of an earlier row; merged", level="note")
-    _note_snapshot(analysis)
+    note_snapshot(analysis.snapshot, analysis.options.as_of)
     _note_open_after_as_of(analysis)
     if loaded.rows_rejected:
         say(
@@ -376,9 +379,8 @@ def report_input(analysis: Analysis, *, strict: bool, quiet: bool) -> None:
         )
 
 
-def _note_snapshot(analysis: Analysis) -> None:
+def note_snapshot(snapshot: Snapshot | None, as_of: date | None) -> None:
     """What ``--as-of`` left out as not known yet: events, whole rows, projects."""
-    snapshot, as_of = analysis.snapshot, analysis.options.as_of
     if snapshot is None or as_of is None or not snapshot.events_after:
         return
     events = "1 event" if snapshot.events_after == 1 else f"{snapshot.events_after:,} events"

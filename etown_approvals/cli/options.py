@@ -16,6 +16,7 @@ import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -53,6 +54,9 @@ class IsoDate(click.DateTime):
         return "DATE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            # A configuration's TOML date (``as_of = 2024-06-30``) arrives as a date.
+            return datetime.combine(value, time())
         try:
             return super().convert(value, param, ctx)
         except click.BadParameter:
@@ -153,6 +157,14 @@ stage_date_option = click.option(
     help="When a project has a stage several times (several permits): its earliest "
     "date, or its latest (default: earliest, or the config's metric.stage_date).",
 )
+as_of_option = click.option(
+    "--as-of",
+    type=DATE,
+    metavar="DATE",
+    help="Measure what was known on DATE: events dated after it are left out, "
+    "projects that start after it are not counted, open ones wait until it "
+    "(default: today, nothing left out).",
+)
 
 
 # -- input ----------------------------------------------------------------
@@ -166,8 +178,6 @@ class Source:
     inputs: InputOptions
     #: No progress or warnings on stderr.
     quiet: bool = False
-    #: How a configuration file combines several dates of one stage (``--stage-date`` wins).
-    stage_date: str = "earliest"
 
 
 def _delimiter(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -329,13 +339,12 @@ def _build_source(
             url_timeout=url_timeout or DEFAULT_URL_TIMEOUT,
         ),
     )
-    stage_date = (project.metric.stage_date if project else None) or "earliest"
-    return Source(file=file, inputs=inputs, quiet=quiet, stage_date=stage_date)
+    return Source(file=file, inputs=inputs, quiet=quiet)
 
 
 def _plausible_range(project: ProjectConfig | None) -> dict[str, Any]:
     """The configuration's earliest plausible date and as-of date, if it gives them
-    (``etown validate`` has no --as-of; a measuring command's --as-of wins)."""
+    (for commands without --as-of; a command's --as-of wins)."""
     if project is None:
         return {}
     found = {"earliest": project.dates.earliest, "as_of": project.metric.as_of}
@@ -521,15 +530,25 @@ def _build_metric(
     stage_date: str | None,
     max_rejected: float,
 ) -> MetricOptions:
-    from ..metrics import MetricOptions
+    from dataclasses import replace
 
-    return MetricOptions(
+    return replace(
+        _build_snapshot(as_of, stage_date),
         fast_track_days=fast_track_days,
         unit=unit,
         calendar=calendar.upper(),
+        max_rejected=max_rejected,
+    )
+
+
+def _build_snapshot(as_of: Any, stage_date: str | None) -> MetricOptions:
+    # A configuration's metric.as_of and metric.stage_date come as these options'
+    # defaults, so that an option given on the command line wins.
+    from ..metrics import MetricOptions
+
+    return MetricOptions(
         as_of=as_of.date() if as_of is not None else None,
         stage_date="latest" if stage_date == "latest" else "earliest",
-        max_rejected=max_rejected,
     )
 
 
@@ -567,14 +586,7 @@ metric_options = option_group(
         help="Working calendar for --days workdays and targets: a country code, with a "
         "subdivision if its holidays differ (CN, US, US-CA, CA-AB, AU-NSW).",
     ),
-    click.option(
-        "--as-of",
-        type=DATE,
-        metavar="DATE",
-        help="Measure what was known on DATE: events dated after it are left out, "
-        "projects that start after it are not counted, open ones wait until it "
-        "(default: today, nothing left out).",
-    ),
+    as_of_option,
     stage_date_option,
     click.option(
         "--max-rejected",
@@ -588,6 +600,11 @@ metric_options = option_group(
     ),
 )
 """Options that change how durations are measured and flagged."""
+
+snapshot_options = option_group("metric", _build_snapshot, as_of_option, stage_date_option)
+"""``--as-of`` and ``--stage-date`` alone, as :data:`metric_options` has them: which
+events are known and which date of a stage counts, for a command that decides each
+project's status without measuring durations (``etown validate``)."""
 
 
 # -- selection ------------------------------------------------------------
