@@ -117,7 +117,7 @@ _TYPES = (
         N_("Stage recorded again"),
         N_(
             "a stage recorded again with another date; the earliest counts "
-            "(--stage-date latest: the latest)"
+            "(with `--stage-date latest`, the latest)"
         ),
     ),
     FindingType(
