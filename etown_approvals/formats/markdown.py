@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..checks import describe
 from ..i18n import PROJECT_PARTS, PROJECTS_LINE, ROW_PARTS, ROWS_LINE, shown_parts, shown_statuses
-from . import FORMATS, rejected_share
+from . import FORMATS, added_percentiles, percentile_columns, rejected_share, statistic_keys
 
 if TYPE_CHECKING:
     from ..results import Result
@@ -155,7 +155,10 @@ def summary(document: Mapping[str, Any]) -> str:
                 f"({share(target['share_met'])}), {number(target['over'])} over",
             ]
         )
-    keys = ("count", "min", "p25", "median", "mean", "p75", "p90", "max")
+    survival = document.get("survival")
+    if survival:
+        overview.append(["Kaplan-Meier median", _km_median(survival, days_word)])
+    keys = statistic_keys(document["days"])  # with the percentiles asked for
     parts = [
         "\n".join(_heading(document, "Approval time")),
         table(["", ""], overview, [False, False]),
@@ -171,6 +174,10 @@ def summary(document: Mapping[str, Any]) -> str:
             ),
             (f"median {days_word}", lambda g: number(g["days"]["median"])),
             (f"p90 {days_word}", lambda g: number(g["days"]["p90"])),
+            *(  # the percentiles asked for
+                (f"{key} {days_word}", lambda g, k=key: number(g["days"][k]))
+                for key in added_percentiles(document["days"])
+            ),
             ("same day", lambda g: share(g["same_day"]["share"])),
             (f"within {fast['max_days']} {days_word}", lambda g: share(g["fast_track"]["share"])),
         ]
@@ -186,6 +193,30 @@ def summary(document: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _number_of(key: str) -> Callable[[Mapping[str, Any]], str]:
+    return lambda row: number(row[key])
+
+
+def _km_median(survival: Mapping[str, Any], days_word: str) -> str:
+    """The Kaplan-Meier line as the table says it."""
+    if survival["median"] is None:
+        estimate = "not reached: more than half are still waiting"
+    else:
+        estimate = f"{number(survival['median'])} {days_word}"
+        if survival["ci_low"] is not None:
+            high = MISSING if survival["ci_high"] is None else number(survival["ci_high"])
+            estimate += f" (95% interval {number(survival['ci_low'])} to {high})"
+    return (
+        f"{estimate}; {number(survival['events'])} complete, "
+        f"{number(survival['censored'])} still waiting counted"
+    )
+
+
+def _rows_footer(document: Mapping[str, Any]) -> str:
+    """The Rows line of a list of measures (stages, trend), as the summary has it."""
+    return f"\nRows: {_rows_line(document['rows'])}\n"
+
+
 def _group(value: str | None) -> str:
     return "(none)" if value is None else text(value)
 
@@ -196,7 +227,7 @@ def stages(document: Mapping[str, Any]) -> str:
     from ..metrics import slowest_transition
 
     slowest = slowest_transition(rows)
-    keys = ("count", "min", "median", "mean", "p90", "max")
+    keys = statistic_keys(rows[0]) if rows else ["count", "min", "median", "mean", "p90", "max"]
     headers = [*([text(document["group_by"])] if grouped else []), "from → to", *keys, "share", ""]
     body = []
     for row in rows:
@@ -212,49 +243,61 @@ def stages(document: Mapping[str, Any]) -> str:
         )
     return (
         "\n".join(_heading(document, "Days between stages"))
-        + table(headers, body, [*([False] if grouped else []), False, *[True] * 7, False])
+        + table(
+            headers, body, [*([False] if grouped else []), False, *[True] * (len(keys) + 1), False]
+        )
         + "\nshare: the transition's mean over the mean days of complete projects; "
-        "slowest: the highest median (then mean)\n"
+        "slowest: the highest median (then mean)\n" + _rows_footer(document)
     )
 
 
 def trend(document: Mapping[str, Any]) -> str:
     grouped = "group_by" in document
+    periods = document["periods"]
+    days_word = "workdays" if document["metric"]["unit"] == "workdays" else "days"
+    # The table's columns, in its order: withdrawn and Kaplan-Meier where any row has them.
+    columns: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
+        ("projects", lambda r: number(r["projects"])),
+        ("complete", lambda r: number(r["complete"])),
+        ("open", lambda r: number(r["open"])),
+        ("invalid", lambda r: number(r["invalid"])),
+    ]
+    if any(r.get("withdrawn") for r in periods):
+        columns.append(("withdrawn", lambda r: number(r.get("withdrawn", 0))))
+    columns.append((f"median {days_word}", lambda r: number(r["median_days"])))
+    columns += [  # the percentiles asked for
+        (f"{key.removesuffix('_days')} {days_word}", _number_of(key))
+        for key in percentile_columns(periods)
+    ]
+    if any("km_median_days" in r for r in periods):
+        columns.append(("KM median", lambda r: number(r.get("km_median_days"))))
+    columns += [
+        ("same day", lambda r: share(r["same_day_share"])),
+        ("fast track", lambda r: share(r["fast_track_share"])),
+    ]
     headers = [
         *([text(document["group_by"])] if grouped else []),
         "period",
-        "projects",
-        "complete",
-        "open",
-        "invalid",
-        "median days",
-        "same day",
-        "fast track",
+        *(label for label, _cell in columns),
     ]
     body = [
         [
             *([_group(row["group"])] if grouped else []),
             text(row["period"]),
-            number(row["projects"]),
-            number(row["complete"]),
-            number(row["open"]),
-            number(row["invalid"]),
-            number(row["median_days"]),
-            share(row["same_day_share"]),
-            share(row["fast_track_share"]),
+            *(cell(row) for _label, cell in columns),
         ]
-        for row in document["periods"]
+        for row in periods
     ]
     title = f"By {document['by']} of {document['metric']['from'].replace('_', ' ')}"
     out = "\n".join(_heading(document, text(title))) + table(
-        headers, body, [*([False] if grouped else []), False, *[True] * 7]
+        headers, body, [*([False] if grouped else []), False, *[True] * len(columns)]
     )
     if document["undated_projects"]:
         out += (
             f"\n{number(document['undated_projects'])} projects without a "
             f"{stage(document['metric']['from'])} date are not shown\n"
         )
-    return out
+    return out + _rows_footer(document)
 
 
 def check(document: Mapping[str, Any]) -> str:
