@@ -648,14 +648,15 @@ group_option = click.option(
 def _percentiles(
     _ctx: click.Context, _param: click.Parameter, value: str | None
 ) -> tuple[float, ...]:
-    if not value:
+    if value is None:  # not given; an empty list is an empty item, a usage error
         return ()
     from ..metrics import MetricOptionError, parse_percentiles
 
     try:
         return parse_percentiles(value)
     except MetricOptionError as error:
-        raise click.BadParameter(str(error)) from None
+        # A usage error of one line naming the option (exit 2), not click's usage text.
+        raise MetricOptionError(f"--percentiles: {error}") from None
 
 
 percentiles_option = click.option(
