@@ -20,7 +20,10 @@ from etown_approvals.schemas import NAMES, UnknownSchemaError, schema, schema_te
 from .conftest import FIXTURES, ROOT, SAMPLE
 from .schema_check import assert_matches_schema, check_cli_output, output_format
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+README = "\n".join(
+    p.read_text(encoding="utf-8")
+    for p in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -150,9 +153,9 @@ def test_validate_of_every_bad_file_matches(run, path):
 
 
 def test_readme_summary_example_matches():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = readme.index("$ etown summary data/projects.csv --json\n") + len(
-        "$ etown summary data/projects.csv --json\n"
+    readme = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
+    start = readme.index("$ etown summary data/projects.csv --json -q\n") + len(
+        "$ etown summary data/projects.csv --json -q\n"
     )
     example = json.loads(readme[start : readme.index("```", start)])
     assert_matches_schema("summary", example)
