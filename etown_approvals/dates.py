@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import UsageError
+from .rawtable import trim
 
 OK, MISSING, INVALID = 0, 1, 2
 #: Invalid because the year has two digits (readable only through a ``%y`` format).
@@ -284,7 +285,7 @@ def scan_rows(
     """:func:`scan_dates`, with each distinct reading kept once (see :class:`MappedScan`)."""
     text = values.cast(pa.string())
     if not trimmed:
-        text = pc.utf8_trim_whitespace(text)
+        text = trim(text)
     formats = check_formats(date_formats)
     placeholders = pa.array(sorted(set(missing) - {""}), pa.string())
     if len(text) >= SPLIT_THRESHOLD:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,32 @@ import pyarrow.compute as pc
 def source_name(path: str | Path) -> str:
     """How an input is named in messages: its path, or ``<stdin>`` for ``-``."""
     return "<stdin>" if str(path) == "-" else str(path)
+
+
+#: The white space trimmed off every cell, as etown's reader and its SQL (``etown sql``)
+#: trim it: Unicode white space as Python's ``str.isspace`` and pyarrow's
+#: ``utf8_trim_whitespace`` know it (tabs, line breaks, vertical tab, the information
+#: separators U+001C-U+001F, NEL, no-break, line and paragraph separators, the
+#: typographic and ideographic spaces). Written as the characters themselves.
+WHITE_SPACE = "".join(
+    (
+        "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680",
+        "".join(chr(c) for c in range(0x2000, 0x200B)),
+        "\u2028\u2029\u202f\u205f\u3000",
+    )
+)
+
+
+@cache
+def _white_space_set() -> pa.Array:
+    # Made when first needed: pa.array from Python objects imports pandas, which
+    # etown imports on a thread while the input is parsed (see _lazy).
+    return pa.array(list(WHITE_SPACE), type=pa.string())
+
+
+def trim(strings: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """``strings`` without :data:`WHITE_SPACE` at either end."""
+    return pc.utf8_trim(strings, characters=WHITE_SPACE)
 
 
 #: Written before a file column's name where it would share one with a computed column.
@@ -262,15 +289,14 @@ class TextColumn:
                 indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
         if len(distinct) == 0:  # an empty column (a file of many columns has many)
             return cls(raw.headers[position], distinct, indices, False)
-        # Trimmed only if some value starts or ends with white space (by the same
-        # rule: Unicode White_Space), which two one-character slices tell without
-        # a copy of every value.
+        # Trimmed only if some value starts or ends with white space, which two
+        # one-character slices tell without a copy of every value.
         edges = pc.or_(
-            pc.utf8_is_space(pc.utf8_slice_codeunits(distinct, 0, 1)),
-            pc.utf8_is_space(pc.utf8_slice_codeunits(distinct, -1)),
+            pc.is_in(pc.utf8_slice_codeunits(distinct, 0, 1), value_set=_white_space_set()),
+            pc.is_in(pc.utf8_slice_codeunits(distinct, -1), value_set=_white_space_set()),
         )
         trimmed = pc.any(edges).as_py() is True
-        values = pc.utf8_trim_whitespace(distinct) if trimmed else distinct
+        values = trim(distinct) if trimmed else distinct
         return cls(raw.headers[position], values, indices, trimmed)
 
     def empty_values(self) -> np.ndarray:
