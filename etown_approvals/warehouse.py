@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Literal, cast
 from . import dates
 from .errors import MissingExtraError, UsageError
 from .filters import FilterError, RowFilter, StageDate
+from .rawtable import WHITE_SPACE
 from .stages import ETOWN, StageSet, normalize_name
 
 if TYPE_CHECKING:
@@ -51,41 +52,87 @@ DIALECTS: tuple[Dialect, ...] = ("duckdb", "spark", "bigquery", "trino", "postgr
 
 #: Column names the query reads when neither the configuration nor an option names one.
 DEFAULT_PROJECT, DEFAULT_EVENT, DEFAULT_DATE = "project", "event", "date"
-#: The per-project table's outcome column (true: a row matched ``--withdrawn``).
+#: The per-project table's outcome column (true: a row matched ``--withdrawn``), unless
+#: a column carried has the name.
 WITHDRAWN_COLUMN = "withdrawn"
 
-# White space trimmed off cells: the regular expression engines' \s (ASCII) and the
-# Unicode spaces pyarrow's trim also removes, written as themselves (every engine's
-# string literals and character classes take them as they are).
-_UNICODE_SPACES = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
-_SPACE = rf"[\s{_UNICODE_SPACES}]"
-_TRIM = rf"^{_SPACE}+|{_SPACE}+$"
+# Patterns in every engine's regular expressions: etown reads dates with RE2 (pyarrow),
+# whose \d and \s are ASCII; Java's \s adds the vertical tab, PostgreSQL's classes
+# follow the locale. Written as explicit classes, they mean the same everywhere; each
+# character in them is written \x{...} (RE2, Java and Joni read it; PostgreSQL gets
+# its \u instead).
+
+
+def _characters(characters: str) -> str:
+    """``characters`` inside a class: runs of code points as ranges."""
+    points = sorted(map(ord, characters))
+    runs: list[list[int]] = []
+    for point in points:
+        if runs and point == runs[-1][1] + 1:
+            runs[-1][1] = point
+        else:
+            runs.append([point, point])
+
+    def char(point: int) -> str:
+        return f"\\x{{{point:x}}}"
+
+    return "".join(
+        char(a) if a == b else f"{char(a)}{char(b)}" if b == a + 1 else f"{char(a)}-{char(b)}"
+        for a, b in runs
+    )
+
+
+_RE2_SPACE = f"[{_characters(chr(9) + chr(10) + chr(12) + chr(13) + ' ')}]"
+#: etown's white space (:data:`rawtable.WHITE_SPACE`) as a character class.
+_SPACE = f"[{_characters(WHITE_SPACE)}]"
+_TRIM = f"^{_SPACE}+|{_SPACE}+$"
+_EDGE = f"^{_SPACE}|{_SPACE}$"
 #: normalize_name's separators: runs of white space, ``_`` and ``-`` become one space.
-_SEPARATORS = rf"[\s{_UNICODE_SPACES}_-]+"
+_SEPARATORS = f"[{_SPACE[1:-1]}_-]+"
 
 
-def _plain_groups(pattern: str) -> str:
-    """``dates``' patterns without group names (Java and PostgreSQL spell them otherwise)."""
-    return re.sub(r"\(\?P<\w+>", "(", pattern)
+def _portable(pattern: str) -> str:
+    r"""One of ``dates``' patterns without group names (Java and PostgreSQL spell them
+    otherwise) and with ``\d``, ``\D`` and ``\s`` as the classes RE2 gives them."""
+    plain = re.sub(r"\(\?P<\w+>", "(", pattern)
+    assert not re.search(r"\[[^\]]*\\[dDs]", plain), "a class inside a class"
+    return plain.replace(r"\d", "[0-9]").replace(r"\D", "[^0-9]").replace(r"\s", _RE2_SPACE)
 
 
-# After a time of day, a zone name too (``2023-09-15 08:30:00.000 Asia/Shanghai``):
-# engines write zoned timestamps so when cast to text.
-_ZONES = "(?:Z|UTC|GMT|"
-assert _ZONES in dates._TIME
-_TIME = dates._TIME.replace(_ZONES, _ZONES + r"[A-Za-z]+(?:/[A-Za-z0-9_+-]+)+|", 1)
-
-
-def _with_time(pattern: str) -> str:
-    """One of ``dates``' patterns with the zone names above (and no group names)."""
-    assert dates._TIME in pattern
-    return _plain_groups(pattern.replace(dates._TIME, _TIME))
-
-
-_YMD = _with_time(dates._YMD)
-_CJK = _with_time(dates._CJK)
-_COMPACT = _plain_groups(dates._COMPACT)
-_NUMERIC = _with_time(dates._NUMERIC)
+# A zone abbreviation after a time of day (``2023-09-15 10:30 EST``, ``EST+5``): etown
+# reads these year-first dates through python-dateutil, which takes three to five
+# capitals as a zone name and an offset after it. Region names (``Asia/Shanghai``) it
+# does not read, and neither does the query.
+_ZONE = r"\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)"
+_ABBREVIATION = r"\s*[A-Z]{3,5}\.?(?:\s*[+-](?:\d{4}|\d{1,2}(?::\d{1,2})?))?"
+_HOUR = r"(?:[01]?\d|2[0-3])"
+_HOUR_12 = r"(?:0?\d|1[0-2])"
+_CLOCK = r"(?:T|\s+)HOUR:[0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?"
+_AMPM = r"\s*[AaPp]\.?[Mm]\.?"
+assert dates._TIME.startswith("(?:" + _CLOCK.replace("HOUR", _HOUR) + "(?:" + _AMPM + ")?")
+assert dates._TIME.endswith("(?:" + _ZONE + ")?)?")
+# dateutil refuses an hour over 12 with AM or PM when it reads the abbreviation.
+_TIME_ABBREVIATED = (
+    "(?:"
+    + dates._TIME[3:-2]
+    + "|"
+    + _CLOCK.replace("HOUR", _HOUR)
+    + _ABBREVIATION
+    + "|"
+    + _CLOCK.replace("HOUR", _HOUR_12)
+    + _AMPM
+    + _ABBREVIATION
+    + ")?"
+)
+assert dates._TIME in dates._YMD
+_YMD = _portable(dates._YMD.replace(dates._TIME, _TIME_ABBREVIATED))
+_CJK = _portable(dates._CJK)
+_COMPACT = _portable(dates._COMPACT)
+_NUMERIC = _portable(dates._NUMERIC)
+#: The text engines write after a ``TIMESTAMP WITH TIME ZONE``'s time: its zone, a
+#: region name in Trino (``2023-09-15 08:30:00.000 Asia/Shanghai``); dropped before the
+#: text is read (the date is the one written, in the value's own zone).
+_ZONE_WRITTEN = " [^ ]+$"
 
 
 @dataclass(frozen=True)
@@ -172,12 +219,17 @@ def per_project_columns(table: EventTable) -> PerProjectColumns:
             outcomes.append(rule.column)
     # A column both carried and read by an outcome expression holds the outcome's value.
     attributes = [name for name in attributes if name not in outcomes]
+    # The flag is a convenience (``--withdrawn withdrawn=true``): the outcome columns
+    # read by the same expressions mark the same projects. A table's own column of
+    # that name (``--withdrawn withdrawn=yes``) is carried in its place.
+    named = {normalize_name(n) for n in (project, *stages.values(), *attributes, *outcomes)}
+    flag = table.withdrawn and normalize_name(WITHDRAWN_COLUMN) not in named
     columns = PerProjectColumns(
         project=project,
         stages=stages,
         attributes=tuple(attributes),
         outcomes=tuple(outcomes),
-        withdrawn=WITHDRAWN_COLUMN if table.withdrawn else None,
+        withdrawn=WITHDRAWN_COLUMN if flag else None,
     )
     _check_reads_back(columns, table.stages)
     return columns
@@ -258,114 +310,18 @@ def _require_sqlglot() -> None:
 
 
 def per_project_tree(table: EventTable, dialect: str = "duckdb") -> exp.Select:
-    """The query as a sqlglot syntax tree (``dialect`` only reads the table's name).
+    """The query as a sqlglot syntax tree. ``dialect`` reads the table's name and says
+    what the engine can be asked: DuckDB casts a ``DATE`` or ``TIMESTAMP`` column on
+    each row; engines that name a value's type (``TYPEOF``) drop the zone name written
+    after a ``TIMESTAMP WITH TIME ZONE``.
 
-    Three nested steps, each expression written once: the cells of each row
-    (trimmed; rows failing ``where`` or without a project left out), then the
-    row's stage and date, then one row per project.
+    Each expression on a cell's text runs once per distinct value, never per row: the
+    distinct values of each column read (event names, dates, carried columns) are a
+    lookup joined to the events. The events are then reduced to one row per project
+    name as written, whose names are trimmed last (once per project) and merged.
     """
     _require_sqlglot()
-    from sqlglot import exp
-
-    columns = per_project_columns(table)
-    build = _Builder()
-    carried = [*columns.attributes, *columns.outcomes]
-
-    def ref(name: str, step: str) -> exp.Column:
-        return exp.column(name, table=step, quoted=True)
-
-    def named(expression: exp.Expression, name: str) -> exp.Expression:
-        return cast("exp.Expression", exp.alias_(expression, name, quoted=True))
-
-    # 1. cells: the rows that are not filtered, with a project name.
-    project = build.cell(table.project_column)
-    cells: list[exp.Expression] = [
-        named(project, "etown_project"),
-        named(build.folded(table.event_column), "etown_event"),
-        named(build.text(table.date_column), "etown_date"),
-    ]
-    cells += [named(build.cell(name), f"etown_column_{i}") for i, name in enumerate(carried)]
-    cells += [
-        named(build.rule(rule), f"etown_outcome_{i}") for i, rule in enumerate(table.withdrawn)
-    ]
-    kept = [exp.NEQ(this=project.copy(), expression=_text("")), *map(build.rule, table.where)]
-    step1 = exp.select(*cells).from_(_table(table.table, dialect)).where(exp.and_(*kept))
-
-    # 2. rows: the stage the event names and the date as YYYY-MM-DD text.
-    passed = [f"etown_column_{i}" for i in range(len(carried))]
-    passed += [f"etown_outcome_{i}" for i in range(len(table.withdrawn))]
-    step2 = exp.select(
-        ref("etown_project", "etown_cells"),
-        named(build.stage(ref("etown_event", "etown_cells"), table.stages), "etown_stage"),
-        named(build.day_text(ref("etown_date", "etown_cells"), table.dayfirst), "etown_day_text"),
-        *(ref(name, "etown_cells") for name in passed),
-    ).from_(step1.subquery("etown_cells", copy=False))
-
-    # 3. events: the date (a text that does not cast, 30 February, is no date); used rows.
-    day_text = ref("etown_day_text", "etown_rows")
-    year_zero = exp.EQ(
-        this=exp.Substring(
-            this=day_text, start=exp.Literal.number(1), length=exp.Literal.number(4)
-        ),
-        expression=_text("0000"),
-    )
-    day = exp.Case(
-        ifs=[exp.If(this=year_zero, true=exp.null())],
-        default=exp.TryCast(this=day_text.copy(), to=exp.DataType.build("date"), safe=True),
-    )
-    step3 = exp.select(
-        ref("etown_project", "etown_rows"),
-        ref("etown_stage", "etown_rows"),
-        day_text.copy(),
-        named(day, "etown_day"),
-        *(ref(name, "etown_rows") for name in passed),
-    ).from_(step2.subquery("etown_rows", copy=False))
-
-    # 4. one row per project.
-    def event(name: str) -> exp.Column:
-        return ref(name, "etown_events")
-
-    used = exp.and_(
-        event("etown_stage").is_(exp.null()).not_(), event("etown_day").is_(exp.null()).not_()
-    )
-    combine = exp.Max if table.stage_date == "latest" else exp.Min
-    outer: list[exp.Expression] = [named(event("etown_project"), columns.project)]
-    for stage, column in columns.stages.items():
-        this_stage = exp.EQ(this=event("etown_stage"), expression=_text(stage))
-        outer.append(named(combine(this=_when(this_stage, event("etown_day"))), column))
-    for name in columns.attributes:
-        cell = event(f"etown_column_{carried.index(name)}")
-        # The earliest used event's value: its date (ten characters), then the value.
-        key = exp.DPipe(this=event("etown_day_text"), expression=cell, safe=True)
-        filled = exp.and_(used.copy(), exp.NEQ(this=cell.copy(), expression=_text("")))
-        first = exp.Min(this=_when(filled, key))
-        outer.append(named(exp.Substring(this=first, start=exp.Literal.number(11)), name))
-    for name in columns.outcomes:
-        cell = event(f"etown_column_{carried.index(name)}")
-        marks = [
-            event(f"etown_outcome_{i}")
-            for i, rule in enumerate(table.withdrawn)
-            if rule.column == name
-        ]
-        # A value that marked the project if one did, else any of its values: the same
-        # expressions on this one value then mark the project as its rows did.
-        marked = exp.Min(this=_when(exp.or_(*marks), cell))
-        outer.append(
-            named(exp.Coalesce(this=marked, expressions=[exp.Min(this=cell.copy())]), name)
-        )
-    if columns.withdrawn:
-        marks = [event(f"etown_outcome_{i}") for i in range(len(table.withdrawn))]
-        outer.append(named(exp.LogicalOr(this=exp.or_(*marks)), columns.withdrawn))
-    used_rows = exp.Count(
-        this=_when(event("etown_stage").is_(exp.null()).not_(), event("etown_day"))
-    )
-    return (
-        exp.select(*outer)
-        .from_(step3.subquery("etown_events", copy=False))
-        .group_by(event("etown_project"))
-        .having(exp.GT(this=used_rows, expression=exp.Literal.number(0)))
-        .order_by(event("etown_project"))
-    )
+    return _Query(table, check_dialect(dialect)).tree()
 
 
 def _text(value: str) -> exp.Literal:
@@ -380,14 +336,31 @@ def _when(condition: exp.Expression | exp.Condition, value: exp.Expression) -> e
     return exp.Case(ifs=[exp.If(this=condition, true=value)])
 
 
+def _named(expression: exp.Expression, name: str) -> exp.Expression:
+    from sqlglot import exp
+
+    return cast("exp.Expression", exp.alias_(expression, name, quoted=True))
+
+
+def _ref(name: str, step: str) -> exp.Column:
+    from sqlglot import exp
+
+    return exp.column(name, table=step, quoted=True)
+
+
 def _table(name: str, dialect: str) -> exp.Table:
     """``name`` read as a (possibly qualified) table name of ``dialect``, every part quoted."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
+    from sqlglot.tokens import TokenType
 
     try:
-        table = sqlglot.parse_one(name, read=dialect, into=exp.Table)
+        # A comment is no part of a name (``events--old`` would read ``events``), nor
+        # is the end of a statement (``events;``).
+        tokens = sqlglot.tokenize(name, read=dialect)
+        extra = any(t.comments or t.token_type == TokenType.SEMICOLON for t in tokens)
+        table = None if extra else sqlglot.parse_one(name, read=dialect, into=exp.Table)
     except (ParseError, TokenError, ValueError):
         table = None
     if (
@@ -406,127 +379,426 @@ def _table(name: str, dialect: str) -> exp.Table:
     return table
 
 
-class _Builder:
-    """Expressions on one row of the events table."""
+#: What a dialect's engine can be asked (see :func:`per_project_tree`).
+_CASTS_ANY_TYPE = ("duckdb",)
+_NAMES_TYPES = ("duckdb", "spark", "trino", "postgres")
 
-    def trimmed(self, value: exp.Expression) -> exp.Expression:
-        from sqlglot import exp
 
-        return exp.RegexpReplace(this=value, expression=_text(_TRIM), replacement=_text(""))
+@dataclass
+class _Lookup:
+    """The distinct values of one column, each with what is read from its text."""
 
-    def text(self, column: str) -> exp.Expression:
-        """The column's cell as text, trimmed (NULL stays NULL)."""
-        from sqlglot import exp
+    column: str
+    alias: str
+    #: Output name -> expression on the value's trimmed text (``etown_text``).
+    outputs: dict[str, exp.Expression]
+    #: Outputs computed from others, one step later (the date from its text).
+    later: dict[str, exp.Expression]
+    #: Values left out (a DATE column's values, when cast on each row).
+    skip: exp.Expression | None = None
 
-        return self.trimmed(
-            exp.cast(exp.column(column, quoted=True), exp.DataType.build("varchar"))
-        )
+
+class _Query:
+    """The steps of the query, each expression written once."""
+
+    def __init__(self, table: EventTable, dialect: Dialect) -> None:
+        self.table = table
+        self.dialect = dialect
+        self.columns = per_project_columns(table)
+        self.source = _table(table.table, dialect)
+        self.carried = [*self.columns.attributes, *self.columns.outcomes]
+        self.lookups: dict[str, _Lookup] = {}
+
+    # -- lookups: one per column read, over its distinct values ------------------
+
+    def lookup(self, column: str) -> _Lookup:
+        if column not in self.lookups:
+            self.lookups[column] = _Lookup(column, f"etown_lookup_{len(self.lookups)}", {}, {})
+        return self.lookups[column]
+
+    def text(self) -> exp.Expression:
+        return _ref("etown_text", "etown_texts")
+
+    def read(self, column: str, output: str, expression: exp.Expression) -> exp.Expression:
+        """``expression`` (on the text) for each row's value of ``column``: the
+        lookup's ``output`` (NULL for a NULL cell)."""
+        lookup = self.lookup(column)
+        lookup.outputs.setdefault(output, expression)
+        return _ref(output, lookup.alias)
 
     def cell(self, column: str) -> exp.Expression:
-        """The cell as etown's filters see it: trimmed text, ``''`` when empty."""
+        """The row's cell as etown's filters see it: trimmed text, ``''`` when empty."""
         from sqlglot import exp
 
-        return exp.Coalesce(this=self.text(column), expressions=[_text("")])
+        value = self.read(column, "etown_value", self.text())
+        return exp.Coalesce(this=value, expressions=[_text("")])
 
-    def folded(self, column: str) -> exp.Expression:
-        """The cell as :func:`~etown_approvals.stages.normalize_name` compares it: lower
-        case, runs of white space, ``_`` and ``-`` one space."""
+    def rule(self, rule: RowFilter, output: str) -> exp.Expression:
+        """A ``--where``/``--withdrawn`` expression on the row (a NULL cell is ``''``)."""
         from sqlglot import exp
 
-        return exp.RegexpReplace(
-            this=exp.Lower(this=self.text(column)),
-            expression=_text(_SEPARATORS),
-            replacement=_text(" "),
+        held = self.read(rule.column, output, _rule(rule, self.text()))
+        return exp.Coalesce(this=held, expressions=[_rule(rule, _text(""))])
+
+    def stage(self) -> exp.Expression:
+        lookup = self.lookup(self.table.event_column)
+        lookup.outputs.setdefault("etown_folded", _folded(self.text()))
+        folded = _ref("etown_folded", "etown_read")
+        lookup.later.setdefault("etown_stage", _stage(folded, self.table.stages))
+        return _ref("etown_stage", lookup.alias)
+
+    def day(self) -> tuple[exp.Expression, exp.Expression]:
+        """The row's date (a DATE, NULL when not read) and its ``YYYY-MM-DD`` text."""
+        from sqlglot import exp
+
+        column = self.table.date_column
+        lookup = self.lookup(column)
+        text = self.text()
+        if self.dialect in _NAMES_TYPES:
+            zoned = exp.and_(
+                exp.Like(
+                    this=exp.Lower(this=exp.Typeof(this=_ref("etown_raw", "etown_texts"))),
+                    expression=_text("%with time zone"),
+                ),
+                exp.Not(this=exp.Like(this=text.copy(), expression=_text("% BC"))),
+            )
+            text = exp.Case(
+                ifs=[
+                    exp.If(
+                        this=zoned,
+                        true=exp.RegexpReplace(
+                            this=text.copy(),
+                            expression=_text(_ZONE_WRITTEN),
+                            replacement=_text(""),
+                        ),
+                    )
+                ],
+                default=text,
+            )
+        lookup.outputs.setdefault("etown_day_text", _day_text(text, self.table.dayfirst))
+        written = _ref("etown_day_text", "etown_read")
+        year_zero = exp.EQ(
+            this=exp.Substring(
+                this=written, start=exp.Literal.number(1), length=exp.Literal.number(4)
+            ),
+            expression=_text("0000"),
+        )
+        lookup.later.setdefault(
+            "etown_day",
+            exp.Case(
+                ifs=[exp.If(this=year_zero, true=exp.null())],
+                default=exp.TryCast(this=written.copy(), to=exp.DataType.build("date"), safe=True),
+            ),
+        )
+        day: exp.Expression = _ref("etown_day", lookup.alias)
+        day_text_ref: exp.Expression = _ref("etown_day_text", lookup.alias)
+        if self.dialect in _CASTS_ANY_TYPE:
+            # A DATE or TIMESTAMP column: its date part, on each row (the type is
+            # known when the query is planned, so the other branch costs nothing).
+            raw = exp.column(column, table="etown_events", quoted=True)
+            typed = self.typed(raw)
+            cast_day = exp.TryCast(this=raw.copy(), to=exp.DataType.build("date"), safe=True)
+            in_range = exp.Between(
+                this=cast_day.copy(),
+                low=exp.cast(_text("0001-01-01"), exp.DataType.build("date")),
+                high=exp.cast(_text("9999-12-31"), exp.DataType.build("date")),
+            )
+            direct = _when(exp.and_(typed, in_range), cast_day)
+            if column not in self.carried and not self.reads_rules(column):
+                lookup.skip = self.typed(exp.column("etown_raw", quoted=True))
+            day = exp.Coalesce(this=direct, expressions=[day])
+            day_text_ref = exp.Coalesce(
+                this=day_text_ref,
+                expressions=[exp.cast(direct.copy(), exp.DataType.build("varchar"))],
+            )
+        return day, day_text_ref
+
+    def typed(self, value: exp.Expression) -> exp.Expression:
+        """``value`` is a DATE or a TIMESTAMP (DuckDB's names of its types)."""
+        from sqlglot import exp
+
+        kind = exp.Typeof(this=value)
+        either = exp.or_(
+            exp.EQ(this=kind, expression=_text("DATE")),
+            exp.Like(this=kind.copy(), expression=_text("TIMESTAMP%")),
+        )
+        return cast("exp.Expression", either)
+
+    def reads_rules(self, column: str) -> bool:
+        return any(r.column == column for r in (*self.table.where, *self.table.withdrawn))
+
+    def lookup_select(self, lookup: _Lookup) -> exp.Select:
+        from sqlglot import exp
+
+        raw = exp.column(lookup.column, quoted=True)
+        distinct = exp.select(_named(raw, "etown_raw")).from_(self.source.copy()).distinct()
+        if lookup.skip is not None:
+            distinct = distinct.where(exp.Not(this=exp.Paren(this=lookup.skip.copy())))
+        raw_text = exp.cast(_ref("etown_raw", "etown_distinct"), exp.DataType.build("varchar"))
+        texts = exp.select(
+            _ref("etown_raw", "etown_distinct"), _named(_trimmed(raw_text), "etown_text")
+        ).from_(distinct.subquery("etown_distinct", copy=False))
+        read = exp.select(
+            _ref("etown_raw", "etown_texts"),
+            *(_named(e, name) for name, e in lookup.outputs.items()),
+        ).from_(texts.subquery("etown_texts", copy=False))
+        if not lookup.later:
+            return read
+        return exp.select(
+            _ref("etown_raw", "etown_read"),
+            *(_ref(name, "etown_read") for name in lookup.outputs),
+            *(_named(e, name) for name, e in lookup.later.items()),
+        ).from_(read.subquery("etown_read", copy=False))
+
+    # -- the steps ------------------------------------------------------------------
+
+    def tree(self) -> exp.Select:
+        from sqlglot import exp
+
+        table, columns = self.table, self.columns
+        combine = exp.Max if table.stage_date == "latest" else exp.Min
+
+        # 1. events: each row's stage, date and cells (rows failing --where left out).
+        stage = self.stage()
+        day, day_text = self.day()
+        rows: list[exp.Expression] = [
+            _named(
+                exp.column(table.project_column, table="etown_events", quoted=True), "etown_project"
+            ),
+            _named(stage, "etown_stage"),
+            _named(day, "etown_day"),
+        ]
+        if columns.attributes:
+            rows.append(_named(day_text, "etown_day_text"))
+        rows += [
+            _named(self.cell(name), f"etown_column_{i}") for i, name in enumerate(self.carried)
+        ]
+        rows += [
+            _named(self.rule(rule, f"etown_withdrawn_{i}"), f"etown_outcome_{i}")
+            for i, rule in enumerate(table.withdrawn)
+        ]
+        kept = [self.rule(rule, f"etown_where_{i}") for i, rule in enumerate(table.where)]
+        events = exp.select(*rows).from_(self.source.copy().as_("etown_events", quoted=True))
+        for lookup in self.lookups.values():
+            on = exp.EQ(
+                this=exp.column(lookup.column, table="etown_events", quoted=True),
+                expression=_ref("etown_raw", lookup.alias),
+            )
+            events = events.join(
+                self.lookup_select(lookup).subquery(lookup.alias, copy=False),
+                on=on,
+                join_type="left",
+            )
+        if kept:
+            events = events.where(exp.and_(*kept))
+
+        # 2. one row per project name as written.
+        def event(name: str) -> exp.Column:
+            return _ref(name, "etown_events")
+
+        used = exp.and_(
+            event("etown_stage").is_(exp.null()).not_(), event("etown_day").is_(exp.null()).not_()
+        )
+        grouped: list[exp.Expression] = [event("etown_project")]
+        for index in range(len(table.stages.stages)):
+            this_stage = exp.EQ(this=event("etown_stage"), expression=exp.Literal.number(index))
+            grouped.append(
+                _named(combine(this=_when(this_stage, event("etown_day"))), f"etown_stage_{index}")
+            )
+        for index, name in enumerate(columns.attributes):
+            cell = event(f"etown_column_{self.carried.index(name)}")
+            # The earliest used event's value: its date (ten characters), then the value.
+            key = exp.DPipe(this=event("etown_day_text"), expression=cell, safe=True)
+            filled = exp.and_(used.copy(), exp.NEQ(this=cell.copy(), expression=_text("")))
+            grouped.append(_named(exp.Min(this=_when(filled, key)), f"etown_first_{index}"))
+        for index, name in enumerate(columns.outcomes):
+            cell = event(f"etown_column_{self.carried.index(name)}")
+            marks = [
+                event(f"etown_outcome_{i}")
+                for i, rule in enumerate(table.withdrawn)
+                if rule.column == name
+            ]
+            # A value that marked the project if one did, else any of its values: the
+            # same expressions on this one value then mark the project as its rows did.
+            grouped.append(
+                _named(exp.Min(this=_when(exp.or_(*marks), cell)), f"etown_marked_{index}")
+            )
+            grouped.append(_named(exp.Min(this=cell.copy()), f"etown_any_{index}"))
+        if table.withdrawn:
+            marks = [event(f"etown_outcome_{i}") for i in range(len(table.withdrawn))]
+            grouped.append(_named(exp.LogicalOr(this=exp.or_(*marks)), "etown_withdrawn"))
+        per_name = (
+            exp.select(*grouped)
+            .from_(events.subquery("etown_events", copy=False))
+            .group_by(event("etown_project"))
         )
 
-    def rule(self, rule: RowFilter) -> exp.Expression:
-        """A ``--where``/``--withdrawn`` expression on one row (see :mod:`filters`)."""
-        from sqlglot import exp
+        # 3. names trimmed (once per project), then merged: one row per project.
+        def written(name: str) -> exp.Column:
+            return _ref(name, "etown_names")
 
-        cell = self.cell(rule.column)
-        held: exp.Expression
-        if rule.is_regex:
-            held = exp.RegexpILike(this=cell, expression=_text(rule.value))
-        else:
-            held = exp.EQ(this=exp.Lower(this=cell), expression=exp.Lower(this=_text(rule.value)))
-        return exp.Not(this=exp.Paren(this=held)) if rule.negated else held
+        written_name = exp.cast(written("etown_project"), exp.DataType.build("varchar"))
+        trimmed = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.RegexpLike(this=written_name, expression=_text(_EDGE)),
+                    true=_trimmed(written_name.copy()),
+                )
+            ],
+            default=written_name.copy(),
+        )
+        names = exp.select(
+            _named(exp.Coalesce(this=trimmed, expressions=[_text("")]), "etown_name"),
+            *(written(s.alias) for s in grouped[1:]),
+        ).from_(per_name.subquery("etown_names", copy=False))
 
-    def stage(self, folded: exp.Expression, stages: StageSet) -> exp.Expression:
-        """The stage a folded event name means (NULL: none), by the stage set's names."""
-        from sqlglot import exp
+        def project(name: str) -> exp.Column:
+            return _ref(name, "etown_projects")
 
-        names: dict[str, list[str]] = {}
-        for name, stage in stages.lookup.items():
-            names.setdefault(stage, []).append(name)
-        ifs = [
-            exp.If(
-                this=exp.In(this=folded.copy(), expressions=[_text(n) for n in names[stage]]),
-                true=_text(stage),
-            )
-            for stage in stages.stages
-            if names.get(stage)
+        outer: list[exp.Expression] = [_named(project("etown_name"), columns.project)]
+        dates = [
+            combine(this=project(f"etown_stage_{index}"))
+            for index in range(len(table.stages.stages))
         ]
-        return exp.Case(ifs=ifs)
-
-    def day_text(self, text: exp.Expression, dayfirst: bool | None) -> exp.Expression:
-        """A date as ``YYYY-MM-DD`` text (NULL when not read). DATE and TIMESTAMP
-        columns are read through their text, which every engine writes year first."""
-        from sqlglot import exp
-
-        def like(pattern: str) -> exp.Expression:
-            return exp.RegexpLike(this=text.copy(), expression=_text(pattern))
-
-        def part(pattern: str) -> exp.Expression:
-            # Group 1 said explicitly: DuckDB's default is the whole match.
-            return exp.RegexpExtract(
-                this=text.copy(), expression=_text(pattern), group=exp.Literal.number(1)
-            )
-
-        def two(value: exp.Expression) -> exp.Expression:
-            return exp.Pad(
-                this=value, expression=exp.Literal.number(2), fill_pattern=_text("0"), is_left=True
-            )
-
-        def substring(start: int, length: int) -> exp.Expression:
-            return exp.Substring(
-                this=text.copy(),
-                start=exp.Literal.number(start),
-                length=exp.Literal.number(length),
-            )
-
-        def joined(*parts: exp.Expression) -> exp.Expression:
-            result = parts[0]
-            for item in parts[1:]:
-                result = exp.DPipe(this=result, expression=item, safe=True)
-            return result
-
-        dash = _text("-")
-        ifs = [
-            exp.If(
-                this=exp.or_(like(_YMD), like(_CJK)),
-                true=joined(
-                    substring(1, 4),
-                    dash,
-                    two(part(r"^\d{4}\D+(\d{1,2})")),
-                    dash.copy(),
-                    two(part(r"^\d{4}\D+\d{1,2}\D+(\d{1,2})")),
-                ),
-            ),
-            exp.If(
-                this=like(_COMPACT),
-                true=joined(
-                    substring(1, 4), dash.copy(), substring(5, 2), dash.copy(), substring(7, 2)
-                ),
-            ),
+        outer += [
+            _named(date.copy(), column)
+            for date, column in zip(dates, columns.stages.values(), strict=True)
         ]
-        if dayfirst is not None:
-            first, second = two(part(r"^(\d{1,2})")), two(part(r"^\d{1,2}\D(\d{1,2})"))
-            year = part(r"^\d{1,2}\D\d{1,2}\D(\d{4})")
-            day, month = (first, second) if dayfirst else (second, first)
-            ifs.append(
-                exp.If(this=like(_NUMERIC), true=joined(year, dash.copy(), month, dash.copy(), day))
+        for index, name in enumerate(columns.attributes):
+            first = exp.Min(this=project(f"etown_first_{index}"))
+            outer.append(_named(exp.Substring(this=first, start=exp.Literal.number(11)), name))
+        for index, name in enumerate(columns.outcomes):
+            outer.append(
+                _named(
+                    exp.Coalesce(
+                        this=exp.Min(this=project(f"etown_marked_{index}")),
+                        expressions=[exp.Min(this=project(f"etown_any_{index}"))],
+                    ),
+                    name,
+                )
             )
-        return exp.Case(ifs=ifs)
+        if columns.withdrawn:
+            outer.append(_named(exp.LogicalOr(this=project("etown_withdrawn")), columns.withdrawn))
+        # A project appears when one of its rows is used: it has a stage's date.
+        dated = exp.or_(*(date.copy().is_(exp.null()).not_() for date in dates))
+        return (
+            exp.select(*outer)
+            .from_(names.subquery("etown_projects", copy=False))
+            .where(exp.NEQ(this=project("etown_name"), expression=_text("")))
+            .group_by(project("etown_name"))
+            .having(dated)
+            .order_by(project("etown_name"))
+        )
+
+
+# -- expressions on one cell's text ------------------------------------------------
+
+
+def _trimmed(value: exp.Expression) -> exp.Expression:
+    from sqlglot import exp
+
+    return exp.RegexpReplace(this=value, expression=_text(_TRIM), replacement=_text(""))
+
+
+def _folded(text: exp.Expression) -> exp.Expression:
+    """The text as :func:`~etown_approvals.stages.normalize_name` compares it: lower
+    case, runs of white space, ``_`` and ``-`` one space."""
+    from sqlglot import exp
+
+    return exp.RegexpReplace(
+        this=exp.Lower(this=text), expression=_text(_SEPARATORS), replacement=_text(" ")
+    )
+
+
+def _rule(rule: RowFilter, cell: exp.Expression) -> exp.Expression:
+    """A ``--where``/``--withdrawn`` expression on a trimmed cell (see :mod:`filters`)."""
+    from sqlglot import exp
+
+    held: exp.Expression
+    if rule.is_regex:
+        held = exp.RegexpILike(this=cell.copy(), expression=_text(rule.value))
+    else:
+        held = exp.EQ(
+            this=exp.Lower(this=cell.copy()), expression=exp.Lower(this=_text(rule.value))
+        )
+    return exp.Not(this=exp.Paren(this=held)) if rule.negated else held
+
+
+def _stage(folded: exp.Expression, stages: StageSet) -> exp.Expression:
+    """The stage a folded event name means, as its position in the stage set (NULL:
+    none)."""
+    from sqlglot import exp
+
+    names: dict[str, list[str]] = {}
+    for name, stage in stages.lookup.items():
+        names.setdefault(stage, []).append(name)
+    ifs = [
+        exp.If(
+            this=exp.In(this=folded.copy(), expressions=[_text(n) for n in names[stage]]),
+            true=exp.Literal.number(index),
+        )
+        for index, stage in enumerate(stages.stages)
+        if names.get(stage)
+    ]
+    return exp.Case(ifs=ifs)
+
+
+def _day_text(text: exp.Expression, dayfirst: bool | None) -> exp.Expression:
+    """A date's text as ``YYYY-MM-DD`` (NULL when not read)."""
+    from sqlglot import exp
+
+    def like(pattern: str) -> exp.Expression:
+        return exp.RegexpLike(this=text.copy(), expression=_text(pattern))
+
+    def part(pattern: str) -> exp.Expression:
+        # Group 1 said explicitly: DuckDB's default is the whole match.
+        return exp.RegexpExtract(
+            this=text.copy(), expression=_text(_portable(pattern)), group=exp.Literal.number(1)
+        )
+
+    def two(value: exp.Expression) -> exp.Expression:
+        return exp.Pad(
+            this=value, expression=exp.Literal.number(2), fill_pattern=_text("0"), is_left=True
+        )
+
+    def substring(start: int, length: int) -> exp.Expression:
+        return exp.Substring(
+            this=text.copy(), start=exp.Literal.number(start), length=exp.Literal.number(length)
+        )
+
+    def joined(*parts: exp.Expression) -> exp.Expression:
+        result = parts[0]
+        for item in parts[1:]:
+            result = exp.DPipe(this=result, expression=item, safe=True)
+        return result
+
+    dash = _text("-")
+    ifs = [
+        exp.If(
+            this=exp.or_(like(_YMD), like(_CJK)),
+            true=joined(
+                substring(1, 4),
+                dash,
+                two(part(r"^\d{4}\D+(\d{1,2})")),
+                dash.copy(),
+                two(part(r"^\d{4}\D+\d{1,2}\D+(\d{1,2})")),
+            ),
+        ),
+        exp.If(
+            this=like(_COMPACT),
+            true=joined(
+                substring(1, 4), dash.copy(), substring(5, 2), dash.copy(), substring(7, 2)
+            ),
+        ),
+    ]
+    if dayfirst is not None:
+        first, second = two(part(r"^(\d{1,2})")), two(part(r"^\d{1,2}\D(\d{1,2})"))
+        year = part(r"^\d{1,2}\D\d{1,2}\D(\d{4})")
+        day, month = (first, second) if dayfirst else (second, first)
+        ifs.append(
+            exp.If(this=like(_NUMERIC), true=joined(year, dash.copy(), month, dash.copy(), day))
+        )
+    return exp.Case(ifs=ifs)
 
 
 # -- per dialect ----------------------------------------------------------------
@@ -553,9 +825,17 @@ def _case_insensitive_inline(node: exp.Expression) -> exp.Expression:
 
 def _postgres(node: exp.Expression) -> exp.Expression:
     """PostgreSQL has no TRY_CAST and no REGEXP_EXTRACT: ``pg_input_is_valid`` (16 and
-    later) guards the cast, and ``substring(text, pattern)`` gives the first group."""
+    later) guards the cast, and ``substring(text, pattern)`` gives the first group. A
+    value's type is ``pg_typeof``; a character in a pattern is ``\\uXXXX``."""
     from sqlglot import exp
 
+    if isinstance(node, exp.Typeof):
+        return exp.cast(
+            exp.Anonymous(this="PG_TYPEOF", expressions=[node.this.copy()]),
+            exp.DataType.build("text"),
+        )
+    if isinstance(node, exp.Literal) and node.is_string and "\\x{" in node.name:
+        return _text(re.sub(r"\\x\{([0-9a-f]+)\}", lambda m: f"\\u{int(m[1], 16):04x}", node.name))
     if isinstance(node, exp.TryCast):
         to = node.to
         check = exp.Anonymous(

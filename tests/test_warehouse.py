@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from etown_approvals.warehouse import (
     per_project_sql,
 )
 
-from .conftest import SAMPLE
+from .conftest import FIXTURES, SAMPLE
 
 duckdb = pytest.importorskip("duckdb", minversion="2.0")
 
@@ -46,6 +47,9 @@ def measured(run: Any, path: Path, command: tuple[str, ...], *options: str) -> d
     document.pop("source", None)
     document.pop("rows", None)
     return document
+
+
+WAREHOUSE = FIXTURES / "warehouse"
 
 
 def per_project_parquet(
@@ -433,7 +437,8 @@ def test_dates_the_query_reads():
         "2021年3月5日": date(2021, 3, 5),
         "2021 年 3 月 5 日": date(2021, 3, 5),
         "2021-03-05T23:30:00+08:00": date(2021, 3, 5),
-        "2021-03-05 23:30:00.000 Asia/Shanghai": date(2021, 3, 5),
+        "2021-03-05 23:30:00 EST": date(2021, 3, 5),
+        "2021-03-05 23:30:00.000 Asia/Shanghai": None,
         "2021-03-05 11:30 PM": date(2021, 3, 5),
         "2021-02-29": None,
         "0000-03-05": None,
@@ -445,25 +450,368 @@ def test_dates_the_query_reads():
     }
     connection.execute("CREATE TABLE e (project VARCHAR, event VARCHAR, date VARCHAR)")
     connection.executemany("INSERT INTO e VALUES (?, 'land', ?)", [(text, text) for text in texts])
-    got = dict(
-        connection.execute(per_project_sql(EventTable("e"), "duckdb")).fetchall()
-        and [
-            (row[0], row[1])
-            for row in connection.execute(per_project_sql(EventTable("e"), "duckdb")).fetchall()
-        ]
-    )
+    query = per_project_sql(EventTable("e"), "duckdb")
+    got = {row[0]: row[1] for row in connection.execute(query).fetchall()}
     assert got == {text: day for text, day in texts.items() if day is not None}
     for dayfirst, expected in ((True, date(2021, 3, 5)), (False, date(2021, 5, 3))):
         query = per_project_sql(EventTable("e", dayfirst=dayfirst), "duckdb")
         found = dict((row[0], row[1]) for row in connection.execute(query).fetchall())
         assert found["05/03/2021"] == expected
-    connection.execute("CREATE TABLE typed (project VARCHAR, event VARCHAR, date TIMESTAMP)")
-    connection.execute("INSERT INTO typed VALUES ('A', 'land', TIMESTAMP '2021-03-05 23:59:59')")
-    connection.execute("CREATE TABLE dated (project VARCHAR, event VARCHAR, date DATE)")
-    connection.execute("INSERT INTO dated VALUES ('A', 'land', DATE '2021-03-05')")
-    for name in ("typed", "dated"):
-        row = connection.execute(per_project_sql(EventTable(name), "duckdb")).fetchone()
-        assert row[:2] == ("A", date(2021, 3, 5))
+    connection.execute("SET TimeZone = 'Asia/Shanghai'")
+    for kind, value in (
+        ("TIMESTAMP", "2021-03-05 23:59:59"),
+        ("TIMESTAMP_NS", "2021-03-05 23:59:59.123456789"),
+        ("TIMESTAMPTZ", "2021-03-05 23:30:00+08"),
+        ("DATE", "2021-03-05"),
+    ):
+        connection.execute(f"CREATE TABLE t (project VARCHAR, event VARCHAR, date {kind})")
+        connection.execute(f"INSERT INTO t VALUES ('A', 'land', '{value}'), ('B', 'land', NULL)")
+        rows = connection.execute(per_project_sql(EventTable("t"), "duckdb")).fetchall()
+        assert [row[:2] for row in rows] == [("A", date(2021, 3, 5))], kind
+        connection.execute("DROP TABLE t")
+    # Outside the years a date is written with (four digits, from year 1): no date.
+    connection.execute("CREATE TABLE t (project VARCHAR, event VARCHAR, date DATE)")
+    connection.execute(
+        "INSERT INTO t VALUES ('A', 'land', DATE '0000-03-05'), ('B', 'land', DATE '10000-01-01')"
+    )
+    assert connection.execute(per_project_sql(EventTable("t"), "duckdb")).fetchall() == []
+
+
+# -- cells, dates and names as etown reads them ---------------------------------
+
+
+def etown_date(text: str, dayfirst: bool) -> date | None:
+    """The date etown reads from ``text`` (its own parser, each value alone)."""
+    import pyarrow as pa
+
+    from etown_approvals import dates as dates_mod
+
+    parsed = dates_mod.parse_dates(pa.array([text]), dayfirst=dayfirst)
+    if parsed.status[0] != dates_mod.OK:
+        return None
+    return date.fromordinal(date(1970, 1, 1).toordinal() + int(parsed.days[0]))
+
+
+def query_dates(texts: list[str], dayfirst: bool | None) -> dict[str, date]:
+    """Each text as a project's land acquisition date, read by the DuckDB query."""
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE e (project VARCHAR, event VARCHAR, date VARCHAR)")
+    connection.executemany("INSERT INTO e VALUES (?, 'land', ?)", [(t, t) for t in texts])
+    query = per_project_sql(EventTable("e", dayfirst=dayfirst), "duckdb")
+    return {row[0]: row[1] for row in connection.execute(query).fetchall()}
+
+
+#: Date parts, times of day and zones, combined into every spelling below.
+HEADS = ("2023-09-15", "2023/9/5", "2023.09.15", "2023年9月15日", "20230915", "15/09/2023")
+TIMES = ("", " 10:30", "T10:30:00", " 8:30:00.5", " 10:30 PM", " 13:30 PM", " 10:30 p.m.", "10:30")
+ZONES = (
+    "",
+    "Z",
+    " UTC",
+    " +08:00",
+    "+0800",
+    " EST",
+    "EST",
+    " CEST",
+    " ABCDE",
+    " ABCDEF",
+    " est",
+    " EST+5",
+    " EST -05:00",
+    " EST+0530",
+    " EST 5",
+    " EST.",
+    " GMT+8",
+    " UTC EST",
+    " Asia/Shanghai",
+    " America/Argentina/Buenos_Aires",
+    " Etc/GMT+5",
+)
+
+
+def spellings() -> dict[str, tuple[str, str, str]]:
+    """Every combination of a date part, a time and a zone, by its text."""
+    return {
+        head + time + zone: (head, time, zone) for head in HEADS for time in TIMES for zone in ZONES
+    }
+
+
+def compared(head: str, zone: str) -> bool:
+    """Whether the query reads the spelling as etown does. Not compared: a zone
+    abbreviation after a day-first or month-first date (a documented difference), and
+    one after 20230915, which etown misreads (``20230915 10:30 EST+0530`` as year 530)."""
+    abbreviation = re.fullmatch(r"[A-Z]{3,5}\b.*", zone.strip()) is not None
+    return not (abbreviation and zone.strip() != "UTC" and head in ("15/09/2023", "20230915"))
+
+
+@pytest.mark.parametrize("dayfirst", [True, False])
+def test_date_spellings_read_as_etown_reads_them(dayfirst):
+    texts = spellings()
+    found = query_dates(list(texts), dayfirst)
+    expected = {
+        text: day
+        for text, (head, _, zone) in texts.items()
+        if (day := etown_date(text, dayfirst)) is not None and compared(head, zone)
+    }
+    assert {text: day for text, day in found.items() if compared(*texts[text][::2])} == expected
+    # Zone names after a time: etown reads abbreviations, not region names.
+    assert found["2023-09-15 10:30 EST"] == date(2023, 9, 15)
+    assert "2023-09-15T10:30:00 Asia/Shanghai" not in found
+
+
+def test_a_zone_abbreviation_after_a_day_first_date_is_no_date():
+    """The documented difference: etown reads it (through its month-name reader), the
+    query does not."""
+    text = "13/09/2023 10:30 EST"
+    assert etown_date(text, True) == date(2023, 9, 13)
+    assert query_dates([text], True) == {}
+
+
+def test_date_spellings_file_gives_the_same_numbers(run, tmp_path):
+    """Every spelling of tests/fixtures/warehouse/dates.csv, through DuckDB and back."""
+    events = WAREHOUSE / "dates.csv"
+    connection = duckdb.connect()
+    load_text_table(connection, events, "events")
+    table = EventTable("events", dayfirst=True)
+    parquet = per_project_parquet(connection, table, tmp_path / "per_project.parquet")
+    for command in (("summary",), ("stages",)):
+        raw = measured(run, events, command, "--dayfirst")
+        assert measured(run, parquet, command) == names_sorted(raw)
+    got = {
+        row[0]: row[-1] for row in connection.execute(per_project_sql(table, "duckdb")).fetchall()
+    }
+    assert got["P35"] == date(2023, 9, 15)  # 10:30:00 EST
+    assert got["P08"] is None  # 08:30:00.000 Asia/Shanghai
+
+
+def test_white_space_is_what_the_loader_trims():
+    """One set of white space for etown and its SQL: what pyarrow trims off a cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from etown_approvals.rawtable import WHITE_SPACE
+
+    characters = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    trimmed = pc.utf8_trim_whitespace(pa.array([f"a{c}" for c in characters])).to_pylist()
+    assert {c for c, t in zip(characters, trimmed, strict=True) if t == "a"} == set(WHITE_SPACE)
+    # The same set where etown compares names and sniffs text in Python (str.strip, and
+    # the \s of normalize_name's separators).
+    assert {c for c in characters if c.isspace()} == set(WHITE_SPACE)
+    assert {c for c in characters if re.fullmatch(r"\s", c)} == set(WHITE_SPACE)
+    assert len(WHITE_SPACE) == len(set(WHITE_SPACE)) == 29
+
+
+def test_every_white_space_character_is_trimmed():
+    from etown_approvals.rawtable import WHITE_SPACE
+
+    connection = duckdb.connect()
+    connection.execute(
+        "CREATE TABLE e (project VARCHAR, event VARCHAR, date VARCHAR, zone VARCHAR)"
+    )
+    connection.executemany(
+        "INSERT INTO e VALUES (?, ?, ?, ?)",
+        [
+            (f"{c}P{i}{c}", f"{c}land{c}acquisition{c}", f"{c}2021-03-05{c}", f"{c}z{c}")
+            for i, c in enumerate(WHITE_SPACE)
+        ],
+    )
+    table = EventTable("e", attributes=("zone",))
+    rows = connection.execute(per_project_sql(table, "duckdb")).fetchall()
+    assert rows == sorted(
+        (f"P{i}", date(2021, 3, 5), None, None, None, "z") for i in range(len(WHITE_SPACE))
+    )
+
+
+def test_white_space_file_gives_the_same_numbers(run, tmp_path):
+    """Line and paragraph separators, vertical tab, NEL and the information separators
+    around cells (tests/fixtures/warehouse/white_space.csv)."""
+    events = WAREHOUSE / "white_space.csv"
+    connection = duckdb.connect()
+    load_text_table(connection, events, "events")
+    table = EventTable("events", attributes=("zone",))
+    parquet = per_project_parquet(connection, table, tmp_path / "per_project.parquet")
+    for command in (("summary",), ("summary", "--group-by", "zone"), ("stages",)):
+        from_table = names_sorted(measured(run, parquet, command))
+        assert from_table == names_sorted(measured(run, events, command))
+    projects = json.loads(run("summary", parquet, "--json", "--as-of", AS_OF).stdout)
+    assert projects["projects"]["complete"] == 3
+
+
+def test_regular_expressions_run_once_per_distinct_value(tmp_path):
+    """Reading cells costs a regular expression per distinct value, not per row: many
+    events share a few names and date strings (a DATE or TIMESTAMP column is cast on
+    each row, without text). The project's name is trimmed once per project."""
+    rows = [
+        (f"P{i % 20:02d}", event, f"2021-0{1 + i % 3}-1{i % 7}", f"z{i % 2}")
+        for i in range(3000)
+        for event in ("land", "approval")
+    ]
+    connection = duckdb.connect()
+    connection.execute("SET threads = 1")
+    connection.execute(
+        "CREATE TABLE e (project VARCHAR, event VARCHAR, date VARCHAR, zone VARCHAR)"
+    )
+    connection.executemany("INSERT INTO e VALUES (?, ?, ?, ?)", rows)
+    connection.execute("CREATE TABLE d AS SELECT * REPLACE (CAST(date AS DATE) AS date) FROM e")
+    connection.execute(
+        "CREATE TABLE t AS SELECT * REPLACE (CAST(date AS TIMESTAMP) + INTERVAL (length(project)) "
+        "SECOND AS date) FROM e"
+    )
+    output = tmp_path / "profile.json"
+    for name in ("e", "d", "t"):
+        table = EventTable(name, attributes=("zone",), withdrawn=(parse("zone~1"),))
+        connection.execute("PRAGMA enable_profiling = 'json'")
+        connection.execute(f"SET profiling_output = '{output}'")
+        connection.execute(per_project_sql(table, "duckdb")).fetchall()
+        connection.execute("PRAGMA disable_profiling")
+        profile = json.loads(output.read_text(encoding="utf-8"))
+        busiest = max(
+            (
+                max(
+                    operator.get("intermediate_rows", 0),
+                    operator.get("rows_scanned", 0),
+                    *(child.get("intermediate_rows", 0) for child in operator.get("children", [])),
+                )
+                for operator in operators(profile)
+                if "regexp" in json.dumps(operator.get("extra_info", {})).lower()
+            ),
+            default=0,
+        )
+        # 20 projects, 21 date strings, 2 event names, 2 zones; 6000 rows.
+        assert 0 < busiest <= 21, name
+
+
+def operators(node: dict[str, Any]) -> list[dict[str, Any]]:
+    children = node.get("children", node.get("operator", []))
+    return [node, *(o for child in children for o in operators(child))]
+
+
+def test_outcome_column_named_withdrawn(run, tmp_path):
+    """A table's own withdrawn flag: --withdrawn withdrawn=yes carries that column, which
+    the same expression reads back (the computed flag would take its name)."""
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "project,event,date,withdrawn\n"
+        "A,land,2021-01-01,no\n"
+        "A,construction permit,2021-03-01,no\n"
+        "B,land,2021-01-01,no\n"
+        "B,approval,2021-02-01, YES\n"
+        "C,land,2021-01-05,\n",
+        encoding="utf-8",
+    )
+    connection = duckdb.connect()
+    load_text_table(connection, events, "events")
+    query = run(
+        "sql",
+        "--no-config",
+        "--dialect",
+        "duckdb",
+        "--table",
+        "events",
+        "--withdrawn",
+        "withdrawn=yes",
+    )
+    assert query.stderr == ""
+    out = tmp_path / "per_project.csv"
+    connection.execute(f"COPY ({query.stdout}) TO '{out}' (FORMAT csv, HEADER)")
+    rules = ("--no-config", "--withdrawn", "withdrawn=yes")
+    for command in (("summary",), ("stages",), ("trend", "--by", "quarter")):
+        assert measured(run, out, command, *rules) == measured(run, events, command, *rules)
+    summary = measured(run, out, ("summary",), *rules)
+    assert summary["projects"] == {
+        "total": 3,
+        "complete": 1,
+        "open": 1,
+        "invalid": 0,
+        "withdrawn": 1,
+    }
+    assert out.read_text(encoding="utf-8").splitlines()[0].split(",")[-1] == "withdrawn"
+
+
+def test_carried_column_named_withdrawn(run, tmp_path):
+    """--group-by withdrawn with --withdrawn on another column: no flag takes the
+    carried column's name; the outcome's column is carried and read back."""
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "project,event,date,withdrawn,status\n"
+        "A,land,2021-01-01,w1,ok\n"
+        "A,construction permit,2021-03-01,w1,ok\n"
+        "B,land,2021-01-01,w2,ok\n"
+        "B,approval,2021-02-01,w2,cancelled\n"
+        "C,land,2021-01-05,w1,\n",
+        encoding="utf-8",
+    )
+    connection = duckdb.connect()
+    load_text_table(connection, events, "events")
+    rules = ("--no-config", "--withdrawn", "status~cancel")
+    query = run(
+        "sql", *rules, "--dialect", "duckdb", "--table", "events", "--group-by", "withdrawn"
+    )
+    out = tmp_path / "per_project.csv"
+    connection.execute(f"COPY ({query.stdout}) TO '{out}' (FORMAT csv, HEADER)")
+    assert out.read_text(encoding="utf-8").splitlines()[0].split(",")[-2:] == [
+        "withdrawn",
+        "status",
+    ]
+    for command in (("summary", "--group-by", "withdrawn"), ("stages",)):
+        assert measured(run, out, command, *rules) == measured(run, events, command, *rules)
+    grouped = measured(run, out, ("summary", "--group-by", "withdrawn"), *rules)
+    assert {g["group"]: g["projects"]["withdrawn"] for g in grouped["groups"]} == {
+        "w1": 0,
+        "w2": 1,
+    }
+
+
+def test_columns_named_like_the_querys_own(run, tmp_path):
+    """A table whose columns are named as the query names its steps' columns (project,
+    event, date, a carried column, a filtered one and an outcome): each is read as the
+    table's own column."""
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "etown_raw,etown_text,etown_day,etown_name,etown_withdrawn,etown_value\n"
+        "A,land,2021-01-01,n,no,x\n"
+        "A,construction permit,2021-03-01,n,no,x\n"
+        "B,land,2021-01-01,s,no,y\n"
+        "B,approval,2021-02-01,s, YES,y\n"
+        "C,land,2021-01-05,n,,z\n"
+        "D,land,2021-01-07,s,no,y\n"
+        "D,construction permit,2021-01-09,s,no,y\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "rules.toml"
+    config.write_text(
+        '[columns]\nproject = "etown_raw"\nevent = "etown_text"\ndate = "etown_day"\n'
+        '[filter]\nwhere = ["etown_value!=z"]\n'
+        '[outcomes]\nwithdrawn = ["etown_withdrawn=yes"]\n',
+        encoding="utf-8",
+    )
+    connection = duckdb.connect()
+    load_text_table(connection, events, "events")
+    query = run(
+        "sql",
+        "--config",
+        config,
+        "--dialect",
+        "duckdb",
+        "--table",
+        "events",
+        "--group-by",
+        "etown_name",
+    )
+    assert query.stderr == ""
+    out = tmp_path / "per_project.csv"
+    connection.execute(f"COPY ({query.stdout}) TO '{out}' (FORMAT csv, HEADER)")
+    for command in (("summary",), ("stages",), ("summary", "--group-by", "etown_name")):
+        rules = ("--config", str(config))
+        assert measured(run, out, command, *rules) == measured(run, events, command, *rules)
+    header, *rows = out.read_text(encoding="utf-8").splitlines()
+    assert header.split(",")[0] == "etown_raw"
+    assert header.split(",")[-4:] == ["etown_name", "etown_value", "etown_withdrawn", "withdrawn"]
+    # C is filtered out; B was marked by its approval row; D took 2 days.
+    assert [row.split(",")[0] for row in rows] == ["A", "B", "D"]
+    assert [row.split(",")[-1] for row in rows] == ["false", "true", "false"]
+    summary = measured(run, out, ("summary",), "--config", str(config))
+    assert summary["projects"]["withdrawn"] == 1
 
 
 # -- every dialect ------------------------------------------------------------
@@ -488,9 +836,9 @@ def test_every_dialect_parses_back(dialect, dayfirst):
     text = per_project_sql(table, dialect)
     tree = sqlglot.parse_one(text, read=dialect)
     assert [s.alias_or_name for s in tree.selects] == per_project_columns(table).names
-    # Literals came through whole: each value and pattern, and every stage name.
+    # Literals came through whole: each value and pattern, and every name of a stage.
     literals = {node.name for node in tree.find_all(sqlglot.exp.Literal) if node.is_string}
-    assert {"it's", "0000", *ETOWN.stages} <= literals
+    assert {"it's", "0000", *ETOWN.lookup} <= literals
     assert any("a'b" in value for value in literals)
 
 
@@ -509,6 +857,62 @@ def test_table_names_are_quoted_parts(dialect):
 def test_a_table_name_that_is_not_one_is_refused(name):
     with pytest.raises(UsageError):
         per_project_sql(EventTable(name), "duckdb")
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "db.events--old",
+        "events -- x",
+        "events\n--x",
+        "events/* x */",
+        "/* x */events",
+        "events /* a /* b */ c */",
+        "events--",
+        "events #x",
+        "events;",
+        "db.events ;",
+    ],
+)
+def test_a_table_name_with_a_comment_is_refused(dialect, name):
+    """A comment or the end of a statement is no part of a name: the query would read
+    another table than the one named."""
+    with pytest.raises(UsageError, match="is not a table name"):
+        per_project_sql(EventTable(name), dialect)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_quoted_name_may_hold_comment_marks(dialect):
+    """Inside the dialect's quotes ``--``, ``/*`` and ``;`` are part of the name, which
+    stays one quoted part."""
+    quote = "`" if dialect in ("spark", "bigquery") else '"'
+    name = f"db.{quote}events--old /* x */;{quote}"
+    tree = sqlglot.parse_one(per_project_sql(EventTable(name), dialect), read=dialect)
+    tables = {(t.db, t.name) for t in tree.find_all(sqlglot.exp.Table)}
+    assert tables == {("db", "events--old /* x */;")}
+
+
+def test_a_quoted_name_with_comment_marks_runs():
+    connection = duckdb.connect()
+    connection.execute("CREATE SCHEMA db")
+    connection.execute(
+        'CREATE TABLE db."events--old" (project VARCHAR, event VARCHAR, date VARCHAR)'
+    )
+    connection.execute("CREATE TABLE db.events (project VARCHAR, event VARCHAR, date VARCHAR)")
+    connection.execute("INSERT INTO db.\"events--old\" VALUES ('old', 'land', '2021-03-05')")
+    connection.execute("INSERT INTO db.events VALUES ('new', 'land', '2021-03-05')")
+    query = per_project_sql(EventTable('db."events--old"'), "duckdb")
+    assert [row[0] for row in connection.execute(query).fetchall()] == ["old"]
+
+
+def test_cli_refuses_a_table_name_with_a_comment(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(
+        "sql", "--dialect", "bigquery", "--table", "my-project.permits.events--x", expect=2
+    )
+    assert result.stdout == ""
+    assert "is not a table name in bigquery" in result.stderr
 
 
 def test_a_stage_name_cannot_be_ignored():
