@@ -11,6 +11,8 @@ Cases (files made by ``generate.py`` into ``--folder``, kept for the next run):
 * long: 4-column event log, one row per event (``summary``, ``projects`` in
   every format, ``stages``, ``trend``, ``validate``, ``timeline``,
   ``--days workdays``, the HTML ``report`` written to standard output);
+  ``summary`` also against ``etown sql``'s query run by DuckDB on the file's
+  events loaded as text (the per-project table a warehouse would make);
 * groups: the same with 20,000 distinct zones (``summary``/``stages``/``trend
   --group-by zone``);
 * 8 groups: the same with 8 zones (``compare --by zone``, and the HTML ``report``
@@ -129,6 +131,17 @@ p as (select project, any_value(zone) as zone,
       from ev group by project)
 select zone, count(*), median(permit - land), count(*) filter (where permit = land)
 from p where permit >= land group by zone order by zone''', [sys.argv[1]]).fetchall()))
+"""
+
+# etown sql's query (what a warehouse runs to make the per-project table), on the
+# events loaded as text columns, as a warehouse holds a loaded export.
+DUCK_SQL = """
+import sys, duckdb
+from etown_approvals.warehouse import EventTable, per_project_sql
+con = duckdb.connect()
+con.execute('create table events as select * from read_csv(?, all_varchar = true)', [sys.argv[1]])
+query = per_project_sql(EventTable('events', attributes=('zone',)), 'duckdb')
+print(con.execute(f'select count(*) from ({query})').fetchone())
 """
 
 DUCK_SF = """
@@ -260,6 +273,7 @@ def cases(
             [
                 ("summary --json", ["summary", "--json"], DUCK_DOCUMENT),
                 ("summary --json (headline query)", ["summary", "--json"], DUCK_HEADLINE),
+                ("summary --json (etown sql's query)", ["summary", "--json"], DUCK_SQL),
                 ("projects --format csv", ["projects", "--format", "csv"], DUCK_PROJECTS_CSV),
                 ("projects --format json", ["projects", "--format", "json"], None),
                 ("projects --format ndjson", ["projects", "--format", "ndjson"], None),
