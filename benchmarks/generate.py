@@ -11,7 +11,10 @@ Each project gets land acquisition in 2019-2024 and later stages a few days to
 months apart; about 10% are still waiting for a construction permit. With
 ``--non-iso X`` that share of dates is written as ``2023/9/15`` or
 ``2023年9月15日`` instead of ISO 8601. ``--groups N`` gives the ``zone``
-attribute N distinct values instead of 4.
+attribute N distinct values instead of 4. ``--spread F`` multiplies every gap
+between stages by F and spreads the starts over 1950-2024, so that durations
+and waiting times spread over thousands of distinct days (``--spread 20``:
+completions up to 13 years).
 
 ``--layout sf`` scales the San Francisco building-permit sample
 (``../shared/data/sf_building_permits_sample.csv``, 51 columns, one row per
@@ -42,6 +45,8 @@ import pyarrow.csv as pa_csv
 
 STAGES = ("land acquisition", "project approval", "planning permit", "construction permit")
 EPOCH_2019 = int(np.datetime64("2019-01-01", "D").astype(np.int64))
+EPOCH_1950 = int(np.datetime64("1950-01-01", "D").astype(np.int64))
+EPOCH_2025 = int(np.datetime64("2025-01-01", "D").astype(np.int64))
 SF_SAMPLE = (
     Path(__file__).resolve().parents[2] / "shared" / "data" / "sf_building_permits_sample.csv"
 )
@@ -58,11 +63,14 @@ SF_DATE_COLUMNS = {
 }
 
 
-def _dates(rng: np.random.Generator, n: int) -> np.ndarray:
-    land = EPOCH_2019 + rng.integers(0, 6 * 365, n)
-    approval = land + rng.integers(0, 30, n)
-    planning = approval + rng.integers(0, 90, n)
-    construction = planning + rng.integers(0, 120, n)
+def _dates(rng: np.random.Generator, n: int, spread: int = 1) -> np.ndarray:
+    if spread > 1:  # starts over 1950-2024, so that open projects wait up to 75 years
+        land = EPOCH_1950 + rng.integers(0, EPOCH_2025 - EPOCH_1950, n)
+    else:
+        land = EPOCH_2019 + rng.integers(0, 6 * 365, n)
+    approval = land + rng.integers(0, 30 * spread, n)
+    planning = approval + rng.integers(0, 90 * spread, n)
+    construction = planning + rng.integers(0, 120 * spread, n)
     same_day = rng.random(n) < 0.05
     approval[same_day] = planning[same_day] = construction[same_day] = land[same_day]
     return np.stack([land, approval, planning, construction], axis=1)
@@ -165,6 +173,7 @@ def generate(
     layout: str = "long",
     seed: int = 1,
     groups: int = 0,
+    spread: int = 1,
 ) -> None:
     if layout == "sf":
         generate_sf(path, projects, seed)
@@ -173,7 +182,7 @@ def generate(
         generate_hostile(path, layout, projects)
         return
     rng = np.random.default_rng(seed)
-    dates = _dates(rng, projects)
+    dates = _dates(rng, projects, spread)
     waiting = rng.random(projects) < 0.10
     names = pc.binary_join_element_wise("P", pa.array(np.arange(projects)).cast(pa.string()), "")
     if groups:
@@ -219,8 +228,17 @@ def main() -> None:
     )
     parser.add_argument("--groups", type=int, default=0, help="distinct zone values (default 4)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--spread",
+        type=int,
+        default=1,
+        help="multiply every gap between stages by this (20: durations over 13 years), "
+        "starts over 1950-2024",
+    )
     args = parser.parse_args()
-    generate(args.path, args.projects, args.non_iso, args.layout, args.seed, args.groups)
+    generate(
+        args.path, args.projects, args.non_iso, args.layout, args.seed, args.groups, args.spread
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,12 @@ Cases (files made by ``generate.py`` into ``--folder``, kept for the next run):
   as it is published, ``--group-by zone --by quarter --survival``, against
   ``summary`` on the same file; ``summary`` with the same grouping and survival
   estimate for comparison);
+* wide durations, 8 groups: 8 zones with every gap between stages 20 times as
+  long and starts from 1950 (``generate.py --spread 20``), so each group has
+  thousands of distinct durations (``compare --by zone``);
+* small groups: 400 zones of 54 projects (about 49 complete each, so each pair
+  gets the exact Mann-Whitney test; fewer projects with ``--projects``)
+  (``compare --by zone``);
 * sf: the San Francisco permit export scaled to the same number of rows, 51
   columns (``summary --config examples/sf_building_permits.toml``);
 * cache: ``summary`` a second time on the same file, the parsed table served
@@ -60,6 +66,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SF_CONFIG = ROOT / "examples" / "sf_building_permits.toml"
+#: The small-groups case: at most this many groups of 54 projects.
+SMALL_GROUPS = 400
 
 # Each DuckDB script gets the file as sys.argv[1] and prints its result.
 DUCK_HEADLINE = """
@@ -212,13 +220,22 @@ def measure(
     return wall, usage.ru_maxrss / 1024, False
 
 
+#: Files to generate when a case that reads them runs: path -> generate.py's arguments.
+TO_GENERATE: dict[Path, list[str]] = {}
+
+
 def generate(path: Path, projects: int, *extra: str) -> Path:
-    if not path.exists():
+    """The file's path; it is written (by :func:`make`) only when a case reads it."""
+    TO_GENERATE[path] = ["--projects", str(projects), *extra]
+    return path
+
+
+def make(path: Path) -> None:
+    if not path.exists() and path in TO_GENERATE:
         # In a child process: this runner stays small, so the forks that start
         # each measured command do not inherit a large memory image.
-        command = [sys.executable, str(HERE / "generate.py"), str(path), "--projects"]
-        subprocess.run([*command, str(projects), *extra], check=True)
-    return path
+        command = [sys.executable, str(HERE / "generate.py"), str(path)]
+        subprocess.run([*command, *TO_GENERATE[path]], check=True)
 
 
 def etown(path: Path, arguments: list[str]) -> list[str]:
@@ -264,6 +281,17 @@ def cases(
     long = generate(folder / f"long_{projects}.csv", projects)
     groups = generate(folder / f"groups_{projects}.csv", projects, "--groups", "20000")
     eight = generate(folder / f"groups8_{projects}.csv", projects, "--groups", "8")
+    wide = generate(
+        folder / f"wide8_{projects}.csv", projects, "--groups", "8", "--spread", "20"
+    )
+    # groups of 54 projects (about 49 complete each: the exact Mann-Whitney test)
+    small_projects = min(projects, SMALL_GROUPS * 54)
+    small = generate(
+        folder / f"small_{small_projects}.csv",
+        small_projects,
+        "--groups",
+        str(max(2, small_projects // 54)),
+    )
     sf = generate(folder / f"sf_{projects}.csv", projects, "--layout", "sf")
     sf_config = ["--config", str(SF_CONFIG)]
     found = [
@@ -320,6 +348,16 @@ def cases(
                     None,
                 ),
             ],
+        ),
+        Case(
+            "wide durations, 8 groups",
+            wide,
+            [("compare --by zone --json", ["compare", "--by", "zone", "--json"], None)],
+        ),
+        Case(
+            "small groups",
+            small,
+            [("compare --by zone --json", ["compare", "--by", "zone", "--json"], None)],
         ),
         Case(
             "SF export, 51 columns",
@@ -425,6 +463,7 @@ def main() -> None:
     for case in cases(folder, args.projects, args.scale, cache_dir, args.only):
         if args.only and args.only not in case.name:
             continue
+        make(case.path)
         megabytes = case.path.stat().st_size / 1e6
         if case.env:
             # The first, cache-writing run, then warm the cache for the rounds.
