@@ -39,7 +39,7 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from statistics import NormalDist
 from typing import Any
@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._parallel import two_at_a_time
 from .i18n import N_
 from .metrics import (
     COMPLETE,
@@ -139,8 +140,11 @@ class Group:
     complete: Tally
     #: Plain medians of complete projects in each resample (NaN without any).
     medians: np.ndarray
-    #: Kaplan-Meier medians in each resample (NaN: not reached).
-    km_medians: np.ndarray
+    #: Kaplan-Meier medians in each resample (NaN: not reached); None until drawn
+    #: (:func:`with_km_medians`).
+    km_medians: np.ndarray | None = None
+    #: The group's generator, after the plain medians' draws (None: no resamples).
+    rng: np.random.Generator | None = None
 
 
 def group_generator(seed: int, label: Label) -> np.random.Generator:
@@ -157,17 +161,30 @@ def prepare(
     *,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
+    km: bool = True,
 ) -> Group:
     """A group with its bootstrap resamples drawn from its own generator (none for a
     group with fewer than :data:`MIN_COMPLETE` complete projects, which gets no
-    interval)."""
+    interval): the plain medians', then (unless ``km`` is False, for
+    :func:`with_km_medians` to draw when a comparison needs them) the Kaplan-Meier
+    medians'. Either way each group's numbers are the same."""
     complete = table.complete_days()
     if complete.n < MIN_COMPLETE:
         nothing = np.full(resamples, np.nan)
         return Group(label, table, complete, nothing, nothing)
     rng = group_generator(seed, label)
-    medians = bootstrap_medians(complete, resamples, rng)
-    return Group(label, table, complete, medians, bootstrap_km_medians(table, resamples, rng))
+    group = Group(label, table, complete, bootstrap_medians(complete, resamples, rng), rng=rng)
+    return with_km_medians(group) if km else group
+
+
+def with_km_medians(group: Group) -> Group:
+    """The group with its Kaplan-Meier medians' resamples drawn (the draws after the
+    plain medians' from its generator)."""
+    if group.km_medians is not None:
+        return group
+    assert group.rng is not None
+    drawn = bootstrap_km_medians(group.table, group.medians.size, group.rng)
+    return replace(group, km_medians=drawn)
 
 
 def bootstrap_medians(tally: Tally, resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -257,6 +274,7 @@ def _km_median_difference(
         return found
     # A resample whose curve never reaches one half counts as longer than any time;
     # where both never do, the difference is NaN, which _interval takes as open.
+    assert group.km_medians is not None and reference.km_medians is not None
     with np.errstate(invalid="ignore"):
         differences = np.nan_to_num(group.km_medians, nan=np.inf) - np.nan_to_num(
             reference.km_medians, nan=np.inf
@@ -364,7 +382,10 @@ def compare(
         (g for g in range(n) if g != first), key=lambda g: (-sizes[g], _sort_key(labels[g]))
     )
     order = [first, *others] if n else []
-    groups = [prepare(labels[g], tables[g], resamples=resamples, seed=seed) for g in order]
+    groups = [
+        prepare(labels[g], tables[g], resamples=resamples, seed=seed, km=False) for g in order
+    ]
+    groups = _with_km_medians(groups)
 
     rows = []
     for g, prepared in zip(order, groups, strict=True):
@@ -410,6 +431,27 @@ def compare(
         filled = [g.complete for g in groups if g.complete.n]
         document["kruskal_p_value"] = _p(kruskal_wallis(filled)) if len(filled) > 2 else None
     return document
+
+
+def _with_km_medians(groups: list[Group]) -> list[Group]:
+    """The groups with the Kaplan-Meier medians' resamples that some comparison reads
+    (both groups' medians reached, both with intervals), drawn two groups at once."""
+    if not groups:
+        return groups
+    reached = [g.table.km_median() is not None for g in groups]
+    needed = [
+        i
+        for i, g in enumerate(groups[1:], 1)
+        if reached[0] and reached[i] and min(groups[0].complete.n, g.complete.n) >= MIN_COMPLETE
+    ]
+    if needed:
+        needed.insert(0, 0)
+    found = list(groups)
+    for i, group in zip(
+        needed, two_at_a_time(with_km_medians, [groups[i] for i in needed]), strict=True
+    ):
+        found[i] = group
+    return found
 
 
 def _incidence(table: LifeTable) -> dict[str, Any]:

@@ -508,63 +508,379 @@ def cumulative_incidence(table: LifeTable) -> tuple[np.ndarray, np.ndarray, np.n
     return table.time[event], completed[event], withdrawn[event]
 
 
+# -- the bootstrap of the Kaplan-Meier median ------------------------------------------
+
+#: Projects left to draw from which a stage's counts are drawn as Poisson counts made
+#: exact (below it, project by project).
+_POISSON_FROM = 400
+#: ... and only where a resample would otherwise draw this many projects per cell.
+_DRAWS_PER_CELL = 3
+#: Poisson means up to this get a guide table (of at least 2 ** _GUIDE_BITS bins);
+#: larger ones are numpy's draws.
+_TABLE_MEAN = 10_000.0
+_GUIDE_BITS = 10
+#: Cells of resamples worked on at once (memory: a few arrays of this many numbers).
+_BLOCK = 1 << 16
+#: The first stage ends where the group's own curve is this many standard errors below
+#: one half; a stage has at least this many runs of completions.
+_MARGIN = 6
+_STAGE_RUNS = 16
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """A group's projects in time order as alternating runs: projects lost (withdrawn
+    or open) before the first completion, then completions, losses, completions ...
+    (``counts``: L, C_0, L_0, C_1, L_1, ..., C_m-1, L_m-1; a run of completions is
+    every completion day with no loss between them, a run of losses every loss
+    between two completion days). Within a run of completions the risk set only
+    shrinks by completions, so the Kaplan-Meier curve at its end depends only on its
+    total; which day a resample's curve crosses one half within it is an order
+    statistic of the run's days (``day``, ``cum``: its completion days and their
+    cumulative counts)."""
+
+    counts: np.ndarray
+    day: np.ndarray
+    cum: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    base: np.ndarray
+
+    @classmethod
+    def of(cls, table: LifeTable) -> _Runs:
+        k = table.time.size
+        count = np.stack([table.completed, table.withdrawn + table.censored], axis=1).ravel()
+        count = count.astype(np.int64)
+        kind = np.tile(np.array([0, 1]), k)  # at each day its completions, then its losses
+        keep = count > 0
+        kind, count, day = kind[keep], count[keep], np.repeat(np.arange(k), 2)[keep]
+        new = np.ones(kind.size, dtype=bool)
+        new[1:] = kind[1:] != kind[:-1]
+        run = np.cumsum(new) - 1
+        counts = np.bincount(run, weights=count).astype(np.int64)
+        if kind[0] == 0:  # no loss before the first completion: an empty run of losses
+            counts, run = np.concatenate(([0], counts)), run + 1
+        if kind[-1] == 0:
+            counts = np.append(counts, 0)
+        completion = kind == 0
+        cum = np.cumsum(count[completion])
+        of_run = (run[completion] - 1) // 2
+        runs = np.arange((counts.size - 1) // 2)
+        first = np.searchsorted(of_run, runs)
+        last = np.searchsorted(of_run, runs, side="right") - 1
+        base = np.where(first > 0, cum[np.maximum(first - 1, 0)], 0)
+        return cls(counts, table.time[day[completion]].astype(np.float64), cum, first, last, base)
+
+    def day_of(self, run: np.ndarray, share: np.ndarray) -> np.ndarray:
+        """The day of run ``run``'s completions at quantile ``share`` (of its projects)."""
+        total = self.cum[self.last[run]] - self.base[run]
+        index = np.searchsorted(self.cum, self.base[run] + share * total, side="left")
+        return self.day[np.clip(index, self.first[run], self.last[run])]
+
+
+class _PoissonCounts:
+    """Independent Poisson counts with means ``means`` (one per cell), rows at a time,
+    by inversion: 64 random bits a count, compared with the cumulative probabilities
+    as 64-bit thresholds. A guide table per distinct mean, over the bits' first few,
+    gives the count at once where no threshold falls inside the bin (nearly always),
+    else the threshold to walk up from; numpy's sampler for very large means."""
+
+    def __init__(self, means: np.ndarray) -> None:
+        self.means = means
+        distinct, which = np.unique(means, return_inverse=True)
+        large = distinct > _TABLE_MEAN
+        self.large = np.flatnonzero(large[which])
+        self.small = np.flatnonzero(~large[which])
+        mean = distinct[~large]
+        # counts from low to top: the tails beyond have a probability below 1e-20
+        spread = 10 * np.sqrt(mean) + 14
+        low = np.maximum(0, (mean - spread).astype(np.int64))
+        size = (mean + spread).astype(np.int64) - low + 1
+        start = np.cumsum(size) - size  # each mean's thresholds in one array
+        table = np.repeat(np.arange(mean.size), size)
+        count = (np.arange(table.size) - start[table] + low[table]).astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_mean = np.where(mean > 0, np.log(mean), -np.inf)
+            pmf = np.exp(count * log_mean[table] - mean[table] - _log_factorial(count))
+        pmf[(mean[table] == 0) & (count == 0)] = 1.0
+        # P(count <= k) as a 64-bit threshold; the last of each takes everything left
+        cdf = np.cumsum(pmf)
+        cdf -= np.repeat(cdf[start] - pmf[start], size)
+        self.limit = np.minimum(cdf * 2.0**64, 2.0**64 - 2.0**12).astype(np.uint64)
+        self.limit[start + size - 1] = np.iinfo(np.uint64).max
+        # guide bins over the first bits: enough that few hold a threshold
+        bits = np.maximum(_GUIDE_BITS, np.ceil(np.log2(64 * np.sqrt(mean + 1)))).astype(np.int64)
+        shift = (64 - bits).astype(np.uint64)
+        bins = np.left_shift(1, bits)
+        guide_at = np.cumsum(bins) - bins
+        holding = guide_at[table] + (self.limit >> shift[table]).astype(np.int64)
+        inside = np.bincount(holding, minlength=int(bins.sum()))  # thresholds in each bin
+        before = np.cumsum(inside) - inside  # thresholds in earlier bins, all tables
+        of_bin = np.repeat(np.arange(mean.size), bins)
+        place = before  # the first threshold at or after the bin's start
+        # no threshold inside: the count itself; else -1 - where to walk up from
+        self.guide = np.where(
+            inside == 0, place - start[of_bin] + low[of_bin], -1 - place
+        ).astype(np.int64)
+        columns = (np.cumsum(~large) - 1)[which[self.small]]
+        self.shift = shift[columns]
+        self.guide_at = guide_at[columns]
+        self.low = (low - start)[columns]
+
+    def draw(self, rng: np.random.Generator, rows: int) -> np.ndarray:
+        if not self.small.size:
+            return rng.poisson(self.means, (rows, self.means.size))
+        bits = rng.bit_generator.random_raw((rows, self.small.size))
+        key = (bits >> self.shift).view(np.int64)
+        key += self.guide_at
+        count = self.guide[key]
+        flat = count.reshape(-1)
+        walk = np.flatnonzero(flat < 0)
+        if walk.size:  # a threshold inside the bin: up from it
+            place = -1 - flat[walk]
+            raw = bits.reshape(-1)[walk]
+            higher = np.flatnonzero(raw >= self.limit[place])
+            while higher.size:
+                place[higher] += 1
+                higher = higher[raw[higher] >= self.limit[place[higher]]]
+            flat[walk] = place + self.low[walk % self.small.size]
+        if self.small.size == self.means.size:
+            return count
+        found = np.empty((rows, self.means.size), dtype=np.int64)
+        found[:, self.small] = count
+        found[:, self.large] = rng.poisson(self.means[self.large], (rows, self.large.size))
+        return found
+
+
+def _log_factorial(values: np.ndarray) -> np.ndarray:
+    from scipy.special import gammaln
+
+    return np.asarray(gammaln(values + 1.0))
+
+
+@dataclass
+class _Stage:
+    """The counts of one stage's cells: the multinomial of the projects a resample
+    has left to draw over these cells and all later ones (``after`` projects)."""
+
+    cells: np.ndarray
+    after: int
+    sampler: _PoissonCounts | None = None
+    fewest: int = 0
+    cell_of: np.ndarray | None = None  # each of the cells' projects: its cell
+
+    def draw(self, rng: np.random.Generator, left: np.ndarray) -> np.ndarray:
+        """Counts of the cells (rows: resamples with ``left`` projects to draw)."""
+        inside = int(self.cells.sum())
+        total = inside + self.after
+        fewest = int(left.min())
+        if (
+            fewest < max(_POISSON_FROM, 64)
+            or float(left.mean()) * inside / total <= _DRAWS_PER_CELL * self.cells.size
+        ):
+            # each project drawn: how many land in these cells, then which ones
+            landed = rng.binomial(left, inside / total) if self.after else left
+            found = np.zeros((left.size, self.cells.size), dtype=np.int64)
+            chosen = rng.integers(0, inside, int(landed.sum()))
+            self._add(found, chosen, np.repeat(np.arange(left.size), landed))
+            return found
+        if self.sampler is None or fewest < self.fewest:
+            # Poisson counts with a mean total a little under the fewest projects left:
+            # given their total t, they are a multinomial of t projects; t above what a
+            # resample has left (about 1 in 40) is drawn again, and the projects still
+            # to draw are drawn one by one, so each row is the multinomial of ``left``.
+            self.fewest = fewest
+            self.sampler = _PoissonCounts(self.cells * (fewest - 2 * math.sqrt(fewest)) / total)
+        rate = (self.fewest - 2 * math.sqrt(self.fewest)) / total
+        found = self.sampler.draw(rng, left.size)
+        rows = np.arange(left.size)
+        while True:
+            got = found[rows].sum(axis=1) if rows.size < left.size else found.sum(axis=1)
+            if self.after:
+                got += rng.poisson(rate * self.after, rows.size)
+            fits = got <= left[rows]
+            more = left[rows[fits]] - got[fits]
+            chosen = rng.integers(0, total, int(more.sum()))
+            self._add(found, chosen, np.repeat(rows[fits], more))
+            rows = rows[~fits]
+            if not rows.size:
+                return found
+            found[rows] = self.sampler.draw(rng, rows.size)
+
+    def _add(self, found: np.ndarray, chosen: np.ndarray, row_of: np.ndarray) -> None:
+        """Add projects drawn one by one: ``chosen`` (a project's place among those
+        left, the cells' first) for rows ``row_of``."""
+        if self.cell_of is None:
+            self.cell_of = np.repeat(np.arange(self.cells.size), self.cells)
+        kept = chosen < self.cell_of.size
+        if not kept.any():
+            return
+        cell = self.cell_of[chosen[kept]]
+        width = self.cells.size
+        found += np.bincount(row_of[kept] * width + cell, minlength=found.size).reshape(
+            found.shape
+        )
+
+
 def bootstrap_km_medians(table: LifeTable, resamples: int, rng: np.random.Generator) -> np.ndarray:
     """Kaplan-Meier medians of ``resamples`` bootstrap resamples of the group's
-    projects (NaN: not reached in that resample).
+    projects (NaN: not reached in that resample), median rule as :func:`crossing`.
 
-    A resample draws the group's n projects with replacement: a multinomial count
-    of each (time, outcome) cell. It is drawn cell by cell in time order, each a
-    binomial of the projects left to draw (the chain rule of the multinomial), for
-    all resamples at once; censorings between two completion times only shrink
-    the risk set, so they are one cell. The loop stops once every resample's curve
-    has fallen below one half: the cells after its median cannot change it.
+    A resample draws the group's n projects with replacement: a multinomial count of
+    each (time, outcome) cell. The cells are taken as alternating runs of losses and
+    completions (:class:`_Runs`): the curve at the end of each run of completions
+    depends on the runs' counts only. The runs' counts are drawn for all resamples
+    at once, stage by stage in time order (the chain rule of the multinomial: a
+    stage's counts are the multinomial of the projects a resample has left), the
+    first stage reaching just past where the group's own curve is surely below one
+    half, later ones for the few resamples that have not crossed it yet. Within the
+    run where a resample's curve crosses one half, the day it does is the k-th of
+    the run's completions in that resample: an order statistic of the run's days,
+    drawn through its quantile function from Beta(k, d + 1 - k). The law is that of
+    drawing projects one by one.
     """
     medians = np.full(resamples, np.nan)
-    event = np.flatnonzero(table.completed)
-    if table.n == 0 or event.size == 0:
+    if table.n == 0 or not table.completed.any():
         return medians
-    lost = table.withdrawn + table.censored
-    lost_before = np.concatenate(([0], np.cumsum(lost)))
-    bounds = np.concatenate(([0], event, [table.time.size]))
-    lost_between = (lost_before[bounds[1:]] - lost_before[bounds[:-1]]).tolist()
-    at_risk = table.at_risk[event].tolist()
-    completed = table.completed[event].tolist()
-    times = table.time[event].tolist()
-    left = np.full(resamples, table.n, dtype=np.int64)
-    if lost_between[0]:
-        left -= rng.binomial(left, lost_between[0] / table.n)
+    runs = _Runs.of(table)
+    n = int(runs.counts.sum())
+    upper = 0.5 + _HALF_TOLERANCE
+    active = np.arange(resamples)
+    placed = np.zeros(resamples, dtype=np.int64)  # projects drawn into earlier cells
     curve = np.ones(resamples)
-    first = np.full(resamples, np.nan)  # when the curve first reached one half
-    exactly_half = np.zeros(resamples, dtype=bool)
-    done = np.zeros(resamples, dtype=bool)
-    upper, lower = 0.5 + _HALF_TOLERANCE, 0.5 - _HALF_TOLERANCE
-    tracking = False  # until some resample's curve is near one half
-    for k, t in enumerate(times):
-        d = rng.binomial(left, completed[k] / at_risk[k])
-        curve *= 1.0 - d / np.maximum(left, 1)  # no project left: d is 0
-        left -= d
-        rest = at_risk[k] - completed[k]
-        if lost_between[k + 1] and rest:
-            left -= rng.binomial(left, lost_between[k + 1] / rest)
-        if not tracking:
-            if curve.min() > upper:
-                continue
-            tracking = True
-        # a curve that sat at exactly one half: the midpoint to where it drops below
-        dropped = exactly_half & ~done & (curve < lower)
-        medians[dropped] = (first[dropped] + t) / 2
-        done |= dropped
-        reached = np.isnan(first) & (curve <= upper)
-        first[reached] = t
-        exactly_half |= reached & (curve >= lower)
-        crossed = reached & (curve < lower)
-        medians[crossed] = t
-        done |= crossed
-        if done.all():
+    half_at = np.full(resamples, np.nan)  # at exactly one half since then: next drop?
+    for r0, r1 in _stage_bounds(runs, n):
+        if not active.size:
             break
-    stayed = exactly_half & ~done  # at one half to the end: its first time
-    medians[stayed] = first[stayed]
+        start = 0 if r0 == 0 else 2 * r0 + 1
+        stage = _Stage(runs.counts[start : 2 * r1 + 1], int(runs.counts[2 * r1 + 1 :].sum()))
+        column = np.arange(1 if r0 == 0 else 0, stage.cells.size, 2)  # its completion runs
+        per = max(1, _BLOCK // stage.cells.size)
+        going = []
+        for at in range(0, active.size, per):
+            rows = active[at : at + per]
+            left = n - placed[rows]
+            counts = stage.draw(rng, left)
+            drawn = np.cumsum(counts, axis=1)
+            done = counts[:, column]
+            risk = left[:, None] - drawn[:, column]
+            risk += done  # at risk at each run of completions
+            factor = done / np.maximum(risk, 1)
+            np.subtract(1.0, factor, out=factor)
+            steps = np.cumprod(factor, axis=1)  # the curve relative to the stage's start
+            waiting = ~np.isnan(half_at[rows])
+            finished = np.zeros(rows.size, dtype=bool)
+            if waiting.any():  # the next run with a completion ends a stay at one half
+                w = np.flatnonzero(waiting)
+                some = done[w] > 0
+                ends = some.argmax(axis=1)
+                found = some.any(axis=1)
+                w, ends = w[found], ends[found]
+                if w.size:
+                    next_day = runs.day_of(r0 + ends, rng.beta(1, done[w, ends]))
+                    medians[rows[w]] = (half_at[rows[w]] + next_day) / 2
+                    half_at[rows[w]] = np.nan
+                    finished[w] = True
+            # the curve never rises: it crossed one half here if it is below at the end
+            hit = np.flatnonzero((curve[rows] * steps[:, -1] <= upper) & ~waiting)
+            if hit.size:
+                stay = _crossings(
+                    runs,
+                    rng,
+                    r0,
+                    rows[hit],
+                    curve[rows[hit], None] * steps[hit],
+                    done[hit],
+                    risk[hit],
+                    curve,
+                    medians,
+                    half_at,
+                )
+                finished[hit] = True
+                finished[hit[stay]] = False
+                waiting[hit[stay]] = True
+            keep = np.flatnonzero(~finished)
+            placed[rows[keep]] += drawn[keep, -1]
+            tracking = keep[~waiting[keep]]
+            curve[rows[tracking]] *= steps[tracking, -1]
+            going.append(rows[keep])
+        active = np.concatenate(going)
+    stayed = ~np.isnan(half_at)  # at one half to the end: its first time
+    medians[stayed] = half_at[stayed]
     return medians
+
+
+def _stage_bounds(runs: _Runs, n: int) -> list[tuple[int, int]]:
+    """Stages of completion runs: the first to where the group's own curve is
+    :data:`_MARGIN` standard errors (Greenwood) below one half, then each twice the
+    last."""
+    m = (runs.counts.size - 1) // 2
+    done = runs.counts[1::2]
+    risk = n - np.cumsum(runs.counts)[1::2] + done
+    curve = np.cumprod(1.0 - done / risk)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = np.cumsum(np.where(risk > done, done / (risk * (risk - done)), 0.0))
+    below = np.flatnonzero(curve <= 0.5 - _MARGIN * curve * np.sqrt(variance) - 1e-12)
+    end = max(int(below[0]) + 1 if below.size else m, min(m, _STAGE_RUNS))
+    bounds, start = [], 0
+    while start < m:
+        bounds.append((start, end))
+        start, end = end, min(m, end + 2 * max(end - start, _STAGE_RUNS))
+    return bounds
+
+
+def _crossings(
+    runs: _Runs,
+    rng: np.random.Generator,
+    r0: int,
+    rows: np.ndarray,
+    steps: np.ndarray,
+    done: np.ndarray,
+    risk: np.ndarray,
+    curve: np.ndarray,
+    medians: np.ndarray,
+    half_at: np.ndarray,
+) -> np.ndarray:
+    """Medians of resamples whose curve crosses one half in this stage (``steps``:
+    their curve at the end of each run); returns the rows (positions in ``rows``)
+    whose curve sits at exactly one half after its last run of completions here,
+    to be ended by a later stage."""
+    upper, lower = 0.5 + _HALF_TOLERANCE, 0.5 - _HALF_TOLERANCE
+    index = np.arange(rows.size)
+    run = (steps <= upper).argmax(axis=1)
+    before = np.where(run > 0, steps[index, np.maximum(run - 1, 0)], curve[rows])
+    at_risk = risk[index, run].astype(np.float64)
+    count = done[index, run]
+    # the k-th completion of the run is where the curve first falls to one half
+    k = np.clip(np.ceil(at_risk - at_risk * upper / before), 1, count).astype(np.int64)
+    k -= (k > 1) & (before * (1.0 - (k - 1) / at_risk) <= upper)
+    k += (k < count) & (before * (1.0 - k / at_risk) > upper)
+    share = rng.beta(k, count - k + 1)
+    day = runs.day_of(r0 + run, share)
+    found = day.copy()
+    exact = np.flatnonzero(before * (1.0 - k / at_risk) >= lower)
+    inner = exact[k[exact] < count[exact]]
+    if inner.size:  # at one half until the run's next completion, if on a later day
+        after = share[inner] + (1 - share[inner]) * rng.beta(1, count[inner] - k[inner])
+        next_day = runs.day_of(r0 + run[inner], after)
+        later = next_day > day[inner]
+        found[inner[later]] = (day[inner[later]] + next_day[later]) / 2
+    last = exact[k[exact] == count[exact]]
+    stay = np.zeros(0, dtype=np.int64)
+    if last.size:  # at one half until the next run with a completion
+        columns = np.arange(done.shape[1])
+        some = (done[last] > 0) & (columns[None, :] > run[last, None])
+        found_later = some.any(axis=1)
+        ends = some.argmax(axis=1)
+        now = last[found_later]
+        if now.size:
+            next_day = runs.day_of(r0 + ends[found_later], rng.beta(1, done[now, ends[found_later]]))
+            found[now] = (day[now] + next_day) / 2
+        stay = last[~found_later]
+        half_at[rows[stay]] = day[stay]
+    settled = np.setdiff1d(index, stay)
+    medians[rows[settled]] = found[settled]
+    return stay
 
 
 def _number(value: float | None) -> float | int | None:

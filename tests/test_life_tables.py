@@ -244,3 +244,104 @@ def test_bootstrap_km_medians_match_resampling_the_projects():
 def test_bootstrap_km_medians_without_completions_are_not_reached():
     (table,) = life_tables(np.array([5.0, 9]), np.array([CENSORED, WITHDREW]), np.zeros(2), 1)
     assert np.isnan(bootstrap_km_medians(table, 50, np.random.default_rng(0))).all()
+
+
+def exact_bootstrap_law(times, outcomes):
+    """Every resample of the projects with its probability (a multinomial over the
+    distinct (time, outcome) cells), and its Kaplan-Meier median: the exact law of
+    the bootstrap median, by enumeration (NaN: not reached)."""
+    from itertools import combinations_with_replacement
+    from math import factorial
+
+    cells = sorted(set(zip(times, outcomes, strict=True)))
+    weight = [sum(1 for c in zip(times, outcomes, strict=True) if c == cell) for cell in cells]
+    n = len(times)
+    law: dict[float, float] = {}
+    for pick in combinations_with_replacement(range(len(cells)), n):
+        counts = [pick.count(i) for i in range(len(cells))]
+        ways = factorial(n)
+        for c in counts:
+            ways //= factorial(c)
+        p = ways * np.prod([(w / n) ** c for w, c in zip(weight, counts, strict=True)])
+        drawn = [cells[i] for i in pick]
+        (table,) = life_tables(
+            np.array([t for t, _ in drawn], dtype=float),
+            np.array([o for _, o in drawn]),
+            np.zeros(n),
+            1,
+        )
+        median = table.km_median()
+        key = np.nan if median is None else median
+        law[key] = law.get(key, 0.0) + p
+    return law
+
+
+def frequencies_agree(drawn, law, sigmas=4.5):
+    drawn = np.asarray(drawn)
+    for value, p in law.items():
+        hits = np.isnan(drawn) if np.isnan(value) else drawn == value
+        spread = sigmas * np.sqrt(p * (1 - p) / drawn.size) + 1e-9
+        assert abs(hits.mean() - p) <= spread, (value, hits.mean(), p)
+    known = [v for v in law if not np.isnan(v)]
+    assert np.isin(drawn[~np.isnan(drawn)], known).all()  # nothing the law does not have
+
+
+@pytest.mark.parametrize(
+    ("times", "outcomes"),
+    [
+        # no censoring, an even count: medians at exactly one half are midpoints
+        ([3, 3, 5, 8, 8, 12], [COMPLETED] * 6),
+        # completions and censorings on the same day, a withdrawal, a curve that may
+        # never reach one half
+        ([2, 4, 4, 6, 9, 9], [COMPLETED, COMPLETED, CENSORED, WITHDREW, COMPLETED, CENSORED]),
+        ([0, 0, 1, 7, 7], [CENSORED, COMPLETED, COMPLETED, COMPLETED, CENSORED]),
+        # a loss between completion days: a curve at exactly one half after one day
+        # waits for a completion on a later one
+        ([1, 2, 3, 4, 5, 6], [COMPLETED, CENSORED, COMPLETED, WITHDREW, COMPLETED, CENSORED]),
+    ],
+)
+@pytest.mark.parametrize("stages", ["few", "many"])
+def test_bootstrap_km_medians_have_the_exact_law_of_resampling(monkeypatch, times, outcomes, stages):
+    if stages == "many":  # a stage per run: resamples carried from stage to stage
+        import etown_approvals.survival as survival
+
+        monkeypatch.setattr(survival, "_MARGIN", -10)
+        monkeypatch.setattr(survival, "_STAGE_RUNS", 1)
+    law = exact_bootstrap_law(times, outcomes)
+    (table,) = life_tables(np.array(times, float), np.array(outcomes), np.zeros(len(times)), 1)
+    frequencies_agree(bootstrap_km_medians(table, 40_000, np.random.default_rng(3)), law)
+
+
+def multinomial_km_medians(table, resamples, rng):
+    """Kaplan-Meier medians of resamples drawn as numpy's multinomial over the table's
+    (time, outcome) cells, one resample at a time."""
+    cells = np.stack([table.completed, table.withdrawn, table.censored], axis=1).ravel()
+    times = np.repeat(table.time, 3)
+    kinds = np.tile([COMPLETED, WITHDREW, CENSORED], table.time.size)
+    found = []
+    for counts in rng.multinomial(table.n, cells / cells.sum(), size=resamples):
+        (resampled,) = life_tables(
+            np.repeat(times, counts), np.repeat(kinds, counts), np.zeros(counts.sum()), 1
+        )
+        median = resampled.km_median()
+        found.append(np.nan if median is None else median)
+    return np.array(found)
+
+
+@pytest.mark.parametrize("poisson", [False, True])
+def test_bootstrap_km_medians_of_a_large_group_either_way_of_drawing(monkeypatch, poisson):
+    """A large group over a few days: the counts drawn as independent Poisson counts
+    made exact (then the projects left over drawn one by one), or as draws of single
+    projects; both have the law of numpy's multinomial."""
+    import etown_approvals.survival as survival
+
+    monkeypatch.setattr(survival, "_POISSON_FROM", 0 if poisson else 10**18)
+    times, outcomes, codes = sample(6, n=3000, groups=1, top=40, shares=(0.55, 0.1, 0.35))
+    (table,) = life_tables(times, outcomes, codes, 1)
+    drawn = bootstrap_km_medians(table, 6000, np.random.default_rng(1))
+    reference = multinomial_km_medians(table, 6000, np.random.default_rng(2))
+    law = {v: (reference == v).mean() for v in np.unique(reference[~np.isnan(reference)])}
+    for value, p in law.items():
+        spread = 4.5 * np.sqrt(p * (1 - p) * 2 / drawn.size) + 1e-9
+        assert abs((drawn == value).mean() - p) <= spread, (value, (drawn == value).mean(), p)
+    assert np.isnan(drawn).mean() == pytest.approx(np.isnan(reference).mean(), abs=0.01)
