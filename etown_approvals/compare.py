@@ -148,8 +148,9 @@ class Group:
 
 
 def group_generator(seed: int, label: Label) -> np.random.Generator:
-    """The group's own random generator: seeded with ``seed`` and its label's text."""
-    text = json.dumps(label, ensure_ascii=False, sort_keys=True)
+    """The group's own random generator: seeded with ``seed`` and its label's values in
+    order (not the columns' names, so that renaming a column changes nothing)."""
+    text = json.dumps(list(label.values()), ensure_ascii=False)
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
     words = np.frombuffer(digest[:16], dtype=np.uint32).tolist()
     return np.random.default_rng(np.random.SeedSequence([seed, *words]))

@@ -160,3 +160,27 @@ def test_group_names_in_the_title_and_notes_are_shown_escaped(run, tmp_path):
     assert "\x1b" not in out and "\t" not in out
     assert "Compared with Zone\\tTab" in out
     assert "Red\\x1b[31m: fewer than 3 complete projects" in " ".join(out.split())
+
+
+def test_seeds_depend_on_the_groups_values_not_the_columns_name(run, tmp_path):
+    """The same groups under another column name: the same intervals (each group's
+    resamples are seeded with its values only)."""
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    assert lines[0].split(",")[4] == "zone"
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text(
+        "\n".join([lines[0].replace(",zone,", ",area,"), *lines[1:]]) + "\n", encoding="utf-8"
+    )
+    options = ["--as-of", AS_OF, "--json", "-q"]
+    before = json.loads(run("compare", SAMPLE, "--by", "zone", *options).stdout)
+    after = json.loads(run("compare", renamed, "--by", "area", *options).stdout)
+    assert before["comparisons"] == after["comparisons"]
+    assert any(c["km_median_difference"]["ci_low"] is not None for c in after["comparisons"])
+    # two columns: the values in order, whatever the columns are called
+    both = ["--by", "sector", "--reference", "Core Area", "--reference", "display"]
+    before = json.loads(run("compare", SAMPLE, "--by", "zone", *both, *options).stdout)
+    after = json.loads(run("compare", renamed, "--by", "area", *both, *options).stdout)
+    strip = [{k: v for k, v in c.items() if k not in ("group", "reference")} for c in before["comparisons"]]
+    assert strip == [
+        {k: v for k, v in c.items() if k not in ("group", "reference")} for c in after["comparisons"]
+    ]
