@@ -22,6 +22,7 @@ pairwise differences written out.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -114,28 +115,48 @@ def _asymptotic_p(nx: int, ny: int, pooled: np.ndarray, statistic: float) -> flo
 def _exact_p(cx: np.ndarray, cy: np.ndarray, statistic: float) -> float:
     """Two-sided permutation p-value of U, by the distribution of the doubled rank sum.
 
-    Doubled midranks are whole numbers, so the rank sum of the first sample over
-    every split of the pooled values is counted exactly: a table of (values
-    taken, doubled rank sum), one distinct value at a time, where taking j of a
-    value's t copies can be done in C(t, j) ways.
+    Without ties that distribution depends on the sizes only (:func:`_u_distribution`,
+    computed once per pair of sizes). With ties, doubled midranks are whole numbers,
+    so the rank sum of the first sample over every split of the pooled values is
+    counted exactly: a table of (values taken, doubled rank sum), one distinct value
+    at a time, where taking j of a value's t copies can be done in C(t, j) ways. Only
+    the rows that can still end with every value of the first sample taken, and the
+    rank sums reached so far, are worked on.
     """
     pooled = cx + cy
-    nx = int(cx.sum())
+    nx, ny = int(cx.sum()), int(cy.sum())
+    if not (pooled > 1).any():
+        law = _u_distribution(nx, ny)
+        u = round(statistic)
+        return min(1.0, 2 * min(float(law[: u + 1].sum()), float(law[u:].sum())))
     doubled = 2 * (np.cumsum(pooled) - pooled) + pooled + 1  # twice each value's midrank
     top = int((doubled * np.minimum(pooled, nx)).sum()) + 1
     ways = np.zeros((nx + 1, top))
     ways[0, 0] = 1.0
+    low = high = 0  # rows that can be non-zero: values of the first sample taken
+    reach = 1  # rank sums reached so far (columns)
+    seen = 0
     for copies, rank in zip(pooled.tolist(), doubled.tolist(), strict=True):
-        before = ways.copy()
-        for j in range(1, min(copies, nx) + 1):
+        seen += copies
+        # rows j that can still end at nx: j >= seen - ny (the rest are the second's)
+        new_low, new_high = max(0, seen - ny), min(seen, nx)
+        before = ways[low : high + 1, :reach].copy()
+        for j in range(1, min(copies, new_high) + 1):
+            first, last = max(new_low, low + j), min(new_high, high + j)
+            if first > last:
+                continue
             shift = j * rank
-            ways[j:, shift:] += math.comb(copies, j) * before[: nx + 1 - j, : top - shift]
+            ways[first : last + 1, shift : shift + reach] += (
+                math.comb(copies, j) * before[first - j - low : last - j - low + 1]
+            )
+        low, high = new_low, new_high
+        reach = min(top, reach + min(copies, nx) * rank)
     counts = ways[nx]
     observed = round(2 * statistic) + nx * (nx + 1)  # the doubled rank sum of x
     total = counts.sum()
-    low = counts[: observed + 1].sum() / total
-    high = counts[observed:].sum() / total
-    return min(1.0, 2 * min(low, high))
+    below = counts[: observed + 1].sum() / total
+    above = counts[observed:].sum() / total
+    return min(1.0, 2 * min(below, above))
 
 
 @dataclass(frozen=True)
@@ -192,8 +213,11 @@ def _interval_rank(nx: int, ny: int, confidence_level: float) -> int | None:
     return max(k, 1)
 
 
+@functools.lru_cache(maxsize=256)
 def _u_distribution(nx: int, ny: int) -> np.ndarray:
-    """P(U = u), u = 0..nx*ny, for samples without ties (the classic recursion)."""
+    """P(U = u), u = 0..nx*ny, for samples without ties (the classic recursion);
+    computed once per pair of sizes (many small groups against one reference share
+    it), read-only."""
     # f(i, j, u), the orderings of i x values and j y values with U = u: the largest
     # is an x (above all j y values) or a y, so f(i, j, u) = f(i-1, j, u-j) + f(i, j-1, u).
     table = np.zeros((ny + 1, nx * ny + 1))
@@ -206,7 +230,9 @@ def _u_distribution(nx: int, ny: int) -> np.ndarray:
             current[j, j:] += table[j, : nx * ny + 1 - j]
         table = current
     counts = table[ny]
-    return counts / counts.sum()
+    law = counts / counts.sum()
+    law.flags.writeable = False
+    return law
 
 
 def _difference_order_statistic(x: Tally, y: Tally, k: int) -> int:

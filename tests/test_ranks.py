@@ -137,3 +137,53 @@ def test_kruskal_wallis_matches_scipy():
     expected = stats.kruskal(*samples).pvalue
     assert kruskal_wallis([Tally.of(s) for s in samples]) == pytest.approx(expected, rel=1e-9)
     assert kruskal_wallis([Tally.of([4, 4]), Tally.of([4]), Tally.of([4, 4, 4])]) is None
+
+
+def rank_sum_law(pooled_values, nx):
+    """Every split's doubled rank sum of the first sample, counted exactly in plain
+    Python: a dictionary of (first sample's size so far, doubled rank sum) -> ways,
+    one distinct value at a time."""
+    distinct = sorted(set(pooled_values))
+    ways = {(0, 0): 1}
+    below = 0
+    for value in distinct:
+        copies = pooled_values.count(value)
+        doubled = 2 * below + copies + 1  # twice the midrank
+        found: dict[tuple[int, int], int] = {}
+        for (taken, total), count in ways.items():
+            for j in range(0, min(copies, nx - taken) + 1):
+                key = (taken + j, total + j * doubled)
+                found[key] = found.get(key, 0) + count * comb(copies, j)
+        ways = found
+        below += copies
+    return {total: count for (taken, total), count in ways.items() if taken == nx}
+
+
+@pytest.mark.parametrize(("nx", "ny", "top"), [(23, 31, 40), (49, 49, 30), (12, 45, 8)])
+def test_exact_p_of_larger_tied_samples_counts_every_split(nx, ny, top):
+    rng = np.random.default_rng(nx)
+    x, y = rng.integers(0, top, nx), rng.integers(0, top, ny)
+    law = rank_sum_law([*x.tolist(), *y.tolist()], nx)
+    pooled = np.concatenate([x, y])
+    midranks = stats.rankdata(pooled)
+    observed = round(2 * midranks[:nx].sum())
+    total = sum(law.values())
+    low = sum(c for s, c in law.items() if s <= observed) / total
+    high = sum(c for s, c in law.items() if s >= observed) / total
+    found = mann_whitney(Tally.of(x), Tally.of(y))
+    assert found.method == EXACT
+    assert found.pvalue == pytest.approx(min(1.0, 2 * min(low, high)), rel=1e-9)
+    swapped = mann_whitney(Tally.of(y), Tally.of(x))
+    assert swapped.pvalue == pytest.approx(found.pvalue, rel=1e-9)
+
+
+def test_exact_p_without_ties_of_many_pairs_of_one_size():
+    """Without ties the law of U depends on the sizes only: pairs of the same sizes
+    (as many small groups against one reference) agree with scipy's exact test."""
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        pooled = rng.permutation(500)[:98]
+        x, y = pooled[:49], pooled[49:]
+        found = mann_whitney(Tally.of(x), Tally.of(y))
+        expected = stats.mannwhitneyu(x, y, method="exact").pvalue
+        assert (found.method, found.pvalue) == (EXACT, pytest.approx(expected, rel=1e-9))
