@@ -357,8 +357,13 @@ def compare(
         raise MetricOptionError("the bootstrap needs at least one resample")
     if seed < 0:
         raise MetricOptionError("the bootstrap seed must be a whole number, 0 or more")
-    if horizon is not None and not horizon > 0:
-        raise MetricOptionError("the horizon must be more than 0 days")
+    if horizon is not None:
+        try:  # a float from here on: a whole number beyond int64 made object arrays
+            horizon = float(horizon)
+        except OverflowError:
+            horizon = math.inf
+        if not 0 < horizon < math.inf:
+            raise MetricOptionError("the horizon must be a number of days, more than 0")
     if isinstance(reference, str):  # one column's value, not a sequence of characters
         reference = [reference]
     keyed = group_keys.notna().all(axis=1).to_numpy(dtype=bool)

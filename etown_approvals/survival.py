@@ -444,6 +444,7 @@ def restricted_mean(table: LifeTable, horizon: float) -> tuple[float, float] | N
     longest follow-up while the curve has not fallen to 0 (unknown there)."""
     if table.time.size == 0:
         return None
+    horizon = float(horizon)  # numpy arrays of floats, whatever number was given
     time, curve = table.kaplan_meier()
     if horizon > table.time[-1] and not (curve.size and curve[-1] <= 0):
         return None

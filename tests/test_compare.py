@@ -3,6 +3,7 @@ tests for small groups, notes, and intervals that cover the truth."""
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from datetime import date, timedelta
@@ -453,3 +454,33 @@ def test_readme_worked_example():
         f"log-rank test gives p = {only['logrank_p_value']}"
     )
     assert said in " ".join(readme.split())
+
+
+@pytest.mark.parametrize("horizon", [10**20, 1e300])
+def test_a_horizon_beyond_every_follow_up_is_a_clean_result(horizon):
+    """A horizon past both groups' longest times: with nothing open the curves reach 0,
+    so the restricted mean is the plain mean; with projects still open it is unknown
+    (a note, no number). Never an arithmetic error."""
+    fast, slow = [1, 2, 3, 4, 6], [20, 25, 30, 35, 40]
+    table, keys = projects_with({"fast": fast, "slow": slow})
+    result = compare(table, ETOWN, keys, OPTIONS, reference=["fast"], horizon=horizon)
+    (only,) = result["comparisons"]
+    rmst = only["rmst_difference"]
+    assert rmst["estimate"] == pytest.approx(np.mean(slow) - np.mean(fast), abs=0.01)
+    assert rmst["ci_low"] < rmst["estimate"] < rmst["ci_high"]
+    assert all(math.isfinite(v) for v in (rmst["ci_low"], rmst["ci_high"], rmst["horizon"]))
+    json.dumps(result, allow_nan=False)
+    table, keys = projects_with(
+        {"fast": fast, "slow": slow}, open_by_group={"slow": [date(2024, 6, 1)]}
+    )
+    result = compare(table, ETOWN, keys, OPTIONS, reference=["fast"], horizon=horizon)
+    (only,) = result["comparisons"]
+    assert only["rmst_difference"]["estimate"] is None
+    assert "horizon lies beyond" in only["note"]
+
+
+@pytest.mark.parametrize("horizon", [math.inf, math.nan, -math.inf, 10**400])
+def test_a_horizon_that_is_no_number_of_days_is_refused(horizon):
+    table, keys = projects_with({"a": [1, 5, 9], "b": [3, 8, 12]})
+    with pytest.raises(MetricOptionError, match="horizon"):
+        compare(table, ETOWN, keys, OPTIONS, horizon=horizon)

@@ -101,6 +101,13 @@ def test_horizon(run):
     assert default["horizon"] is None
     result = _compare(run, "--by", "zone", "--horizon", "0", expect=2)
     assert "--horizon" in result.stderr and result.stdout == ""
+    # more days than lie between any two dates: a usage error, not a traceback
+    for huge in ("3652059", "99999999999999999999"):
+        result = _compare(run, "--by", "zone", "--horizon", huge, expect=2)
+        assert "--horizon" in result.stderr and result.stdout == ""
+        assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    longest = _json(run, "--by", "zone", "--horizon", "3652058")
+    assert longest["horizon"] == 3652058
 
 
 def test_survival_adds_cumulative_incidence(run):

@@ -4,6 +4,7 @@ hands the result to :func:`~etown_approvals.cli.app.emit`."""
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -382,7 +383,8 @@ def timeline(
 )
 @click.option(
     "--horizon",
-    type=click.IntRange(min=1),
+    # at most the days between the first and the last date there can be
+    type=click.IntRange(min=1, max=(datetime.date.max - datetime.date.min).days),
     metavar="DAYS",
     help="Horizon of the restricted mean time (default: per pair, the shorter of the two "
     "groups' longest follow-ups).",
