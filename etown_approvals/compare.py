@@ -83,6 +83,8 @@ MIN_COMPLETE = 3
 P_FLOOR = 1e-300
 #: ``completed_by``: the share completed by these many days (with ``survival``).
 SHARE_DAYS = (90, 180, 365)
+#: A reference that is no group: the error names this many of the largest groups.
+SHOWN_GROUPS = 5
 #: The tests' keys of a comparison, in the document's order.
 P_KEYS = ("p_value", "p_method", "p_value_holm", "logrank_p_value", "logrank_p_value_holm")
 
@@ -101,6 +103,14 @@ NOTE_BEYOND = N_(
     "the horizon lies beyond a group's longest follow-up: no restricted mean difference"
 )
 NOTE_HL_SMALL = N_("too few complete projects for a 95% Hodges-Lehmann interval")
+NOTE_LOGRANK_NONE = N_("no project has completed in either group: no log-rank p-value")
+NOTE_LOGRANK_TIED = N_(
+    "each day a project completed, every project still at risk completed (all on the same "
+    "day, say): the log-rank test has no variance, no p-value"
+)
+#: The document's note when there is nothing to compare.
+NOTE_ONE_GROUP = N_("only one group: nothing to compare it with")
+NOTE_NO_GROUP = N_("no group: no project has a value to group by")
 NOTE_SEPARATOR = "; "
 
 
@@ -257,6 +267,9 @@ def pair(
         test = mann_whitney(group.complete, reference.complete)
         entry["p_value"], entry["p_method"] = test.pvalue, test.method
     entry["logrank_p_value"] = logrank(group.table, reference.table)
+    if entry["logrank_p_value"] is None and group.table.n and reference.table.n:
+        completed = int(group.table.completed.sum() + reference.table.completed.sum())
+        notes.append(NOTE_LOGRANK_TIED if completed else NOTE_LOGRANK_NONE)
     entry["note"] = NOTE_SEPARATOR.join(notes) if notes else None
     return entry
 
@@ -424,6 +437,7 @@ def compare(
         "ungrouped": int((~keyed).sum()),
         "reference": labels[first] if n else None,
         "comparisons": comparisons,
+        "note": NOTE_NO_GROUP if n == 0 else NOTE_ONE_GROUP if n == 1 else None,
         "test": "mann-whitney-u, two-sided, complete projects",
         "bootstrap": {
             "method": "percentile",
@@ -492,10 +506,18 @@ def _reference_index(
     if reference is not None:
         found = _find(labels, reference)
         if found is None:
-            shown = ", ".join(" / ".join(str(v) for v in label.values()) for label in labels[:20])
-            more = f" and {len(labels) - 20} more" if len(labels) > 20 else ""
+            # a few of the largest groups, each cut short, and how many there are
+            largest = sorted(range(len(labels)), key=lambda g: (-sizes[g], _sort_key(labels[g])))
+            shown = ", ".join(
+                _shorten(" / ".join(str(v) for v in labels[g].values()))
+                for g in largest[:SHOWN_GROUPS]
+            )
+            if len(labels) > SHOWN_GROUPS:
+                shown = f"{len(labels):,} groups; the largest: {shown}, ..."
+            else:
+                shown = f"groups: {shown}"
             raise MetricOptionError(
-                f"no group {' / '.join(reference)!r} to compare with (groups: {shown}{more})"
+                f"no group {_shorten(' / '.join(reference))!r} to compare with ({shown})"
             )
         return found
     if preferred is not None:
@@ -503,6 +525,10 @@ def _reference_index(
         if found is not None:
             return found
     return min(range(len(labels)), key=lambda g: (-sizes[g], _sort_key(labels[g])))
+
+
+def _shorten(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _find(labels: list[Label], values: Sequence[str]) -> int | None:

@@ -620,9 +620,9 @@ class _PoissonCounts:
         of_bin = np.repeat(np.arange(mean.size), bins)
         place = before  # the first threshold at or after the bin's start
         # no threshold inside: the count itself; else -1 - where to walk up from
-        self.guide = np.where(
-            inside == 0, place - start[of_bin] + low[of_bin], -1 - place
-        ).astype(np.int64)
+        self.guide = np.where(inside == 0, place - start[of_bin] + low[of_bin], -1 - place).astype(
+            np.int64
+        )
         columns = (np.cumsum(~large) - 1)[which[self.small]]
         self.shift = shift[columns]
         self.guide_at = guide_at[columns]
@@ -718,9 +718,7 @@ class _Stage:
             return
         cell = self.cell_of[chosen[kept]]
         width = self.cells.size
-        found += np.bincount(row_of[kept] * width + cell, minlength=found.size).reshape(
-            found.shape
-        )
+        found += np.bincount(row_of[kept] * width + cell, minlength=found.size).reshape(found.shape)
 
 
 def bootstrap_km_medians(table: LifeTable, resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -875,7 +873,9 @@ def _crossings(
         ends = some.argmax(axis=1)
         now = last[found_later]
         if now.size:
-            next_day = runs.day_of(r0 + ends[found_later], rng.beta(1, done[now, ends[found_later]]))
+            next_day = runs.day_of(
+                r0 + ends[found_later], rng.beta(1, done[now, ends[found_later]])
+            )
             found[now] = (day[now] + next_day) / 2
         stay = last[~found_later]
         half_at[rows[stay]] = day[stay]

@@ -484,3 +484,35 @@ def test_a_horizon_that_is_no_number_of_days_is_refused(horizon):
     table, keys = projects_with({"a": [1, 5, 9], "b": [3, 8, 12]})
     with pytest.raises(MetricOptionError, match="horizon"):
         compare(table, ETOWN, keys, OPTIONS, horizon=horizon)
+
+
+def test_groups_that_all_completed_on_one_day_say_why_there_is_no_log_rank_p():
+    """Every project completes the day it starts: each time has every project at risk
+    completing, so the log-rank statistic has no variance; the note says so."""
+    table, keys = projects_with({"a": [0, 0, 0], "b": [0, 0, 0, 0]})
+    (only,) = compare(table, ETOWN, keys, OPTIONS)["comparisons"]
+    assert only["logrank_p_value"] is None and only["logrank_p_value_holm"] is None
+    assert "log-rank" in only["note"] and "same day" in only["note"]
+    # no completion at all: a note of its own
+    table, keys = projects_with(
+        {"a": [], "b": []},
+        open_by_group={"a": [date(2024, 1, 1)] * 2, "b": [date(2024, 3, 1)] * 2},
+    )
+    (only,) = compare(table, ETOWN, keys, OPTIONS)["comparisons"]
+    assert only["logrank_p_value"] is None
+    assert "no project has completed" in only["note"]
+
+
+def test_one_group_or_none_is_nothing_to_compare():
+    table, keys = projects_with({"a": [1, 2, 3]})
+    keys.iloc[0, 0] = None  # one project without a value: ungrouped
+    result = compare(table, ETOWN, keys, OPTIONS)
+    assert result["comparisons"] == [] and len(result["groups"]) == 1
+    assert result["ungrouped"] == 1
+    assert "one group" in result["note"]
+    keys.iloc[:, 0] = None
+    result = compare(table, ETOWN, keys, OPTIONS)
+    assert result["groups"] == [] and result["ungrouped"] == 3
+    assert "no group" in result["note"]
+    table, keys = projects_with({"a": [1, 2, 3], "b": [4, 5, 6]})
+    assert compare(table, ETOWN, keys, OPTIONS)["note"] is None

@@ -187,7 +187,81 @@ def test_seeds_depend_on_the_groups_values_not_the_columns_name(run, tmp_path):
     both = ["--by", "sector", "--reference", "Core Area", "--reference", "display"]
     before = json.loads(run("compare", SAMPLE, "--by", "zone", *both, *options).stdout)
     after = json.loads(run("compare", renamed, "--by", "area", *both, *options).stdout)
-    strip = [{k: v for k, v in c.items() if k not in ("group", "reference")} for c in before["comparisons"]]
-    assert strip == [
-        {k: v for k, v in c.items() if k not in ("group", "reference")} for c in after["comparisons"]
+    strip = [
+        {k: v for k, v in c.items() if k not in ("group", "reference")}
+        for c in before["comparisons"]
     ]
+    assert strip == [
+        {k: v for k, v in c.items() if k not in ("group", "reference")}
+        for c in after["comparisons"]
+    ]
+
+
+def _without_zone(tmp_path, projects):
+    """The sample with these projects' zone left blank."""
+    with open(SAMPLE, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    for row in rows[1:]:
+        if row[0] in projects:
+            row[4] = ""
+    path = tmp_path / "some_without_zone.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def test_the_table_shows_every_count_and_both_p_values(run, tmp_path):
+    path = _without_zone(tmp_path, {"Beijing Yesemi", "Fortune Precision"})
+    table = run("compare", path, "--by", "zone", "--as-of", AS_OF, "-q").stdout
+    doc = json.loads(run("compare", path, "--by", "zone", "--as-of", AS_OF, "-q", "--json").stdout)
+    assert doc["ungrouped"] == 2
+    assert "Not compared, without a value of zone: 2" in " ".join(table.split())
+    header = next(line for line in table.splitlines() if line.startswith("group"))
+    assert "invalid" in header
+    core = next(line for line in table.splitlines() if line.startswith("Core Area"))
+    counts = next(g for g in doc["groups"] if g["group"] == "Core Area")
+    # the numbers in header order: projects, complete, open, invalid, withdrawn
+    assert core.split()[2:7] == [
+        str(counts[k]) for k in ("projects", "complete", "open", "invalid", "withdrawn")
+    ]
+    assert counts["invalid"] == 1
+    flat = " ".join(table.split())
+    for entry in doc["comparisons"]:
+        for key, word in (("p_value_holm", "p Holm"), ("logrank_p_value_holm", "p log-rank Holm")):
+            value = entry[key]
+            assert f"{word} {'-' if value is None else f'{value:.3g}'}" in flat
+
+
+def test_one_group_is_nothing_to_compare(run):
+    result = _compare(run, "--by", "zone", "--where", "zone=Taihu")
+    flat = " ".join(result.stdout.split())
+    assert "only one group: nothing to compare it with" in flat
+    assert "Not compared, without a value of zone: 0" in flat
+    doc = _json(run, "--by", "zone", "--where", "zone=Taihu")
+    assert doc["comparisons"] == [] and doc["ungrouped"] == 0
+    assert doc["note"] == "only one group: nothing to compare it with"
+
+
+def test_workdays_label_the_units_as_workdays(run):
+    result = _compare(run, "--by", "zone", "--days", "workdays", "--survival")
+    flat = " ".join(result.stdout.split())
+    assert "median workdays" in flat and "to workday" in flat and "done by workday 90" in flat
+    assert "to day" not in flat and "by day" not in flat and "the day shown" not in flat
+    plain = " ".join(_compare(run, "--by", "zone", "--survival").stdout.split())
+    assert "to day" in plain and "done by day 90" in plain
+
+
+def test_a_reference_that_is_no_group_names_a_few_and_counts_them(run, tmp_path):
+    path = tmp_path / "many_zones.csv"
+    lines = ["project,event,date,zone"]
+    for i in range(3000):
+        zone = f"zone {i:05d} " + "x" * 200
+        lines += [f"P{i},land acquisition,2023-01-01,{zone}"]
+        lines += [f"P{i},construction permit,2023-02-{1 + i % 28:02d},{zone}"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("compare", path, "--by", "zone", "--reference", "nowhere", "-q", expect=2)
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert "no group 'nowhere'" in line and "3,000 groups" in line
+    assert len(line) < 600
+    assert line.count("zone 0") <= 5

@@ -301,7 +301,9 @@ def frequencies_agree(drawn, law, sigmas=4.5):
     ],
 )
 @pytest.mark.parametrize("stages", ["few", "many"])
-def test_bootstrap_km_medians_have_the_exact_law_of_resampling(monkeypatch, times, outcomes, stages):
+def test_bootstrap_km_medians_have_the_exact_law_of_resampling(
+    monkeypatch, times, outcomes, stages
+):
     if stages == "many":  # a stage per run: resamples carried from stage to stage
         import etown_approvals.survival as survival
 

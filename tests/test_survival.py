@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date
 from statistics import NormalDist
@@ -241,3 +242,29 @@ def test_readme_worked_example():
     readme = (ROOT / "docs" / "method.md").read_text(encoding="utf-8")
     assert "Kaplan-Meier median **42** days" in readme
     assert "of 49 (95% interval 4-112; 23 events, 4 censored, 2 left out)" in readme
+
+
+def test_the_summary_line_counts_withdrawn_and_an_open_interval_reads_as_open(run, tmp_path):
+    """summary --survival in the table: complete, still waiting and withdrawn counted
+    (as the JSON's events, censored and withdrawn), and an interval without an upper
+    end says so instead of "to -"."""
+    lines = ["project,event,date,status"]
+    for i, days in enumerate([2, 4, 6, 8, 10, 12, 14, 16]):
+        lines += [f"C{i},land acquisition,2023-01-{1 + i:02d},"]
+        lines += [f"C{i},construction permit,2023-01-{1 + i + days:02d},"]
+    for i in range(5):  # open for about a year as of 2024-01-01
+        lines += [f"O{i},land acquisition,2023-01-{10 + i:02d},"]
+    for i in range(2):  # withdrawn after their approval
+        lines += [f"W{i},land acquisition,2023-02-01,"]
+        lines += [f"W{i},project approval,2023-02-20,withdrawn"]
+    path = tmp_path / "open_ended.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["summary", path, "--as-of", "2024-01-01", "--survival", "-q"]
+    marks = ["--withdrawn", "status=withdrawn"]
+    survival = json.loads(run(*args, *marks, "--json").stdout)["survival"]
+    assert (survival["events"], survival["censored"], survival["withdrawn"]) == (8, 7, 2)
+    assert survival["ci_low"] is not None and survival["ci_high"] is None
+    flat = " ".join(run(*args, *marks).stdout.split())
+    assert "to -" not in flat
+    assert f"95% interval from {survival['ci_low']}, no upper end" in flat
+    assert "8 complete, 5 still waiting and 2 withdrawn counted" in flat

@@ -524,14 +524,23 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
             estimate = _("not reached: more than half are still waiting")
         else:
             estimate = _("{median} {unit}").format(median=n(survival["median"]), unit=unit_word)
-            if survival["ci_low"] is not None:
-                high = "-" if survival["ci_high"] is None else n(survival["ci_high"])
-                # The level is a value: gettext tools read "95% i" as a printf code.
+            # The level is a value: gettext tools read "95% i" as a printf code.
+            if survival["ci_low"] is not None and survival["ci_high"] is not None:
                 estimate += _(" ({level} interval {low} to {high})").format(
-                    level="95%", low=n(survival["ci_low"]), high=high
+                    level="95%", low=n(survival["ci_low"]), high=n(survival["ci_high"])
                 )
-        estimate += _("; {events} complete, {censored} still waiting counted").format(
-            events=n(survival["events"]), censored=n(survival["censored"])
+            elif survival["ci_low"] is not None:  # the band never falls below one half
+                estimate += _(" ({level} interval from {low}, no upper end)").format(
+                    level="95%", low=n(survival["ci_low"])
+                )
+        # censored counts the withdrawn projects too (at their last stage)
+        withdrawn = survival.get("withdrawn", 0)
+        estimate += _(
+            "; {events} complete, {waiting} still waiting and {withdrawn} withdrawn counted"
+        ).format(
+            events=n(survival["events"]),
+            waiting=n(survival["censored"] - withdrawn),
+            withdrawn=n(withdrawn),
         )
         overview.append((_("Kaplan-Meier median"), estimate))
     label_width = max(cell_len(label) for label, _value in overview)
@@ -858,6 +867,7 @@ def compare(result: Result, console: Console, options: OutputOptions) -> None:
     _ = translator(options.lang)
     doc = result.document
     median = _median_word(doc["metric"]["unit"], _)
+    workdays = _workdays(doc["metric"]["unit"])
     groups = doc["groups"]
     comparisons = doc["comparisons"]
     reference = visible(_label(doc["reference"], _)) if doc.get("reference") is not None else "-"
@@ -867,15 +877,17 @@ def compare(result: Result, console: Console, options: OutputOptions) -> None:
         Column(_("projects"), [Text(fmt_number(g["projects"])) for g in groups]),
         Column(_("complete"), [Text(fmt_number(g["complete"])) for g in groups]),
         Column(_("open"), [Text(fmt_number(g["open"])) for g in groups]),
+        Column(_("invalid"), [Text(fmt_number(g["invalid"])) for g in groups]),
         Column(_("withdrawn"), [Text(fmt_number(g["withdrawn"])) for g in groups]),
         Column(median, [Text(fmt_number(g["median"])) for g in groups]),
         Column(_("KM median"), [Text(fmt_number(g["km_median"])) for g in groups]),
     ]
     if any("completed_by" in g for g in groups):
         for days in groups[0]["completed_by"]:
+            done_by = _("done by workday {days}") if workdays else _("done by day {days}")
             columns.append(
                 Column(
-                    _("done by day {days}").format(days=days),
+                    done_by.format(days=days),
                     [Text(fmt_share(g["completed_by"][days])) for g in groups],
                 )
             )
@@ -888,6 +900,16 @@ def compare(result: Result, console: Console, options: OutputOptions) -> None:
         options,
         title=_title(_("Compared with {reference}").format(reference=reference)),
     )
+    if doc["ungrouped"] or not comparisons:
+        if "split_date" in doc:
+            without = _("Not compared, without a date to split by: {count}")
+            columns_named = ""
+        else:
+            by = doc.get("group_by")
+            columns_named = ", ".join(by) if isinstance(by, list) else str(by)
+            without = _("Not compared, without a value of {columns}: {count}")
+        said = without.format(columns=visible(columns_named), count=fmt_number(doc["ungrouped"]))
+        console.print(Text(said), overflow="fold")
     if comparisons:
         console.print()
         more = _ellipsis(options)
@@ -910,7 +932,7 @@ def compare(result: Result, console: Console, options: OutputOptions) -> None:
                 [_with_interval(*_triple(c["rmst_difference"]), _, more) for c in comparisons],
             ),
             Column(
-                _("to day"),
+                _("to workday") if workdays else _("to day"),
                 [Text(fmt_number(c["rmst_difference"]["horizon"])) for c in comparisons],
             ),
             Column(
@@ -920,6 +942,10 @@ def compare(result: Result, console: Console, options: OutputOptions) -> None:
             Column(_("p MWU"), [Text(_p_value(c["p_value"])) for c in comparisons]),
             Column(_("p Holm"), [Text(_p_value(c["p_value_holm"])) for c in comparisons]),
             Column(_("p log-rank"), [Text(_p_value(c["logrank_p_value"])) for c in comparisons]),
+            Column(
+                _("p log-rank Holm"),
+                [Text(_p_value(c["logrank_p_value_holm"])) for c in comparisons],
+            ),
         ]
         show(
             console,
@@ -931,16 +957,27 @@ def compare(result: Result, console: Console, options: OutputOptions) -> None:
             options,
         )
     bootstrap = doc["bootstrap"]
+    if workdays:
+        legend = _(
+            "Differences: group minus {reference}. median diff: {median}, complete "
+            "projects only; KM: Kaplan-Meier medians, counting open projects ({level} "
+            "intervals from {resamples} bootstrap resamples, seed {seed}); RMST: mean "
+            "time up to the workday shown (restricted mean); shift (HL): Hodges-Lehmann; "
+            "p MWU: Mann-Whitney U, exact for small groups; p log-rank: log-rank test, "
+            "counting open projects; Holm: adjusted for the number of pairs"
+        )
+    else:
+        legend = _(
+            "Differences: group minus {reference}. median diff: {median}, complete "
+            "projects only; KM: Kaplan-Meier medians, counting open projects ({level} "
+            "intervals from {resamples} bootstrap resamples, seed {seed}); RMST: mean "
+            "time up to the day shown (restricted mean); shift (HL): Hodges-Lehmann; "
+            "p MWU: Mann-Whitney U, exact for small groups; p log-rank: log-rank test, "
+            "counting open projects; Holm: adjusted for the number of pairs"
+        )
     console.print(
         Text(
-            _(
-                "Differences: group minus {reference}. median diff: {median}, complete "
-                "projects only; KM: Kaplan-Meier medians, counting open projects ({level} "
-                "intervals from {resamples} bootstrap resamples, seed {seed}); RMST: mean "
-                "time up to the day shown (restricted mean); shift (HL): Hodges-Lehmann; "
-                "p MWU: Mann-Whitney U, exact for small groups; p Holm: adjusted for the "
-                "number of pairs; p log-rank: log-rank test, counting open projects"
-            ).format(
+            legend.format(
                 reference=reference,
                 median=median,
                 # Outside the message: "95% i" would read as a printf directive to gettext tools.
@@ -956,6 +993,8 @@ def compare(result: Result, console: Console, options: OutputOptions) -> None:
     for group, note in notes:
         said = "; ".join(_(part) for part in note.split("; "))
         console.print(Text(f"{visible(_label(group, _))}: {said}", style="dim"), overflow="fold")
+    if doc.get("note"):
+        console.print(Text(_(doc["note"]), style="dim"), overflow="fold")
 
 
 def _triple(value: dict[str, Any]) -> tuple[Any, Any, Any]:
