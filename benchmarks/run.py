@@ -281,9 +281,7 @@ def cases(
     long = generate(folder / f"long_{projects}.csv", projects)
     groups = generate(folder / f"groups_{projects}.csv", projects, "--groups", "20000")
     eight = generate(folder / f"groups8_{projects}.csv", projects, "--groups", "8")
-    wide = generate(
-        folder / f"wide8_{projects}.csv", projects, "--groups", "8", "--spread", "20"
-    )
+    wide = generate(folder / f"wide8_{projects}.csv", projects, "--groups", "8", "--spread", "20")
     # groups of 54 projects (about 49 complete each: the exact Mann-Whitney test)
     small_projects = min(projects, SMALL_GROUPS * 54)
     small = generate(
