@@ -187,3 +187,21 @@ def test_exact_p_without_ties_of_many_pairs_of_one_size():
         found = mann_whitney(Tally.of(x), Tally.of(y))
         expected = stats.mannwhitneyu(x, y, method="exact").pvalue
         assert (found.method, found.pvalue) == (EXACT, pytest.approx(expected, rel=1e-9))
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_hodges_lehmann_by_differences_counted_at_once_or_by_bisection(monkeypatch, direct):
+    """Both ways of finding an order statistic of the differences (all pairs of
+    distinct values sorted, or bisection on a count) give the written-out ones."""
+    import etown_approvals.ranks as ranks
+
+    monkeypatch.setattr(ranks, "_DIRECT_DIFFERENCES", 1 << 30 if direct else 0)
+    rng = np.random.default_rng(9)
+    x, y = rng.integers(0, 300, 120), rng.integers(20, 260, 90)
+    differences = np.sort(np.subtract.outer(x, y).ravel())
+    found = hodges_lehmann(Tally.of(x), Tally.of(y))
+    assert found.estimate == np.median(differences)
+    pairs = differences.size
+    z = NormalDist().inv_cdf(0.975)
+    k = int(np.floor(pairs / 2 - z * np.sqrt(pairs * (x.size + y.size + 1) / 12)))
+    assert (found.ci_low, found.ci_high) == (differences[k - 1], differences[pairs - k])
