@@ -268,3 +268,7 @@ def test_the_summary_line_counts_withdrawn_and_an_open_interval_reads_as_open(ru
     assert "to -" not in flat
     assert f"95% interval from {survival['ci_low']}, no upper end" in flat
     assert "8 complete, 5 still waiting and 2 withdrawn counted" in flat
+    markdown = " ".join(run(*args, *marks, "--format", "markdown").stdout.split())
+    assert "to -" not in markdown
+    assert f"95% interval from {survival['ci_low']}, no upper end" in markdown
+    assert "8 complete, 5 still waiting and 2 withdrawn counted" in markdown

@@ -203,12 +203,16 @@ def _km_median(survival: Mapping[str, Any], days_word: str) -> str:
         estimate = "not reached: more than half are still waiting"
     else:
         estimate = f"{number(survival['median'])} {days_word}"
-        if survival["ci_low"] is not None:
-            high = MISSING if survival["ci_high"] is None else number(survival["ci_high"])
-            estimate += f" (95% interval {number(survival['ci_low'])} to {high})"
+        low, high = survival["ci_low"], survival["ci_high"]
+        if low is not None and high is not None:
+            estimate += f" (95% interval {number(low)} to {number(high)})"
+        elif low is not None:  # the band never falls below one half
+            estimate += f" (95% interval from {number(low)}, no upper end)"
+    withdrawn = survival.get("withdrawn", 0)  # censored counts them too
     return (
         f"{estimate}; {number(survival['events'])} complete, "
-        f"{number(survival['censored'])} still waiting counted"
+        f"{number(survival['censored'] - withdrawn)} still waiting and "
+        f"{number(withdrawn)} withdrawn counted"
     )
 
 
