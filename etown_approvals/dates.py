@@ -83,6 +83,9 @@ _TWO_DIGIT_YEARS = (
 )
 _YEAR4 = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _LETTERS = re.compile(r"[A-Za-z]{3,}")
+_WORDS = re.compile(r"[A-Za-z]+")
+#: A year-first date at the start of a value: the one order digits alone read in.
+_YEAR_FIRST = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
 _EPOCH_NUMBER = r"^-?\d{1,17}(?:\.\d+)?$"
 #: Day numbers of 0001-01-01 and 9999-12-31: the years a date can have.
 _FIRST_DAY, _LAST_DAY = -719_162, 2_932_896
@@ -599,6 +602,19 @@ def _parse_with_month_name(value: str) -> date | None:
     years = _YEAR4.findall(value)
     if not years or not _LETTERS.search(value):
         return None
+    year_first = None
+    if not _names_a_month(value):
+        # Letters that name no month (a zone, ``EST``): the date is in digits. Day and
+        # month in digits read in the file's order, which a value alone cannot know
+        # (dateutil would take month first), and other digits are no year; only a
+        # year-first date reads one way.
+        match = _YEAR_FIRST.match(value)
+        if match is None:
+            return None
+        try:
+            year_first = date(*(int(part) for part in match.groups()))
+        except ValueError:
+            return None
     import warnings
 
     from dateutil import parser
@@ -613,6 +629,8 @@ def _parse_with_month_name(value: str) -> date | None:
     if len(readings) != 1:
         return None
     reading = readings.pop()
+    if year_first is not None:
+        return reading if reading == year_first else None
     if f"{reading.year:04d}" in years:
         return reading
     if len(years) > 1:
@@ -622,6 +640,14 @@ def _parse_with_month_name(value: str) -> date | None:
         return reading.replace(year=written) if written >= 1 else None
     except ValueError:  # 29 February of a year that has none
         return None
+
+
+def _names_a_month(value: str) -> bool:
+    """Whether a word of ``value`` is an English month name or abbreviation."""
+    return any(
+        word in _MONTHS or word in _ABBREVIATIONS or word == "sept"
+        for word in (found.lower() for found in _WORDS.findall(value))
+    )
 
 
 # -- hints: the date format that reads the values the built-in forms could not -----------
