@@ -33,6 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .csvcells import csv_line
 from .errors import UnreadableInputError, UsageError
 from .rawtable import MalformedRecord, RawTable
 from .shape import SEARCH_ROWS, HeaderHint, SampleRow, choose_header, header_note, looks_typed
@@ -395,8 +396,6 @@ def _cell_texts(row: list[Any]) -> list[str]:
 
 def _csv_line(texts: list[str]) -> str:
     """A record's cells as one CSV line, as a malformed CSV record's text is."""
-    from .formats.csv_format import csv_line
-
     return csv_line(texts)
 
 

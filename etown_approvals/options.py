@@ -128,6 +128,8 @@ class OutputOptions:
     unicode: bool = True
     #: Language of labels in tables and reports (``en``, ``zh-CN``); JSON keys stay English.
     lang: str = "en"
+    #: CSV starts with a UTF-8 byte-order mark, so that Excel reads it as UTF-8.
+    bom: bool = False
 
 
 #: The defaults, as shared instances (the classes are frozen, so sharing is safe).

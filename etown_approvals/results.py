@@ -20,18 +20,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import metrics
-from .analysis import Analysis
-from .checks import CheckResult
 from .errors import DataError
 from .kinds import Kind
 from .rawtable import ATTRIBUTE_PREFIX as ATTRIBUTE_PREFIX
-from .rawtable import apart
+from .records import attribute_dicts as attribute_dicts
+from .records import flat_columns as flat_columns
+from .records import frame_records
 from .rows import Picked, Rows
 from .stages import StageSet
-from .validation import Validation
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .analysis import Analysis
+    from .checks import CheckResult
+    from .validation import Validation
 else:
     from ._lazy import pandas as pd
 
@@ -469,17 +472,6 @@ def project_frame(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
     return pd.DataFrame(out, columns=project_columns(stages), copy=False)
 
 
-def flat_columns(frame: pd.DataFrame, attributes: pd.DataFrame | None) -> pd.DataFrame:
-    """Computed columns, then the attributes as columns: an attribute whose name is
-    taken (``status``, ``days``, a stage, ...) is renamed ``attribute:NAME``, and so is
-    one already called ``attribute:...`` (see :func:`etown_approvals.rawtable.apart`)."""
-    if attributes is None or not len(attributes.columns):
-        return frame
-    names = apart([str(c) for c in attributes.columns], set(frame.columns))
-    extra = attributes.set_axis(names, axis=1).set_axis(frame.index)
-    return pd.concat([frame, extra], axis=1)
-
-
 def _category_text(values: pd.Series) -> Any:
     """A categorical column as text, as ``astype(str)`` gives it: the few categories
     written once and picked per row (``astype`` writes each row's text again)."""
@@ -499,42 +491,9 @@ def _iso_dates(dates: pd.Series) -> Any:
     return text.dictionary_decode().to_pandas().array
 
 
-def attribute_dicts(attributes: pd.DataFrame) -> list[dict[str, Any]]:
-    """One dict per row of the file's attribute columns (None for a missing value)."""
-    columns = list(attributes.columns)
-    values = [_nullable(attributes[c]) for c in columns]
-    return (
-        [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
-        if (columns)
-        else [{} for _ in range(len(attributes))]
-    )
-
-
-def frame_records(
-    frame: pd.DataFrame, attributes: pd.DataFrame | None = None
-) -> list[dict[str, Any]]:
-    """JSON-ready dicts (None for missing values, lists for tuples) of a frame's rows,
-    with the file's attributes nested under ``attributes`` when given."""
-    columns = list(frame.columns)
-    values = [_nullable(frame[c]) for c in columns]
-    for position, column in enumerate(columns):
-        if column == "flags":
-            values[position] = [list(v) for v in values[position]]
-    records = [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
-    if attributes is not None:
-        for record, nested in zip(records, attribute_dicts(attributes), strict=True):
-            record["attributes"] = nested
-    return records
-
-
 def project_records(projects: pd.DataFrame, stages: StageSet) -> list[dict[str, Any]]:
     """One JSON-ready dict per project (see :func:`project_frame`)."""
     return frame_records(project_frame(projects, stages))
-
-
-def _nullable(values: pd.Series) -> Any:
-    """An object array with None where ``values`` are missing."""
-    return values.to_numpy(dtype=object, na_value=None)
 
 
 def finding_records(found: pd.DataFrame) -> list[dict[str, Any]]:

@@ -382,7 +382,7 @@ def test_cumulative_incidence_hook(analysis):
 
 
 def test_missing_extra_is_one_line_naming_it(monkeypatch):
-    import etown_approvals.report as package
+    import etown_approvals.report.extra as package
 
     real = package.find_spec
     monkeypatch.setattr(

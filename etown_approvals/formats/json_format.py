@@ -577,7 +577,7 @@ def _write_frame_pandas(
     attributes: pd.DataFrame | None = None,
 ) -> None:
     """:func:`write_frame` for columns it does not know, written by pandas piece by piece."""
-    from ..results import attribute_dicts
+    from ..records import attribute_dicts
 
     if not lines:
         out.write("[\n")

@@ -54,9 +54,11 @@ from ..i18n import (
     shown_statuses,
     translator,
 )
-from ..i18n import stage_label as translated_stage
 from ..terminal import visible
 from . import rejected_share
+from .labels import english as _english
+from .labels import stage_label as stage_label
+from .labels import status_label as status_label
 
 if TYPE_CHECKING:
     from ..results import Result
@@ -140,10 +142,6 @@ def fmt_share(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
-def _english(message: str) -> str:
-    return message
-
-
 def counted(count: int, one: str, many: str, _: Translator = _english) -> str:
     """``1 project``, ``2 projects``, ``1,200 projects``: ``one`` and ``many`` are
     messages with a ``{count}`` placeholder (marked with ``N_`` where they are given)."""
@@ -162,14 +160,6 @@ def is_configured(result: Result, *stages: str) -> bool:
     return any(stage not in STAGE_LABELS for stage in stages)
 
 
-def stage_label(stage: str, _: Translator = _english, *, configured: bool = False) -> str:
-    """A stage as tables show it: a built-in stage in the user's language, a
-    configured one as written (underscores as spaces)."""
-    if configured or stage not in STAGE_LABELS:
-        return visible(stage.replace("_", " "))
-    return visible(translated_stage(stage, _))
-
-
 def days_word(unit: str | None, _: Translator = _english) -> str:
     """What a duration is counted in, as tables say it: ``days`` or ``workdays``."""
     return _("workdays") if unit == "workdays" else _("days")
@@ -183,11 +173,6 @@ def unit_label(unit: str, _: Translator = _english) -> str:
     """``calendar days`` or ``workdays`` (another unit as written)."""
     message = UNIT_LABELS.get(unit)
     return _(message) if message else visible(unit.replace("_", " "))
-
-
-def status_label(status: str, _: Translator = _english) -> str:
-    message = STATUS_LABELS.get(status)
-    return _(message) if message else visible(status)
 
 
 #: Flags as the projects table writes them (one word each, so that a cell wraps

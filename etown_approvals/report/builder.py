@@ -82,7 +82,7 @@ class Report:
         timeline_limit: int = data.TIMELINE_LIMIT,
         title: str | None = None,
     ) -> None:
-        from . import require_extra
+        from .extra import require_extra
 
         require_extra()
         self.analysis = analysis
