@@ -119,8 +119,7 @@ def test_empty_lists(run, fmt, expected):
     assert result.exit_code == 0
     if expected is None:
         assert (
-            result.stdout.startswith("project,land_acquisition,")
-            and result.stdout.count("\n") == 1
+            result.stdout.startswith("project,land_acquisition,") and result.stdout.count("\n") == 1
         )
     else:
         assert result.stdout == expected
