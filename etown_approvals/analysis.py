@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from . import calendars, metrics
 from .errors import NoUsableRowsError, UsageError
 from .loader import LoadResult
-from .options import DEFAULT_INPUT, DELIMITER_NAMES, EVERYTHING, InputOptions, Selection
+from .options import DEFAULT_INPUT, EVERYTHING, InputOptions, Selection, command_line
 from .stages import StageSet
 
 if TYPE_CHECKING:
@@ -81,36 +81,8 @@ class Analysis:
     def command_options(self, *, metric: bool = True, selection: bool = True) -> list[str]:
         """The command-line options that reproduce how this input was read (and, if
         asked, measured and selected): only those that differ from the defaults."""
-        inputs, stages = self.inputs, self.stages
-        words: list[str] = []
-        if inputs.config:
-            words += ["--config", inputs.config]
-        if inputs.encoding:
-            words += ["--encoding", inputs.encoding]
-        if inputs.delimiter:
-            named = {char: name for name, char in DELIMITER_NAMES.items() if name.isalpha()}
-            words += ["--delimiter", named.get(inputs.delimiter, inputs.delimiter)]
-        for date_format in inputs.date_formats:
-            words += ["--date-format", date_format]
-        for placeholder in inputs.missing_values or ():
-            words += ["--missing-value", placeholder]
-        if inputs.dayfirst is not None:
-            words.append("--dayfirst" if inputs.dayfirst else "--monthfirst")
-        if inputs.sheet is not None:
-            words += ["--sheet", str(inputs.sheet)]
-        if inputs.header_row is not None:
-            words += ["--header-row", str(inputs.header_row)]
-        words += inputs.column_words
-        for option, values in (
-            ("--where", inputs.where),
-            ("--withdrawn", inputs.withdrawn),
-            ("--ignore-event", inputs.ignore_events),
-        ):
-            for value in values:
-                if isinstance(value, str):  # a config file's rules come with --config
-                    words += [option, value]
-        if (stages.start, stages.end) != (stages.stages[0], stages.stages[-1]):
-            words += ["--from-stage", stages.start, "--to-stage", stages.end]
+        # The stage set read (a configuration's) is the input's: its words come along.
+        words = self.inputs.command_words()
         if metric:
             words += self._metric_words()
         if selection:
@@ -224,7 +196,7 @@ def analyze(
     as_of = options.as_of if options.as_of is not None else inputs.as_of
     arguments = inputs.load_arguments() | {"as_of": as_of}
     loaded = load_cached(path, stdin=stdin, cache=inputs.cache, **arguments)
-    see_them = f"see them with: etown validate {_quoted(path, inputs)}"
+    see_them = "see them with: " + command_line("validate", str(path), inputs.command_words())
     loaded.require_rows(hint=see_them)
     loaded.require_share(options.max_rejected, hint=see_them)
     if not keep_raw:
@@ -266,14 +238,3 @@ def _years(projects: pd.DataFrame, stages: StageSet) -> set[int]:
     for stage in stages.stages:
         years.update(int(y) for y in projects[stage].dt.year.dropna().unique())
     return years
-
-
-def _quoted(path: str | Path, inputs: InputOptions) -> str:
-    """The input as a shell word, with its --config (for hints in messages)."""
-    import shlex
-
-    words = [str(path)] + (["--config", inputs.config] if inputs.config else [])
-    words += [*inputs.column_words]
-    if inputs.header_row is not None:
-        words += ["--header-row", str(inputs.header_row)]
-    return " ".join(shlex.quote(w) for w in words)

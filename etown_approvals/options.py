@@ -9,6 +9,7 @@ downstream reads a loose dict. How durations are measured is
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +25,43 @@ if TYPE_CHECKING:
 #: Names a delimiter may be given by, on the command line and in a configuration file
 #: (characters a shell makes awkward to type).
 DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def reading_words(
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    date_formats: Sequence[str] = (),
+    missing_values: Sequence[str] | None = None,
+    dayfirst: bool | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+) -> list[str]:
+    """The command-line options that say how a file is read, as typed (only those given)."""
+    words: list[str] = []
+    if encoding:
+        words += ["--encoding", encoding]
+    if delimiter:
+        named = {char: name for name, char in DELIMITER_NAMES.items() if name.isalpha()}
+        words += ["--delimiter", named.get(delimiter, delimiter)]
+    for date_format in date_formats:
+        words += ["--date-format", date_format]
+    for placeholder in missing_values or ():
+        words += ["--missing-value", placeholder]
+    if dayfirst is not None:
+        words.append("--dayfirst" if dayfirst else "--monthfirst")
+    if sheet is not None:
+        words += ["--sheet", str(sheet)]
+    if header_row is not None:
+        words += ["--header-row", str(header_row)]
+    return words
+
+
+def command_line(command: str, path: str, words: Sequence[str] = ()) -> str:
+    """A runnable ``etown COMMAND FILE WORDS...`` quoted for a shell: the one form every
+    hint prints (:func:`etown_approvals.results.command_line` gives it the options of
+    an analysis; :meth:`InputOptions.command_words` those of how a file was read)."""
+    return shlex.join(["etown", command, str(path), *words])
 
 
 @dataclass(frozen=True)
@@ -69,6 +107,35 @@ class InputOptions:
     #: (or after today, if later) are implausible.
     #: :func:`~etown_approvals.analysis.analyze` sets it to the measure's ``as_of``.
     as_of: date | None = None
+
+    def command_words(self) -> list[str]:
+        """The command-line options that read the input again as these options do:
+        the configuration file, every reading option given (encoding, delimiter, date
+        formats, day order, sheet, header row), the columns named and the row rules
+        typed (a configuration's own rules come with ``--config``)."""
+        words = ["--config", self.config] if self.config else []
+        words += reading_words(
+            encoding=self.encoding,
+            delimiter=self.delimiter,
+            date_formats=self.date_formats,
+            missing_values=self.missing_values,
+            dayfirst=self.dayfirst,
+            sheet=self.sheet,
+            header_row=self.header_row,
+        )
+        words += self.column_words
+        for option, values in (
+            ("--where", self.where),
+            ("--withdrawn", self.withdrawn),
+            ("--ignore-event", self.ignore_events),
+        ):
+            for value in values:
+                if isinstance(value, str):
+                    words += [option, value]
+        stages = self.stages
+        if (stages.start, stages.end) != (stages.stages[0], stages.stages[-1]):
+            words += ["--from-stage", stages.start, "--to-stage", stages.end]
+        return words
 
     def load_arguments(self) -> dict[str, Any]:
         """The keyword arguments of :func:`etown_approvals.loader.load` these options

@@ -215,7 +215,7 @@ def read_table(
     ):
         fast = _read_plain_file(Path(path), source_name(path), delimiter, select, encoding, header)
         if fast is not None:
-            fast.arguments = [str(path)]
+            fast.arguments = [str(path), *_reading_words(encoding, delimiter, header)]
             return fast
     source = open_source(path, stdin=stdin, progress=progress)
     if source.kind in WORKBOOKS:
@@ -235,8 +235,20 @@ def read_table(
             header=header,
         )
     raw.notes[:0] = source.notes
-    raw.arguments = [str(path), *raw.arguments]
+    raw.arguments = [str(path), *_reading_words(encoding, delimiter, header), *raw.arguments]
     return raw
+
+
+def _reading_words(
+    encoding: str | None, delimiter: str | None, header: HeaderHint | None
+) -> list[str]:
+    """The options given that say how this file is read, for commands in hints (the
+    sheet chosen is added by the workbook reader)."""
+    from .options import reading_words
+
+    return reading_words(
+        encoding=encoding, delimiter=delimiter, header_row=header.row if header else None
+    )
 
 
 #: Whether plain text files are parsed straight from disk (see :func:`read_table`);

@@ -9,7 +9,6 @@ with the input's row counts into what a user sees; rendering lives in
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +21,7 @@ import pyarrow.compute as pc
 from . import metrics
 from .errors import DataError
 from .kinds import Kind
+from .options import command_line as options_command_line
 from .rawtable import ATTRIBUTE_PREFIX as ATTRIBUTE_PREFIX
 from .records import attribute_dicts as attribute_dicts
 from .records import flat_columns as flat_columns
@@ -194,12 +194,12 @@ def _iso(value: date | None) -> str | None:
 
 def command_line(analysis: Analysis, command: str, *arguments: str) -> str:
     """A runnable ``etown`` command on the same input with the options that matter
-    (how to read it and, for commands that measure, what to measure and which
-    projects), for hints in tables and messages."""
+    (how to read it: every reading option given, the configuration, the columns and
+    rules; for commands that measure, what to measure and which projects), for hints
+    in tables and messages."""
     measures = command not in ("validate",)
     options = analysis.command_options(metric=measures, selection=measures)
-    words = ["etown", command, analysis.inputs_path, *options, *arguments]
-    return " ".join(shlex.quote(word) for word in words)
+    return options_command_line(command, analysis.inputs_path, [*options, *arguments])
 
 
 #: How many same-day and fast-track projects the summary table lists.

@@ -96,7 +96,7 @@ class EventTable:
     ``analytics.permit_events``, ``"my project".events``). The project, event and
     date columns are the stage set's (``[columns]``), else ``project``, ``event``
     and ``date``. ``attributes``: other columns to carry per project (what a later
-    ``--group-by`` or ``compare --by`` needs).
+    ``--group-by`` needs, compare's too).
     """
 
     table: str

@@ -74,7 +74,7 @@ def test_trend_compare_and_stages_follow(run, write):
         ("2020", 2, 1, 1)
     ]
     assert trend["undated_projects"] == 1  # D
-    compared = as_json(run, "compare", path, "--by", "zone")
+    compared = as_json(run, "compare", path, "--group-by", "zone")
     counts = {g["group"]: (g["projects"], g["complete"], g["open"]) for g in compared["groups"]}
     assert counts == {"North": (1, 0, 1), "South": (2, 1, 0)}
     stages = as_json(run, "stages", path, "--pairs", "all")

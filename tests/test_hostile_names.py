@@ -40,7 +40,7 @@ EXTRA_ARGS = {
     "stages": ["--group-by", "zone"],
     "trend": ["--group-by", "zone"],
     "check": ["--max-median-days", "1000"],
-    "compare": ["--by", "zone"],
+    "compare": ["--group-by", "zone"],
 }
 
 

@@ -201,7 +201,7 @@ def test_environment_variable_gives_the_same_table(run):
         # the sample has errors: validate exits 1 in every language
         (["validate"], ["无效", "个错误", "第 "], 1),
         (["check", "--max-median-days", "120"], ["检查：", "指标", "通过"], 0),  # noqa: RUF001
-        (["compare", "--by", "zone"], ["与", "参照组", "项目数", "至"], 0),
+        (["compare", "--group-by", "zone"], ["与", "参照组", "项目数", "至"], 0),
     ],
 )
 def test_every_table_in_chinese(run, args, words, exit_code):
@@ -223,7 +223,7 @@ def test_every_table_in_chinese(run, args, words, exit_code):
         (["trend"], 0),
         (["validate"], 1),
         (["check", "--max-median-days", "120"], 0),
-        (["compare", "--by", "zone"], 0),
+        (["compare", "--group-by", "zone"], 0),
     ],
 )
 def test_json_does_not_change_with_the_language(run, args, exit_code):

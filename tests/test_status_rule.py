@@ -184,7 +184,7 @@ def test_every_command_counts_statuses_alike(run, generated: Generated, as_of: d
         projects = doc("projects")
         trend = doc("trend")
         grouped_trend = doc("trend", "--group-by", "zone")
-        compared = doc("compare", "--by", "zone")
+        compared = doc("compare", "--group-by", "zone")
         bad = bool(summary["rows"]["rejected"] or summary["projects"]["invalid"])
         validation = doc("validate", expect=1 if bad else 0, metric=False)
         zones = {generated.zone[name] for name in expected}

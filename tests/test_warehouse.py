@@ -36,7 +36,7 @@ COMMANDS = (
     ("stages",),
     ("stages", "--group-by", "zone"),
     ("trend", "--by", "quarter"),
-    ("compare", "--by", "zone"),
+    ("compare", "--group-by", "zone"),
 )
 
 

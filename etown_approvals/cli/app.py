@@ -55,7 +55,14 @@ def say(text: str, *, level: str | None = None, source: str | None = None) -> No
 
 
 #: Option names in a configuration's defaults -> the parameter names of the commands.
-_PARAMETER_OF = {"format": "output_format", "days": "unit", "date_format": "date_formats"}
+_PARAMETER_OF = {
+    "format": "output_format",
+    "days": "unit",
+    "date_format": "date_formats",
+    "ignore_event": "ignore_events",
+    "flag": "flags",
+    "show": "names",
+}
 #: Row rules come from the configuration itself, added to the command line's (not replaced).
 _RULES = {"where", "withdrawn", "ignore_event"}
 
@@ -98,10 +105,17 @@ class EtownCommand(click.Command):
                 found = discover(os.getcwd())
                 project = found[1] if found else None
         if project is not None:
-            defaults = project.defaults_for(
-                self.name or "", {_option_name(n) for n in names} - _RULES
-            )
-            extra["default_map"] = {_PARAMETER_OF.get(k, k): v for k, v in defaults.items()}
+            defaults = project.defaults_for(self.name or "", {_option_name(n) for n in names})
+            for rule in _RULES:  # added to the configuration's own rules, not options
+                defaults.pop(rule, None)
+            project = project.rules_for(self.name or "")
+            repeatable = {p.name for p in self.params if getattr(p, "multiple", False)}
+            default_map = {_PARAMETER_OF.get(k, k): v for k, v in defaults.items()}
+            extra["default_map"] = {
+                # One value of a repeatable option (group_by = "zone") is a list of one.
+                name: (value,) if name in repeatable and isinstance(value, str) else value
+                for name, value in default_map.items()
+            }
         ctx = super().make_context(info_name, args, parent=parent, **extra)
         ctx.meta["etown.project"] = project
         return ctx

@@ -352,14 +352,9 @@ def timeline(
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @input_options
 @metric_options
+@group_option
 @selection_options
-@click.option(
-    "--by",
-    "by_columns",
-    multiple=True,
-    metavar="COLUMN",
-    help="Compare the groups of this column of the file (repeat for combinations).",
-)
+@click.option("--by", "by_columns", multiple=True, metavar="COLUMN", hidden=True)
 @click.option(
     "--split-date",
     type=DATE,
@@ -376,7 +371,8 @@ def timeline(
     multiple=True,
     metavar="GROUP",
     help="The group the others are compared with (default: the largest; for --split-date, "
-    "the projects before it). With several --by columns, give its value of each, in order.",
+    "the projects before it). With several --group-by columns, give its value of each, "
+    "in order.",
 )
 @click.option(
     "--horizon",
@@ -390,6 +386,7 @@ def timeline(
 def compare(
     source: Source,
     metric: MetricOptions,
+    group_by: tuple[str, ...],
     selection: Selection,
     by_columns: tuple[str, ...],
     split_date: Any,
@@ -407,22 +404,25 @@ def compare(
     \b
     Example:
       etown compare data/projects.csv --split-date 2022-01-01
-      etown compare data/projects.csv --by zone --reference "Core Area" --format json
+      etown compare data/projects.csv --group-by zone --reference "Core Area" --format json
     """
     from .. import results
     from ..errors import UsageError
 
-    if bool(by_columns) == (split_date is not None):
-        raise UsageError("give either --by COLUMN or --split-date DATE")
-    if reference and len(reference) != max(len(by_columns), 1):
+    if by_columns:
+        say("--by is deprecated in compare: use --group-by, as in every command", level="warning")
+        group_by = (*group_by, *by_columns)
+    if bool(group_by) == (split_date is not None):
+        raise UsageError("give either --group-by COLUMN or --split-date DATE")
+    if reference and len(reference) != max(len(group_by), 1):
         raise UsageError(
-            f"give --reference once per --by column: {max(len(by_columns), 1)} values, "
+            f"give --reference once per --group-by column: {max(len(group_by), 1)} values, "
             f"got {len(reference)}"
         )
-    analysis = _analyze(source, metric, selection, attributes=by_columns)
+    analysis = _analyze(source, metric, selection, attributes=group_by)
     result = results.compare(
         analysis,
-        by=by_columns,
+        by=group_by,
         split_date=split_date.date() if split_date is not None else None,
         split_stage=split_stage,
         reference=reference or None,

@@ -716,7 +716,7 @@ warehouse_options = option_group(
         "--group-by",
         metavar="COLUMN",
         multiple=True,
-        help="A column to carry per project, for a later --group-by or compare --by (repeatable).",
+        help="A column to carry per project, for a later --group-by (repeatable).",
     ),
     dayfirst_option,
     *config_options,

@@ -1,0 +1,165 @@
+"""One surface: defaults of repeatable options from etown.toml, compare's --group-by,
+and hints whose command lines read the file as the command did."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shlex
+from datetime import date
+
+import pytest
+
+from .conftest import SAMPLE
+
+
+def _sample_rows() -> list[dict[str, str]]:
+    with SAMPLE.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _in(tmp_path, monkeypatch, toml: str) -> None:
+    """Work in a folder whose etown.toml is ``toml``."""
+    (tmp_path / "etown.toml").write_text(toml, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+
+def _json(run, *args: str) -> dict:
+    return json.loads(run(*args, "--json", "-q").stdout)
+
+
+# -- a repeatable option's default: one string is a list of one -------------------------
+
+
+@pytest.mark.parametrize(
+    "toml",
+    ['[defaults]\ngroup_by = "zone"\n', '[defaults.summary]\ngroup_by = "zone"\n'],
+    ids=["defaults", "defaults.summary"],
+)
+def test_a_group_by_default_of_one_string_groups_by_that_column(run, tmp_path, monkeypatch, toml):
+    _in(tmp_path, monkeypatch, toml)
+    document = _json(run, "summary", SAMPLE, "--as-of", "2024-06-30")
+    zones = {row["zone"] for row in _sample_rows()}
+    assert document["group_by"] == "zone"
+    assert {g["group"] for g in document["groups"]} == zones
+
+
+def test_a_group_by_default_list_groups_by_every_column(run, tmp_path, monkeypatch):
+    _in(tmp_path, monkeypatch, '[defaults.stages]\ngroup_by = ["zone", "sector"]\n')
+    document = _json(run, "stages", SAMPLE)
+    pairs = {(row["zone"], row["sector"]) for row in _sample_rows()}
+    assert document["group_by"] == ["zone", "sector"]
+    assert {(t["group"]["zone"], t["group"]["sector"]) for t in document["transitions"]} <= pairs
+
+
+def test_a_reference_default_of_one_string(run, tmp_path, monkeypatch):
+    _in(tmp_path, monkeypatch, '[defaults.compare]\nreference = "Taihu"\ngroup_by = "zone"\n')
+    document = _json(run, "compare", SAMPLE, "--as-of", "2024-06-30")
+    assert document["reference"] == "Taihu"
+    assert document["group_by"] == "zone"
+
+
+def test_a_where_default_of_one_string_adds_to_the_rules(run, tmp_path, monkeypatch):
+    _in(tmp_path, monkeypatch, '[defaults]\nwhere = "zone=Taihu"\n')
+    document = _json(run, "summary", SAMPLE, "--as-of", "2024-06-30")
+    rows = _sample_rows()
+    assert document["rows"]["filtered"] == sum(row["zone"] != "Taihu" for row in rows)
+    # The command line's --where adds to it: both must hold.
+    both = _json(run, "summary", SAMPLE, "--as-of", "2024-06-30", "--where", "sector=semiconductors")
+    kept = [r for r in rows if r["zone"] == "Taihu" and r["sector"] == "semiconductors"]
+    assert both["rows"]["filtered"] == len(rows) - len(kept)
+
+
+def test_withdrawn_and_ignore_event_defaults_of_one_string(run, tmp_path, monkeypatch, write):
+    path = write(
+        "project,event,date\n"
+        "A,land acquisition,2023-01-01\nA,cancelled,2023-02-01\n"
+        "B,land acquisition,2023-01-01\nB,construction permit,2023-01-11\n"
+        "B,site visit,2023-01-05\n"
+    )
+    _in(
+        tmp_path,
+        monkeypatch,
+        '[defaults]\nwithdrawn = "event=cancelled"\n'
+        '[defaults.summary]\nignore_event = ["site visit", "cancelled"]\n',
+    )
+    document = _json(run, "summary", path, "--as-of", "2024-06-30")
+    assert document["projects"]["withdrawn"] == 1
+    assert document["rows"]["ignored"] == 2
+    assert document["days"]["median"] == 10
+
+
+def test_flag_and_show_defaults_of_one_string(run, tmp_path, monkeypatch):
+    _in(
+        tmp_path,
+        monkeypatch,
+        '[defaults.projects]\nflag = "same_day"\n[defaults.timeline]\nshow = "Beijing Yesemi"\n',
+    )
+    listed = _json(run, "projects", SAMPLE, "--as-of", "2024-06-30")["projects"]
+    assert listed and all("same_day" in p["flags"] for p in listed)
+    drawn = _json(run, "timeline", SAMPLE, "--as-of", "2024-06-30")["projects"]
+    assert [p["project"] for p in drawn] == ["Beijing Yesemi"]
+
+
+def test_a_repeatable_default_of_the_wrong_type_is_a_config_error(run, tmp_path, monkeypatch):
+    _in(tmp_path, monkeypatch, "[defaults]\ngroup_by = 3\n")
+    result = run("summary", SAMPLE, expect=5)
+    assert "defaults.group_by must be a list of non-empty strings" in result.stderr
+
+
+# -- compare groups with --group-by ------------------------------------------------------
+
+
+def test_compare_by_is_a_deprecated_alias_of_group_by(run):
+    common = ("compare", SAMPLE, "--as-of", "2024-06-30", "--json")
+    new = run(*common, "--group-by", "zone", "-q")
+    old = run(*common, "--by", "zone")
+    assert old.stdout == new.stdout
+    assert "etown: warning: --by is deprecated in compare: use --group-by" in old.stderr
+    assert new.stderr == ""
+
+
+# -- a hint's command line reads the file as the command did ------------------------------
+
+
+def test_the_rejected_rows_hint_repeats_every_reading_option(run, write):
+    text = (
+        "Approvals export\n"
+        "project;event;date;zone\n"
+        "北区一号;land acquisition;2023-01-01;北区\n"
+        "北区一号;construction permit;2023-02-01;北区\n"
+        "南区二号;land acquisition;2023-01-05;南区\n"
+        "南区二号;construction permit;2023-13-40;南区\n"
+    )
+    path = write(text, encoding="gb18030")
+    result = run(
+        "summary", path, "--encoding", "gb18030", "--delimiter", ";", "--header-row", "2"
+    )
+    hint = next(line for line in result.stderr.splitlines() if "see them with: " in line)
+    words = shlex.split(hint.split("see them with: ", 1)[1])
+    assert words[:3] == ["etown", "validate", str(path)]
+    assert words[3:] == ["--encoding", "gb18030", "--delimiter", "semicolon", "--header-row", "2"]
+    followed = run(*words[1:], "--json", expect=1)
+    document = json.loads(followed.stdout)
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))[2:]
+
+    def readable(value: str) -> bool:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+
+    assert document["stats"]["errors"] == sum(not readable(row[2]) for row in rows) == 1
+    assert [e["row"] for e in document["errors"]] == [6]
+
+
+def test_the_no_usable_rows_hint_repeats_the_reading_options(run, write):
+    path = write("x\nproject|event|date\nA|land acquisition|2023-99-01\n")
+    result = run("summary", path, "--delimiter", "pipe", "--header-row", "2", expect=4)
+    command = result.stderr.split("see them with: ", 1)[1].strip()
+    words = shlex.split(command)
+    assert words[3:] == ["--delimiter", "pipe", "--header-row", "2"]
+    document = json.loads(run(*words[1:], "--json", expect=1).stdout)
+    assert document["stats"]["errors"] == 1
