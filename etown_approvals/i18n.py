@@ -46,6 +46,8 @@ _ALIASES = {
 }
 
 Translator = Callable[[str], str]
+#: ``ngettext(singular, plural, count)``: the form of a message for ``count``.
+PluralTranslator = Callable[[str, str, int], str]
 
 
 def N_(message: str) -> str:
@@ -93,6 +95,22 @@ def translator(lang: str | None = None) -> Translator:
     '中位数'
     """
     return _catalog(resolve(lang)).gettext
+
+
+def plural_translator(lang: str | None = None) -> PluralTranslator:
+    """gettext's ``ngettext`` for ``lang``: every count in a message goes through it,
+    so that English says "1 project", "2 projects" and Chinese has its one form.
+
+    >>> plural_translator("en")("{count} project", "{count} projects", 1)
+    '{count} project'
+    """
+    return _catalog(resolve(lang)).ngettext
+
+
+def counted(count: int, singular: str, plural: str, ngettext: PluralTranslator) -> str:
+    """``singular`` or ``plural`` (messages with ``{count}``) for ``count``, the count
+    written with thousands separators."""
+    return ngettext(singular, plural, count).format(count=f"{count:,}")
 
 
 # The built-in E-Town stages and how they are called in each language. Stages

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 else:
     from ._lazy import pandas as pd
 
-__all__ = ["attribute_dicts", "flat_columns", "frame_records"]
+__all__ = ["attribute_dicts", "flat_columns", "flat_record", "frame_records"]
 
 
 def flat_columns(frame: pd.DataFrame, attributes: pd.DataFrame | None) -> pd.DataFrame:
@@ -59,3 +59,20 @@ def frame_records(
 def _nullable(values: pd.Series) -> Any:
     """An object array with None where ``values`` are missing."""
     return values.to_numpy(dtype=object, na_value=None)
+
+
+def flat_record(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested JSON record as one row of plain values: an inner object's keys joined
+    to its key with ``_`` (``days.median`` is ``days_median``), lists left out (the
+    names listed in a summary are in its JSON, not in its rows), a group of several
+    columns kept as one object under ``group``."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if key == "group" and not prefix:
+            flat[name] = value
+        elif isinstance(value, dict):
+            flat.update(flat_record(value, prefix=f"{name}_"))
+        elif not isinstance(value, list | tuple):
+            flat[name] = value
+    return flat

@@ -9,7 +9,7 @@ with the input's row counts into what a user sees; rendering lives in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
@@ -25,7 +25,7 @@ from .options import command_line as options_command_line
 from .rawtable import ATTRIBUTE_PREFIX as ATTRIBUTE_PREFIX
 from .records import attribute_dicts as attribute_dicts
 from .records import flat_columns as flat_columns
-from .records import frame_records
+from .records import flat_record, frame_records
 from .rows import Picked, Rows
 from .stages import StageSet
 
@@ -55,6 +55,8 @@ class Extras(TypedDict, total=False):
     unit: str
     #: projects: how many projects the limit left out.
     left_out: int
+    #: timeline: how many projects have a start date (and could be drawn).
+    total: int
 
 
 # ``from`` is a Python keyword, so this one is declared functionally.
@@ -95,7 +97,7 @@ class HeaderDocument(TypedDict):
 
 
 #: Bumped when a key is removed or changes meaning (adding keys does not bump it).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass
@@ -116,20 +118,48 @@ class Result:
     #: The file's own columns for each row of ``frame`` (same order): nested as
     #: ``attributes`` in JSON, columns in CSV and tables (see :func:`flat_columns`).
     attributes: pd.DataFrame | None = None
+    #: Where the document holds its list under another key than the kind's, or where
+    #: a result has several lists: sheet name -> the list's key in the document
+    #: (``xlsx`` writes one sheet per list).
+    lists: dict[str, str] = field(default_factory=dict)
+    #: Makes ``records`` on first use (a summary's or comparison's rows, flattened).
+    make_records: Callable[[], Sequence[dict[str, Any]]] | None = None
 
     @property
     def document(self) -> Any:
         """The JSON document: dicts, lists, texts, numbers and None (``json.dumps``
         writes it). Lists kept as columns become lists of dicts on first use, and
-        then are the result's content."""
-        self.content = plain(self.content)
+        then are the result's content (a project list kept as a frame too)."""
+        content = self.content
+        if isinstance(content, dict) and content.get("projects", 0) is None:
+            content = {**content, "projects": list(self.rows() or [])}
+        self.content = plain(content)
         return self.content
 
     def rows(self) -> Sequence[dict[str, Any]] | None:
         """The records (attributes nested), made from ``frame`` on first use."""
         if self.records is None and self.frame is not None:
             self.records = frame_records(self.frame, self.attributes)
+        if self.records is None and self.make_records is not None:
+            self.records = self.make_records()
         return self.records
+
+    def sheets(self) -> dict[str, Sequence[dict[str, Any]]]:
+        """Every list of the result by name (one sheet each in a workbook): the rows
+        under the kind's name, or each list the result declares."""
+        if not self.lists:
+            rows = self.rows()
+            return {} if rows is None else {str(self.kind): rows}
+        document = self.document
+        sheets: dict[str, Sequence[dict[str, Any]]] = {}
+        for name, key in self.lists.items():
+            if key == ".":  # the document's own numbers, as one row
+                sheets[name] = [
+                    flat_record({k: v for k, v in document.items() if k not in _SUMMARY_CONTEXT})
+                ]
+            else:
+                sheets[name] = [flat_record(row) for row in document[key]]
+        return sheets
 
     def to_json(self) -> str:
         """The result as the JSON text ``--format json`` prints."""
@@ -245,15 +275,30 @@ def summary(
         )
     # The first fast-track projects, by position (not a copy of every flagged row).
     flagged = np.flatnonzero(projects["fast_track"].to_numpy(dtype=bool))
-    return Result(
+    result = Result(
         kind=Kind.SUMMARY,
         content=document,
+        lists={"summary": ".", **({"groups": "groups"} if columns else {})},
         extras={
             "flagged": project_records(projects.iloc[flagged[:FLAGGED_SHOWN]], analysis.stages),
             "flagged_total": int(flagged.size),
             "more_command": command_line(analysis, "projects", "--flag", "fast_track"),
         },
     )
+    result.make_records = lambda: _summary_rows(result.document)
+    return result
+
+
+#: Keys of a summary that are not numbers of its projects (they are in every row's file).
+_SUMMARY_CONTEXT = ("schema_version", "source", "metric", "rows", "window", "group_by", "groups")
+
+
+def _summary_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """A summary as rows: one per group when grouped, else one; nested numbers as
+    ``projects_total``, ``days_median`` ... (the lists of names stay in the JSON)."""
+    if "groups" in document:
+        return [flat_record(group) for group in document["groups"]]
+    return [flat_record({k: v for k, v in document.items() if k not in _SUMMARY_CONTEXT})]
 
 
 GroupBy = str | Sequence[str] | None
@@ -407,7 +452,7 @@ def projects(
         picked, attributes = table.iloc[rows], attributes.iloc[rows]
     return Result(
         kind=Kind.PROJECTS,
-        content=None,
+        content={**header(analysis), "projects": None},
         frame=project_frame(picked, analysis.stages),
         attributes=attributes.reset_index(drop=True),
         extras={
@@ -421,7 +466,8 @@ def projects(
 def timeline(
     analysis: Analysis, *, names: tuple[str, ...] = (), limit: int | None = None
 ) -> Result:
-    """The ``etown timeline`` result: projects with dates, for drawing."""
+    """The ``etown timeline`` result: projects with a start date, earliest first (at
+    most ``limit``), for drawing; ``shown`` of ``total`` says how many were left out."""
     table = analysis.projects
     if names:
         missing = [n for n in names if n not in table.index]
@@ -433,14 +479,28 @@ def timeline(
     # (pandas' sort_values costs several times more on a million projects).
     starts = table[analysis.stages.start].to_numpy(dtype="datetime64[s]").view(np.int64)
     order = np.argsort(starts, kind="stable")
+    total = len(table)
     table = table.iloc[order if limit is None else order[:limit]]
     records = project_records(table, analysis.stages)
     as_of = analysis.options.as_of or date.today()
+    document = {
+        **header(analysis),
+        "as_of": as_of.isoformat(),
+        "shown": len(records),
+        "total": total,
+        "projects": records,
+    }
     return Result(
         kind=Kind.TIMELINE,
-        content={"as_of": as_of.isoformat(), "projects": records},
+        content=document,
         records=records,
-        extras={"stages": analysis.stages, "as_of": as_of, "unit": analysis.options.unit_name},
+        extras={
+            "stages": analysis.stages,
+            "as_of": as_of,
+            "unit": analysis.options.unit_name,
+            "total": total,
+            "more_command": command_line(analysis, "timeline", "--limit", str(max(total, 1))),
+        },
     )
 
 
@@ -531,7 +591,12 @@ def validation(
         for severity, frame in (("error", errors), ("warning", warnings))
         for record in finding_records(frame.head(limit))
     ]
-    return Result(kind=Kind.VALIDATE, content=document, records=records)
+    return Result(
+        kind=Kind.VALIDATE,
+        content=document,
+        records=records,
+        lists={"errors": "errors", "warnings": "warnings"},
+    )
 
 
 def compare(
@@ -577,7 +642,34 @@ def compare(
         **({"split_date": split_date.isoformat()} if split_date else _group_by_value(list(by))),
         **compared,
     }
-    return Result(kind=Kind.COMPARE, content=document)
+    result = Result(
+        kind=Kind.COMPARE,
+        content=document,
+        lists={"groups": "groups", "comparisons": "comparisons"},
+    )
+    result.make_records = lambda: _compare_rows(result.document)
+    return result
+
+
+def _compare_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """A comparison as rows: one per group, its numbers then its comparison with the
+    reference (empty for the reference itself), nested estimates as
+    ``km_median_difference_estimate`` ...; the curves stay in the JSON."""
+    compared = {_key(c["group"]): c for c in document["comparisons"]}
+    rows = []
+    for group in document["groups"]:
+        row = flat_record(group)
+        against = compared.get(_key(group["group"]))
+        if against is not None:
+            pair = flat_record({k: v for k, v in against.items() if k != "group"})
+            pair["comparison_note"] = pair.pop("note", None)
+            row.update(pair)
+        rows.append(row)
+    return rows
+
+
+def _key(group: Any) -> Any:
+    return tuple(group.items()) if isinstance(group, dict) else group
 
 
 def check(

@@ -42,6 +42,25 @@ def test_every_command_is_covered():
     assert set(COMMANDS) <= set(cli.commands)
 
 
+#: What every data command writes, and what the commands whose result can fail add.
+DATA_FORMATS = {"table", "json", "ndjson", "csv", "markdown", "xlsx"}
+VERDICT_FORMATS = {"github", "junit"}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_data_command_writes_every_format(command):
+    expected = DATA_FORMATS | (VERDICT_FORMATS if command in ("validate", "check") else set())
+    assert set(formats_for(command)) == expected
+
+
+def _sheets(data: bytes) -> dict[str, list[list[object]]]:
+    """A workbook's sheets as rows of cell values (read back with openpyxl)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    return {sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book}
+
+
 def _parse(name: str, text: str) -> None:
     """Each format's output is well-formed of its kind."""
     if name == "json":
@@ -61,9 +80,34 @@ def test_sample_in_every_format(run, command, name):
     if command != "validate":
         arguments = [*arguments, "--as-of", "2024-06-30"]
     result = run(command, SAMPLE, *arguments, "--format", name, expect=status)
+    assert "Traceback" not in result.stderr
+    if name == "xlsx":
+        sheets = _sheets(result.stdout_bytes)
+        assert sheets and all(
+            rows and all(isinstance(c, str) for c in rows[0]) for rows in sheets.values()
+        )
+        return
     assert result.stdout
     _parse(name, result.stdout)
-    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_csv_ndjson_and_the_first_sheet_hold_the_same_rows(run, command):
+    arguments, status = COMMANDS[command]
+    if command != "validate":
+        arguments = [*arguments, "--as-of", "2024-06-30"]
+    rows = {
+        name: run(command, SAMPLE, *arguments, "-q", "--format", name, expect=status)
+        for name in ("csv", "ndjson", "xlsx")
+    }
+    table = list(csv.reader(io.StringIO(rows["csv"].stdout)))
+    lines = [json.loads(line) for line in rows["ndjson"].stdout.splitlines()]
+    assert len(table) - 1 == len(lines) > 0
+    assert all(isinstance(line, dict) for line in lines)
+    first = next(iter(_sheets(rows["xlsx"].stdout_bytes).values()))
+    if command not in ("summary", "validate"):  # their first sheet: the whole, the errors
+        assert len(first) == len(table)
+    assert "True" not in rows["csv"].stdout and "False" not in rows["csv"].stdout
 
 
 @pytest.mark.parametrize(("command", "name"), CASES)
@@ -78,6 +122,8 @@ def test_stdin_equals_the_file(run, command, name):
         assert from_stdin.stdout.split() == expected.split()
     elif name in ("json", "ndjson", "csv"):
         assert from_stdin.stdout == expected
+    elif name == "xlsx":
+        assert _sheets(from_stdin.stdout_bytes).keys() == _sheets(from_file.stdout_bytes).keys()
     else:  # CI formats name (and escape) the file in their own ways: same shape
         assert len(from_stdin.stdout.splitlines()) == len(expected.splitlines()) > 0
 
@@ -97,12 +143,16 @@ def test_output_file_holds_what_stdout_would(run, tmp_path, command, name):
     common = [*arguments, "--format", name, "-q"]
     if command != "validate":
         common += ["--as-of", "2024-06-30"]
-    printed = run(command, SAMPLE, *common, expect=status).stdout
+    shown = run(command, SAMPLE, *common, expect=status)
+    printed = shown.stdout_bytes if name == "xlsx" else shown.stdout
     target = tmp_path / "out" / f"result.{name}"
     target.parent.mkdir()
     written = run(command, SAMPLE, *common, "--output", target, expect=status)
     assert written.stdout == ""
-    assert target.read_text(encoding="utf-8") == printed
+    if name == "xlsx":
+        assert _sheets(target.read_bytes()) == _sheets(printed)
+    else:
+        assert target.read_text(encoding="utf-8") == printed
     assert [p.name for p in target.parent.iterdir()] == [target.name]  # no temporary left
 
 
@@ -112,8 +162,8 @@ def test_every_format_is_offered_by_some_command():
 
 
 def test_format_choices_come_from_the_registry(run):
-    result = run("summary", SAMPLE, "--format", "csv", expect=2)
-    assert "'csv' is not one of 'table', 'json'" in result.stderr
+    result = run("summary", SAMPLE, "--format", "github", expect=2)
+    assert "'github' is not one of 'table', 'json'" in result.stderr
 
 
 # -- modules ------------------------------------------------------------------

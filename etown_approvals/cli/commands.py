@@ -10,6 +10,7 @@ import click
 
 from ..errors import CheckFailedError
 from ..kinds import Kind
+from ..schemas import NAMES as SCHEMA_NAMES
 from .app import (
     CONTEXT_SETTINGS,
     cli,
@@ -783,11 +784,10 @@ def _headline(file: str, drafted: Draft, today: date | None) -> tuple[str, list[
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.argument(
-    "command", type=click.Choice(["summary", "projects", "stages", "trend", "validate", "check"])
-)
+@click.argument("command", type=click.Choice(SCHEMA_NAMES))
 def schema(command: str) -> None:
-    """Print the JSON Schema of COMMAND's JSON output (draft 2020-12).
+    """Print the JSON Schema of COMMAND's JSON output (draft 2020-12): every command
+    with one (cache: `etown cache info --json`).
 
     \b
     Example:
@@ -833,19 +833,28 @@ def cache_info(as_json: bool) -> None:
     import json
 
     from .. import cache as caching
+    from ..results import SCHEMA_VERSION, source_text
 
     found = caching.info()
+    if as_json:
+        document = {
+            "schema_version": SCHEMA_VERSION,
+            "source": source_text(str(found.directory)),
+            "directory": source_text(str(found.directory)),
+            "entries": found.entries,
+            "bytes": found.bytes,
+            "max_bytes": found.max_bytes,
+        }
+        click.echo(json.dumps(document, ensure_ascii=False))
+        return
     described = {
         "directory": str(found.directory),
         "entries": found.entries,
         "bytes": found.bytes,
         "max_bytes": found.max_bytes,
     }
-    if as_json:
-        click.echo(json.dumps(described, ensure_ascii=False))
-    else:
-        for key, value in described.items():
-            click.echo(f"{key}: {value}")
+    for key, value in described.items():
+        click.echo(f"{key}: {value}")
 
 
 @cache.command("clear", context_settings=CONTEXT_SETTINGS)

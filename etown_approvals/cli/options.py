@@ -580,20 +580,39 @@ survival_option = click.option(
 
 def output_options(kind: str) -> Callable[[F], F]:
     """``--format`` with the formats that render ``kind`` (from the format registry),
-    ``--json`` as its shortcut, and ``--output FILE``."""
+    ``--json`` as its shortcut, ``--output FILE``, ``--lang`` and ``--bom``."""
     from ..formats import formats_for
 
     choices = formats_for(kind)
 
     def build(
-        output_format: str, as_json: bool, output: str | None, lang: str | None
+        output_format: str,
+        as_json: bool,
+        output: str | None,
+        lang: str | None,
+        bom: bool | None,
     ) -> OutputOptions:
+        from ..errors import UsageError
         from ..i18n import resolve
         from .app import terminal_settings
 
+        ctx = click.get_current_context()
+        typed = ctx.get_parameter_source("output_format") in (
+            click.core.ParameterSource.COMMANDLINE,
+            click.core.ParameterSource.ENVIRONMENT,
+        )
+        if as_json and typed and output_format != "json":
+            raise UsageError(f"--json and --format {output_format} contradict each other")
         name = "json" if as_json else output_format
+        language = resolve(lang)
         return OutputOptions(
-            format=name, path=output, lang=resolve(lang), **terminal_settings(name, output)
+            format=name,
+            path=output,
+            lang=language,
+            # Excel reads a CSV file as UTF-8 only after a byte-order mark: Chinese
+            # names would be garbled without it.
+            bom=(language == "zh-CN") if bom is None else bom,
+            **terminal_settings(name, output),
         )
 
     return option_group(
@@ -617,6 +636,12 @@ def output_options(kind: str) -> Callable[[F], F]:
             help="Write the result to FILE (atomically) instead of standard output.",
         ),
         lang_option,
+        click.option(
+            "--bom/--no-bom",
+            default=None,
+            help="Start CSV with a UTF-8 byte-order mark, so that Excel reads names in any "
+            "script (default: on with --lang zh-CN, else off).",
+        ),
     )
 
 

@@ -34,9 +34,9 @@ BOM = "\ufeff"
 def write_rows(
     records: Sequence[dict[str, Any]], out: TextIO, columns: list[str] | None = None
 ) -> None:
-    """``records`` as CSV rows under a header of ``columns`` (default: the first
-    record's keys), each cell by :func:`~etown_approvals.csvcells.cell`."""
-    columns = columns or (list(records[0]) if records else [])
+    """``records`` as CSV rows under a header of ``columns`` (default: every record's
+    keys, in the order first seen), each cell by :func:`~etown_approvals.csvcells.cell`."""
+    columns = columns or list(dict.fromkeys(key for record in records for key in record))
     line = line_writer()
     out.write(line([cell(c) for c in columns]) + "\n")
     out.writelines(line([cell(record.get(c)) for c in columns]) + "\n" for record in records)

@@ -50,6 +50,7 @@ from ..i18n import (
     STATUS_LABELS,
     UNIT_LABELS,
     Translator,
+    plural_translator,
     shown_parts,
     shown_statuses,
     translator,
@@ -1264,3 +1265,20 @@ def timeline(result: Result, console: Console, options: OutputOptions) -> None:
     )
     for line in lines:
         console.print(line, overflow="crop", no_wrap=True)
+    total = result.extras.get("total")
+    shown = len(result.rows() or [])
+    if total is None or not shown:
+        return
+    n = plural_translator(options.lang)
+    said = n(
+        "{shown} of {count} project with a start date, earliest first",
+        "{shown} of {count} projects with a start date, earliest first",
+        total,
+    ).format(shown=f"{shown:,}", count=f"{total:,}")
+    if shown < total:
+        _ = translator(options.lang)
+        said += _("; more with --limit N, or pick with --show NAME: {command}").format(
+            command=visible(result.extras.get("more_command", ""))
+        )
+    # A command to copy: never wrapped, however long the path.
+    console.print(Text(said, style="dim"), soft_wrap=True)
