@@ -63,7 +63,9 @@ def test_reference_with_several_columns(run):
         "semiconductors",
     )
     assert doc["reference"] == {"zone": "Taihu", "sector": "semiconductors"}
-    result = _compare(run, "--group-by", "zone", "--group-by", "sector", "--reference", "Taihu", expect=2)
+    result = _compare(
+        run, "--group-by", "zone", "--group-by", "sector", "--reference", "Taihu", expect=2
+    )
     assert result.stdout == ""
     assert result.stderr == (
         "etown: error: give --reference once per --group-by column: 2 values, got 1\n"
@@ -127,7 +129,9 @@ def test_nothing_but_results_and_no_warning(run, quiet):
         assert result.stderr.count("\n") == 1 and "rows rejected" in result.stderr
     assert "Compared with Core Area / biomedicine" in result.stdout
     assert "fewer than 3 complete projects" in result.stdout
-    doc = json.loads(_compare(run, "--group-by", "zone", "--group-by", "sector", "--json", *quiet).stdout)
+    doc = json.loads(
+        _compare(run, "--group-by", "zone", "--group-by", "sector", "--json", *quiet).stdout
+    )
     assert any(c["note"] for c in doc["comparisons"])
 
 

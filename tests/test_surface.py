@@ -66,7 +66,9 @@ def test_a_where_default_of_one_string_adds_to_the_rules(run, tmp_path, monkeypa
     rows = _sample_rows()
     assert document["rows"]["filtered"] == sum(row["zone"] != "Taihu" for row in rows)
     # The command line's --where adds to it: both must hold.
-    both = _json(run, "summary", SAMPLE, "--as-of", "2024-06-30", "--where", "sector=semiconductors")
+    both = _json(
+        run, "summary", SAMPLE, "--as-of", "2024-06-30", "--where", "sector=semiconductors"
+    )
     kept = [r for r in rows if r["zone"] == "Taihu" and r["sector"] == "semiconductors"]
     assert both["rows"]["filtered"] == len(rows) - len(kept)
 
@@ -133,9 +135,7 @@ def test_the_rejected_rows_hint_repeats_every_reading_option(run, write):
         "南区二号;construction permit;2023-13-40;南区\n"
     )
     path = write(text, encoding="gb18030")
-    result = run(
-        "summary", path, "--encoding", "gb18030", "--delimiter", ";", "--header-row", "2"
-    )
+    result = run("summary", path, "--encoding", "gb18030", "--delimiter", ";", "--header-row", "2")
     hint = next(line for line in result.stderr.splitlines() if "see them with: " in line)
     words = shlex.split(hint.split("see them with: ", 1)[1])
     assert words[:3] == ["etown", "validate", str(path)]

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import io
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -121,26 +122,45 @@ class EtownCommand(click.Command):
         return ctx
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """Options in sections (input, metric, selection, output), the command's own first."""
+        """Options in sections: the command's own (named after it), then input, metric,
+        selection and output; every default written one way, ``(default: X)``."""
         records: dict[str, list[tuple[str, str]]] = {}
         sectioned = {name: title for title, names in HELP_SECTIONS.items() for name in names}
+        own = f"{OWN_TITLES.get(self.name or '', (self.name or '').capitalize())} options"
+        reads_file = any(
+            isinstance(p, click.Argument) and p.name == "file" for p in self.get_params(ctx)
+        )
         for param in self.get_params(ctx):
             record = None if isinstance(param, click.Argument) else param.get_help_record(ctx)
             if record is None:
                 continue
-            title = sectioned.get(param.name or "", "Command")
-            if param.name == "help":
-                title = "Output"
-            records.setdefault(title, []).append(record)
-        for title in ("Command", *HELP_SECTIONS):
+            title = sectioned.get(param.name or "", own)
+            if isinstance(param, click.Option) and "--help" in param.opts:
+                title = OUTPUT
+            if title == INPUT and not reads_file:
+                title = INPUT_EVENTS
+            records.setdefault(title, []).append((record[0], _one_default_style(record[1])))
+        for title in (own, INPUT, INPUT_EVENTS, *list(HELP_SECTIONS)[1:]):
             if records.get(title):
                 with formatter.section(title):
                     formatter.write_dl(records[title])
 
 
-#: Option sections of ``--help``, by parameter name; the rest are listed under "Command".
+def _one_default_style(text: str) -> str:
+    """click's ``[default: X]`` written as the help texts write theirs: ``(default: X)``."""
+    return re.sub(r"\s*\[default: ([^\]]*)\]", r" (default: \1)", text)
+
+
+#: How a command's own section is titled where its name capitalized would not do.
+OWN_TITLES = {"sql": "SQL"}
+INPUT = "Input (how to read FILE)"
+#: The input section of a command without FILE (``etown sql`` reads a database table).
+INPUT_EVENTS = "Input (how to read the events)"
+OUTPUT = "Output"
+
+#: Option sections of ``--help``, by parameter name; the rest are the command's own.
 HELP_SECTIONS: dict[str, tuple[str, ...]] = {
-    "Input (how to read FILE)": (
+    INPUT: (
         "encoding",
         "delimiter",
         "date_formats",
@@ -153,14 +173,11 @@ HELP_SECTIONS: dict[str, tuple[str, ...]] = {
         "date_column",
         "config",
         "no_config",
-        "from_stage",
-        "to_stage",
-        "where",
-        "withdrawn",
-        "ignore_events",
         "no_cache",
     ),
     "Metric (what is measured)": (
+        "from_stage",
+        "to_stage",
         "fast_track_days",
         "unit",
         "calendar",
@@ -170,8 +187,24 @@ HELP_SECTIONS: dict[str, tuple[str, ...]] = {
         "survival",
         "percentiles",
     ),
-    "Selection (which projects, how grouped)": ("since", "until", "group_by"),
-    "Output": ("output_format", "as_json", "output", "lang", "quiet", "verbose", "debug"),
+    "Selection (which rows and projects, how grouped)": (
+        "where",
+        "withdrawn",
+        "ignore_events",
+        "since",
+        "until",
+        "group_by",
+    ),
+    OUTPUT: (
+        "output_format",
+        "as_json",
+        "output",
+        "lang",
+        "bom",
+        "quiet",
+        "verbose",
+        "debug",
+    ),
 }
 
 
@@ -184,10 +217,47 @@ def _wants_help(args: list[str]) -> bool:
     return any(a in ("-h", "--help") for a in args)
 
 
+#: ``etown --help`` lists the commands in the order of a user's work.
+WORKFLOW = (
+    "summary",
+    "projects",
+    "stages",
+    "trend",
+    "compare",
+    "timeline",
+    "report",
+    "validate",
+    "check",
+    "init",
+    "sql",
+    "schema",
+    "cache",
+)
+
+
 class EtownGroup(click.Group):
-    """Maps library errors to one line on stderr and a documented exit code."""
+    """Maps library errors to one line on stderr and a documented exit code; lists
+    its commands in workflow order, each with its whole first line."""
 
     command_class = EtownCommand
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands in :data:`WORKFLOW` order (any other after them)."""
+        names = super().list_commands(ctx)
+        last = len(WORKFLOW)
+        return sorted(names, key=lambda n: (WORKFLOW.index(n) if n in WORKFLOW else last, n))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with its whole first line (click would cut it at "...")."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -676,10 +676,14 @@ def _build_warehouse_query(
     ignore_events: tuple[str, ...],
     stage_date: str | None,
     verbose: bool,
+    project_column: str | None,
+    stage_columns: tuple[tuple[str, str], ...],
+    event_column: str | None,
+    date_column: str | None,
 ) -> WarehouseQuery:
+    from ..config import with_columns
     from ..errors import UsageError
     from ..filters import parse
-    from ..stages import ETOWN
     from ..warehouse import EventTable
 
     if config and no_config:
@@ -703,9 +707,17 @@ def _build_warehouse_query(
 
     path = project.path if project else None
     chosen = stage_date or (project.metric.stage_date if project else None) or "earliest"
+    # The columns named on the command line make the configuration TOML would, and win.
+    stages = with_columns(
+        project,
+        project=project_column,
+        stages=stage_columns,
+        event_column=event_column,
+        date_column=date_column,
+    ).stages
     events = EventTable(
         table=table,
-        stages=project.stages if project else ETOWN,
+        stages=stages,
         where=(
             *parsed(project.where if project else (), f"{path}: filter.where"),
             *(parse(text) for text in where),
@@ -749,5 +761,6 @@ warehouse_options = option_group(
     stage_date_option,
     verbose_option,
     debug_option,
+    *column_options,
 )
 """The events table, its dialect and how etown reads events (``etown sql``)."""
