@@ -67,10 +67,12 @@ class Analysis:
 
     @property
     def stages(self) -> StageSet:
+        """The stage set the input was read with."""
         return self.loaded.stages
 
     @property
     def source(self) -> str:
+        """The input's name as messages show it (``<stdin>`` for standard input)."""
         return self.loaded.source
 
     @cached_property
@@ -146,26 +148,40 @@ class Analysis:
 
     # -- the notebook API: one method per command ------------------------
     def summary(self, *, group_by: str | None = None) -> Result:
+        """The ``etown summary`` result: headline numbers, by ``group_by`` too if given."""
         from . import results
 
         return results.summary(self, group_by=group_by)
 
     def stage_transitions(self, *, group_by: str | None = None) -> Result:
+        """The ``etown stages`` result: days between consecutive stages."""
         from . import results
 
         return results.stages(self, group_by=group_by)
 
     def trend(self, *, by: str = "year", group_by: str | None = None) -> Result:
+        """The ``etown trend`` result: one row per ``by`` period of the start stage's date."""
         from . import results
 
         return results.trend(self, by=by, group_by=group_by)
 
     def project_list(self, **filters: Any) -> Result:
+        """The ``etown projects`` result; ``filters`` as :func:`etown_approvals.results.projects`
+        takes them."""
         from . import results
 
         return results.projects(self, **filters)
 
+    def __repr__(self) -> str:
+        """A line naming the input and its size (never the data itself)."""
+        return (
+            f"Analysis(source={self.source!r}, projects={len(self.projects):,}, "
+            f"rows_read={self.loaded.rows_read:,}, metric={self.stages.start!r} -> "
+            f"{self.stages.end!r})"
+        )
+
     def _repr_html_(self) -> str:
+        """The summary as HTML tables in a notebook."""
         return self.summary()._repr_html_()
 
 

@@ -141,6 +141,7 @@ class CacheInfo:
 
 
 def info(directory: Path | None = None) -> CacheInfo:
+    """Where the cache is (``directory``, else the default), its entries and their size."""
     folder = directory or cache_dir()
     entries = _entries(folder)
     return CacheInfo(folder, len(entries), sum(size for _, size, _ in entries), max_bytes())

@@ -266,7 +266,7 @@ class ProjectConfig:
         return {key: value for key, value in values.items() if value is not None}
 
     def rules_for(self, command: str) -> ProjectConfig:
-        """This configuration with the row rules of ``[defaults]`` and
+        """The configuration with the row rules of ``[defaults]`` and
         ``[defaults.COMMAND]`` added to ``[filter] where``, ``[outcomes] withdrawn``
         and ``[ignore] events`` (they add to the configuration's rules, as the
         command line's do)."""

@@ -101,6 +101,7 @@ class ColumnProfile:
 
     @property
     def is_date(self) -> bool:
+        """Whether the column holds dates."""
         return self.filled > 0 and self.dated >= 0.9 * self.filled
 
 

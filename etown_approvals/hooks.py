@@ -110,6 +110,7 @@ def is_approval_data(path: str, options: Sequence[str] = ()) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command on each file of approval data; the worst exit code."""
     from .cli import cli
 
     args = list(sys.argv[1:] if argv is None else argv)

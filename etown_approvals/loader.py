@@ -95,8 +95,18 @@ class LoadResult:
     attribute_columns: list[str] = field(default_factory=list)
     raw: RawTable | None = field(default=None, repr=False)
 
+    def __repr__(self) -> str:
+        """A line with the row counts (never the events themselves)."""
+        return (
+            f"LoadResult(source={self.source!r}, layout={self.layout!r}, "
+            f"rows_read={self.rows_read:,}, rows_used={self.rows_used:,}, "
+            f"rows_rejected={self.rows_rejected:,}, events={len(self.events):,}, "
+            f"findings={len(self.findings):,})"
+        )
+
     @property
     def rows_used(self) -> int:
+        """Rows read less those rejected, filtered or ignored."""
         return self.rows_read - self.rows_rejected - self.rows_filtered - self.rows_ignored
 
     @property
@@ -253,6 +263,7 @@ def load_raw(
     earliest: date = dates_mod.EARLIEST,
     as_of: date | None = None,
 ) -> LoadResult:
+    """Read ``path`` into a raw table as :func:`load` does, without making events."""
     formats = dates_mod.check_formats(date_formats)
     return _Loader(
         raw,
@@ -310,9 +321,11 @@ class Roles:
 
     @property
     def long(self) -> bool:
+        """Whether the file is an event log (one row per event), not one row per project."""
         return self.event is not None and self.date is not None and self.event != self.date
 
     def positions(self) -> set[int]:
+        """The positions of the columns the loader reads."""
         found = {self.project} if self.project is not None else set()
         if self.long:
             return found | {self.event, self.date}  # type: ignore[arg-type]
@@ -394,6 +407,7 @@ class RowSelection:
         ignore_events: Sequence[str] = (),
         withdrawn: Sequence[str | filters_mod.RowFilter] = (),
     ) -> RowSelection:
+        """The row rules made from the options given."""
         return cls(
             filters_mod.parse_all(where), tuple(ignore_events), filters_mod.parse_all(withdrawn)
         )

@@ -81,6 +81,7 @@ class MetricOptions:
 
     @property
     def unit_name(self) -> str:
+        """The unit as documents name it: ``calendar_days`` or ``workdays``."""
         return UNITS[self.unit]
 
     @property
@@ -802,6 +803,7 @@ class Grouping:
 
     @property
     def size(self) -> int:
+        """How many groups there are."""
         return len(self.labels)
 
 

@@ -176,6 +176,7 @@ class Selection:
 
     @property
     def is_everything(self) -> bool:
+        """Whether no date window is set."""
         return self.since is None and self.until is None
 
 

@@ -139,8 +139,16 @@ class RawTable:
     def __post_init__(self) -> None:
         self.headers = _distinct_names(self.headers, self.source, self.notes)
 
+    def __repr__(self) -> str:
+        """A line with the table's size (never its cells)."""
+        return (
+            f"RawTable(source={self.source!r}, columns={len(self.headers):,}, "
+            f"records={self.num_records:,})"
+        )
+
     @property
     def num_records(self) -> int:
+        """How many records the table holds."""
         return self.table.num_rows
 
     def line_numbers(self) -> np.ndarray:
@@ -196,6 +204,7 @@ class TextColumn:
 
     @classmethod
     def of(cls, raw: RawTable, position: int) -> TextColumn:
+        """The text column at ``position`` of ``raw``."""
         chunked = raw.column(position)
         array = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
         if not pa.types.is_dictionary(array.type):

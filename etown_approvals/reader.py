@@ -84,9 +84,11 @@ class FileBytes:
         return len(self.data) - self.start
 
     def head(self, size: int) -> bytes:
+        """The first ``size`` bytes."""
         return self.data[self.start : self.start + size]
 
     def find(self, sub: bytes, offset: int = 0) -> int:
+        """Where ``sub`` first occurs from ``offset`` (-1: nowhere)."""
         found = self.data.find(sub, self.start + offset)
         return -1 if found == -1 else found - self.start
 
@@ -97,15 +99,19 @@ class FileBytes:
             yield at - self.start, self.data[at : min(at + self._CHUNK, stop)]
 
     def count(self, sub: bytes, end: int | None = None) -> int:
+        """How often ``sub`` occurs before ``end``."""
         return sum(piece.count(sub) for _, piece in self.chunks(end))
 
     def buffer(self) -> pa.Buffer:
+        """The bytes as a pyarrow buffer (no copy)."""
         return pa.py_buffer(memoryview(self.data)[self.start :])
 
     def all(self) -> bytes:
+        """Every byte."""
         return self.data if self.start == 0 else self.data[self.start :]
 
     def skip(self, size: int) -> FileBytes:
+        """The bytes after the first ``size``."""
         return FileBytes(self.data, self.start + size)
 
 
@@ -562,6 +568,8 @@ def parse_csv_bytes(
     delimiter: str | None = None,
     header: HeaderHint | None = None,
 ) -> RawTable:
+    """Parse CSV text held in ``data`` into a raw table (decoding, header and delimiter as
+    :func:`read_table`)."""
     delimiter = check_delimiter(delimiter)
     encoding = check_encoding(encoding)
     notes: list[str] = []

@@ -113,9 +113,10 @@ class Result:
     records: Sequence[dict[str, Any]] | None = None
     #: What a table needs beyond the document.
     extras: Extras = field(default_factory=lambda: Extras())
-    #: A long list kept as columns, so that JSON, NDJSON and CSV are written in bulk.
-    frame: pd.DataFrame | None = None
-    #: The file's own columns for each row of ``frame`` (same order): nested as
+    #: A long list kept as columns, so that JSON, NDJSON and CSV are written in bulk
+    #: (:attr:`frame` is it).
+    bulk: pd.DataFrame | None = None
+    #: The file's own columns for each row of ``bulk`` (same order): nested as
     #: ``attributes`` in JSON, columns in CSV and tables (see :func:`flat_columns`).
     attributes: pd.DataFrame | None = None
     #: Where the document holds its list under another key than the kind's, or where
@@ -137,9 +138,9 @@ class Result:
         return self.content
 
     def rows(self) -> Sequence[dict[str, Any]] | None:
-        """The records (attributes nested), made from ``frame`` on first use."""
-        if self.records is None and self.frame is not None:
-            self.records = frame_records(self.frame, self.attributes)
+        """The records (attributes nested), made from ``bulk`` on first use."""
+        if self.records is None and self.bulk is not None:
+            self.records = frame_records(self.bulk, self.attributes)
         if self.records is None and self.make_records is not None:
             self.records = self.make_records()
         return self.records
@@ -167,15 +168,70 @@ class Result:
 
         return render_text(self, "json")
 
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        """The result's rows as a DataFrame (None for a result that is not a list):
+        the project list as computed (the file's columns are in :attr:`attributes`),
+        other lists one row per record, a group of several columns as one column each."""
+        if self.bulk is not None:
+            return self.bulk
+        cached = self.__dict__.get("_frame")
+        if cached is None:
+            rows = self.rows()
+            if rows is None:
+                return None
+            cached = pd.DataFrame([_group_columns(row) for row in rows])
+            self.__dict__["_frame"] = cached
+        return cached
+
+    def __repr__(self) -> str:
+        """A line naming the result: its kind, input and size (never the whole data)."""
+        document = self.content if isinstance(self.content, dict) else {}
+        rows = self.bulk if self.bulk is not None else self.records
+        size = "" if rows is None else f", rows={len(rows):,}"
+        return f"Result(kind={str(self.kind)!r}, source={document.get('source')!r}{size})"
+
     def _repr_html_(self) -> str:
+        """The result as HTML tables in a notebook: each of its lists (its first
+        :data:`HTML_ROWS` rows and how many there are)."""
         import html
 
-        from .formats import render_text
+        heading = f"<p><b>etown {html.escape(str(self.kind))}</b>"
+        source = self.content.get("source") if isinstance(self.content, dict) else None
+        if source:
+            heading += f": {html.escape(str(source))}"
+        parts = [heading + "</p>"]
+        if self.bulk is not None:  # a long list: only the rows shown are made
+            attributes = None if self.attributes is None else self.attributes.head(HTML_ROWS)
+            tables = {"": (flat_columns(self.bulk.head(HTML_ROWS), attributes), len(self.bulk))}
+        else:
+            tables = {
+                name: (pd.DataFrame([_group_columns(r) for r in rows[:HTML_ROWS]]), len(rows))
+                for name, rows in self.sheets().items()
+            }
+        for name, (frame, count) in tables.items():
+            if len(tables) > 1:
+                parts.append(f"<p>{html.escape(name)}</p>")
+            parts.append(frame.to_html(index=False, na_rep="", escape=True))
+            if count > HTML_ROWS:
+                parts.append(f"<p>{HTML_ROWS:,} of {count:,} rows</p>")
+        return "\n".join(parts)
 
-        return "<pre>" + html.escape(render_text(self, "table")) + "</pre>"
+
+#: Rows a notebook shows of each list.
+HTML_ROWS = 20
+
+
+def _group_columns(row: dict[str, Any]) -> dict[str, Any]:
+    """A record with a group of several columns as one key each, flags as text."""
+    group = row.get("group")
+    if isinstance(group, dict):
+        row = {**group, **{k: v for k, v in row.items() if k != "group"}}
+    return row
 
 
 def metric_block(analysis: Analysis) -> MetricDocument:
+    """The ``metric`` block of a document: from, to and unit (and calendar)."""
     stages, options = analysis.stages, analysis.options
     block: MetricDocument = {"from": stages.start, "to": stages.end, "unit": options.unit_name}
     if options.unit == "workdays":
@@ -185,6 +241,7 @@ def metric_block(analysis: Analysis) -> MetricDocument:
 
 
 def rows_block(analysis: Analysis) -> RowsDocument:
+    """The ``rows`` block of a document: how every row read was used."""
     loaded = analysis.loaded
     return {
         "read": loaded.rows_read,
@@ -453,7 +510,7 @@ def projects(
     return Result(
         kind=Kind.PROJECTS,
         content={**header(analysis), "projects": None},
-        frame=project_frame(picked, analysis.stages),
+        bulk=project_frame(picked, analysis.stages),
         attributes=attributes.reset_index(drop=True),
         extras={
             "stages": analysis.stages,

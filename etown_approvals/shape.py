@@ -85,19 +85,23 @@ class SampleRow:
 
     @classmethod
     def of_texts(cls, texts: Sequence[str]) -> SampleRow:
+        """A sample row of these cell texts."""
         cells = tuple(t.strip() for t in texts)
         return cls(cells, tuple(bool(c) and looks_typed(c) for c in cells))
 
     @property
     def filled(self) -> int:
+        """How many cells are filled."""
         return sum(1 for c in self.cells if c)
 
     @property
     def blank(self) -> bool:
+        """Whether no cell is filled."""
         return not any(self.cells)
 
     @property
     def has_typed(self) -> bool:
+        """Whether some cell holds a number or a date."""
         return any(self.typed)
 
 
@@ -115,6 +119,7 @@ class HeaderHint:
 
     @classmethod
     def of(cls, stages: StageSet, row: int | None = None) -> HeaderHint:
+        """The hint a stage set gives (its named columns), with the header row if given."""
         named = tuple(
             c for c in (stages.project_column, stages.event_column, stages.date_column) if c
         )
@@ -122,6 +127,7 @@ class HeaderHint:
 
     @property
     def names_columns(self) -> bool:
+        """Whether the hint names columns the header must hold."""
         return bool(self.columns) or self.stages is not None
 
     def held_by(self, names: Sequence[str]) -> bool:

@@ -73,6 +73,7 @@ class KaplanMeier:
 
     @property
     def n_events(self) -> int:
+        """How many events (completions) the curve has."""
         return int(self.events.sum())
 
     def at(self, t: float) -> float | None:
@@ -83,9 +84,11 @@ class KaplanMeier:
         return 1.0 if index < 0 else float(self.survival[index])
 
     def median(self) -> float | None:
+        """The median time (None: the curve never reaches one half)."""
         return crossing(self.time, self.survival)
 
     def median_interval(self) -> tuple[float | None, float | None]:
+        """The median's confidence interval (None where the band never crosses one half)."""
         return crossing(self.time, self.ci_low), crossing(self.time, self.ci_high)
 
 
@@ -267,6 +270,7 @@ class LifeTable:
 
     @property
     def n(self) -> int:
+        """How many projects the table counts."""
         return int(self.completed.sum() + self.withdrawn.sum() + self.censored.sum())
 
     @property

@@ -32,6 +32,8 @@ else:
 
 @dataclass
 class Validation:
+    """Every finding of a file: errors, warnings and the counts."""
+
     source: str
     findings: pd.DataFrame
     rows: int
@@ -42,15 +44,26 @@ class Validation:
 
     @property
     def errors(self) -> pd.DataFrame:
+        """The error findings."""
         return self.findings[self.findings["severity"] == ERROR]
 
     @property
     def warnings(self) -> pd.DataFrame:
+        """The warning findings."""
         return self.findings[self.findings["severity"] == WARNING]
 
     @property
     def valid(self) -> bool:
+        """Whether the file has no errors."""
         return len(self.errors) == 0
+
+    def __repr__(self) -> str:
+        """A line with the verdict and the counts (never the data itself)."""
+        return (
+            f"Validation(source={self.source!r}, valid={self.valid}, rows={self.rows:,}, "
+            f"projects={self.projects:,}, errors={len(self.errors):,}, "
+            f"warnings={len(self.warnings):,})"
+        )
 
 
 def validate(path: str | Path, **options: Any) -> Validation:

@@ -349,14 +349,41 @@ def test_shell_completion_script():
     assert "complete -o nosort -F _etown_completion etown" in completed.stdout
 
 
-def test_notebook_shows_an_analysis_and_a_result_as_their_table():
-    import html
-
+def test_notebook_shows_an_analysis_and_a_result_as_html_tables():
     from etown_approvals import analyze
-    from etown_approvals.formats import render_text
 
     analysis = analyze(SAMPLE)
-    table = render_text(analysis.summary(), "table")
-    assert analysis._repr_html_() == "<pre>" + html.escape(table) + "</pre>"
-    assert analysis.summary()._repr_html_() == analysis._repr_html_()
+    shown = analysis._repr_html_()
+    assert shown == analysis.summary()._repr_html_()
+    assert "<pre>" not in shown and shown.count("<table") == 1
+    assert "<th>projects_total</th>" in shown and "<td>29</td>" in shown
+    projects = analysis.project_list()._repr_html_()
+    assert projects.count("<tr>") == 20  # the first 20 rows (the header row is styled)
+    assert "20 of 29 rows" in projects
     assert json.loads(analysis.summary().to_json())["projects"]["total"] == 29
+
+
+def test_every_list_result_has_a_frame_and_a_bounded_repr():
+    import pandas as pd
+
+    from etown_approvals import analyze, results, validate
+
+    analysis = analyze(SAMPLE)
+    made = {
+        "summary": analysis.summary(group_by="zone"),
+        "projects": analysis.project_list(),
+        "stages": analysis.stage_transitions(),
+        "trend": analysis.trend(by="quarter", group_by=["zone", "sector"]),
+        "timeline": results.timeline(analysis, limit=5),
+        "compare": results.compare(analysis, by=["zone"]),
+        "validate": results.validation(validate(SAMPLE)),
+    }
+    for name, result in made.items():
+        frame = result.frame
+        assert isinstance(frame, pd.DataFrame), name
+        assert len(frame) == len(result.rows() or []) > 0, name
+        assert len(repr(result)) < 120 and "\n" not in repr(result), name
+    assert {"zone", "sector", "period"} <= set(made["trend"].frame.columns)
+    assert len(made["timeline"].frame) == 5
+    for whole in (analysis, validate(SAMPLE), analysis.loaded, analysis.loaded.raw):
+        assert len(repr(whole)) < 200 and "\n" not in repr(whole)

@@ -93,6 +93,7 @@ class EtownCommand(click.Command):
         parent: click.Context | None = None,
         **extra: Any,
     ) -> click.Context:
+        """The context, with the configuration's values as the options' defaults."""
         names = {p.name for p in self.params if p.name}
         project = None
         if "config" in names and "--no-config" not in args and not _wants_help(args):
@@ -260,6 +261,7 @@ class EtownGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; an etown error becomes one line on stderr and its exit code."""
         try:
             return super().invoke(ctx)
         except EtownError as error:
@@ -328,12 +330,15 @@ class ClosedStream(io.TextIOBase):
 
     @property
     def buffer(self) -> ClosedStream:  # binary formats write here
+        """The stream itself: binary formats write here too."""
         return self
 
     def write(self, _text: Any) -> int:
+        """Fail: the stream is closed."""
         raise OSError(errno.EBADF, f"{self._name} is closed")
 
     def isatty(self) -> bool:
+        """Never a terminal."""
         return False
 
 

@@ -42,9 +42,11 @@ class IsoDate(click.DateTime):
         super().__init__(formats=["%Y-%m-%d"])
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:  # noqa: ARG002
+        """``DATE`` in usage lines."""
         return "DATE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The date typed, or a usage error naming the form wanted."""
         try:
             return super().convert(value, param, ctx)
         except click.BadParameter:

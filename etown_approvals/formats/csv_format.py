@@ -46,8 +46,8 @@ def render(result: Result, out: TextIO, options: OutputOptions) -> None:
     """Write ``result``'s rows as CSV (a byte-order mark first with ``options.bom``)."""
     if options.bom:
         out.write(BOM)
-    if result.frame is not None:
-        write_frame(flat_columns(result.frame, result.attributes), out)
+    if result.bulk is not None:
+        write_frame(flat_columns(result.bulk, result.attributes), out)
         return
     rows = [
         {**row, "group": group_text(row["group"])} if "group" in row else row

@@ -618,10 +618,10 @@ def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
     columns)."""
     content = result.content
     listed = isinstance(content, dict) and content.get("projects", 0) is None
-    if result.frame is not None and listed:
+    if result.bulk is not None and listed:
         head = dumps({k: v for k, v in content.items() if k != "projects"})
         out.write(head[:-2] + ",\n  " + _key("projects") + ": ")
-        write_frame(result.frame, out, lines=False, attributes=result.attributes, depth=1)
+        write_frame(result.bulk, out, lines=False, attributes=result.attributes, depth=1)
         out.write("\n}\n")
     else:
         out.write(dumps(result.document) + "\n")

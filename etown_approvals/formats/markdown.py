@@ -97,9 +97,11 @@ class Words:
     configured: bool = False
 
     def stage(self, name: str) -> str:
+        """A stage as shown in this language."""
         return stage(name, self._, configured=self.configured)
 
     def count(self, value: int, singular: str, plural: str) -> str:
+        """``singular`` or ``plural`` for ``value``, counted in this language."""
         return counted(value, singular, plural, self.n)
 
 
@@ -206,6 +208,7 @@ def _days_word(document: Mapping[str, Any], _: Translator) -> str:
 
 
 def summary(document: Mapping[str, Any], w: Words) -> str:
+    """The summary: overview, days of complete projects, groups side by side."""
     _ = w._
     projects, same, fast = document["projects"], document["same_day"], document["fast_track"]
     days = _days_word(document, _)
@@ -308,6 +311,7 @@ def _group(value: str | None, _: Translator = str) -> str:
 
 
 def stages(document: Mapping[str, Any], w: Words) -> str:
+    """Days between stages, the slowest marked."""
     _ = w._
     rows = document["transitions"]
     grouped = "group_by" in document
@@ -346,6 +350,7 @@ def stages(document: Mapping[str, Any], w: Words) -> str:
 
 
 def trend(document: Mapping[str, Any], w: Words) -> str:
+    """One row per period."""
     _ = w._
     grouped = "group_by" in document
     headers = [
@@ -416,6 +421,7 @@ def _project_rows(rows: list[dict[str, Any]], start: str, end: str, w: Words) ->
 
 
 def projects(document: Mapping[str, Any], w: Words) -> str:
+    """One row per project."""
     rows = document["projects"]
     metric = document["metric"]
     title = w.count(len(rows), "{count} project", "{count} projects")
@@ -427,6 +433,7 @@ def projects(document: Mapping[str, Any], w: Words) -> str:
 
 
 def timeline(document: Mapping[str, Any], w: Words) -> str:
+    """The projects drawn, and how many of how many."""
     _ = w._
     rows = document["projects"]
     metric = document["metric"]
@@ -446,6 +453,7 @@ def _shown_of(shown: int, total: int, w: Words) -> str:
 
 
 def validate(document: Mapping[str, Any], w: Words) -> str:
+    """The verdict, the counts and each list of findings."""
     _ = w._
     stats = document["stats"]
     verdict = "✅ " + _("valid") if document["valid"] else "❌ " + _("not valid")
@@ -492,6 +500,7 @@ def validate(document: Mapping[str, Any], w: Words) -> str:
 
 
 def compare(document: Mapping[str, Any], w: Words) -> str:
+    """The groups, then each group against the reference."""
     _ = w._
     groups, comparisons = document["groups"], document["comparisons"]
     reference = document.get("reference")
@@ -578,6 +587,7 @@ def _p(value: float | None) -> str:
 
 
 def check(document: Mapping[str, Any], w: Words) -> str:
+    """Each threshold with its value and verdict, the failed ones explained."""
     _ = w._
     checks = document["checks"]
     failed = sum(not item["passed"] for item in checks)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
     """Write each of ``result``'s records as one JSON line."""
-    if result.frame is not None:
-        write_frame(result.frame, out, lines=True, attributes=result.attributes)
+    if result.bulk is not None:
+        write_frame(result.bulk, out, lines=True, attributes=result.attributes)
         return
     out.writelines(line(record) + "\n" for record in records_of(result, "ndjson"))

@@ -85,6 +85,8 @@ def renders(
     [Callable[[Result, Console, OutputOptions], None]],
     Callable[[Result, Console, OutputOptions], None],
 ]:
+    """Register the decorated function as the table of results of ``kind``."""
+
     def register(
         function: Callable[[Result, Console, OutputOptions], None],
     ) -> Callable[[Result, Console, OutputOptions], None]:
@@ -95,6 +97,7 @@ def renders(
 
 
 def console_for(out: TextIO, options: OutputOptions) -> Console:
+    """A rich console writing to ``out`` at the options' width and colour (data never markup)."""
     return Console(
         file=out,
         width=options.width or 80,
@@ -111,6 +114,7 @@ def console_for(out: TextIO, options: OutputOptions) -> Console:
 
 
 def render(result: Result, out: TextIO, options: OutputOptions) -> None:
+    """Write ``result`` as terminal tables in ``options.lang``."""
     from dataclasses import replace
 
     from . import one_column_groups
@@ -132,6 +136,7 @@ def text(value: Any, style: str | None = None) -> Text:
 
 
 def fmt_number(value: Any) -> str:
+    """A number with thousands separators and at most four decimals (``-`` when missing)."""
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -140,6 +145,7 @@ def fmt_number(value: Any) -> str:
 
 
 def fmt_share(value: float | None) -> str:
+    """A share as a percentage with one decimal (``-`` when missing)."""
     return "-" if value is None else f"{value:.1%}"
 
 
@@ -437,6 +443,7 @@ def _by_size(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @renders("summary")
 def summary(result: Result, console: Console, options: OutputOptions) -> None:
+    """The summary: counts, days of complete projects, groups, the fast projects listed."""
     _ = translator(options.lang)
     doc = result.document
     metric, rows, projects, days = doc["metric"], doc["rows"], doc["projects"], doc["days"]
@@ -688,6 +695,7 @@ def _flagged(
 
 @renders("validate")
 def validate(result: Result, console: Console, options: OutputOptions) -> None:
+    """The verdict, then the findings grouped by type."""
     _ = translator(options.lang)
     doc = result.document
     stats = doc["stats"]
@@ -755,6 +763,7 @@ def _describe(finding: dict[str, Any], _: Translator = _english) -> str:
 
 @renders("check")
 def check(result: Result, console: Console, options: OutputOptions) -> None:
+    """Each threshold with its limit, value and verdict."""
     _ = translator(options.lang)
     doc = result.document
     rows = doc["checks"]
@@ -821,6 +830,7 @@ def _with_interval(estimate: Any, low: Any, high: Any, _: Translator, open_end: 
 
 @renders("compare")
 def compare(result: Result, console: Console, options: OutputOptions) -> None:
+    """The groups, then each group against the reference, with the methods named."""
     _ = translator(options.lang)
     doc = result.document
     median = _median_word(doc["metric"]["unit"], _)
@@ -946,6 +956,7 @@ def _flag_word(flag: str, _: Translator = _english) -> str:
 
 @renders("projects")
 def projects(result: Result, console: Console, options: OutputOptions) -> None:
+    """One row per project (as many as the table shows), with a legend of flags."""
     _ = translator(options.lang)
     stages = result.extras["stages"]
     unit = result.extras.get("unit")
@@ -1071,6 +1082,7 @@ def _limit_groups(
 
 @renders("stages")
 def stages(result: Result, console: Console, options: OutputOptions) -> None:
+    """Days between stages, the slowest marked."""
     _ = translator(options.lang)
     doc = result.document
     rows = doc["transitions"]
@@ -1154,6 +1166,7 @@ def stages(result: Result, console: Console, options: OutputOptions) -> None:
 
 @renders("trend")
 def trend(result: Result, console: Console, options: OutputOptions) -> None:
+    """One row per period, a plain median biased by open projects marked."""
     _ = translator(options.lang)
     doc = result.document
     grouped = "group_by" in doc
@@ -1252,6 +1265,7 @@ def trend(result: Result, console: Console, options: OutputOptions) -> None:
 
 @renders("timeline")
 def timeline(result: Result, console: Console, options: OutputOptions) -> None:
+    """The timeline drawn, and how many projects it shows of how many."""
     from .timeline import draw
 
     lines = draw(

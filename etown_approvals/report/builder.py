@@ -300,10 +300,12 @@ class Report:
 
     @cached_property
     def histogram(self) -> list[data.Bin]:
+        """The histogram's bins of days."""
         return data.histogram(self.complete_days, self.bins)
 
     @cached_property
     def bin_labels(self) -> list[str]:
+        """Each bin's label."""
         return [_bin_label(b) for b in self.histogram]
 
     @cached_property
@@ -678,6 +680,7 @@ def fmt(value: Any) -> str:
 
 
 def fmt_share(value: float | None) -> str:
+    """A share as a percentage with one decimal (``-`` when missing)."""
     return "-" if value is None else f"{value:.1%}"
 
 
