@@ -163,3 +163,126 @@ def test_the_no_usable_rows_hint_repeats_the_reading_options(run, write):
     assert words[3:] == ["--delimiter", "pipe", "--header-row", "2"]
     document = json.loads(run(*words[1:], "--json", expect=1).stdout)
     assert document["stats"]["errors"] == 1
+
+
+# -- formats: one rule each ------------------------------------------------------------------
+
+
+def test_json_with_another_format_is_a_usage_error(run):
+    result = run("summary", SAMPLE, "--json", "--format", "csv", expect=2)
+    assert result.stdout == ""
+    assert result.stderr == "etown: error: --json and --format csv contradict each other\n"
+    assert run("summary", SAMPLE, "--json", "--format", "json", "-q").stdout.startswith("{")
+
+
+def test_a_format_from_the_configuration_gives_way_to_json(run, tmp_path, monkeypatch):
+    _in(tmp_path, monkeypatch, '[defaults]\nformat = "csv"\n')
+    assert run("summary", SAMPLE, "--json", "-q").stdout.startswith("{")
+
+
+@pytest.mark.parametrize(
+    ("options", "env", "marked"),
+    [
+        ([], {}, False),
+        (["--lang", "zh-CN"], {}, True),
+        ([], {"ETOWN_LANG": "zh-CN"}, True),
+        (["--lang", "zh-CN", "--no-bom"], {}, False),
+        (["--bom"], {}, True),
+    ],
+)
+def test_csv_starts_with_a_byte_order_mark_for_excel(run, options, env, marked):
+    result = run("projects", SAMPLE, "-f", "csv", "-q", *options, env=env)
+    assert result.stdout_bytes.startswith(b"\xef\xbb\xbf") is marked
+    text = result.stdout_bytes.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == len({r["project"] for r in _sample_rows() if r["project"]})
+    assert list(rows[0])[0] == "project"
+
+
+def test_a_workbook_is_never_written_to_a_terminal(run, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    from etown_approvals.errors import UsageError
+    from etown_approvals.formats import xlsx
+    from etown_approvals.results import validation
+    from etown_approvals.validation import validate
+
+    class Terminal(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return True
+
+    with pytest.raises(UsageError, match="not for a terminal: give --output FILE.xlsx"):
+        xlsx.render(validation(validate(SAMPLE)), Terminal(io.BytesIO()), None)
+
+
+def test_a_workbook_holds_names_in_any_script_and_formulas_as_text(run, write, tmp_path):
+    import openpyxl
+
+    path = write(
+        "project,event,date,zone\n"
+        '北区一号,land acquisition,2023-01-01,=HYPERLINK("x")\n'
+        '北区一号,construction permit,2023-01-11,=HYPERLINK("x")\n'
+    )
+    target = tmp_path / "out.xlsx"
+    run("projects", path, "-f", "xlsx", "-o", target, "-q")
+    sheet = openpyxl.load_workbook(target)["projects"]
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    assert row["project"] == "北区一号"
+    assert row["days"] == 10 and isinstance(row["days"], int)
+    assert (
+        row["zone"] == '=HYPERLINK("x")'
+        and sheet.cell(2, header.index("zone") + 1).data_type == "s"
+    )
+
+
+# -- timeline: how many of how many, and how to see more ---------------------------------
+
+
+def test_timeline_says_how_many_it_shows_and_its_hint_shows_them_all(run):
+    from datetime import datetime
+
+    from etown_approvals.stages import ETOWN
+
+    def day(text: str) -> date | None:
+        for form in (
+            "%Y-%m-%d",
+            "%Y/%m/%d",
+            "%Y.%m.%d",
+            "%Y%m%d",
+            "%Y年%m月%d日",
+            "%b %d %Y",
+            "%d %b %Y",
+        ):
+            try:
+                return datetime.strptime(text.strip(), form).date()
+            except ValueError:
+                continue
+        return None
+
+    started = {
+        r["project"]
+        for r in _sample_rows()
+        if r["project"]
+        and ETOWN.lookup.get(r["event"].strip().lower()) == "land_acquisition"
+        and (day(r["date"]) or date.max) <= date(2024, 6, 30)
+    }
+    drawn = run("timeline", SAMPLE, "--limit", "5", "--as-of", "2024-06-30")
+    last = drawn.stdout.splitlines()[-1]
+    document = json.loads(
+        run("timeline", SAMPLE, "--limit", "5", "--as-of", "2024-06-30", "--json", "-q").stdout
+    )
+    total = document["total"]
+    assert document["shown"] == len(document["projects"]) == 5
+    assert last.startswith(f"5 of {total} projects with a start date, earliest first; ")
+    # Every project with a land acquisition date known by then (an independent count).
+    assert total == len(started)
+    command = last.split(": ", 1)[1]
+    words = shlex.split(command)
+    assert words[:3] == ["etown", "timeline", str(SAMPLE)]
+    everything = json.loads(run(*words[1:], "--json", "-q").stdout)
+    assert everything["shown"] == everything["total"] == total
+    assert run(*words[1:], "-q").stdout.splitlines()[-1] == (
+        f"{total} of {total} projects with a start date, earliest first"
+    )
