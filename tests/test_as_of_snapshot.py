@@ -61,7 +61,7 @@ def test_summary_counts_what_was_known(run, write):
 
 
 def test_projects_wait_until_the_as_of_date(run, write):
-    projects = {p["project"]: p for p in as_json(run, "projects", write(LONG))}
+    projects = {p["project"]: p for p in as_json(run, "projects", write(LONG))["projects"]}
     assert set(projects) == {"A", "B", "D"}
     assert projects["A"]["construction_permit"] is None
     assert projects["A"]["waiting_days"] == (date(2020, 3, 1) - date(2020, 1, 1)).days

@@ -19,7 +19,7 @@ def _json(run, *args, expect: int = 0):
 
 
 def _projects(run):
-    return _json(run, "projects", SAMPLE)
+    return _json(run, "projects", SAMPLE)["projects"]
 
 
 def _product_limit_median(times: list[float], observed: list[bool]) -> float | None:

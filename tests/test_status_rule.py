@@ -181,7 +181,7 @@ def test_every_command_counts_statuses_alike(run, generated: Generated, as_of: d
             return
         summary = doc("summary", "--survival")
         grouped = doc("summary", "--group-by", "zone")
-        projects = doc("projects")
+        projects = doc("projects")["projects"]
         trend = doc("trend")
         grouped_trend = doc("trend", "--group-by", "zone")
         compared = doc("compare", "--group-by", "zone")
@@ -272,7 +272,7 @@ def test_a_withdrawn_mark_does_not_make_an_invalid_project_valid(run, write):
     though a row of each matches --withdrawn; F reached the end: complete."""
     path = write(MARKED_WITHOUT_START)
     options = ("--withdrawn", WITHDRAWN_RULE, "--as-of", "2021-01-01", "--json")
-    projects = json.loads(run("projects", path, *options).stdout)
+    projects = json.loads(run("projects", path, *options).stdout)["projects"]
     assert {p["project"]: p["status"] for p in projects} == {
         "A": "complete",
         "B": "open",

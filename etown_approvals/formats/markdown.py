@@ -177,7 +177,7 @@ def _heading(document: Mapping[str, Any], title: str, w: Words) -> list[str]:
                 command="`etown validate`",
             ),
         ]
-    return [*lines, "", _rows_line(document["rows"], _), ""]
+    return [*lines, "", ""]
 
 
 def _rows_line(rows: Mapping[str, int], _: Translator) -> str:
@@ -188,7 +188,7 @@ def _rows_line(rows: Mapping[str, int], _: Translator) -> str:
     )
     for key, message in shown_parts(rows, ROW_PARTS):
         line += _(message).format(count=number(rows[key]))
-    return _("Rows: {counts}").format(counts=line)
+    return line
 
 
 def _projects_line(projects: Mapping[str, int], _: Translator) -> str:
@@ -216,6 +216,7 @@ def summary(document: Mapping[str, Any], w: Words) -> str:
     of_complete = _("{count} of {complete} complete ({share})")
     within = _("Within {days} workdays") if days == _("workdays") else _("Within {days} days")
     overview = [
+        [_("Rows"), _rows_line(document["rows"], _)],
         [_("Projects"), _projects_line(projects, _)],
         [
             _("Same day"),
