@@ -127,17 +127,15 @@ def reference_records(frame: pd.DataFrame, attributes: pd.DataFrame | None) -> l
 
 
 def reference_text(records: list[dict[str, Any]], *, lines: bool) -> str:
-    """JSON with "key":value, two-space indents (an array) or one compact object per
-    line, non-ASCII as is and "/" written as "\\/" (a "/" only occurs inside strings)."""
+    """The json module's text: ``json.dumps(rows, indent=2)`` for an array, one compact
+    object (``separators=(",", ":")``) per line, non-ASCII text as is."""
     if lines:
         return "".join(
-            json.dumps(r, ensure_ascii=False, separators=(",", ":")).replace("/", "\\/") + "\n"
-            for r in records
+            json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records
         )
     if not records:
         return "[]\n"
-    text = json.dumps(records, ensure_ascii=False, separators=(",", ":"), indent=2)
-    return text.replace("/", "\\/") + "\n"
+    return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
 
 
 def written(
@@ -219,9 +217,10 @@ def test_empty_lists_and_objects():
     no_columns = pd.DataFrame(index=range(2))
     text = written(frame, no_columns, lines=False)
     assert text == (
-        '[\n  {\n    "flags":[],\n    "attributes":{}\n  },\n'
-        '  {\n    "flags":[\n      "a"\n    ],\n    "attributes":{}\n  }\n]\n'
+        '[\n  {\n    "flags": [],\n    "attributes": {}\n  },\n'
+        '  {\n    "flags": [\n      "a"\n    ],\n    "attributes": {}\n  }\n]\n'
     )
+    assert text == json.dumps(json.loads(text), indent=2) + "\n"
     assert written(frame, no_columns, lines=True) == (
         '{"flags":[],"attributes":{}}\n{"flags":["a"],"attributes":{}}\n'
     )
