@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 
-from . import __version__
+from . import __version__, i18n
 from .dates import EARLIEST, latest_plausible
 from .loader import LoadResult, load
 from .rawtable import RawTable, source_name
@@ -253,6 +253,8 @@ def entry_key(path: str | Path, identity: Mapping[str, Any], options: Mapping[st
         "source": source_name(path),
         "file": dict(identity),
         "options": {name: _plain(value) for name, value in sorted(options.items())},
+        # The findings' messages and the notes are written in the language in use.
+        "language": i18n.current(),
     }
     text = json.dumps(described, sort_keys=True, ensure_ascii=False, default=repr)
     # surrogateescape: a file name's bytes that are not UTF-8 are hashed as they are.

@@ -37,6 +37,8 @@ from .errors import (
     UsageError,
 )
 from .findings import ERROR, WARNING, FindingsBuilder
+from .i18n import gettext as _
+from .i18n import ngettext
 from .rawtable import MalformedRecord, RawTable, TextColumn, apart, is_empty
 from .reader import ColumnChoice, read_table
 from .shape import Evidence, HeaderHint, id_like, reads_as_date, trailing_notes
@@ -127,16 +129,34 @@ class LoadResult:
         if self.rows_used > 0:
             return
         if self.rows_read == 0:
-            raise NoUsableRowsError("the file has a header but no data rows", source=self.source)
+            raise NoUsableRowsError(_("the file has a header but no data rows"), source=self.source)
         if self.rows_filtered or self.rows_ignored:
             raise NoUsableRowsError(
-                f"no usable rows: of {self.rows_read} rows, {self.rows_filtered} filtered out, "
-                f"{self.rows_ignored} ignored events, {self.rows_rejected} rejected",
+                ngettext(
+                    "no usable rows: of {read} row, {filtered} filtered out, {ignored} ignored "
+                    "events, {rejected} rejected",
+                    "no usable rows: of {read} rows, {filtered} filtered out, {ignored} ignored "
+                    "events, {rejected} rejected",
+                    self.rows_read,
+                ).format(
+                    read=self.rows_read,
+                    filtered=self.rows_filtered,
+                    ignored=self.rows_ignored,
+                    rejected=self.rows_rejected,
+                ),
                 source=self.source,
             )
         raise NoUsableRowsError(
-            f"no usable rows: all {self.rows_read} rows rejected ({self.rejection_reasons()}); "
-            f"most: {self.main_reason()}; {hint}",
+            ngettext(
+                "no usable rows: the {count} row rejected ({reasons}); most: {main}; {hint}",
+                "no usable rows: all {count} rows rejected ({reasons}); most: {main}; {hint}",
+                self.rows_read,
+            ).format(
+                count=self.rows_read,
+                reasons=self.rejection_reasons(),
+                main=self.main_reason(),
+                hint=hint,
+            ),
             source=self.source,
         )
 
@@ -158,7 +178,9 @@ class LoadResult:
             return "none"
         counts = rejected.groupby(["type", "message"], sort=False).size()
         (kind, message), count = max(counts.items(), key=lambda item: item[1])
-        return f"{count:,} row{'s' if count != 1 else ''} {kind}: {message}"
+        return ngettext(
+            "{count} row {kind}: {message}", "{count} rows {kind}: {message}", count
+        ).format(count=f"{count:,}", kind=kind, message=message)
 
     def require_share(self, limit: float, hint: str = "see them with: etown validate FILE") -> None:
         """Raise :class:`MostRowsRejectedError` when more than ``limit`` (a share) of
@@ -169,9 +191,18 @@ class LoadResult:
         if share <= limit:
             return
         raise MostRowsRejectedError(
-            f"no result: {share:.1%} of the rows rejected ({self.rows_rejected:,} of "
-            f"{self.rows_checked:,}; {self.rejection_reasons()}), more than --max-rejected "
-            f"{limit:g} allows; most: {self.main_reason()}; {hint}",
+            _(
+                "no result: {share} of the rows rejected ({rejected} of {checked}; {reasons}), "
+                "more than --max-rejected {limit} allows; most: {main}; {hint}"
+            ).format(
+                share=f"{share:.1%}",
+                rejected=f"{self.rows_rejected:,}",
+                checked=f"{self.rows_checked:,}",
+                reasons=self.rejection_reasons(),
+                limit=f"{limit:g}",
+                main=self.main_reason(),
+                hint=hint,
+            ),
             source=self.source,
         )
 
@@ -288,6 +319,7 @@ class DateRules:
 
     @classmethod
     def of(cls, missing: Sequence[str] | None, earliest: date, as_of: date | None) -> DateRules:
+        """The rules of the options given (placeholders, earliest date, as-of date)."""
         if isinstance(missing, str):
             missing = (missing,)
         return cls(
@@ -564,8 +596,9 @@ class _Loader:
         if project_at is None:
             looked = stages.project_column or ", ".join(PROJECT_COLUMN_ALIASES)
             raise MissingColumnError(
-                f"no project column (looked for: {looked}); {self._project_hint()}; "
-                f"columns are: {self._columns()}",
+                _(
+                    "no project column (looked for: {looked}); {hint}; columns are: {columns}"
+                ).format(looked=looked, hint=self._project_hint(), columns=self._columns()),
                 source=self.raw.source,
                 field=stages.project_column or "project",
             )
@@ -574,11 +607,16 @@ class _Loader:
         stage_columns = roles.stage_columns
         if not stage_columns:
             raise MissingColumnError(
-                "no event and date columns (long format) and no stage date columns "
-                f"(wide format, e.g. {stages.start}_date): name them with --stage NAME=COLUMN "
-                "(in process order) or --event-column and --date-column, or draft a "
-                f"configuration with: etown init {self.raw.command_arguments()}; "
-                f"columns are: {self._columns()}",
+                _(
+                    "no event and date columns (long format) and no stage date columns "
+                    "(wide format, e.g. {example}): name them with --stage NAME=COLUMN "
+                    "(in process order) or --event-column and --date-column, or draft a "
+                    "configuration with: etown init {arguments}; columns are: {columns}"
+                ).format(
+                    example=f"{stages.start}_date",
+                    arguments=self.raw.command_arguments(),
+                    columns=self._columns(),
+                ),
                 source=self.raw.source,
                 field="event" if event_at is None else "date",
             )
@@ -657,7 +695,7 @@ class _Loader:
                 candidates = candidates[still]
         if blank.any():
             self.findings.add(
-                blank, "blank-row", WARNING, field=None, column=None, message="blank row skipped"
+                blank, "blank-row", WARNING, field=None, column=None, message=_("blank row skipped")
             )
         self.raw.line_numbers()  # also locates the malformed records
         blank = self._find_notes(project, blank, date_positions, event_at)
@@ -667,16 +705,19 @@ class _Loader:
                 "blank-row",
                 WARNING,
                 value=record.text[:200],
-                message="blank row skipped (only spaces or tabs)",
+                message=_("blank row skipped (only spaces or tabs)"),
             )
         for record in self.raw.malformed:
-            hint = " (an unclosed quote?)" if "\n" in record.text else ""
+            hint = _(" (an unclosed quote?)") if "\n" in record.text else ""
             self.findings.add_line(
                 record.line,
                 "malformed-row",
                 ERROR,
                 value=record.text[:200],
-                message=f"expected {record.expected} fields, found {record.actual}{hint}",
+                message=_("expected {expected} fields, found {found}").format(
+                    expected=record.expected, found=record.actual
+                )
+                + hint,
             )
         if project.trimmed:
             # Trimming made " A" and "A" one name: encode the trimmed values again.
@@ -694,7 +735,10 @@ class _Loader:
         project_codes = lookup[project.indices]
         missing = ~blank & (project_codes < 0)
         self._reject(
-            missing, "missing-value", project, f"no project name in column {project.header!r}"
+            missing,
+            "missing-value",
+            project,
+            _("no project name in column {column}").format(column=repr(project.header)),
         )
         return blank, project_codes, names
 
@@ -738,14 +782,21 @@ class _Loader:
                 "notes-row",
                 WARNING,
                 value=text[:200],
-                message="a note after the table, not data: left out",
+                message=_("a note after the table, not data: left out"),
             )
         count = len(note_lines)
         shown = ", ".join(repr(_short(text)) for text in texts[:3] if text)
         self.raw.notes.append(
-            f"{self.raw.source}: {_count_rows(count)} after the table "
-            f"({_line_ranges(sorted(note_lines))}) {'is a note' if count == 1 else 'are notes'}, "
-            f"not data: left out ({shown}{', ...' if count > 3 else ''})"
+            f"{self.raw.source}: "
+            + ngettext(
+                "{count} row after the table ({lines}) is a note, not data: left out ({shown})",
+                "{count} rows after the table ({lines}) are notes, not data: left out ({shown})",
+                count,
+            ).format(
+                count=f"{count:,}",
+                lines=_line_ranges(sorted(note_lines)),
+                shown=shown + (", ..." if count > 3 else ""),
+            )
         )
         return blank | self.notes
 
@@ -945,7 +996,9 @@ class _Loader:
             return value, None, ""
 
         if found.conflict:
-            (day_value, day_row, _), (month_value, month_row, header) = map(where, found.conflict)
+            (day_value, day_row, _header), (month_value, month_row, header) = map(
+                where, found.conflict
+            )
             return AmbiguousDateError(
                 f"dates mix day-first ({day_value!r}, row {day_row}) and month-first "
                 f"({month_value!r}, row {month_row}) order; choose with --dayfirst or --monthfirst",
@@ -1020,12 +1073,14 @@ class _Loader:
         seen = self.statuses
         if dates_mod.INVALID in seen:
             invalid = ~skip & (status == dates_mod.INVALID)
-            self._reject(invalid & ~hinted, "invalid-date", column, "not a valid date")
+            self._reject(invalid & ~hinted, "invalid-date", column, _("not a valid date"))
             self._reject(
                 invalid & hinted,
                 "invalid-date",
                 column,
-                f"not a valid date in the spellings etown knows: read these dates with {hint}",
+                _(
+                    "not a valid date in the spellings etown knows: read these dates with {hint}"
+                ).format(hint=hint),
             )
         if dates_mod.TWO_DIGIT_YEAR in seen:
             two_digits = ~skip & (status == dates_mod.TWO_DIGIT_YEAR)
@@ -1033,21 +1088,23 @@ class _Loader:
                 two_digits & ~hinted,
                 "invalid-date",
                 column,
-                "the year has two digits: two-digit years are read only through a date "
-                "format with %y that matches them (--date-format)",
+                _(
+                    "the year has two digits: two-digit years are read only through a date "
+                    "format with {code} that matches them (--date-format)"
+                ).format(code="%y"),
             )
             self._reject(
                 two_digits & hinted,
                 "invalid-date",
                 column,
-                f"the year has two digits: read these dates with {hint}",
+                _("the year has two digits: read these dates with {hint}").format(hint=hint),
             )
         if missing_is_error and dates_mod.MISSING in seen:
             self._reject(
                 ~skip & (status == dates_mod.MISSING),
                 "missing-value",
                 column,
-                f"no date in column {column.header!r}",
+                _("no date in column {column}").format(column=repr(column.header)),
             )
         if missing_is_error and dates_mod.PLACEHOLDER in seen:
             self._reject(
@@ -1076,7 +1133,7 @@ class _Loader:
             if code not in self.statuses:
                 continue
             counts = []
-            for column, (_, status) in zip(columns, parsed, strict=True):
+            for column, (_days, status) in zip(columns, parsed, strict=True):
                 counted = ~skip & ~self.skipped & (status == code)
                 if code == dates_mod.IMPLAUSIBLE:
                     counted &= ~self.rejected  # as warned
@@ -1143,14 +1200,14 @@ class _Loader:
             ~blank & (stage_codes == -2),
             "missing-value",
             event,
-            f"no event in column {event.header!r}",
+            _("no event in column {column}").format(column=repr(event.header)),
         )
         known = ", ".join(self.stages.stages)
         self._reject(
             ~blank & (stage_codes == -1),
             "unknown-event",
             event,
-            f"unknown event (known stages: {known})",
+            _("unknown event (known stages: {known})").format(known=known),
         )
 
         ((days, status),) = self._parse_dates([date], ~blank & ~self.rejected & ~self.skipped)
@@ -1183,7 +1240,7 @@ class _Loader:
         hinted = self._format_hint(
             date_columns, [status for _, status in parsed], ~blank & ~self.rejected & ~self.skipped
         )
-        for column, (_, status), hinted_rows in zip(date_columns, parsed, hinted, strict=True):
+        for column, (_days, status), hinted_rows in zip(date_columns, parsed, hinted, strict=True):
             self._date_problems(column, status, blank, missing_is_error=False, hinted=hinted_rows)
         self._note_dates(date_columns, parsed, blank)
         used = ~blank & ~self.rejected & ~self.skipped
@@ -1227,7 +1284,7 @@ class _Loader:
             WARNING,
             field=project.header,
             column=project,
-            message="project already on an earlier row; rows merged, earliest date per stage",
+            message=_("project already on an earlier row; rows merged, earliest date per stage"),
         )
 
     def _stage_code(self, value: str) -> int:
@@ -1476,4 +1533,4 @@ def _line_ranges(lines: Sequence[int]) -> str:
         else:
             ranges.append([line, line])
     text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in ranges)
-    return ("line " if len(lines) == 1 else "lines ") + text
+    return ngettext("line {lines}", "lines {lines}", len(lines)).format(lines=text)

@@ -20,6 +20,7 @@ from . import findings as findings_mod
 from . import metrics
 from .errors import DataError, UnreadableInputError
 from .findings import ERROR, WARNING
+from .i18n import gettext as _
 from .loader import LoadResult, load
 from .rawtable import source_name
 from .stages import StageSet
@@ -87,7 +88,7 @@ def validate(path: str | Path, **options: Any) -> Validation:
         duplicate_findings(loaded.events),
     ]
     if loaded.rows_read == 0:
-        parts.append(findings_mod.frame("no-data", message="the file has no data rows", count=1))
+        parts.append(findings_mod.frame("no-data", message=_("the file has no data rows"), count=1))
     found = findings_mod.concat(parts)
     found = found.sort_values(["row", "type"], kind="stable", na_position="last").reset_index(
         drop=True
@@ -118,13 +119,13 @@ def project_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
     no_start = projects[start].isna().to_numpy(dtype=bool)
     checks: list[tuple[str, np.ndarray, str, str | None, str]] = [
         # (type, which projects, field, stage whose date is the value, message)
-        ("missing-land-acquisition", invalid & no_start, start, None, "no {start} date"),
+        ("missing-land-acquisition", invalid & no_start, start, None, _("no {start} date")),
         (
             "construction-before-land",
             invalid & ~no_start,
             end,
             end,
-            "{end} {end_date} is before {start} {start_date}",
+            _("{end} {end_date} is before {start} {start_date}"),
         ),
     ]
     parts = []
@@ -160,14 +161,21 @@ def out_of_order_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFr
     if pairs.empty:
         return findings_mod.empty()
     later_date = pairs["later_date"].dt.strftime("%Y-%m-%d")
-    message = (
-        pairs["later"]
-        + " "
-        + later_date
-        + " is before "
-        + pairs["earlier"]
-        + " "
-        + pairs["earlier_date"].dt.strftime("%Y-%m-%d")
+    # One message per pair: the pairs are few (each a project's two stages).
+    template = _("{later} {later_date} is before {earlier} {earlier_date}")
+    message = pd.Series(
+        [
+            template.format(later=later, later_date=day, earlier=earlier, earlier_date=before)
+            for later, day, earlier, before in zip(
+                pairs["later"],
+                later_date,
+                pairs["earlier"],
+                pairs["earlier_date"].dt.strftime("%Y-%m-%d"),
+                strict=True,
+            )
+        ],
+        index=pairs.index,
+        dtype=object,
     )
     return findings_mod.frame(
         "out-of-order",
@@ -181,7 +189,7 @@ def out_of_order_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFr
 def duplicate_findings(events: pd.DataFrame) -> pd.DataFrame:
     """Rows that record a stage again with a later date than the earliest (which counts)."""
     n_stages = len(events["stage"].cat.categories)
-    first, _ = metrics.stage_matrix(events, n_stages)
+    first, _last = metrics.stage_matrix(events, n_stages)
     earliest_days = first[
         events["project"].cat.codes.to_numpy(), events["stage"].cat.codes.to_numpy()
     ]
@@ -196,12 +204,14 @@ def duplicate_findings(events: pd.DataFrame) -> pd.DataFrame:
         field=later["stage"].astype(str).to_numpy(),
         value=later["date"].dt.strftime("%Y-%m-%d").to_numpy(),
         project=later["project"].astype(str).to_numpy(),
-        message=(
-            later["stage"].astype(str)
-            + " recorded again; the earliest date, "
-            + kept.dt.strftime("%Y-%m-%d")
-            + ", is used"
-        ).to_numpy(),
+        message=[
+            _("{stage} recorded again; the earliest date, {date}, is used").format(
+                stage=stage, date=day
+            )
+            for stage, day in zip(
+                later["stage"].astype(str), kept.dt.strftime("%Y-%m-%d"), strict=True
+            )
+        ],
     )
 
 

@@ -16,6 +16,8 @@ import click
 
 from .. import __version__
 from ..errors import EtownError, ExitCode
+from ..i18n import counted, ngettext
+from ..i18n import gettext as _
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
@@ -95,6 +97,7 @@ class EtownCommand(click.Command):
     ) -> click.Context:
         """The context, with the configuration's values as the options' defaults."""
         names = {p.name for p in self.params if p.name}
+        _use_language(_peek(args, "--lang"))
         project = None
         if "config" in names and "--no-config" not in args and not _wants_help(args):
             from ..config import discover, load_project_config
@@ -214,6 +217,18 @@ def _option_name(parameter: str) -> str:
     return reverse.get(parameter, parameter)
 
 
+def _use_language(lang: str | None) -> None:
+    """Write messages in ``--lang`` (else ``ETOWN_LANG``) from the start of the command;
+    an unknown tag leaves English, and the option says why."""
+    from ..errors import UnknownLanguageError
+    from ..i18n import use
+
+    try:
+        use(lang)
+    except UnknownLanguageError:
+        use("en")
+
+
 def _wants_help(args: list[str]) -> bool:
     return any(a in ("-h", "--help") for a in args)
 
@@ -273,7 +288,7 @@ class EtownGroup(click.Group):
             silence_stdout()
             ctx.exit(int(ctx.meta.get("etown.exit_status", ExitCode.OK)))
         except KeyboardInterrupt:
-            say("interrupted")
+            say(_("interrupted"))
             ctx.exit(130)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
@@ -281,8 +296,10 @@ class EtownGroup(click.Group):
             if debug_enabled(ctx):
                 raise
             say(
-                f"internal error: {type(error).__name__}: {error} "
-                "(run with --debug for a traceback, and please report it)"
+                _(
+                    "internal error: {kind}: {error} "
+                    "(run with --debug for a traceback, and please report it)"
+                ).format(kind=type(error).__name__, error=error)
             )
             ctx.exit(int(ExitCode.INTERNAL))
 
@@ -417,8 +434,13 @@ def report_input(analysis: Analysis, *, strict: bool, quiet: bool) -> None:
     from ..results import command_line
 
     loaded = analysis.loaded
-    rejected = (
-        f"{loaded.rows_rejected} of {loaded.rows_read} rows rejected ({loaded.rejection_reasons()})"
+    rejected = _("{rejected} ({reasons})").format(
+        rejected=ngettext(
+            "{rejected} of {read} row rejected",
+            "{rejected} of {read} rows rejected",
+            loaded.rows_read,
+        ).format(rejected=f"{loaded.rows_rejected:,}", read=f"{loaded.rows_read:,}"),
+        reasons=loaded.rejection_reasons(),
     )
     if loaded.rows_rejected and strict:
         raise CheckFailedError(f"{rejected} (--strict)", source=loaded.source)
@@ -428,13 +450,21 @@ def report_input(analysis: Analysis, *, strict: bool, quiet: bool) -> None:
         say(note)
     repeated = int((loaded.findings["type"] == "duplicate-project").sum())
     if repeated:
-        rows = "1 row repeats" if repeated == 1 else f"{repeated:,} rows repeat"
-        say(f"{rows} a project of an earlier row; merged", level="note")
+        say(
+            counted(
+                repeated,
+                "{count} row repeats a project of an earlier row; merged",
+                "{count} rows repeat a project of an earlier row; merged",
+            ),
+            level="note",
+        )
     _note_snapshot(analysis)
     _note_open_after_as_of(analysis)
     if loaded.rows_rejected:
         say(
-            f"{rejected}; see them with: {command_line(analysis, 'validate')}",
+            _("{rejected}; see them with: {command}").format(
+                rejected=rejected, command=command_line(analysis, "validate")
+            ),
             level="warning",
             source=loaded.source,
         )
@@ -445,13 +475,21 @@ def _note_snapshot(analysis: Analysis) -> None:
     snapshot, as_of = analysis.snapshot, analysis.options.as_of
     if snapshot is None or as_of is None or not snapshot.events_after:
         return
-    events = "1 event" if snapshot.events_after == 1 else f"{snapshot.events_after:,} events"
-    text = f"{events} dated after --as-of {as_of.isoformat()} left out as not known yet"
-    text += f" ({snapshot.rows_after:,} rows wholly: rows.after_as_of)"
+    text = ngettext(
+        "{count} event dated after --as-of {date} left out as not known yet "
+        "({rows} rows wholly: rows.after_as_of)",
+        "{count} events dated after --as-of {date} left out as not known yet "
+        "({rows} rows wholly: rows.after_as_of)",
+        snapshot.events_after,
+    ).format(
+        count=f"{snapshot.events_after:,}", date=as_of.isoformat(), rows=f"{snapshot.rows_after:,}"
+    )
     if snapshot.projects_after:
-        projects = snapshot.projects_after
-        text += f"; {projects:,} project{'' if projects == 1 else 's'} not started by then"
-        text += " (not counted)"
+        text += counted(
+            snapshot.projects_after,
+            "; {count} project not started by then (not counted)",
+            "; {count} projects not started by then (not counted)",
+        )
     say(text, level="note")
 
 
@@ -463,13 +501,21 @@ def _note_open_after_as_of(analysis: Analysis) -> None:
     from ..metrics import open_after_as_of
 
     as_of = analysis.options.as_of
-    when = f"--as-of {as_of.isoformat()}" if as_of else f"today ({date.today().isoformat()})"
+    when = (
+        f"--as-of {as_of.isoformat()}"
+        if as_of
+        else _("today ({date})").format(date=date.today().isoformat())
+    )
     late = open_after_as_of(analysis.projects, analysis.stages, as_of or date.today())
     if len(late):
-        projects = (
-            "1 open project starts" if len(late) == 1 else f"{len(late):,} open projects start"
+        say(
+            ngettext(
+                "{count} open project starts after {when}: no waiting time for it",
+                "{count} open projects start after {when}: no waiting time for them",
+                len(late),
+            ).format(count=f"{len(late):,}", when=when),
+            level="note",
         )
-        say(f"{projects} after {when}: no waiting time for them", level="note")
 
 
 #: Files at least this large get a progress line on a terminal.

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import CheckFailedError
+from ..i18n import counted, ngettext
+from ..i18n import gettext as _
 from ..kinds import Kind
 from ..schemas import NAMES as SCHEMA_NAMES
 from .app import (
@@ -411,10 +413,13 @@ def compare(
     from ..errors import UsageError
 
     if by_columns:
-        say("--by is deprecated in compare: use --group-by, as in every command", level="warning")
+        say(
+            _("--by is deprecated in compare: use --group-by, as in every command"),
+            level="warning",
+        )
         group_by = (*group_by, *by_columns)
     if bool(group_by) == (split_date is not None):
-        raise UsageError("give either --group-by COLUMN or --split-date DATE")
+        raise UsageError(_("give either --group-by COLUMN or --split-date DATE"))
     if reference and len(reference) != max(len(group_by), 1):
         raise UsageError(
             f"give --reference once per --group-by column: {max(len(group_by), 1)} values, "
@@ -491,7 +496,7 @@ def report(
     if len(group_by) > 1:
         from ..errors import UsageError
 
-        raise UsageError("the report groups by one column; give --group-by once")
+        raise UsageError(_("the report groups by one column; give --group-by once"))
     if output != "-":
         from ..output import check_target
 
@@ -516,10 +521,16 @@ def report(
     if assets:
         written = built.assets(assets)
         if not source.quiet:
-            say(f"wrote {len(written)} chart files into {assets}")
+            say(
+                ngettext(
+                    "wrote {count} chart file into {folder}",
+                    "wrote {count} chart files into {folder}",
+                    len(written),
+                ).format(count=len(written), folder=assets)
+            )
     if output != "-" and not source.quiet:
         size = len(page.encode("utf-8")) / 1e6
-        say(f"wrote {output} ({size:.1f} MB)")
+        say(_("wrote {file} ({size} MB)").format(file=output, size=f"{size:.1f}"))
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -586,7 +597,10 @@ def validate(
     if not result.document["valid"]:
         stats = result.document["stats"]
         raise CheckFailedError(
-            f"not valid ({stats['errors']} errors, {stats['warnings']} warnings)",
+            _("not valid ({errors}, {warnings})").format(
+                errors=counted(stats["errors"], "{count} error", "{count} errors"),
+                warnings=counted(stats["warnings"], "{count} warning", "{count} warnings"),
+            ),
             source=checked.source,
         )
 
@@ -648,7 +662,12 @@ def check(
         say(f"{outcome.threshold.name}: {outcome.describe()}", level="check failed")
     if failed:
         raise CheckFailedError(
-            f"{len(failed)} of {len(outcomes)} checks failed", source=analysis.source
+            ngettext(
+                "{failed} of {count} check failed",
+                "{failed} of {count} checks failed",
+                len(outcomes),
+            ).format(failed=len(failed), count=len(outcomes)),
+            source=analysis.source,
         )
 
 
@@ -709,10 +728,14 @@ def init(
     from ..output import check_target, open_output
 
     if file != "-" and not file.startswith(("http://", "https://")) and not os.path.lexists(file):
-        raise UsageError(f"{file}: no such file")
+        raise UsageError(_("{file}: no such file").format(file=file))
     if output != "-":
         if os.path.lexists(output) and not force:
-            raise UsageError(f"{output} exists: give --force to overwrite it, or -o another file")
+            raise UsageError(
+                _("{file} exists: give --force to overwrite it, or -o another file").format(
+                    file=output
+                )
+            )
         check_target(output, (file,))
     # etown.toml in the working directory is read without --config.
     found_here = output == "-" or os.path.abspath(output) == os.path.abspath("etown.toml")
@@ -735,7 +758,7 @@ def init(
     for decision in drafted.decisions:
         say(decision)
     if output != "-":
-        say(f"wrote {output}")
+        say(_("wrote {file}").format(file=output))
     headline, notes = _headline(file, drafted, today)
     for note in notes:
         say(note)
@@ -863,7 +886,7 @@ def cache_clear() -> None:
     from .. import cache as caching
 
     removed = caching.clear()
-    say(f"removed {removed} {'entry' if removed == 1 else 'entries'}")
+    say(counted(removed, "removed {count} entry", "removed {count} entries"))
 
 
 def main() -> None:  # pragma: no cover - console script entry point

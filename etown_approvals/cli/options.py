@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ..i18n import gettext
 from ..options import DELIMITER_NAMES, InputOptions, OutputOptions, Selection
 from .app import debug_option
 
@@ -237,9 +238,9 @@ def _build_source(
     from ..errors import ConfigError, UsageError
 
     if file != "-" and not _is_url(file) and not os.path.lexists(file):
-        raise UsageError(f"{file}: no such file")
+        raise UsageError(gettext("{file}: no such file").format(file=file))
     if config and no_config:
-        raise UsageError("--config and --no-config contradict each other")
+        raise UsageError(gettext("--config and --no-config contradict each other"))
     project = click.get_current_context().meta.get("etown.project")
     if verbose:
         from .app import say
@@ -604,7 +605,11 @@ def output_options(kind: str) -> Callable[[F], F]:
             click.core.ParameterSource.ENVIRONMENT,
         )
         if as_json and typed and output_format != "json":
-            raise UsageError(f"--json and --format {output_format} contradict each other")
+            raise UsageError(
+                gettext("--json and --format {format} contradict each other").format(
+                    format=output_format
+                )
+            )
         name = "json" if as_json else output_format
         language = resolve(lang)
         return OutputOptions(
@@ -689,7 +694,7 @@ def _build_warehouse_query(
     from ..warehouse import EventTable
 
     if config and no_config:
-        raise UsageError("--config and --no-config contradict each other")
+        raise UsageError(gettext("--config and --no-config contradict each other"))
     project = click.get_current_context().meta.get("etown.project")
     if verbose:
         from .app import say

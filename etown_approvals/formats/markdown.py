@@ -93,16 +93,16 @@ class Words:
     """The user's language: labels (``_``), counts (``n``) and how stages are named."""
 
     _: Translator
-    n: PluralTranslator
+    ngettext: PluralTranslator
     configured: bool = False
 
     def stage(self, name: str) -> str:
         """A stage as shown in this language."""
         return stage(name, self._, configured=self.configured)
 
-    def count(self, value: int, singular: str, plural: str) -> str:
+    def counted(self, value: int, singular: str, plural: str) -> str:
         """``singular`` or ``plural`` for ``value``, counted in this language."""
-        return counted(value, singular, plural, self.n)
+        return counted(value, singular, plural, self.ngettext)
 
 
 def render(result: Result, out: TextIO, options: OutputOptions) -> None:
@@ -386,7 +386,7 @@ def trend(document: Mapping[str, Any], w: Words) -> str:
     )
     undated = document["undated_projects"]
     if undated:
-        message = w.n(
+        message = w.ngettext(
             "{count} project without a {stage} date is not shown",
             "{count} projects without a {stage} date are not shown",
             undated,
@@ -425,7 +425,7 @@ def projects(document: Mapping[str, Any], w: Words) -> str:
     """One row per project."""
     rows = document["projects"]
     metric = document["metric"]
-    title = w.count(len(rows), "{count} project", "{count} projects")
+    title = w.counted(len(rows), "{count} project", "{count} projects")
     out = "\n".join(_heading(document, text(title), w))
     out += _project_rows(rows, metric["from"], metric["to"], w)
     if any(r["days"] is None and r["waiting_days"] is not None for r in rows):
@@ -445,7 +445,7 @@ def timeline(document: Mapping[str, Any], w: Words) -> str:
 
 
 def _shown_of(shown: int, total: int, w: Words) -> str:
-    message = w.n(
+    message = w.ngettext(
         "{shown} of {count} project with a start date, earliest first",
         "{shown} of {count} projects with a start date, earliest first",
         total,
@@ -462,10 +462,10 @@ def validate(document: Mapping[str, Any], w: Words) -> str:
         f"## {verdict}: {text(document['source'])}",
         "",
         _("{errors}, {warnings} in {rows}, {projects}").format(
-            errors=w.count(stats["errors"], "{count} error", "{count} errors"),
-            warnings=w.count(stats["warnings"], "{count} warning", "{count} warnings"),
-            rows=w.count(stats["rows"], "{count} row", "{count} rows"),
-            projects=w.count(stats["projects"], "{count} project", "{count} projects"),
+            errors=w.counted(stats["errors"], "{count} error", "{count} errors"),
+            warnings=w.counted(stats["warnings"], "{count} warning", "{count} warnings"),
+            rows=w.counted(stats["rows"], "{count} row", "{count} rows"),
+            projects=w.counted(stats["projects"], "{count} project", "{count} projects"),
         ),
         "",
     ]

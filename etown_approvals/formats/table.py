@@ -150,9 +150,17 @@ def fmt_share(value: float | None) -> str:
 
 
 def counted(count: int, one: str, many: str, _: Translator = _english) -> str:
-    """``1 project``, ``2 projects``, ``1,200 projects``: ``one`` and ``many`` are
-    messages with a ``{count}`` placeholder (marked with ``N_`` where they are given)."""
-    return _(one if count == 1 else many).format(count=f"{count:,}")
+    """``one`` or ``many`` for ``count`` in the language of ``_`` (its catalog's
+    ``ngettext``), with ``{count}`` written with thousands separators."""
+    return _plural(_)(one, many, count).format(count=f"{count:,}")
+
+
+def _plural(_: Translator) -> Callable[[str, str, int], str]:
+    """The ``ngettext`` of the catalog whose ``gettext`` is ``_`` (English: by count)."""
+    catalog = getattr(_, "__self__", None)
+    if catalog is not None and hasattr(catalog, "ngettext"):
+        return catalog.ngettext  # type: ignore[no-any-return]
+    return lambda one, many, count: one if count == 1 else many
 
 
 def is_configured(result: Result, *stages: str) -> bool:
@@ -245,10 +253,11 @@ def _ellipsis(options: OutputOptions) -> str:
 
 
 def _more_groups(left_out: int, options: OutputOptions, _: Translator) -> Text:
-    message = (
-        _("{ellipsis} and {count} more group: use --format json")
-        if left_out == 1
-        else _("{ellipsis} and {count} more groups: use --format json")
+    ngettext = _plural(_)
+    message = ngettext(
+        "{ellipsis} and {count} more group: use --format json",
+        "{ellipsis} and {count} more groups: use --format json",
+        left_out,
     )
     return Text(
         message.format(ellipsis=_ellipsis(options), count=f"{left_out:,}"),
@@ -601,7 +610,7 @@ def _groups(doc: dict[str, Any], console: Console, options: OutputOptions, _: Tr
             if table is not None:
                 console.print(table)
                 return
-    count = counted(len(groups), N_("{count} group"), N_("{count} groups"), _)
+    count = counted(len(groups), "{count} group", "{count} groups", _)
     title = _title(_("By {column}: {groups}, most projects first").format(column=by, groups=count))
     columns = [_group_column(doc, shown, _)]
     columns += [Column(label, [Text(m(g)) for g in shown]) for label, m in measures]
@@ -709,14 +718,10 @@ def validate(result: Result, console: Console, options: OutputOptions) -> None:
             f"{visible(doc['source'])}: ",
             verdict,
             _(" - {errors}, {warnings} in {rows}, {projects}").format(
-                errors=counted(stats["errors"], N_("{count} error"), N_("{count} errors"), _),
-                warnings=counted(
-                    stats["warnings"], N_("{count} warning"), N_("{count} warnings"), _
-                ),
-                rows=counted(stats["rows"], N_("{count} row"), N_("{count} rows"), _),
-                projects=counted(
-                    stats["projects"], N_("{count} project"), N_("{count} projects"), _
-                ),
+                errors=counted(stats["errors"], "{count} error", "{count} errors", _),
+                warnings=counted(stats["warnings"], "{count} warning", "{count} warnings", _),
+                rows=counted(stats["rows"], "{count} row", "{count} rows", _),
+                projects=counted(stats["projects"], "{count} project", "{count} projects", _),
             ),
         )
     )
@@ -964,7 +969,7 @@ def projects(result: Result, console: Console, options: OutputOptions) -> None:
     records = result.rows() or []
     start = stage_label(stages.start, _, configured=stages.configured)
     end = stage_label(stages.end, _, configured=stages.configured)
-    title = _title(counted(len(records), N_("{count} project"), N_("{count} projects"), _))
+    title = _title(counted(len(records), "{count} project", "{count} projects", _))
     names = [text(r["project"]) for r in records]
     starts = [text(r[stages.start] or "-") for r in records]
     ends = [text(r[stages.end] or "-") for r in records]
@@ -1105,7 +1110,7 @@ def stages(result: Result, console: Console, options: OutputOptions) -> None:
         rows, count, left_out = _limit_groups(rows, "count", total=False)
         title_words += _(", by {column}: {groups}, most measured projects first").format(
             column=visible(doc["group_by"]),
-            groups=counted(count, N_("{count} group"), N_("{count} groups"), _),
+            groups=counted(count, "{count} group", "{count} groups", _),
         )
     keys = ("count", "min", "median", "mean", "p90", "max")
     transitions = [Text(f"{label(r['from'])} -> {label(r['to'])}") for r in rows]
@@ -1185,7 +1190,7 @@ def trend(result: Result, console: Console, options: OutputOptions) -> None:
         rows, count, left_out = _limit_groups(rows, "projects", total=True)
         title_words += _(", by {column}: {groups}, most projects first").format(
             column=visible(doc["group_by"]),
-            groups=counted(count, N_("{count} group"), N_("{count} groups"), _),
+            groups=counted(count, "{count} group", "{count} groups", _),
         )
 
     def biased(row: dict[str, Any]) -> bool:
@@ -1252,10 +1257,11 @@ def trend(result: Result, console: Console, options: OutputOptions) -> None:
     undated = doc["undated_projects"]
     if undated:
         console.print()
-        message = (
-            _("{count} project without a {stage} date is not shown")
-            if undated == 1
-            else _("{count} projects without a {stage} date are not shown")
+        ngettext = _plural(_)
+        message = ngettext(
+            "{count} project without a {stage} date is not shown",
+            "{count} projects without a {stage} date are not shown",
+            undated,
         )
         console.print(Text(message.format(count=f"{undated:,}", stage=start)))
 
@@ -1283,8 +1289,8 @@ def timeline(result: Result, console: Console, options: OutputOptions) -> None:
     shown = len(result.rows() or [])
     if total is None or not shown:
         return
-    n = plural_translator(options.lang)
-    said = n(
+    ngettext = plural_translator(options.lang)
+    said = ngettext(
         "{shown} of {count} project with a start date, earliest first",
         "{shown} of {count} projects with a start date, earliest first",
         total,

@@ -33,6 +33,7 @@ from ..i18n import (
     STATUS_LABELS,
     UNIT_LABELS,
     Translator,
+    plural_translator,
     resolve,
     shown_parts,
     shown_statuses,
@@ -509,6 +510,7 @@ class Report:
             lstrip_blocks=True,
         )
         environment.globals["_"] = self._
+        environment.globals["ngettext"] = plural_translator(self.lang)
         template = environment.get_template(TEMPLATE)
         return template.render(
             **self.context(),
