@@ -999,8 +999,6 @@ class _Loader:
             (day_value, day_row, _header), (month_value, month_row, header) = map(
                 where, found.conflict
             )
-                where, found.conflict
-            )
             return AmbiguousDateError(
                 f"dates mix day-first ({day_value!r}, row {day_row}) and month-first "
                 f"({month_value!r}, row {month_row}) order; choose with --dayfirst or --monthfirst",
