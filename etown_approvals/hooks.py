@@ -57,6 +57,12 @@ def _value(options: Sequence[str], name: str) -> list[str]:
     return found
 
 
+def _last(options: Sequence[str], name: str) -> str | None:
+    """The value of option ``name`` given last in ``options`` (None: not given)."""
+    found = _value(options, name)
+    return found[-1] if found else None
+
+
 def is_approval_data(path: str, options: Sequence[str] = ()) -> bool:
     """Whether ``path`` is approval data as the command would read it: a table whose
     header names the project column, a stage, or an event log's event and date
@@ -84,16 +90,16 @@ def is_approval_data(path: str, options: Sequence[str] = ()) -> bool:
         stage_pairs = [tuple(v.split("=", 1)) for v in _value(options, "--stage") if "=" in v]
         stages = with_columns(
             project,
-            project=(_value(options, "--project") or [None])[-1],
+            project=_last(options, "--project"),
             stages=[(name.strip(), column.strip()) for name, column in stage_pairs],
-            event_column=(_value(options, "--event-column") or [None])[-1],
-            date_column=(_value(options, "--date-column") or [None])[-1],
+            event_column=_last(options, "--event-column"),
+            date_column=_last(options, "--date-column"),
         ).stages
-        sheet = (_value(options, "--sheet") or [None])[-1]
+        sheet = _last(options, "--sheet")
         raw = read_table(
             path,
-            encoding=(_value(options, "--encoding") or [None])[-1],
-            delimiter=(_value(options, "--delimiter") or [None])[-1],
+            encoding=_last(options, "--encoding"),
+            delimiter=_last(options, "--delimiter"),
             sheet=int(sheet) if sheet and sheet.isdigit() else sheet,
             header=HeaderHint.of(stages),
         )
