@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import calendars, metrics
 from .errors import NoUsableRowsError, UsageError
+from .i18n import gettext
 from .loader import LoadResult
 from .options import DEFAULT_INPUT, EVERYTHING, InputOptions, Selection, command_line
 from .stages import StageSet
@@ -212,7 +213,9 @@ def analyze(
     as_of = options.as_of if options.as_of is not None else inputs.as_of
     arguments = inputs.load_arguments() | {"as_of": as_of}
     loaded = load_cached(path, stdin=stdin, cache=inputs.cache, **arguments)
-    see_them = "see them with: " + command_line("validate", str(path), inputs.command_words())
+    see_them = gettext("see them with: {command}").format(
+        command=command_line("validate", str(path), inputs.command_words())
+    )
     loaded.require_rows(hint=see_them)
     loaded.require_share(options.max_rejected, hint=see_them)
     if not keep_raw:
@@ -227,10 +230,22 @@ def analyze(
         snapshot = metrics.snapshot(events, loaded.stages, options.as_of, withdrawn)
         events, withdrawn = snapshot.events, snapshot.withdrawn
         if not len(events):
-            earliest = loaded.events["date"].min()
+            # Events without a usable date (implausible ones) have none to name.
+            dated = loaded.events["date"].dropna()
+            message = (
+                gettext(
+                    "no event is dated on or before --as-of {date} (the earliest is {earliest})"
+                )
+                if len(dated)
+                else gettext(
+                    "no event is dated on or before --as-of {date} (no event has a usable date)"
+                )
+            )
             raise NoUsableRowsError(
-                f"no event is dated on or before --as-of {options.as_of.isoformat()} "
-                f"(the earliest is {earliest:%Y-%m-%d})",
+                message.format(
+                    date=options.as_of.isoformat(),
+                    earliest=f"{dated.min():%Y-%m-%d}" if len(dated) else "",
+                ),
                 source=loaded.source,
             )
     projects = metrics.project_table(events, loaded.stages, options=options, withdrawn=withdrawn)

@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from .conftest import SAMPLE
+from .conftest import FIXTURES, SAMPLE
 
 
 def _sample_rows() -> list[dict[str, str]]:
@@ -282,4 +282,15 @@ def test_timeline_says_how_many_it_shows_and_its_hint_shows_them_all(run):
     assert everything["shown"] == everything["total"] == total
     assert run(*words[1:], "-q").stdout.splitlines()[-1] == (
         f"{total} of {total} projects with a start date, earliest first"
+    )
+
+
+def test_an_as_of_date_before_every_usable_date_is_one_line_even_without_dates(run):
+    """Every event of this file has an implausible year or an invalid date: with
+    --as-of, no event is known by then, and none has a date to name as the earliest."""
+    path = FIXTURES / "bad" / "year_0023_spellings.csv"
+    result = run("summary", path, "--as-of", "2024-06-30", expect=4)
+    assert result.stderr.splitlines()[-1] == (
+        f"etown: error: {path}: no event is dated on or before --as-of 2024-06-30 "
+        "(no event has a usable date)"
     )
