@@ -124,9 +124,12 @@ class Analysis:
         if found and found != self.unofficial_years:
             listed = ", ".join(str(y) for y in found)
             self.loaded.notes.append(
-                f"warning: no official {calendar.upper()} working calendar for {listed}: "
-                "adjusted working weekends are unknown there, so workday counts in those "
-                "years may be off"
+                gettext("warning")
+                + ": "
+                + gettext(
+                    "no official {calendar} working calendar for {years}: adjusted working "
+                    "weekends are unknown there, so workday counts in those years may be off"
+                ).format(calendar=calendar.upper(), years=listed)
             )
         self.unofficial_years = found
 

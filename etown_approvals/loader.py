@@ -37,8 +37,8 @@ from .errors import (
     UsageError,
 )
 from .findings import ERROR, WARNING, FindingsBuilder
+from .i18n import LEVEL_WORDS, ngettext
 from .i18n import gettext as _
-from .i18n import ngettext
 from .rawtable import MalformedRecord, RawTable, TextColumn, apart, is_empty
 from .reader import ColumnChoice, read_table
 from .shape import Evidence, HeaderHint, id_like, reads_as_date, trailing_notes
@@ -573,8 +573,11 @@ class _Loader:
         )
         if per_project:
             self.raw.notes.append(
-                "note: columns.event and columns.date name an event log's columns; this "
-                "file has a date column per stage and is read as one row per project"
+                _level("note")
+                + _(
+                    "columns.event and columns.date name an event log's columns; this "
+                    "file has a date column per stage and is read as one row per project"
+                )
             )
         for key, wanted, found in (
             ("project", stages.project_column, project_at),
@@ -644,8 +647,11 @@ class _Loader:
                 )
         if self.rules.ignore_events:
             self.raw.notes.append(
-                "note: ignored events apply to long files (one row per event); "
-                "this file has a date column per stage, so none are ignored"
+                _level("note")
+                + _(
+                    "ignored events apply to long files (one row per event); "
+                    "this file has a date column per stage, so none are ignored"
+                )
             )
         return self._wide(project_at, stage_columns)
 
@@ -659,14 +665,16 @@ class _Loader:
 
         ids = id_columns(self.raw)
         which = (
-            "columns that look like ids: " + ", ".join(repr(name) for name in ids) + "; "
+            _("columns that look like ids: {names}; ").format(
+                names=", ".join(repr(name) for name in ids)
+            )
             if ids
             else ""
         )
-        return (
-            f"{which}name the project column with --project COLUMN, or draft a "
-            f"configuration with: etown init {self.raw.command_arguments()}"
-        )
+        return which + _(
+            "name the project column with --project COLUMN, or draft a configuration "
+            "with: {command}"
+        ).format(command=f"etown init {self.raw.command_arguments()}")
 
     # -- shared row checks ------------------------------------------------
     def _row_basics(
@@ -1000,8 +1008,16 @@ class _Loader:
                 where, found.conflict
             )
             return AmbiguousDateError(
-                f"dates mix day-first ({day_value!r}, row {day_row}) and month-first "
-                f"({month_value!r}, row {month_row}) order; choose with --dayfirst or --monthfirst",
+                _(
+                    "dates mix day-first ({day_value}, row {day_row}) and month-first "
+                    "({month_value}, row {month_row}) order; choose with --dayfirst or "
+                    "--monthfirst"
+                ).format(
+                    day_value=repr(day_value),
+                    day_row=day_row,
+                    month_value=repr(month_value),
+                    month_row=month_row,
+                ),
                 source=self.raw.source,
                 row=month_row,
                 field=header,
@@ -1009,8 +1025,10 @@ class _Loader:
             )
         value, row, header = where(found.example)
         return AmbiguousDateError(
-            f"ambiguous date {value!r}: day/month order cannot be told from the data; "
-            "choose with --dayfirst or --monthfirst",
+            _(
+                "ambiguous date {value}: day/month order cannot be told from the data; "
+                "choose with --dayfirst or --monthfirst"
+            ).format(value=repr(value)),
             source=self.raw.source,
             row=row,
             field=header,
@@ -1046,8 +1064,14 @@ class _Loader:
         read = distinct.filter(pa.array(reads))
         example = read[0].as_py()
         self.date_notes.append(
-            f"note: {int(reads.sum()):,} distinct date{'s' if reads.sum() != 1 else ''} in no "
-            f"spelling etown reads by itself (e.g. {example!r}) are read with {hint.text}"
+            _level("note")
+            + ngettext(
+                "{count} distinct date in no spelling etown reads by itself (e.g. {example}) "
+                "is read with {hint}",
+                "{count} distinct dates in no spelling etown reads by itself (e.g. {example}) "
+                "are read with {hint}",
+                int(reads.sum()),
+            ).format(count=f"{int(reads.sum()):,}", example=repr(example), hint=hint.text)
         )
         found = []
         for column, (failing, positions) in zip(columns, failing_rows, strict=True):
@@ -1149,9 +1173,12 @@ class _Loader:
         implausible = ~skip & ~self.skipped & ~self.rejected & (status == dates_mod.IMPLAUSIBLE)
         rules = self.date_rules
         early = implausible & (days < (rules.earliest - date(1970, 1, 1)).days)
-        after = f"after {rules.latest.isoformat()}, a year from now or from --as-of"
+        after = _(
+            "implausible date, after {date}, a year from now or from --as-of: read as no date"
+        ).format(date=rules.latest.isoformat())
+        before = _("implausible date, before {date} ([dates] earliest): read as no date")
         for mask, message in (
-            (early, f"before {rules.earliest.isoformat()} ([dates] earliest)"),
+            (early, before.format(date=rules.earliest.isoformat())),
             (implausible & ~early, after),
         ):
             self.findings.add(
@@ -1160,7 +1187,7 @@ class _Loader:
                 WARNING,
                 field=column.header,
                 column=column,
-                message=f"implausible date, {message}: read as no date",
+                message=message,
             )
 
     def _placeholder_note(self, counts: list[tuple[TextColumn, np.ndarray]]) -> str:
@@ -1169,21 +1196,30 @@ class _Loader:
         for column, rows in counts:
             for i in np.unique(column.indices[rows]):
                 found[column.values[int(i)].as_py()] = None
-        listed = ", ".join(f"{rows.size:,} in {column.header!r}" for column, rows in counts)
+        listed = _in_columns(counts)
         values = ", ".join(repr(v) for v in list(found)[:8]) + (", ..." if len(found) > 8 else "")
-        return (
-            f"note: {total:,} placeholder{'s' if total != 1 else ''} read as no date: {listed} "
-            f"({values}; the set: [dates] missing, --missing-value)"
-        )
+        return _level("note") + ngettext(
+            "{count} placeholder read as no date: {listed} ({values}; the set: [dates] "
+            "missing, --missing-value)",
+            "{count} placeholders read as no date: {listed} ({values}; the set: [dates] "
+            "missing, --missing-value)",
+            total,
+        ).format(count=f"{total:,}", listed=listed, values=values)
 
     def _implausible_note(self, counts: list[tuple[TextColumn, np.ndarray]]) -> str:
         total = sum(rows.size for _, rows in counts)
         rules = self.date_rules
-        listed = ", ".join(f"{rows.size:,} in {column.header!r}" for column, rows in counts)
-        return (
-            f"warning: {total:,} implausible date{'s' if total != 1 else ''} read as no date "
-            f"(before {rules.earliest.isoformat()} or after {rules.latest.isoformat()}): "
-            f"{listed}; etown validate lists them"
+        return _level("warning") + ngettext(
+            "{count} implausible date read as no date (before {earliest} or after "
+            "{latest}): {listed}; etown validate lists it",
+            "{count} implausible dates read as no date (before {earliest} or after "
+            "{latest}): {listed}; etown validate lists them",
+            total,
+        ).format(
+            count=f"{total:,}",
+            earliest=rules.earliest.isoformat(),
+            latest=rules.latest.isoformat(),
+            listed=_in_columns(counts),
         )
 
     # -- layouts ----------------------------------------------------------
@@ -1515,13 +1551,22 @@ def _first_field(record: MalformedRecord, delimiter: str) -> str:
     return next((f.strip() for f in _fields(record, delimiter) if f.strip()), "")
 
 
+def _level(level: str) -> str:
+    """The level word that starts a note of the loader (``warning: ``), translated."""
+    return _(LEVEL_WORDS[level]) + ": "
+
+
+def _in_columns(counts: Sequence[tuple[TextColumn, np.ndarray]]) -> str:
+    """``2 in 'date', 1 in 'permit'``: how many of something each column holds."""
+    return ", ".join(
+        _("{count} in {column}").format(count=f"{rows.size:,}", column=repr(column.header))
+        for column, rows in counts
+    )
+
+
 def _short(text: str, size: int = 50) -> str:
     text = " ".join(text.split())
     return text if len(text) <= size else text[: size - 3] + "..."
-
-
-def _count_rows(count: int) -> str:
-    return "1 row" if count == 1 else f"{count:,} rows"
 
 
 def _line_ranges(lines: Sequence[int]) -> str:

@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .i18n import gettext as _
+
 
 def source_name(path: str | Path) -> str:
     """How an input is named in messages: its path, or ``<stdin>`` for ``-``."""
@@ -182,7 +184,10 @@ def _distinct_names(headers: list[str], source: str, notes: list[str]) -> list[s
             renamed = f"{name}_{suffix}"
             taken.add(renamed)
             notes.append(
-                f"{source}: column {position + 1} is also named {name!r}; read as {renamed!r}"
+                f"{source}: "
+                + _("column {position} is also named {name}; read as {renamed}").format(
+                    position=position + 1, name=repr(name), renamed=repr(renamed)
+                )
             )
             name = renamed
         seen.add(name)

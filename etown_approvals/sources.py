@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from .errors import InputNotFoundError, UnreadableInputError
+from .i18n import gettext as _
+from .i18n import ngettext
 from .rawtable import source_name
 
 #: Called as bytes arrive: ``progress(what, done, total)``, ``what`` being
@@ -112,7 +114,7 @@ def open_source(
     else:
         data = _open_file(path, name)
     source = Source(name, data)
-    for _ in range(_MAX_LAYERS):
+    for _layer in range(_MAX_LAYERS):
         head = bytes(source.data[:16])
         compression = detect_compression(head)
         if compression is not None:
@@ -189,18 +191,18 @@ def _open_file(path: str | Path, name: str) -> bytes | mmap.mmap:
     try:
         handle = open(path, "rb")  # noqa: SIM115 (closed below; the map outlives it)
     except FileNotFoundError:
-        raise InputNotFoundError("no such file", source=name) from None
+        raise InputNotFoundError(_("no such file"), source=name) from None
     except IsADirectoryError:
-        raise UnreadableInputError("is a directory, not a file", source=name) from None
+        raise UnreadableInputError(_("is a directory, not a file"), source=name) from None
     except PermissionError:
-        raise UnreadableInputError("permission denied: cannot read it", source=name) from None
+        raise UnreadableInputError(_("permission denied: cannot read it"), source=name) from None
     except OSError as error:
         raise UnreadableInputError(error.strerror or str(error), source=name) from None
     with handle:
         try:
             info = os.fstat(handle.fileno())
             if stat.S_ISDIR(info.st_mode):
-                raise UnreadableInputError("is a directory, not a file", source=name)
+                raise UnreadableInputError(_("is a directory, not a file"), source=name)
             if not stat.S_ISREG(info.st_mode):
                 # A FIFO, `<(command)`, a device: its size says nothing; read what comes.
                 return _spool(handle.read, name=name)
@@ -227,12 +229,19 @@ def _download(url: str, name: str, progress: Progress | None) -> bytes | mmap.mm
         response = urllib.request.urlopen(request, timeout=_URL_TIMEOUT_SECONDS)
     except urllib.error.HTTPError as error:
         raise UnreadableInputError(
-            f"cannot be downloaded: the server answered {error.code} {error.reason}", source=name
+            _("cannot be downloaded: the server answered {code} {reason}").format(
+                code=error.code, reason=error.reason
+            ),
+            source=name,
         ) from None
     except urllib.error.URLError as error:
-        raise UnreadableInputError(f"cannot be downloaded: {error.reason}", source=name) from None
+        raise UnreadableInputError(
+            _("cannot be downloaded: {reason}").format(reason=error.reason), source=name
+        ) from None
     except (OSError, ValueError, http.client.HTTPException) as error:
-        raise UnreadableInputError(f"cannot be downloaded: {error}", source=name) from None
+        raise UnreadableInputError(
+            _("cannot be downloaded: {reason}").format(reason=error), source=name
+        ) from None
     with response:
         length = response.headers.get("Content-Length", "")
         total = int(length) if length.isdigit() else None
@@ -242,12 +251,17 @@ def _download(url: str, name: str, progress: Progress | None) -> bytes | mmap.mm
             what="downloading",
             total=total,
             progress=progress,
-            failed="the download failed",
+            failed=_("the download failed"),
             errors=(OSError, ValueError, http.client.HTTPException),
         )
     if total is not None and len(data) < total:
         raise UnreadableInputError(
-            f"the download ended early: {len(data):,} of {total:,} bytes", source=name
+            ngettext(
+                "the download ended early: {done} of {total} byte",
+                "the download ended early: {done} of {total} bytes",
+                total,
+            ).format(done=f"{len(data):,}", total=f"{total:,}"),
+            source=name,
         )
     return data
 
@@ -259,7 +273,7 @@ def _spool(
     what: str = "reading",
     total: int | None = None,
     progress: Progress | None = None,
-    failed: str = "cannot be read",
+    failed: str | None = None,
     errors: tuple[type[BaseException], ...] = (OSError,),
 ) -> bytes | mmap.mmap:
     """Everything ``read`` gives, through an unlinked temporary file, memory-mapped."""
@@ -267,7 +281,10 @@ def _spool(
         spool = tempfile.TemporaryFile(prefix="etown-")  # noqa: SIM115 (a with block follows)
     except OSError as error:
         raise UnreadableInputError(
-            f"no temporary file for the data ({error.strerror}); set TMPDIR", source=name
+            _("no temporary file for the data ({reason}); set TMPDIR").format(
+                reason=error.strerror
+            ),
+            source=name,
         ) from None
     with spool:
         done = 0
@@ -275,15 +292,22 @@ def _spool(
             try:
                 chunk = read(_CHUNK)
             except errors as error:
-                raise UnreadableInputError(f"{failed} ({_reason(error)})", source=name) from None
+                raise UnreadableInputError(
+                    _("{failed} ({reason})").format(
+                        failed=failed or _("cannot be read"), reason=_reason(error)
+                    ),
+                    source=name,
+                ) from None
             if not chunk:
                 break
             try:
                 spool.write(chunk)
             except OSError as error:
                 raise UnreadableInputError(
-                    f"no room for a temporary copy of the data ({error.strerror}); "
-                    "set TMPDIR to a folder with more space",
+                    _(
+                        "no room for a temporary copy of the data ({reason}); "
+                        "set TMPDIR to a folder with more space"
+                    ).format(reason=error.strerror),
                     source=name,
                 ) from None
             done += len(chunk)
@@ -367,7 +391,7 @@ def _decompress(
             name=name,
             what="decompressing",
             progress=progress,
-            failed=f"is a damaged or truncated {label} file",
+            failed=_("is a damaged or truncated {format} file").format(format=label),
             errors=errors,
         )
     return result
@@ -386,8 +410,9 @@ def _open_zip(source: Source) -> bool:
         archive = zipfile.ZipFile(reader_of(source.data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         raise UnreadableInputError(
-            "is a damaged or truncated zip file (an .xlsx or .ods workbook is one): "
-            + _reason(error),
+            _(
+                "is a damaged or truncated zip file (an .xlsx or .ods workbook is one): {reason}"
+            ).format(reason=_reason(error)),
             source=name,
         ) from None
     with archive:
@@ -402,11 +427,12 @@ def _open_zip(source: Source) -> bool:
                 return True
             kind = mimetype.decode(errors="replace")
             raise UnreadableInputError(
-                f"is an OpenDocument file but not a spreadsheet ({kind})", source=name
+                _("is an OpenDocument file but not a spreadsheet ({kind})").format(kind=kind),
+                source=name,
             )
         if "[Content_Types].xml" in names:
             raise UnreadableInputError(
-                "is an Office document but not an Excel workbook", source=name
+                _("is an Office document but not an Excel workbook"), source=name
             )
         files = [
             n
@@ -418,8 +444,16 @@ def _open_zip(source: Source) -> bool:
         if len(files) != 1:
             shown = ", ".join(files[:5]) + (", ..." if len(files) > 5 else "")
             raise UnreadableInputError(
-                f"is a zip archive of {len(files)} files, not a workbook or one table"
-                + (f" ({shown}); unzip it and read the one you want" if files else ""),
+                ngettext(
+                    "is a zip archive of {count} file, not a workbook or one table",
+                    "is a zip archive of {count} files, not a workbook or one table",
+                    len(files),
+                ).format(count=f"{len(files):,}")
+                + (
+                    _(" ({shown}); unzip it and read the one you want").format(shown=shown)
+                    if files
+                    else ""
+                ),
                 source=name,
             )
         member = files[0]
@@ -428,19 +462,22 @@ def _open_zip(source: Source) -> bool:
                 source.data = _spool(
                     stream.read,
                     name=name,
-                    failed=f"has a damaged file {member!r}",
+                    failed=_("has a damaged file {member}").format(member=repr(member)),
                     errors=(OSError, EOFError, zlib.error, zipfile.BadZipFile),
                 )
         except RuntimeError as error:  # zipfile's word for an encrypted member
             raise UnreadableInputError(
-                f"is a password-protected zip archive ({_reason(error)})", source=name
+                _("is a password-protected zip archive ({reason})").format(reason=_reason(error)),
+                source=name,
             ) from None
         except NotImplementedError as error:  # a compression method zipfile lacks
             raise UnreadableInputError(
-                f"cannot be unzipped ({_reason(error)})", source=name
+                _("cannot be unzipped ({reason})").format(reason=_reason(error)), source=name
             ) from None
     source.member = member
-    source.notes.append(f"{name}: read {member}, the one file in the zip archive")
+    source.notes.append(
+        f"{name}: " + _("read {member}, the one file in the zip archive").format(member=member)
+    )
     return False
 
 
@@ -449,13 +486,15 @@ def _refuse_markup(head: bytes, name: str) -> None:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<!doctype html", b"<html")):
         raise UnreadableInputError(
-            "is an HTML page, not a table (a web page saved as .xls, or a server's error "
-            "page instead of the file?)",
+            _(
+                "is an HTML page, not a table (a web page saved as .xls, or a server's error "
+                "page instead of the file?)"
+            ),
             source=name,
         )
     if text.startswith(b"<?xml"):
         if b"urn:schemas-microsoft-com:office:spreadsheet" in head or b"<workbook" in text:
             raise UnreadableInputError(
-                "is an Excel 2003 XML spreadsheet: save it as .xlsx or CSV", source=name
+                _("is an Excel 2003 XML spreadsheet: save it as .xlsx or CSV"), source=name
             )
-        raise UnreadableInputError("is an XML document, not a table", source=name)
+        raise UnreadableInputError(_("is an XML document, not a table"), source=name)

@@ -3,8 +3,8 @@ English word is printed outside names, codes and the file's own content.
 
 What may stay as written: the program and its commands and options (a command line in
 a hint is code), finding types, encodings and other codes, the file's name, and any
-word of the file itself (names, headers, values). Each message not translated yet is
-listed in :data:`NOT_YET_TRANSLATED` by a pattern, so the list can only shrink.
+word of the file itself (names, headers, values), and the reason a library gives for
+a damaged file (:data:`LIBRARY_REASONS`).
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ CODES = {
     "euc",
     "kr",
     "le",
+    "koi",  # koi8_r
     "be",
     "rows",  # rows.after_as_of, rows.notes: keys of the JSON document
     "after",
@@ -83,49 +84,16 @@ CODES = {
     "notes",
 }
 
-#: Messages that are still English, by pattern: each is a message of the readers and
-#: sources (what a file is, how it is encoded, what its header is) or of the date
-#: checks that came with placeholders and implausible dates. They are the work left.
-NOT_YET_TRANSLATED = [
-    r"looks like JSON, not a CSV table",
-    r"the file is empty",
-    r"the file has only blank lines",
-    r"the sheet is empty",
-    r"contains NUL bytes",
-    r"NUL bytes? dropped",
-    r"ambiguous date",
-    r"dates mix day-first",
-    r"unclosed quote",
-    r"looks like UTF-16",
-    r"is password-protected",
-    r"is not valid UTF-8",
-    r"not UTF-8; read as GB18030",
-    r"is not a readable",
-    r"is an? (OpenDocument|Office|HTML|Excel 2003|zip|damaged)",
-    r"has no worksheet",
-    r"header on line",
-    r"is also named",
-    r"the header row is empty",
-    r"cannot be decoded",
-    r"byte-order mark",
-    r"distinct dates? in no spelling",
-    r"placeholder",
-    r"implausible",
-    r"no result: .* of the rows rejected",
-    r"read as missing",
-    r"one column only",
-    r"no worksheet",
-    r"is a zip archive",
-    r"is not a text encoding",
-    r"no stage date",
-    r"found \d+ stages?",
-    r"stages? from",
-    r"is empty",
-    r"columns that look like ids",
-    r"name the project column",
-    r"spellings? etown",
+#: What a library says of a damaged file, passed on as it says it (in parentheses or
+#: after a colon): the only English a message may hold besides codes and names.
+LIBRARY_REASONS = [
+    r"Corrupt input data",
+    r"Compressed file ended before the end-of-stream marker was reached",
+    r"File is not a zip file",
+    r"Cannot detect file format",
+    r"Could not open Parquet input source .*",
 ]
-_PENDING = re.compile("|".join(f"(?:{p})" for p in NOT_YET_TRANSLATED))
+_LIBRARY = re.compile("|".join(f"(?:{p})" for p in LIBRARY_REASONS))
 _WORD = re.compile(r"[A-Za-z][A-Za-z]{2,}")
 
 
@@ -175,11 +143,11 @@ def english_words(text: str, path: Path) -> list[str]:
     allowed = CODES | _NAMES | _file_words(path) | {w.lower() for w in _WORD.findall(str(path))}
     found = []
     for line in text.splitlines():
-        if _PENDING.search(line):
-            continue
+        line = _LIBRARY.sub(" ", line)
         line = re.sub(r"'[^']*'|\"[^\"]*\"|`[^`]*`", " ", line)  # data quoted, code spans
         line = re.sub(r"etown [a-z]+\b.*", " ", line)  # a command line to copy: code
         line = re.sub(r"--[a-z][a-z-]*", " ", line)  # options
+        line = re.sub(r"\\?\[[a-z]+\\?\] [a-z_]+", " ", line)  # [dates] earliest: a setting
         line = re.sub(r"\b[a-z]+(?:[-_.][a-z0-9]+)+\b", " ", line)  # invalid-date, days.median
         line = re.sub(r"\S*[/\\]\S*", " ", line)  # paths
         found += [
