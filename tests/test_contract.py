@@ -330,6 +330,22 @@ def test_help_groups_options_in_sections(run, command):
         assert "Metric (what is measured):" in text
 
 
+def test_options_every_data_command_shares_are_in_a_named_section(run):
+    """An option of the shared decorators is never listed among a command's own."""
+    from etown_approvals.cli.app import HELP_SECTIONS
+
+    data = ("summary", "projects", "stages", "trend", "compare", "timeline", "report")
+    shared = set.intersection(
+        *({p.name for p in cli.commands[name].params if p.name} for name in data)
+    )
+    sectioned = {name for names in HELP_SECTIONS.values() for name in names}
+    assert shared - {"file", "help"} <= sectioned
+    text = run("timeline", "--help").stdout
+    own = text.split("Timeline options:", 1)[1].split("Input (how to read FILE):", 1)[0]
+    assert "--missing-value" not in own and "--max-rejected" not in own
+    assert "--missing-value" in text.split("Input (how to read FILE):", 1)[1].split("Metric")[0]
+
+
 def test_every_command_has_help_with_an_example(run):
     for name, command in cli.commands.items():
         text = run(name, "--help").stdout

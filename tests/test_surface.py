@@ -7,7 +7,8 @@ import csv
 import io
 import json
 import shlex
-from datetime import date
+import statistics
+from datetime import date, datetime
 
 import pytest
 
@@ -238,7 +239,6 @@ def test_a_workbook_holds_names_in_any_script_and_formulas_as_text(run, write, t
 
 
 def test_timeline_says_how_many_it_shows_and_its_hint_shows_them_all(run):
-    from datetime import datetime
 
     from etown_approvals.stages import ETOWN
 
@@ -294,3 +294,90 @@ def test_an_as_of_date_before_every_usable_date_is_one_line_even_without_dates(r
         f"etown: error: {path}: no event is dated on or before --as-of 2024-06-30 "
         "(no event has a usable date)"
     )
+
+
+# -- every repeatable option's default: one string, or a list -------------------------------
+
+#: option key of [defaults] -> (command, one value, two values, the command's extra options).
+REPEATABLE_DEFAULTS = {
+    "group_by": ("summary", "zone", ["zone", "sector"], []),
+    "reference": ("compare", "Taihu", ["Taihu"], ["--group-by", "zone"]),
+    "flag": ("projects", "same_day", ["same_day", "fast_track"], []),
+    "show": ("timeline", "Beijing Yesemi", ["Beijing Yesemi", "Fortune Precision"], []),
+    "where": ("summary", "zone=Taihu", ["zone=Taihu", "sector=semiconductors"], []),
+    "withdrawn": ("summary", "zone=Taihu", ["zone=Taihu", "sector=semiconductors"], []),
+    "ignore_event": ("summary", "环评批复", ["环评批复", "site visit"], []),
+}
+
+
+def test_every_repeatable_default_is_listed():
+    from etown_approvals.config import DEFAULT_OPTIONS
+
+    assert set(REPEATABLE_DEFAULTS) == {k for k, s in DEFAULT_OPTIONS.items() if s.kind == "names"}
+
+
+@pytest.mark.parametrize("form", ["string", "list"])
+@pytest.mark.parametrize("key", sorted(REPEATABLE_DEFAULTS))
+def test_a_repeatable_default_as_a_string_or_a_list_is_the_option_given(
+    run, tmp_path, monkeypatch, key, form
+):
+    """``key = "A"`` is ``--key A``; ``key = ["A", "B"]`` is ``--key A --key B``: the
+    same document, in ``[defaults]`` and in ``[defaults.COMMAND]``."""
+    command, one, two, extra = REPEATABLE_DEFAULTS[key]
+    values = [one] if form == "string" else two
+    toml_value = json.dumps(one if form == "string" else two, ensure_ascii=False)
+    option = "--" + key.replace("_", "-")
+    common = (command, SAMPLE, "--as-of", "2024-06-30", *extra)
+    given = _json(run, *common, "--no-config", *[w for v in values for w in (option, v)])
+    for section in ("defaults", f"defaults.{command}"):
+        _in(tmp_path, monkeypatch, f"[{section}]\n{key} = {toml_value}\n")
+        assert _json(run, *common) == given, section
+    assert _json(run, *common, "--no-config") != given  # the option changes the result
+
+
+def test_the_rejected_rows_hint_of_a_workbook_repeats_sheet_formats_and_columns(run, tmp_path):
+    """A per-project sheet, its header on row 2, named columns, a date format and a
+    placeholder: the hint's command reads the same rows and finds the rejected one."""
+    import openpyxl
+
+    rows = [
+        ("A-1", "03.01.2023", "13.01.2023"),
+        ("A-2", "05.01.2023", "pending"),
+        ("A-3", "07.01.2023", "31.02.2023"),  # no such day: rejected
+        ("A-4", "09.01.2023", "19.02.2023"),
+    ]
+    book = openpyxl.Workbook()
+    book.active.title = "cover"
+    book.active.append(["Exported for the zone office"])
+    sheet = book.create_sheet("export")
+    sheet.append(["Approvals, January"])
+    sheet.append(["Permit No", "Got land", "Permit date"])
+    for row in rows:
+        sheet.append(list(row))
+    path = tmp_path / "permits.xlsx"
+    book.save(path)
+    options = [
+        "--sheet", "export", "--header-row", "2", "--date-format", "%d.%m.%Y",
+        "--missing-value", "pending", "--project", "Permit No",
+        "--stage", "land_acquisition=Got land", "--stage", "construction_permit=Permit date",
+    ]  # fmt: skip
+    result = run("summary", path, *options, "--as-of", "2024-06-30", "--max-rejected", "1")
+    hint = next(line for line in result.stderr.splitlines() if "see them with: " in line)
+    words = shlex.split(hint.split("see them with: ", 1)[1])
+    assert words[:3] == ["etown", "validate", str(path)]
+    assert sorted(words[3:]) == sorted(options)
+    document = json.loads(run(*words[1:], "--json", expect=1).stdout)
+
+    def day(text: str) -> date | None:
+        try:
+            return datetime.strptime(text, "%d.%m.%Y").date()
+        except ValueError:
+            return None
+
+    bad = [i for i, row in enumerate(rows) if row[2] != "pending" and day(row[2]) is None]
+    assert document["stats"]["errors"] == len(bad) == 1
+    assert [e["row"] for e in document["errors"]] == [3 + i for i in bad]  # sheet rows
+    measured = _json(run, "summary", path, *options, "--as-of", "2024-06-30", "--max-rejected", "1")
+    complete = [(day(e) - day(s)).days for _, s, e in rows if e != "pending" and day(e)]
+    assert measured["projects"]["complete"] == len(complete) == 2
+    assert measured["days"]["median"] == statistics.median(complete)

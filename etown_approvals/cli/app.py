@@ -168,6 +168,7 @@ HELP_SECTIONS: dict[str, tuple[str, ...]] = {
         "encoding",
         "delimiter",
         "date_formats",
+        "missing_values",
         "dayfirst",
         "sheet",
         "header_row",
@@ -198,6 +199,7 @@ HELP_SECTIONS: dict[str, tuple[str, ...]] = {
         "since",
         "until",
         "group_by",
+        "max_rejected",
     ),
     OUTPUT: (
         "output_format",
