@@ -623,5 +623,5 @@ def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
         out.write(head[:-2] + ",\n  " + _key("projects") + ": ")
         write_frame(result.bulk, out, lines=False, attributes=result.attributes, depth=1)
         out.write("\n}\n")
-    else:
-        out.write(dumps(result.document) + "\n")
+    else:  # lists kept as columns (Rows) are written from their columns
+        out.write(dumps(result.document if listed else content) + "\n")
