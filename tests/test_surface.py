@@ -266,16 +266,20 @@ def test_timeline_says_how_many_it_shows_and_its_hint_shows_them_all(run):
         and (day(r["date"]) or date.max) <= date(2024, 6, 30)
     }
     drawn = run("timeline", SAMPLE, "--limit", "5", "--as-of", "2024-06-30")
-    last = drawn.stdout.splitlines()[-1]
+    lines = drawn.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("5 of "))
+    said, command = " ".join(lines[start:-1]), lines[-1]  # wrapped to the width; the command whole
     document = json.loads(
         run("timeline", SAMPLE, "--limit", "5", "--as-of", "2024-06-30", "--json", "-q").stdout
     )
     total = document["total"]
     assert document["shown"] == len(document["projects"]) == 5
-    assert last.startswith(f"5 of {total} projects with a start date, earliest first; ")
+    assert said == (
+        f"5 of {total} projects with a start date, earliest first; more with --limit N, "
+        "or pick with --show NAME:"
+    )
     # Every project with a land acquisition date known by then (an independent count).
     assert total == len(started)
-    command = last.split(": ", 1)[1]
     words = shlex.split(command)
     assert words[:3] == ["etown", "timeline", str(SAMPLE)]
     everything = json.loads(run(*words[1:], "--json", "-q").stdout)

@@ -1295,10 +1295,12 @@ def timeline(result: Result, console: Console, options: OutputOptions) -> None:
         "{shown} of {count} projects with a start date, earliest first",
         total,
     ).format(shown=f"{shown:,}", count=f"{total:,}")
+    command = None
     if shown < total:
         _ = translator(options.lang)
-        said += _("; more with --limit N, or pick with --show NAME: {command}").format(
-            command=visible(result.extras.get("more_command", ""))
-        )
-    # A command to copy: never wrapped, however long the path.
-    console.print(Text(said, style="dim"), soft_wrap=True)
+        said += _("; more with --limit N, or pick with --show NAME:")
+        command = visible(result.extras.get("more_command", ""))
+    console.print(Text(said, style="dim"))  # wrapped to the width, as the drawing is
+    if command:
+        # A command to copy: on its own line, never wrapped, however long the path.
+        console.print(Text(command, style="dim"), soft_wrap=True)
