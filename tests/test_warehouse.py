@@ -15,7 +15,7 @@ import sqlglot
 
 from etown_approvals.errors import UsageError
 from etown_approvals.filters import FilterError, parse
-from etown_approvals.stages import ETOWN
+from etown_approvals.stages import ETOWN, normalize_name
 from etown_approvals.warehouse import (
     DIALECTS,
     EventTable,
@@ -678,7 +678,7 @@ def test_column_options_name_the_events_columns_as_a_configuration_would(run, tm
     stages = [
         word
         for stage in ETOWN.stages
-        for event in sorted(e for e in used if ETOWN.lookup.get(e) == stage)
+        for event in sorted(e for e in used if ETOWN.lookup.get(normalize_name(e)) == stage)
         for word in ("--stage", f"s_{stage}={event}")
     ]
     assert len(stages) >= 4
