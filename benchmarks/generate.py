@@ -3,6 +3,9 @@
     python benchmarks/generate.py out.csv --projects 1000000 [--non-iso 0.2] [--layout long|wide]
     python benchmarks/generate.py out.csv --projects 1000000 --groups 20000
     python benchmarks/generate.py out.csv --projects 1000000 --layout sf
+    python benchmarks/generate.py out.csv --projects 100000 --layout columns
+    python benchmarks/generate.py out.csv --projects 200 --layout field
+    python benchmarks/generate.py out.csv --projects 10000000 --layout blank
 
 Each project gets land acquisition in 2019-2024 and later stages a few days to
 months apart; about 10% are still waiting for a construction permit. With
@@ -18,6 +21,12 @@ dates are all shifted by the same random number of days (up to eight years
 back), so durations are the real ones while the spread of distinct dates and
 timestamps grows as in a real full export. Values are quoted only where needed,
 as DataSF writes them. Vectorized: a million projects take seconds.
+
+Hostile files, whose cost must stay linear (``--projects`` then says how large):
+``--layout columns``, a header of that many columns and four rows, every cell past
+the first three empty; ``--layout field``, a value of that many megabytes in a
+fourth column of the first row; ``--layout blank``, that many blank lines after
+four rows.
 """
 
 from __future__ import annotations
@@ -118,6 +127,37 @@ def generate_sf(path: Path, rows: int, seed: int = 1, sample: Path = SF_SAMPLE) 
             out.write("\n".join(piece) + "\n")
 
 
+#: Four rows of two projects, for the hostile layouts.
+HOSTILE_ROWS = (
+    ("A", "land acquisition", "2023-03-01"),
+    ("A", "construction permit", "2023-03-09"),
+    ("B", "land acquisition", "2023-04-01"),
+    ("B", "construction permit", "2023-04-02"),
+)
+
+
+def generate_hostile(path: Path, layout: str, size: int) -> None:
+    """A file whose cost must stay linear: ``size`` columns, megabytes or blank lines."""
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        if layout == "columns":
+            out.write("project,event,date," + ",".join(f"c{i}" for i in range(3, size)) + "\n")
+            for row in HOSTILE_ROWS:
+                out.write(",".join(row) + "," * (size - 3) + "\n")
+        elif layout == "field":
+            out.write("project,event,date,notes\n")
+            for i, row in enumerate(HOSTILE_ROWS):
+                out.write(",".join(row) + ",")
+                for _ in range(size if i == 0 else 0):
+                    out.write("x" * 1_000_000)
+                out.write("\n")
+        else:
+            out.write("project,event,date\n")
+            out.write("".join(",".join(row) + "\n" for row in HOSTILE_ROWS))
+            for _ in range(size // 1_000_000):
+                out.write("\n" * 1_000_000)
+            out.write("\n" * (size % 1_000_000))
+
+
 def generate(
     path: Path,
     projects: int,
@@ -128,6 +168,9 @@ def generate(
 ) -> None:
     if layout == "sf":
         generate_sf(path, projects, seed)
+        return
+    if layout in ("columns", "field", "blank"):
+        generate_hostile(path, layout, projects)
         return
     rng = np.random.default_rng(seed)
     dates = _dates(rng, projects)
@@ -169,9 +212,10 @@ def main() -> None:
     parser.add_argument("--non-iso", type=float, default=0.0, help="share of non-ISO dates (0-1)")
     parser.add_argument(
         "--layout",
-        choices=["long", "wide", "sf"],
+        choices=["long", "wide", "sf", "columns", "field", "blank"],
         default="long",
-        help="sf: the San Francisco permit sample scaled to --projects rows",
+        help="sf: the San Francisco permit sample scaled to --projects rows; columns, "
+        "field, blank: hostile files of --projects columns, megabytes or blank lines",
     )
     parser.add_argument("--groups", type=int, default=0, help="distinct zone values (default 4)")
     parser.add_argument("--seed", type=int, default=1)

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import calendars, metrics
-from .errors import NoUsableRowsError, UsageError
+from .errors import UsageError
 from .i18n import gettext
 from .loader import LoadResult
+from .measuring import measure
 from .options import DEFAULT_INPUT, EVERYTHING, InputOptions, Selection, command_line
 from .stages import StageSet
 
@@ -212,9 +213,7 @@ def analyze(
         progress("reading")
     from .cache import load_cached
 
-    # Dates are plausible up to a year after today, or after a later as-of date.
-    as_of = options.as_of if options.as_of is not None else inputs.as_of
-    arguments = inputs.load_arguments() | {"as_of": as_of}
+    arguments = load_arguments(inputs, options)
     loaded = load_cached(path, stdin=stdin, cache=inputs.cache, **arguments)
     see_them = gettext("see them with: {command}").format(
         command=command_line("validate", str(path), inputs.command_words())
@@ -228,31 +227,7 @@ def analyze(
         pa.default_memory_pool().release_unused()
     if progress:
         progress(f"measuring {loaded.rows_used:,} events")
-    events, withdrawn, snapshot = loaded.events, loaded.withdrawn, None
-    if options.as_of is not None:  # a snapshot: what was known on that date
-        snapshot = metrics.snapshot(events, loaded.stages, options.as_of, withdrawn)
-        events, withdrawn = snapshot.events, snapshot.withdrawn
-        if not len(events):
-            # Events without a usable date (implausible ones) have none to name.
-            dated = loaded.events["date"].dropna()
-            message = (
-                gettext(
-                    "no event is dated on or before --as-of {date} (the earliest is {earliest})"
-                )
-                if len(dated)
-                else gettext(
-                    "no event is dated on or before --as-of {date} (no event has a usable date)"
-                )
-            )
-            raise NoUsableRowsError(
-                message.format(
-                    date=options.as_of.isoformat(),
-                    earliest=f"{dated.min():%Y-%m-%d}" if len(dated) else "",
-                ),
-                source=loaded.source,
-            )
-    projects = metrics.project_table(events, loaded.stages, options=options, withdrawn=withdrawn)
-    projects = metrics.in_window(projects, loaded.stages, selection.since, selection.until)
+    projects, snapshot = measure(loaded, options, selection)
     analysis = Analysis(
         loaded=loaded,
         projects=projects,
@@ -265,6 +240,14 @@ def analyze(
     if options.unit == "workdays" or options.target_workdays is not None:
         analysis.check_calendar()
     return analysis
+
+
+def load_arguments(inputs: InputOptions, options: metrics.MetricOptions) -> dict[str, Any]:
+    """The arguments of :func:`etown_approvals.loader.load` for a file measured with
+    ``options``: dates are plausible up to a year after today, or after a later as-of
+    date (the measure's, else the configuration's)."""
+    as_of = options.as_of if options.as_of is not None else inputs.as_of
+    return inputs.load_arguments() | {"as_of": as_of}
 
 
 def _years(projects: pd.DataFrame, stages: StageSet) -> set[int]:

@@ -9,8 +9,10 @@ memory-mapped when the same file is read again with the same options.
 
 An entry is used only when everything that could change the result is the same:
 
-* the file: absolute path, size, modification time (nanoseconds), inode and
-  device — a changed file is never served from the cache;
+* the file: absolute path, size, modification and change times (nanoseconds),
+  inode and device — a changed file is never served from the cache, even one
+  rewritten at the same size with its modification time put back (writing it
+  moves its change time, which no program can set);
 * the name the file was given as (it appears in messages and notes);
 * every option that changes reading: the stage set (stages, names, columns,
   metric), encoding, delimiter, day/month order, Excel sheet;
@@ -31,7 +33,9 @@ Windows). Size: at most ``ETOWN_CACHE_MAX_MB`` megabytes (default
 :data:`DEFAULT_MAX_BYTES`); the least recently used entries are removed first.
 ``ETOWN_NO_CACHE`` set to anything but ``0`` or empty turns the cache off.
 Entries are written to a temporary folder and renamed into place, so a reader
-never sees half an entry.
+never sees half an entry. The entries are copies of users' data: the cache folder
+(when etown makes it) and each entry's folder are created readable by their owner
+only (0700), and each file in them likewise (0600), from the start.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ import pyarrow as pa
 from . import __version__, i18n
 from .dates import EARLIEST, latest_plausible
 from .loader import LoadResult, load
+from .options import InputLimits
 from .rawtable import RawTable, source_name
 from .stages import ETOWN, StageSet
 
@@ -67,7 +72,7 @@ else:
     from ._lazy import pandas as pd
 
 #: Bumped whenever what an entry holds, or how, changes.
-FORMAT = 4
+FORMAT = 5
 DEFAULT_MAX_BYTES = 4 * 1024**3
 #: Files modified more recently than this are not cached.
 RACY_SECONDS = 2.0
@@ -95,6 +100,7 @@ HANDLED_FIELDS = frozenset(
         "notes",
         "attribute_columns",
         "raw",
+        "latest_read",
     }
 )
 
@@ -177,11 +183,14 @@ def load_cached(
     missing_values: Sequence[str] | None = None,
     earliest: date = EARLIEST,
     as_of: date | None = None,
+    limits: InputLimits | None = None,
     cache: bool = True,
     directory: Path | None = None,
 ) -> LoadResult:
     """:func:`etown_approvals.loader.load`, served from the cache when the file and
-    options are unchanged since an earlier call (``cache=False``: always read)."""
+    options are unchanged since an earlier call (``cache=False``: always read).
+    ``limits`` only decide whether an input is read at all, so they are no part of
+    the key."""
     options: dict[str, Any] = {
         "stages": stages,
         "encoding": encoding,
@@ -200,19 +209,21 @@ def load_cached(
     }
     identity = _file_identity(path) if cache and stdin is None and enabled() else None
     if identity is None:
-        return load(path, stdin=stdin, **options)
+        return load(path, stdin=stdin, limits=limits, **options)
     folder = directory or cache_dir()
-    # The plausible range ends a year after today (or a later as-of date): an entry
-    # is for the day it was made.
-    key = entry_key(path, identity, {**options, "latest": latest_plausible(as_of)})
+    # The plausible range ends a year after today (or a later as-of date), so the
+    # day decides which dates count; an entry says which end it was read with and
+    # is served on another day only when no date of the file lies near either end.
+    key = entry_key(path, identity, options)
     entry = folder / key
-    cached = _read(entry, key, path, stages)
+    latest = latest_plausible(as_of)
+    cached = _read(entry, key, path, stages, latest)
     if cached is not None:
         return cached
-    loaded = load(path, **options)
+    loaded = load(path, limits=limits, **options)
     # Store only what was read from the file as it still is.
     if _file_identity(path) == identity and not _racy(identity):
-        _write(folder, key, loaded)
+        _write(folder, key, loaded, latest)
     return loaded
 
 
@@ -235,6 +246,7 @@ def _file_identity(path: str | Path) -> dict[str, Any] | None:
         "path": absolute,
         "size": found.st_size,
         "mtime_ns": found.st_mtime_ns,
+        "ctime_ns": found.st_ctime_ns,
         "inode": found.st_ino,
         "device": found.st_dev,
     }
@@ -281,12 +293,13 @@ class _NotCacheable(Exception):
     """A value the entry format does not hold; the result is just not cached."""
 
 
-def _write(folder: Path, key: str, loaded: LoadResult) -> None:
+def _write(folder: Path, key: str, loaded: LoadResult, latest: date) -> None:
     """Store ``loaded`` under ``key``; any failure leaves the cache as it was."""
     temporary = folder / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary.mkdir()
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=_PRIVATE_FOLDER, exist_ok=True)  # (an existing one is left as it is)
+        temporary.mkdir(mode=_PRIVATE_FOLDER)
         meta: dict[str, Any] = {
             "key": key,
             "format": FORMAT,
@@ -302,6 +315,8 @@ def _write(folder: Path, key: str, loaded: LoadResult) -> None:
             "dayfirst": loaded.dayfirst,
             "notes": list(loaded.notes),
             "attribute_columns": list(loaded.attribute_columns),
+            "latest": latest.isoformat(),
+            "latest_read": None if loaded.latest_read is None else loaded.latest_read.isoformat(),
             "frames": {},
         }
         for name in _FRAMES:
@@ -312,7 +327,8 @@ def _write(folder: Path, key: str, loaded: LoadResult) -> None:
             table, raw_meta = _rejected_records(loaded)
             _write_ipc(temporary / f"{_RAW}.arrow", table)
             meta["raw"] = raw_meta
-        (temporary / _META).write_text(json.dumps(meta), encoding="utf-8")
+        with _private_file(temporary / _META) as out:
+            out.write(json.dumps(meta).encode("utf-8"))
         size = _folder_bytes(temporary)
         limit = max_bytes()
         if size > limit:
@@ -331,8 +347,19 @@ def _write(folder: Path, key: str, loaded: LoadResult) -> None:
 
 def _write_ipc(path: Path, batch: pa.RecordBatch) -> None:
     """One record batch, written even when empty (it carries the dictionaries)."""
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, batch.schema) as writer:
+    with _private_file(path) as out, pa.ipc.new_file(out, batch.schema) as writer:
         writer.write_batch(batch)
+
+
+#: Entries are copies of users' data: readable by their owner only, from the start.
+_PRIVATE_FOLDER = 0o700
+_PRIVATE_FILE = 0o600
+
+
+def _private_file(path: Path) -> BinaryIO:
+    """A new file readable and writable by its owner only (created so, never changed)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE_FILE)
+    return os.fdopen(descriptor, "wb")
 
 
 def _encode_frame(frame: pd.DataFrame) -> tuple[pa.RecordBatch, dict[str, Any]]:
@@ -464,14 +491,19 @@ def _remove(path: Path) -> None:
 # -- reading ------------------------------------------------------------------
 
 
-def _read(entry: Path, key: str, path: str | Path, stages: StageSet) -> LoadResult | None:
-    """The stored result, or None (a missing or unreadable entry, which is removed)."""
+def _read(
+    entry: Path, key: str, path: str | Path, stages: StageSet, latest: date
+) -> LoadResult | None:
+    """The stored result, or None (a missing or unreadable entry, or one that ``latest``,
+    the end of today's plausible range, would read differently: each is removed)."""
     if not (entry / _META).is_file():
         return None
     try:
         meta = json.loads((entry / _META).read_text(encoding="utf-8"))
         if meta.get("key") != key or meta.get("format") != FORMAT:
             raise ValueError("entry of another key or format")
+        if not _same_reading(meta, latest):
+            raise ValueError("entry read with another end of the plausible range")
         frames = {
             name: _decode_frame(_read_ipc(entry / f"{name}.arrow"), meta["frames"][name])
             for name in _FRAMES
@@ -498,6 +530,9 @@ def _read(entry: Path, key: str, path: str | Path, stages: StageSet) -> LoadResu
             notes=[str(note) for note in meta["notes"]],
             attribute_columns=[str(name) for name in meta["attribute_columns"]],
             raw=raw,
+            latest_read=None
+            if meta["latest_read"] is None
+            else date.fromisoformat(meta["latest_read"]),
         )
     except Exception:  # any damage to an entry means: read the file again
         _remove(entry)
@@ -505,6 +540,16 @@ def _read(entry: Path, key: str, path: str | Path, stages: StageSet) -> LoadResu
     with contextlib.suppress(OSError):
         os.utime(entry / _META)  # last use, for eviction
     return result
+
+
+def _same_reading(meta: Mapping[str, Any], latest: date) -> bool:
+    """Whether an entry read with the plausible range ending ``meta["latest"]`` is what
+    a range ending ``latest`` reads: the same end, or no date of the file after the
+    earlier of the two (then no date changes side)."""
+    made_with = date.fromisoformat(meta["latest"])
+    if made_with == latest or meta["latest_read"] is None:
+        return True
+    return date.fromisoformat(meta["latest_read"]) <= min(made_with, latest)
 
 
 def _read_ipc(path: Path) -> pa.RecordBatch:

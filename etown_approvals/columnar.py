@@ -66,7 +66,9 @@ def _read(buffer: pa.Buffer, source: str, kind: Kind) -> pa.Table:
         if kind is Kind.PARQUET:
             import pyarrow.parquet as pq
 
-            return pq.read_table(pa.BufferReader(buffer))
+            # The file's own reader, not the datasets one (pq.read_table), which cannot
+            # tell two columns of one name apart: the raw table renames the second.
+            return pq.ParquetFile(pa.BufferReader(buffer)).read()
         if kind is Kind.ARROW:
             return pa.ipc.open_file(buffer).read_all()
         if kind is Kind.ARROW_STREAM:

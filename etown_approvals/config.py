@@ -249,6 +249,7 @@ class ProjectConfig:
             "calendar": self.metric.calendar,
             "fast_track_days": self.metric.fast_track_days,
             "as_of": self.metric.as_of,
+            "stage_date": self.metric.stage_date,
             "max_rejected": self.metric.max_rejected,
             "where": self.where or None,
             "withdrawn": self.withdrawn or None,
@@ -456,6 +457,12 @@ def _parse_toml(raw: bytes, source: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"malformed TOML: {error}", source=source) from None
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise ConfigError(_TOO_DEEP, source=source) from None
+
+
+#: tomllib parses nested values by recursion: a few kilobytes of brackets exhaust it.
+_TOO_DEEP = "malformed TOML: values nested too deeply (arrays or tables inside one another)"
 
 
 # -- checking ---------------------------------------------------------------
@@ -647,6 +654,7 @@ def _stage_set(
             raise reader.error(
                 f"metric.{key} = {value!r} is not a stage (stages: {', '.join(base_stages)})"
             )
+    _distinct_columns(reader, columns)
     try:
         return StageSet(
             stages=base_stages,
@@ -660,6 +668,23 @@ def _stage_set(
         )
     except ConfigError as error:
         raise reader.error(error.message) from None
+
+
+def _distinct_columns(reader: _Reader, columns: Mapping[str, Any]) -> None:
+    """The project, event and date columns are three columns: one named twice (as
+    written, or ignoring case and spaces, as columns are matched) could only be a
+    mistake, and would reject every row."""
+    seen: dict[str, str] = {}
+    for key in _COLUMN_KEYS:
+        name = columns.get(key)
+        if name is None:
+            continue
+        first = seen.setdefault(normalize_name(name), key)
+        if first != key:
+            raise reader.error(
+                f"columns.{key} = {name!r} names the {first} column too "
+                f"(columns.{first} = {columns[first]!r}); give each role its own column"
+            )
 
 
 def _aliases(reader: _Reader, stage: str, names: object) -> tuple[str, ...]:

@@ -575,7 +575,8 @@ def _table_rows(
     dated = [
         (columns[p.position], reads_as_date) for p in profiles if p.is_date and p is not project
     ]
-    notes = trailing_notes(columns[project.position], dated, blank, filled_cells)
+    gap = raw.empty_lines.hold(raw.line_numbers() - 1)  # (empty lines are no rows)
+    notes = trailing_notes(columns[project.position], dated, blank, filled_cells, gap)
     if notes is None:
         return None
     rows = np.ones(raw.num_records, dtype=bool)

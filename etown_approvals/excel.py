@@ -37,6 +37,7 @@ from .csvcells import csv_line
 from .errors import UnreadableInputError, UsageError
 from .i18n import N_
 from .i18n import gettext as _
+from .options import InputLimits
 from .rawtable import MalformedRecord, RawTable
 from .shape import SEARCH_ROWS, HeaderHint, SampleRow, choose_header, header_note, looks_typed
 from .sources import reader_of
@@ -58,10 +59,20 @@ def read_excel(
     source: str,
     sheet: str | int | None = None,
     header: HeaderHint | None = None,
+    limits: InputLimits | None = None,
 ) -> RawTable:
-    """The cells of one sheet of the workbook in ``data``, as a :class:`RawTable`."""
-    from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+    """The cells of one sheet of the workbook in ``data``, as a :class:`RawTable`.
 
+    The sheet's filled cells are counted in the file first (:mod:`sheet_extent`): a
+    sheet far larger than its cells, or too large for ``limits``, is refused.
+    """
+    from python_calamine import CalamineWorkbook, PasswordError
+
+    from .sheet_extent import check, sheet_extent, workbook_extents
+
+    limits = limits or InputLimits.from_environment()
+    for name, extent in workbook_extents(data, limits, source=source).items():  # (made at once)
+        check(extent, sheet=name, source=source, limits=limits)
     if data[:8] == _OLE2 and data.find(_ENCRYPTED) != -1:
         # A password-protected .xlsx is an encrypted package inside an OLE2 file.
         raise UnreadableInputError(
@@ -75,7 +86,9 @@ def read_excel(
             _("is password-protected: save a copy without a password and read that"),
             source=source,
         ) from None
-    except CalamineError as error:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:  # CalamineError, an OSError, or a panic of the reader
         raise UnreadableInputError(
             _("is not a readable workbook, damaged or truncated ({reason})").format(
                 reason=_first_line(error)
@@ -84,11 +97,16 @@ def read_excel(
         ) from None
     with workbook:
         chosen, notes = choose_sheet(workbook.sheets_metadata, sheet, source=source)
+        chosen_extent = sheet_extent(data, chosen, limits, source=source)
+        if chosen_extent is not None:  # before the reader makes the sheet's grid
+            check(chosen_extent, sheet=chosen, source=source, limits=limits)
         try:
             content = workbook.get_sheet_by_name(chosen)
             rows = content.to_python()  # from the first filled row and column on
             merged = content.merged_cell_ranges or []
-        except CalamineError as error:
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:  # CalamineError, an OSError, or a panic of the reader
             raise UnreadableInputError(
                 f"sheet {chosen!r} cannot be read ({_first_line(error)})", source=source
             ) from None
@@ -106,6 +124,7 @@ def read_excel(
     table = _sheet_table(rows, name, first_row, first_column, header, spans, stored_texts)
     table.notes[:0] = notes
     table.arguments = ["--sheet", chosen]
+    table.sheet = chosen
     return table
 
 

@@ -291,4 +291,6 @@ def load_rules(path: str | Path) -> RowRules:
         raise ConfigError(f"cannot read config: {error.strerror}", source=name) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"malformed TOML: {error}", source=name) from None
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise ConfigError("malformed TOML: values nested too deeply", source=name) from None
     return rules_from_dict(data, source=name)

@@ -115,7 +115,10 @@ _TYPES = (
         "duplicate-stage",
         WARNING,
         N_("Stage recorded again"),
-        N_("a stage recorded again with a later date; the earliest counts"),
+        N_(
+            "a stage recorded again with another date; the earliest counts "
+            "(with `--stage-date latest`, the latest)"
+        ),
     ),
     FindingType(
         "duplicate-project",
@@ -186,7 +189,7 @@ def frame(
         {
             "type": code,
             "severity": severity_of(code),
-            "row": pd.array([pd.NA] * n if rows is None else list(rows), dtype="Int64"),
+            "row": _rows(rows, n),
             "field": _column(field, n),
             "value": _column(value, n),
             "project": _column(project, n),
@@ -195,6 +198,13 @@ def frame(
         columns=list(COLUMNS),
     )
     return out
+
+
+def _rows(rows: Sequence[Any] | np.ndarray | None, n: int) -> Any:
+    """Line numbers as pandas' nullable integers; an integer array without a copy per value."""
+    if isinstance(rows, np.ndarray) and rows.dtype.kind in "iu":
+        return pd.arrays.IntegerArray(rows.astype(np.int64), np.zeros(n, dtype=bool))
+    return pd.array([pd.NA] * n if rows is None else list(rows), dtype="Int64")
 
 
 def _column(values: Any, n: int) -> Any:
@@ -265,6 +275,21 @@ class FindingsBuilder:
         if severity is not None and severity != severity_of(kind):
             raise ValueError(f"finding type {kind!r} is an {severity_of(kind)}, not {severity}")
         self._chunks.append(frame(kind, rows=[line], value=[value], message=message))
+
+    def add_lines(
+        self,
+        lines: np.ndarray,
+        kind: str,
+        severity: Severity | None = None,
+        *,
+        values: Sequence[str | None],
+        messages: Sequence[str],
+    ) -> None:
+        """Findings about lines that are not records, one per line of ``lines``."""
+        if severity is not None and severity != severity_of(kind):
+            raise ValueError(f"finding type {kind!r} is an {severity_of(kind)}, not {severity}")
+        if len(lines):
+            self._chunks.append(frame(kind, rows=lines, value=values, message=messages))
 
     def build(self) -> pd.DataFrame:
         """The findings added so far, as one table."""

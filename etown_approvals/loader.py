@@ -39,6 +39,7 @@ from .errors import (
 from .findings import ERROR, WARNING, FindingsBuilder
 from .i18n import LEVEL_WORDS, ngettext
 from .i18n import gettext as _
+from .options import InputLimits
 from .rawtable import MalformedRecord, RawTable, TextColumn, apart, is_empty
 from .reader import ColumnChoice, read_table
 from .shape import Evidence, HeaderHint, id_like, reads_as_date, trailing_notes
@@ -96,6 +97,9 @@ class LoadResult:
     #: (``attributes`` holds those the load was asked for).
     attribute_columns: list[str] = field(default_factory=list)
     raw: RawTable | None = field(default=None, repr=False)
+    #: The latest date any date cell held, plausible or not (None: no date read):
+    #: whether a later end of the plausible range would read the file differently.
+    latest_read: date | None = None
 
     def __repr__(self) -> str:
         """A line with the row counts (never the events themselves)."""
@@ -229,6 +233,7 @@ def load(
     missing_values: Sequence[str] | None = None,
     earliest: date = dates_mod.EARLIEST,
     as_of: date | None = None,
+    limits: InputLimits | None = None,
 ) -> LoadResult:
     """Read approval events from a CSV/TSV/Excel file (``-`` for standard input).
 
@@ -251,7 +256,8 @@ def load(
     ``missing_values``: placeholders that mean "no date" in a date cell (None:
     :data:`~etown_approvals.dates.DEFAULT_MISSING`). A date before ``earliest``
     or more than a year after today (or after a later ``as_of``) is implausible: an
-    ``implausible-date`` warning, and no date for every measure.
+    ``implausible-date`` warning, and no date for every measure. ``limits``: how much
+    reading may cost (None: the environment's limits, else the defaults).
     """
     formats = dates_mod.check_formats(date_formats)
     rules = RowSelection.of(where, ignore_events, withdrawn)  # bad expressions fail before reading
@@ -268,6 +274,7 @@ def load(
         stdin=stdin,
         select=select,
         header=HeaderHint.of(stages, header_row),
+        limits=limits,
     )
     return load_raw(
         raw,
@@ -329,6 +336,12 @@ class DateRules:
         )
 
 
+def _day(days: int) -> date:
+    """The date ``days`` after 1970-01-01, kept within the dates Python has."""
+    ordinal = date(1970, 1, 1).toordinal() + days
+    return date.fromordinal(min(max(ordinal, 1), date.max.toordinal()))
+
+
 def _attribute_names(attributes: bool | Sequence[str]) -> tuple[str, ...] | None:
     """None: every attribute column; else the names asked for (matched exactly, as
     ``--group-by`` matches them)."""
@@ -366,13 +379,14 @@ class Roles:
 
 def find_roles(headers: Sequence[str], stages: StageSet) -> Roles:
     """The project, event and date columns (long files) or stage columns (wide files)."""
-    project_at = find_column(headers, stages.project_column, PROJECT_COLUMN_ALIASES)
-    event_at = find_column(headers, stages.event_column, EVENT_COLUMN_ALIASES)
-    date_at = find_column(headers, stages.date_column, DATE_COLUMN_ALIASES)
+    folded = [normalize_name(h) for h in headers]
+    project_at = find_column(headers, stages.project_column, PROJECT_COLUMN_ALIASES, folded=folded)
+    event_at = find_column(headers, stages.event_column, EVENT_COLUMN_ALIASES, folded=folded)
+    date_at = find_column(headers, stages.date_column, DATE_COLUMN_ALIASES, folded=folded)
     stage_columns = {
         i: stage
-        for i, header in enumerate(headers)
-        if i != project_at and (stage := stages.stage_of_header(header)) is not None
+        for i, name in enumerate(folded)
+        if i != project_at and (stage := stages.stage_of_folded(name)) is not None
     }
     return Roles(project_at, event_at, date_at, stage_columns)
 
@@ -480,6 +494,8 @@ class _Loader:
         self.date_rules = date_rules or DateRules()
         #: Notes on what the dates held (placeholders, implausible dates).
         self.date_notes: list[str] = []
+        #: The latest reading of any date value, in days since 1970 (None: none).
+        self.latest_read: int | None = None
         #: The date formats that read the dates that failed, if any do.
         self.format_hint: dates_mod.FormatHint | None = None
         #: Every reading status some date value has (checks for the others are skipped).
@@ -515,6 +531,7 @@ class _Loader:
         if self.attributes is not None:
             asked = set(self.attributes)
             every = [i for i in every if headers[i] in asked]
+        self.raw.load_columns(every)  # those not parsed yet in one pass, not one each
         return [self._column(i) for i in every]
 
     # -- row rules (where / ignored events / withdrawn) ---------------------
@@ -595,6 +612,13 @@ class _Loader:
                 raise ConfigError(
                     f"columns.{key} = {wanted!r} is not a column of {self.raw.source}; "
                     f"columns are: {self._columns()}"
+                )
+        for key, found in (("event", event_at), ("date", date_at)):
+            if found is not None and found == project_at and getattr(stages, f"{key}_column"):
+                # (configured: the built-in names of the three roles differ)
+                raise ConfigError(
+                    f"columns.{key} = {getattr(stages, f'{key}_column')!r} is the project "
+                    f"column of {self.raw.source} too; give each role its own column"
                 )
         if project_at is None:
             looked = stages.project_column or ", ".join(PROJECT_COLUMN_ALIASES)
@@ -701,20 +725,9 @@ class _Loader:
                 still = self._column(position).blank(candidates)
                 blank[candidates[~still]] = False
                 candidates = candidates[still]
-        if blank.any():
-            self.findings.add(
-                blank, "blank-row", WARNING, field=None, column=None, message=_("blank row skipped")
-            )
-        self.raw.line_numbers()  # also locates the malformed records
+        lines = self.raw.line_numbers()  # also locates the malformed records
+        self._blank_runs(lines[blank])
         blank = self._find_notes(project, blank, date_positions, event_at)
-        for record in self.raw.blank_records:
-            self.findings.add_line(
-                record.line,
-                "blank-row",
-                WARNING,
-                value=record.text[:200],
-                message=_("blank row skipped (only spaces or tabs)"),
-            )
         for record in self.raw.malformed:
             hint = _(" (an unclosed quote?)") if "\n" in record.text else ""
             self.findings.add_line(
@@ -766,7 +779,9 @@ class _Loader:
         evidence: list[Evidence] = [(self._column(i), reads_as_date) for i in date_positions]
         if event_at is not None:
             evidence.append((self._column(event_at), self._names_events))
-        found = trailing_notes(project, evidence, blank, self._filled_cells)
+        # An empty line above a row is no row (the parse skips it), but it is a gap.
+        gap = self.raw.empty_lines.hold(self.raw.line_numbers() - 1)
+        found = trailing_notes(project, evidence, blank, self._filled_cells, gap)
         if found is not None:
             self.notes[found] = True
         lines = self.raw.line_numbers()
@@ -836,7 +851,9 @@ class _Loader:
         blank_lines = {int(line) for line in lines[blank]} | {
             m.line for m in self.raw.blank_records if m.line
         }
-        if first - 1 in blank_lines and first - 1 > last_data:
+        before = first - 1
+        gap = bool(self.raw.empty_lines.hold(np.array([before]))[0])
+        if (before in blank_lines or gap) and before > last_data:
             return True
         project = self.findings.project_column
         if project is None:
@@ -877,6 +894,47 @@ class _Loader:
             if all(found):
                 break
         return found
+
+    def _blank_runs(self, blank_lines: np.ndarray) -> None:
+        """One ``blank-row`` finding per run of consecutive blank lines (records of
+        empty cells, and lines of only spaces, tabs or delimiters): a file of
+        millions of blank lines is reported in a few findings, not millions.
+
+        A lone blank line keeps its own message (and its text, if it has any).
+        """
+        records = {r.line: r.text for r in self.raw.blank_records if r.line is not None}
+        empty = self.raw.empty_lines
+        singles = np.concatenate([blank_lines, np.fromiter(records, np.int64)])
+        firsts = np.concatenate([empty.firsts, singles])
+        if firsts.size == 0:
+            return
+        lasts = np.concatenate([empty.firsts + empty.counts - 1, singles])
+        order = np.argsort(firsts, kind="stable")
+        firsts, lasts = firsts[order], lasts[order]
+        # Runs that touch are one run (they never overlap, so the last ends it).
+        starts = np.flatnonzero(np.append(True, firsts[1:] != lasts[:-1] + 1))
+        firsts = firsts[starts]
+        lasts = lasts[np.append(starts[1:], lasts.size) - 1]
+        values: list[str | None] = []
+        messages: list[str] = []
+        for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
+            text = records.get(first) if first == last else None
+            values.append(None if text is None else text[:200])
+            if first != last:
+                messages.append(
+                    ngettext(
+                        "{count} blank row skipped (lines {first}-{last})",
+                        "{count} blank rows skipped (lines {first}-{last})",
+                        last - first + 1,
+                    ).format(count=f"{last - first + 1:,}", first=first, last=last)
+                )
+            elif text is None:
+                messages.append(_("blank row skipped"))
+            elif text.strip(" \t\r\n"):
+                messages.append(_("blank row skipped (only delimiters and spaces)"))
+            else:
+                messages.append(_("blank row skipped (only spaces or tabs)"))
+        self.findings.add_lines(firsts, "blank-row", WARNING, values=values, messages=messages)
 
     def _reject(self, mask: np.ndarray, kind: str, column: TextColumn, message: str) -> None:
         mask = mask & ~self.skipped  # filtered rows and ignored events are not checked
@@ -984,6 +1042,9 @@ class _Loader:
         first = (self.date_rules.earliest - epoch).days
         last = (self.date_rules.latest - epoch).days
         read = parsed.status == dates_mod.OK
+        if read.any():
+            latest = int(parsed.days[read].max())
+            self.latest_read = latest if self.latest_read is None else max(self.latest_read, latest)
         parsed.status[read & ((parsed.days < first) | (parsed.days > last))] = dates_mod.IMPLAUSIBLE
 
     def _ambiguity(
@@ -1345,7 +1406,11 @@ class _Loader:
         # Clean long files have one event per row, in order (``event_rows`` None):
         # skip the gathers.
         every_row = event_rows is None
-        rows_blank = int((blank & ~self.notes).sum()) + len(self.raw.blank_records)
+        rows_blank = (
+            int((blank & ~self.notes).sum())
+            + len(self.raw.blank_records)
+            + self.raw.empty_lines.total
+        )
         rows_read = self.n - int(blank.sum()) + len(self.raw.malformed)
         rows_rejected = int(self.rejected.sum()) + len(self.raw.malformed)
         # Projects are numbered in order of first use, so names not seen in a
@@ -1410,6 +1475,7 @@ class _Loader:
             notes=[*self.raw.notes, *self.date_notes],
             attribute_columns=self.attribute_names,
             raw=self.raw,
+            latest_read=None if self.latest_read is None else _day(self.latest_read),
         )
 
     @staticmethod
@@ -1425,8 +1491,11 @@ class _Loader:
         ``codes`` are the projects of the used ``rows``; ``first`` marks each
         project's first row among them.
         """
-        data = {}
+        data = []
         for column in columns:
+            if len(column.values) == 0:  # no value at all (a file of many columns has many)
+                data.append(pa.nulls(len(names), pa.string()))
+                continue
             empty = column.empty_values()
             # Most projects have the attribute on their first row; look further only if not.
             value_index = np.full(len(names), -1, dtype=np.int64)
@@ -1438,9 +1507,18 @@ class _Loader:
                 found = _first_occurrences(project_of)
                 value_index[:] = -1
                 value_index[project_of[found]] = value_of[found]
-            taken = column.values.take(pa.array(value_index, mask=value_index < 0))
-            data[column.header] = pd.Series(taken.to_pandas().array, index=names, dtype="str")
-        return pd.DataFrame(data, index=names)
+            data.append(column.values.take(pa.array(value_index, mask=value_index < 0)))
+        # One conversion of all columns: a Series each costs more than the column's work
+        # itself, which a file of many columns cannot afford.
+        table = pa.Table.from_arrays(
+            [array.cast(pa.string()) for array in data], names=[c.header for c in columns]
+        )
+        # pandas' text type for every column (a Table converts text that way only when
+        # pandas' text inference is on), made once.
+        as_str = {pa.string(): pd.api.types.pandas_dtype("str")}
+        frame = table.to_pandas(types_mapper=as_str.get)
+        frame.index = names
+        return frame
 
 
 def _narrow(lines: np.ndarray) -> np.ndarray:
@@ -1496,9 +1574,7 @@ def _rejected_rows(loaded: LoadResult) -> pd.DataFrame:
     positions = record_of_line.reindex(lines).to_numpy()
     found = ~pd.isna(positions)
     take = pa.array(np.where(found, positions, 0).astype(np.int64))
-    malformed = {
-        m.line: next(csv.reader([m.text], delimiter=raw.delimiter), []) for m in raw.malformed
-    }
+    malformed = {m.line: _fields(m, raw.delimiter) for m in raw.malformed}
     parsed = set(raw.table.column_names)
     columns: dict[str, pd.Series] = {}  # joined once: a frame grown column by column fragments
     for i, header in enumerate(headers):
@@ -1537,13 +1613,24 @@ def _rejected_rows(loaded: LoadResult) -> pd.DataFrame:
 def _listing(headers: Sequence[str], sheet: str | None = None) -> str:
     shown = ", ".join(repr(h) for h in headers[:12])
     if len(headers) == 1 and sheet is not None:  # a workbook has no delimiter to get wrong
-        return shown + f" (one column only in sheet {sheet!r}: is it the right sheet? see --sheet)"
+        return shown + _(
+            " (one column only in sheet {sheet}: is it the right sheet? see --sheet)"
+        ).format(sheet=repr(sheet))
+    if sheet is not None:
+        more = ", ..." if len(headers) > 12 else ""
+        return (
+            shown
+            + more
+            + _(" (in sheet {sheet}: is it the right sheet? see --sheet)").format(sheet=repr(sheet))
+        )
     if len(headers) == 1:
         return shown + " (one column only: is the delimiter , ; tab or |? see --delimiter)"
     return shown + (", ..." if len(headers) > 12 else "")
 
 
 def _fields(record: MalformedRecord, delimiter: str) -> list[str]:
+    # A record may be longer than the csv module's default limit (128 KiB).
+    csv.field_size_limit(max(csv.field_size_limit(), len(record.text) + 1))
     return next(csv.reader([record.text], delimiter=delimiter), [])
 
 

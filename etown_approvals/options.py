@@ -9,13 +9,15 @@ downstream reads a loose dict. How durations are measured is
 
 from __future__ import annotations
 
+import os
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
+from .i18n import gettext as _
 from .stages import ETOWN, StageSet
 
 if TYPE_CHECKING:
@@ -25,6 +27,86 @@ if TYPE_CHECKING:
 #: Names a delimiter may be given by, on the command line and in a configuration file
 #: (characters a shell makes awkward to type).
 DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+#: The most bytes an input brings through a stream (decompressed data, the file in a
+#: zip archive, standard input, a download), unless told otherwise: 4 GiB.
+DEFAULT_MAX_INPUT_SIZE = 4 * 1024**3
+#: The most seconds a download takes in all, unless told otherwise.
+DEFAULT_URL_TIMEOUT = 600.0
+#: The environment variables that change those limits (the options win over them).
+MAX_INPUT_SIZE_VARIABLE = "ETOWN_MAX_INPUT_SIZE"
+URL_TIMEOUT_VARIABLE = "ETOWN_URL_TIMEOUT"
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def parse_size(text: str, *, name: str = "--max-input-size") -> int:
+    """A size such as ``4G``, ``500M``, ``1.5GiB`` or ``1000000`` (bytes) in bytes;
+    the units are binary (``K`` is 1,024 bytes). ``name`` says in errors what was given."""
+    spelled = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = spelled[-1:] if spelled[-1:] in _UNITS else ""
+    try:
+        number = float(spelled[: len(spelled) - len(unit)])
+    except ValueError:
+        number = float("nan")
+    if not number * _UNITS[unit] >= 1 or number == float("inf"):
+        raise UsageError(
+            _("{name} {text}: give a size such as 500M, 4G or 8GiB (bytes without a unit)").format(
+                name=name, text=repr(text)
+            )
+        )
+    return int(number * _UNITS[unit])
+
+
+def parse_seconds(text: str, *, name: str = "--url-timeout") -> float:
+    """A positive, finite number of seconds; ``name`` says in errors what was given."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise UsageError(
+            _("{name} {text}: give a number of seconds, such as 600").format(
+                name=name, text=repr(text)
+            )
+        )
+    return seconds
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """How much reading one input may cost, so that a small file cannot take
+    gigabytes or never finish (see the README's "Hostile input")."""
+
+    #: Bytes taken in through a stream at most: decompressed data, the file in a zip
+    #: archive, standard input, a download. A file on disk is read as it is.
+    max_input_size: int = DEFAULT_MAX_INPUT_SIZE
+    #: Seconds a download may take in all (each read also times out after a minute).
+    url_timeout: float = DEFAULT_URL_TIMEOUT
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> InputLimits:
+        """The limits ``ETOWN_MAX_INPUT_SIZE`` and ``ETOWN_URL_TIMEOUT`` set, else the
+        defaults; a malformed value is a :class:`UsageError` naming the variable."""
+        env = os.environ if environ is None else environ
+        size, seconds = env.get(MAX_INPUT_SIZE_VARIABLE, ""), env.get(URL_TIMEOUT_VARIABLE, "")
+        return cls(
+            max_input_size=(
+                parse_size(size, name=MAX_INPUT_SIZE_VARIABLE) if size else DEFAULT_MAX_INPUT_SIZE
+            ),
+            url_timeout=(
+                parse_seconds(seconds, name=URL_TIMEOUT_VARIABLE)
+                if seconds
+                else DEFAULT_URL_TIMEOUT
+            ),
+        )
+
+
+def describe_size(size: int) -> str:
+    """``size`` bytes as people read it: ``4 GiB``, ``512 MiB``, ``1,000 bytes``."""
+    for unit, factor in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= factor:
+            return f"{size / factor:,.4g} {unit}"
+    return f"{size:,} bytes"
 
 
 def reading_words(
@@ -36,8 +118,10 @@ def reading_words(
     dayfirst: bool | None = None,
     sheet: str | int | None = None,
     header_row: int | None = None,
+    limits: InputLimits | None = None,
 ) -> list[str]:
-    """The command-line options that say how a file is read, as typed (only those given)."""
+    """The command-line options that say how a file is read, as typed (only those given,
+    and the input limits that are not the defaults)."""
     words: list[str] = []
     if encoding:
         words += ["--encoding", encoding]
@@ -54,7 +138,30 @@ def reading_words(
         words += ["--sheet", str(sheet)]
     if header_row is not None:
         words += ["--header-row", str(header_row)]
+    return words + limit_words(limits)
+
+
+def limit_words(limits: InputLimits | None) -> list[str]:
+    """``--max-input-size`` and ``--url-timeout`` for the limits that are not the
+    defaults, so that a hint followed reads the input under the same limits."""
+    if limits is None:
+        return []
+    words: list[str] = []
+    if limits.max_input_size != DEFAULT_MAX_INPUT_SIZE:
+        words += ["--max-input-size", size_word(limits.max_input_size)]
+    if limits.url_timeout != DEFAULT_URL_TIMEOUT:
+        seconds = limits.url_timeout
+        words += ["--url-timeout", str(int(seconds)) if seconds.is_integer() else repr(seconds)]
     return words
+
+
+def size_word(size: int) -> str:
+    """``size`` bytes as ``--max-input-size`` reads it back exactly: ``16M``, ``4G``,
+    else the bytes."""
+    for unit, factor in (("T", 1024**4), ("G", 1024**3), ("M", 1024**2), ("K", 1024)):
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
 
 
 def command_line(command: str, path: str, words: Sequence[str] = ()) -> str:
@@ -107,6 +214,8 @@ class InputOptions:
     #: (or after today, if later) are implausible.
     #: :func:`~etown_approvals.analysis.analyze` sets it to the measure's ``as_of``.
     as_of: date | None = None
+    #: How much reading may cost; None: the environment's limits, else the defaults.
+    limits: InputLimits | None = None
 
     def command_words(self) -> list[str]:
         """The command-line options that read the input again as these options do:
@@ -122,6 +231,7 @@ class InputOptions:
             dayfirst=self.dayfirst,
             sheet=self.sheet,
             header_row=self.header_row,
+            limits=self.limits,
         )
         words += self.column_words
         for option, values in (
@@ -156,6 +266,7 @@ class InputOptions:
             "missing_values": self.missing_values,
             "earliest": self.earliest,
             "as_of": self.as_of,
+            "limits": self.limits,
         }
 
 

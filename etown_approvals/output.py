@@ -2,7 +2,9 @@
 
 A file is written to a temporary file in the same folder and renamed over the
 target only when everything was written, so a failed run never leaves half a
-file. Writing into an input file is refused.
+file. Writing into an input file is refused. The temporary files being written
+are known (:func:`remove_partial`), so that a signal ending the process (the
+command line's SIGTERM and SIGHUP handler) leaves none behind either.
 """
 
 from __future__ import annotations
@@ -16,6 +18,17 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, TextIO, cast, overload
 
 from .errors import OutputError, UsageError
+
+#: The temporary files of outputs being written now.
+_PARTIAL: set[str] = set()
+
+
+def remove_partial() -> None:
+    """Remove the temporary file of every output being written (the process is ending
+    before the output is complete)."""
+    for path in list(_PARTIAL):
+        _remove(path)
+        _PARTIAL.discard(path)
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -110,6 +123,7 @@ def _open_output(
         )
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    _PARTIAL.add(temporary)
     try:
         mode = "wb" if binary else "w"
         encoding = None if binary else "utf-8"
@@ -121,9 +135,11 @@ def _open_output(
     except OSError as error:
         _remove(temporary)
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
-    except BaseException:
+    except BaseException:  # Ctrl-C (KeyboardInterrupt) too
         _remove(temporary)
         raise
+    finally:
+        _PARTIAL.discard(temporary)
 
 
 def _write_directly(path: str, *, binary: bool) -> Iterator[IO[Any]]:

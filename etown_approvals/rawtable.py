@@ -7,7 +7,7 @@ column as :class:`TextColumn`. Nothing here interprets a value.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,12 +55,49 @@ class MalformedRecord:
     actual: int
     #: Line in the file where it starts; set by :meth:`RawTable.line_numbers`.
     line: int | None = None
+    #: The file's delimiter: a line of delimiters alone (``,``) holds no value either.
+    delimiter: str = ","
 
     @property
     def blank(self) -> bool:
-        """Only spaces and tabs (a blank line): a blank row, not a record with too few
-        fields."""
-        return not self.text.strip(" \t\r\n")
+        """Only spaces, tabs, delimiters and quotes (a blank line, a lone ``,``): a
+        blank row, not a record with too few fields."""
+        return not self.text.strip(' \t\r\n"' + self.delimiter)
+
+
+@dataclass(frozen=True)
+class EmptyLines:
+    """Runs of empty lines (a line break and nothing before it), which pyarrow's parse
+    skips: a file of millions of blank lines costs no row in the table. A run is its
+    first line and how many lines it has."""
+
+    firsts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def total(self) -> int:
+        """How many empty lines there are in all."""
+        return int(self.counts.sum())
+
+    def hold(self, lines: np.ndarray) -> np.ndarray:
+        """Per line of ``lines``: it is one of these empty lines."""
+        if self.firsts.size == 0:
+            return np.zeros(len(lines), dtype=bool)
+        run = np.searchsorted(self.firsts, lines, side="right") - 1
+        inside = lines < (self.firsts + self.counts)[np.maximum(run, 0)]
+        return (run >= 0) & inside
+
+    def real_lines(self, lines: np.ndarray, first_line: int) -> np.ndarray:
+        """``lines`` numbered as if no empty line were there (from ``first_line``), as
+        they are in the file."""
+        if self.firsts.size == 0:
+            return lines
+        before = np.cumsum(self.counts) - self.counts  # empty lines before each run
+        # A line lies past a run when as many other lines as precede the run precede it.
+        others_before = self.firsts - first_line - before
+        runs_before = np.searchsorted(others_before, lines - first_line, side="right")
+        shift = np.append(0, np.cumsum(self.counts))[runs_before]
+        return lines + shift.astype(lines.dtype, copy=False)
 
 
 @dataclass
@@ -85,6 +122,8 @@ class RawTable:
     #: Lines of only spaces or tabs, which the CSV parser sees as too short:
     #: blank rows, not malformed ones.
     blank_records: list[MalformedRecord] = field(default_factory=list)
+    #: Empty lines the parse skipped (blank rows too, counted and reported by runs).
+    empty_lines: EmptyLines = field(default_factory=EmptyLines)
     notes: list[str] = field(default_factory=list)
     #: The workbook sheet the table comes from (None: a text file).
     sheet: str | None = None
@@ -102,25 +141,37 @@ class RawTable:
     #: The line (text) or sheet row (workbook) where the header starts, when it is
     #: not simply the first one with text (rows above it skipped, or named by the user).
     header_row: int | None = None
+    _indexed: pa.Table | None = field(default=None, repr=False, compare=False)
+    _positions: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
     def column(self, position: int) -> pa.ChunkedArray:
         """The text cells of the column at ``position``, parsed now if they were not yet."""
-        name = f"c{position}"
-        if name not in self.table.column_names:
+        at = self._index().get(position)
+        if at is None:
             self.load_columns([position])
-        return self.table.column(name)
+            at = self._index()[position]
+        return self.table.column(at)
 
-    def load_columns(self, positions: list[int] | None = None) -> None:
+    def _index(self) -> dict[int, int]:
+        """Position in the file -> index in ``table``, made once per ``table``: looking a
+        column up by name scans every name, which a file of many columns cannot afford."""
+        if self._indexed is not self.table:
+            names = self.table.column_names
+            self._positions = {int(name[1:]): i for i, name in enumerate(names)}
+            self._indexed = self.table
+        return self._positions
+
+    def load_columns(self, positions: Iterable[int] | None = None) -> None:
         """Parse the columns at ``positions`` (None: every column) that are not parsed yet."""
         wanted = range(len(self.headers)) if positions is None else positions
-        have = set(self.table.column_names)
-        missing = [i for i in wanted if f"c{i}" not in have]
+        have = self._index()
+        missing = sorted({i for i in wanted if i not in have})
         if not missing:
             return
         assert self.parse_more is not None, "a raw table without a parser misses columns"
         more = self.parse_more(missing)
-        columns = {name: self.table.column(name) for name in self.table.column_names}
-        columns.update({name: more.column(name) for name in more.column_names})
+        columns = dict(zip(self.table.column_names, self.table.columns, strict=True))
+        columns.update(zip(more.column_names, more.columns, strict=True))
         order = sorted(columns, key=lambda name: int(name[1:]))
         self.table = pa.table({name: columns[name] for name in order})
 
@@ -224,6 +275,8 @@ class TextColumn:
                 indices = array.indices.to_numpy(zero_copy_only=False)
             else:
                 indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
+        if len(distinct) == 0:  # an empty column (a file of many columns has many)
+            return cls(raw.headers[position], distinct, indices, False)
         # Trimmed only if some value starts or ends with white space (by the same
         # rule: Unicode White_Space), which two one-character slices tell without
         # a copy of every value.
@@ -231,7 +284,7 @@ class TextColumn:
             pc.utf8_is_space(pc.utf8_slice_codeunits(distinct, 0, 1)),
             pc.utf8_is_space(pc.utf8_slice_codeunits(distinct, -1)),
         )
-        trimmed = len(distinct) > 0 and pc.any(edges).as_py() is True
+        trimmed = pc.any(edges).as_py() is True
         values = pc.utf8_trim_whitespace(distinct) if trimmed else distinct
         return cls(raw.headers[position], values, indices, trimmed)
 

@@ -37,7 +37,8 @@ from . import _lazy
 from .errors import EncodingError, UnreadableInputError, UsageError
 from .i18n import gettext as _
 from .i18n import ngettext
-from .rawtable import MalformedRecord, RawTable, source_name
+from .options import InputLimits
+from .rawtable import EmptyLines, MalformedRecord, RawTable, source_name
 from .shape import SEARCH_ROWS, HeaderHint, SampleRow, choose_header, header_note, plain_header
 from .sources import COLUMNAR, WORKBOOKS, Progress, is_plain_text, is_url, open_source
 
@@ -198,6 +199,7 @@ def read_table(
     progress: Progress | None = None,
     select: Select | None = None,
     header: HeaderHint | None = None,
+    limits: InputLimits | None = None,
 ) -> RawTable:
     """Read ``path`` (a file, ``-`` for standard input, or a URL) into a :class:`RawTable`.
 
@@ -205,7 +207,8 @@ def read_table(
     a workbook (.xlsx, .xls, .ods; ``sheet`` chooses), Parquet or Arrow,
     each possibly compressed (gzip, bzip2, xz, zstd) or the one file in a zip.
     ``encoding`` and ``delimiter`` apply to text only, ``sheet`` to workbooks only.
-    ``progress`` is called as a download or decompression advances.
+    ``progress`` is called as a download or decompression advances; ``limits``
+    bound what a stream may bring (see :func:`~etown_approvals.sources.open_source`).
 
     ``select`` may name the columns to parse now: a plain UTF-8 text file is
     then parsed straight from disk, those columns only (the others when asked
@@ -223,13 +226,13 @@ def read_table(
     ):
         fast = _read_plain_file(Path(path), source_name(path), delimiter, select, encoding, header)
         if fast is not None:
-            fast.arguments = [str(path), *_reading_words(encoding, delimiter, header)]
+            fast.arguments = [str(path), *_reading_words(encoding, delimiter, header, limits)]
             return fast
-    source = open_source(path, stdin=stdin, progress=progress)
+    source = open_source(path, stdin=stdin, progress=progress, limits=limits)
     if source.kind in WORKBOOKS:
         from .excel import read_excel
 
-        raw = read_excel(source.data, source=source.name, sheet=sheet, header=header)
+        raw = read_excel(source.data, source=source.name, sheet=sheet, header=header, limits=limits)
     elif source.kind in COLUMNAR:
         from .columnar import read_columnar
 
@@ -243,19 +246,29 @@ def read_table(
             header=header,
         )
     raw.notes[:0] = source.notes
-    raw.arguments = [str(path), *_reading_words(encoding, delimiter, header), *raw.arguments]
+    raw.arguments = [
+        str(path),
+        *_reading_words(encoding, delimiter, header, limits),
+        *raw.arguments,
+    ]
     return raw
 
 
 def _reading_words(
-    encoding: str | None, delimiter: str | None, header: HeaderHint | None
+    encoding: str | None,
+    delimiter: str | None,
+    header: HeaderHint | None,
+    limits: InputLimits | None,
 ) -> list[str]:
     """The options given that say how this file is read, for commands in hints (the
     sheet chosen is added by the workbook reader)."""
     from .options import reading_words
 
     return reading_words(
-        encoding=encoding, delimiter=delimiter, header_row=header.row if header else None
+        encoding=encoding,
+        delimiter=delimiter,
+        header_row=header.row if header else None,
+        limits=limits,
     )
 
 
@@ -333,6 +346,107 @@ def _scan_body(path: Path) -> _Scan | None:
     return _Scan(quote_past_head, breaks, last in (b"\n", b"\r"))
 
 
+#: How far from the end of a file its last empty lines are looked for first.
+_TAIL = 64 * 1024
+
+
+def _file_empty_lines(
+    path: Path, body_start: int, first_line: int, size: int, line_breaks: int, wanted: int
+) -> EmptyLines | None:
+    """The empty lines of a file from ``body_start`` (line ``first_line``) on, when the
+    parse's records and the scan's ``line_breaks`` say ``wanted`` lines are missing.
+
+    Looked for in the file's last bytes first (a file ending in a blank line is
+    common), then in the whole body, a piece at a time; None if it cannot be read.
+    """
+    try:
+        with open(path, "rb") as handle:
+            start = max(body_start, size - _TAIL)
+            handle.seek(start)
+            tail = handle.read()
+            # From a line's start: just past a line feed (a \r\n is never cut).
+            cut = 0 if start == body_start else tail.find(b"\n") + 1
+            if cut > 0:
+                tail = tail[cut:]
+                before = line_breaks - _count_line_breaks(tail)  # (the tail's first line)
+                finder = _EmptyLineFinder(1 + before)
+                finder.feed(tail)
+                found = finder.found()
+                if found.total == wanted:
+                    return found
+            handle.seek(body_start)
+            finder = _EmptyLineFinder(first_line)
+            while piece := handle.read(_SCAN_CHUNK):
+                finder.feed(piece)
+            return finder.found()
+    except OSError:
+        return None
+
+
+#: The piece of text whose empty lines are found at once (its temporary arrays are
+#: a few times its size).
+_EMPTY_PIECE = 1 << 20
+
+
+class _EmptyLineFinder:
+    """Finds the empty lines of a text fed piece by piece, from line ``first_line``."""
+
+    def __init__(self, first_line: int) -> None:
+        self._previous = 0x0A  # the text starts a line
+        self._line = first_line - 1  # the line of the last line start seen
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def feed(self, piece: bytes) -> None:
+        """Look at the next ``piece`` of text."""
+        if not piece:
+            return
+        codes = np.frombuffer(piece, dtype=np.uint8)
+        line_feeds = codes == 0x0A
+        previous, first, last = self._previous, piece[0], piece[-1]
+        # Only a line break right after a line break starts an empty line: most text has
+        # none, which its line feeds tell at once (text with \r is looked at in full).
+        if (
+            b"\r" in piece
+            or (previous == 0x0A and first == 0x0A)
+            or bool(np.any(line_feeds[1:] & line_feeds[:-1]))
+        ):
+            for at in range(0, len(piece), _EMPTY_PIECE):
+                self._feed(codes[at : at + _EMPTY_PIECE])
+            return
+        # The lines that start in the piece: after each \n (the piece's last byte not
+        # counted, the byte before it counted).
+        self._line += int(np.count_nonzero(line_feeds)) - (last == 0x0A)
+        self._line += previous == 0x0A or (previous == 0x0D and first != 0x0A)
+        self._previous = last
+
+    def _feed(self, codes: np.ndarray) -> None:
+        previous = np.empty_like(codes)
+        previous[0] = self._previous
+        previous[1:] = codes[:-1]
+        # A line starts after \n, and after a \r that no \n follows.
+        starts = (previous == 0x0A) | ((previous == 0x0D) & (codes != 0x0A))
+        empty = starts & ((codes == 0x0A) | (codes == 0x0D))
+        if empty.any():
+            self._runs.append(_runs(self._line + np.cumsum(starts, dtype=np.int64)[empty]))
+        self._line += int(np.count_nonzero(starts))
+        self._previous = int(codes[-1])
+
+    def found(self) -> EmptyLines:
+        if not self._runs:
+            return EmptyLines()
+        firsts = np.concatenate([f for f, _ in self._runs])
+        counts = np.concatenate([c for _, c in self._runs])
+        # Runs cut between two pieces are one run.
+        starts = np.flatnonzero(np.append(True, firsts[1:] != firsts[:-1] + counts[:-1]))
+        return EmptyLines(firsts[starts], np.add.reduceat(counts, starts))
+
+
+def _runs(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ascending line numbers as runs of consecutive lines: (first lines, lengths)."""
+    starts = np.flatnonzero(np.append(True, np.diff(lines) != 1))
+    return lines[starts], np.diff(np.append(starts, lines.size))
+
+
 def _in_background(function: Callable[[], _Scan | None]) -> Callable[[], _Scan | None]:
     """Run ``function`` in a thread now; the returned callable waits for its result.
 
@@ -376,13 +490,11 @@ def _read_plain_file(
     if size - (skipped.end() if skipped else start) <= _SNIFF_BYTES < size:
         return None  # small, but past the head: the general reader sees it all at once
     try:
-        header = _find_header(
-            FileBytes(head, start), source, delimiter, whole=size == len(head), hint=hint
-        )
+        header = _whole_header(path, size, start, head, source, delimiter, hint)
     except (UnreadableInputError, UsageError, _NotUtf8, _BeyondHead):
         return None  # the general reader reads the file whole and says what is wrong
-    if header.end >= len(head) and size > len(head):
-        return None  # a header longer than the head
+    if header is None:
+        return None
     delimiter, header_end = header.delimiter, header.end
     first_data_line = header.first_data_line
     raw = RawTable(source=source, headers=header.names, table=pa.table({}), delimiter=delimiter)
@@ -416,6 +528,7 @@ def _read_plain_file(
             plain=plain,
             encode_after=encode_after,
             used_block_size=blocks,
+            skip_empty=True,
         )
 
     try:
@@ -444,8 +557,18 @@ def _read_plain_file(
     malformed = [m for m in found if not m.blank]
     records = table.num_rows + len(found)
     body_breaks = facts.line_breaks - (first_data_line - 1)
-    # As many line breaks as records: no value holds one, each record is one line.
-    one_line_each = body_breaks == records - (0 if facts.ends_with_break or records == 0 else 1)
+    # As many line breaks as records (and the empty lines the parse skipped): no value
+    # holds one, each record is one line. Without empty lines the counts say so at
+    # once; with some, they are found in the bytes, and must be the lines missing.
+    empty = EmptyLines()
+    missing = body_breaks - records + (0 if facts.ends_with_break or records == 0 else 1)
+    if missing > 0:
+        found_empty = _file_empty_lines(
+            path, header_end, first_data_line, size, facts.line_breaks, missing
+        )
+        empty = found_empty if found_empty is not None else empty
+    lines = records + empty.total
+    one_line_each = body_breaks == lines - (0 if facts.ends_with_break or lines == 0 else 1)
     if not one_line_each:
         # Values span lines: the general reader checks their quotes, and sees the
         # line breaks in columns not parsed here.
@@ -465,11 +588,45 @@ def _read_plain_file(
     raw.table = table
     raw.malformed = malformed
     raw.blank_records = blank
-    raw.locate = lambda: _line_numbers(table, found, first_data_line, quoted=False)[0]
+    raw.empty_lines = empty
+    raw.locate = lambda: _line_numbers(table, found, first_data_line, quoted=False, empty=empty)[0]
     raw.parse_more = parse_more
     return raw
 
 
+def _whole_header(
+    path: Path,
+    size: int,
+    start: int,
+    head: bytes,
+    source: str,
+    delimiter: str | None,
+    hint: HeaderHint | None,
+) -> _Header | None:
+    """The header of the file whose first bytes are ``head``, read further (four times
+    as far each time) while the header goes on past them: a file of many columns has a
+    header longer than the first bytes. None when the bytes read further are not UTF-8."""
+    while True:
+        whole = len(head) >= size
+        try:
+            header = _find_header(FileBytes(head, start), source, delimiter, whole=whole, hint=hint)
+        except (_NotUtf8, _BeyondHead):  # the head ends inside a header that goes on
+            if whole:
+                raise
+        else:
+            if header.end < len(head) or whole:
+                return header
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(min(size, 4 * len(head)))
+        except OSError:
+            return None
+        if _first_invalid_utf8(FileBytes(head, start), end=len(head)) is not None:
+            return None
+
+
+#: Columns converted in one parse (see ``_parse``).
+_COLUMN_GROUP = 8192
 #: How far back from the end of a piece its last line is looked for.
 _CUT_WINDOW = 64 * 1024
 #: The pieces pyarrow parses a file in (one thread each); grown for a record longer.
@@ -815,10 +972,15 @@ def _read(
     rows = text.skip(header_end - text.start)
     # Allowing newlines in values costs time, and only quoted values can hold them.
     quoted = rows.find(b'"') != -1
-    table, found = _parse(rows, source, delimiter, len(headers), quoted)
+    # Without quotes every line break ends a line, so the empty lines are found in the
+    # bytes and skipped by the parse; a quoted value may hold one (then each is a record).
+    empty = None if quoted else _empty_lines(rows, first_data_line)
+    table, found = _parse(
+        rows, source, delimiter, len(headers), quoted, skip_empty=empty is not None
+    )
     blank = [m for m in found if m.blank]
     malformed = [m for m in found if not m.blank]
-    lines, spanning = _line_numbers(table, found, first_data_line, quoted)
+    lines, spanning = _line_numbers(table, found, first_data_line, quoted, empty)
     if spanning.size:
         problem = _unclosed_quote(text, spanning, delimiter)
         if problem is not None:
@@ -830,11 +992,20 @@ def _read(
         delimiter=delimiter,
         malformed=malformed,
         blank_records=blank,
+        empty_lines=empty or EmptyLines(),
         notes=[*notes, *header.notes],
         locate=lambda: lines,
     )
     raw.header_row = header.row
     return raw
+
+
+def _empty_lines(text: FileBytes, first_line: int) -> EmptyLines:
+    """The empty lines of ``text`` (its first line being ``first_line``)."""
+    finder = _EmptyLineFinder(first_line)
+    for _start, piece in text.chunks():
+        finder.feed(piece)
+    return finder.found()
 
 
 class _NotUtf8(Exception):
@@ -1208,6 +1379,8 @@ def _count_outside_quotes(line: str, char: str) -> int:
 
 def _read_header(header: str, delimiter: str) -> list[str]:
     try:
+        # A name may be longer than the csv module's default limit (128 KiB).
+        csv.field_size_limit(max(csv.field_size_limit(), len(header) + 1))
         return next(csv.reader(io.StringIO(header, newline=""), delimiter=delimiter))
     except (StopIteration, csv.Error):
         return []
@@ -1311,12 +1484,15 @@ def _parse(
     plain: Collection[int] = (),
     encode_after: Collection[int] = (),
     used_block_size: list[int] | None = None,
+    skip_empty: bool = False,
 ) -> tuple[pa.Table, list[MalformedRecord]]:
     """The records of ``data`` (the bytes after the header), ``columns`` only (None: all).
 
     Malformed records are kept aside with their ordinals: pyarrow checks the
     number of fields of every record, whichever columns it converts.
     ``used_block_size``, if given, receives the size of the pieces pyarrow read.
+    ``skip_empty``: empty lines are no records (the caller knows where they are,
+    :class:`EmptyLines`); else each is a record of empty cells.
     """
     names = [f"c{i}" for i in range(width)]
     include = names if columns is None else [names[i] for i in columns]
@@ -1329,31 +1505,44 @@ def _parse(
 
     def keep_aside(row: pa_csv.InvalidRow) -> str:
         malformed.append(
-            MalformedRecord(row.number, row.text, row.expected_columns, row.actual_columns)
+            MalformedRecord(
+                row.number, row.text, row.expected_columns, row.actual_columns, delimiter=delimiter
+            )
         )
         return "skip"
 
     def attempt(use_threads: bool, block_size: int) -> pa.Table:
-        malformed.clear()
-        return pa_csv.read_csv(
-            data.buffer() if isinstance(data, FileBytes) else data.open(),
-            read_options=pa_csv.ReadOptions(
-                use_threads=use_threads, block_size=block_size, column_names=names
-            ),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=delimiter,
-                newlines_in_values=quoted,
-                ignore_empty_lines=False,
-                invalid_row_handler=keep_aside,
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                include_columns=include,
-                column_types=types,
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                null_values=[""],
-            ),
-        )
+        # pyarrow's reader takes some kilobytes a column while it converts: a file of
+        # 100,000 columns is converted a group of columns at a time, which bounds that.
+        groups = [include[at : at + _COLUMN_GROUP] for at in range(0, len(include), _COLUMN_GROUP)]
+        parts = []
+        for group in groups:
+            malformed.clear()  # (every group's parse finds the same malformed records)
+            parts.append(
+                pa_csv.read_csv(
+                    data.buffer() if isinstance(data, FileBytes) else data.open(),
+                    read_options=pa_csv.ReadOptions(
+                        use_threads=use_threads, block_size=block_size, column_names=names
+                    ),
+                    parse_options=pa_csv.ParseOptions(
+                        delimiter=delimiter,
+                        newlines_in_values=quoted,
+                        ignore_empty_lines=skip_empty,
+                        invalid_row_handler=keep_aside,
+                    ),
+                    convert_options=pa_csv.ConvertOptions(
+                        include_columns=group,
+                        column_types={name: types[name] for name in group},
+                        strings_can_be_null=True,
+                        quoted_strings_can_be_null=True,
+                        null_values=[""],
+                    ),
+                )
+            )
+        if len(parts) == 1:
+            return parts[0]
+        columns = (zip(part.column_names, part.columns, strict=True) for part in parts)
+        return pa.table({name: column for pairs in columns for name, column in pairs})
 
     # pyarrow turns a malformed record's bytes into text before calling the
     # handler; bytes that are not UTF-8 make that fail, which Python reports
@@ -1421,18 +1610,27 @@ def _joined(table: pa.Table, encode_after: Collection[int]) -> pa.Table:
 
 
 def _line_numbers(
-    table: pa.Table, records_aside: list[MalformedRecord], first_line: int, quoted: bool
+    table: pa.Table,
+    records_aside: list[MalformedRecord],
+    first_line: int,
+    quoted: bool,
+    empty: EmptyLines | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Line numbers of the records, and of the records kept aside (set on them).
 
     pyarrow numbers records from 1 (the first after the header); a record's
-    line also counts the line breaks inside the quoted values before it.
+    line also counts the line breaks inside the quoted values before it, and
+    the ``empty`` lines the parse skipped (only where no value spans lines).
     Returns the table's record lines and the lines of records that span lines.
     """
     n = table.num_rows
     if not quoted and not records_aside:  # one line per record, one after the other
-        kind = np.int32 if first_line + n < np.iinfo(np.int32).max else np.int64
-        return np.arange(first_line, first_line + n, dtype=kind), np.zeros(0, dtype=np.int64)
+        last = first_line + n + (0 if empty is None else empty.total)
+        kind = np.int32 if last < np.iinfo(np.int32).max else np.int64
+        lines = np.arange(first_line, first_line + n, dtype=kind)
+        if empty is not None:
+            lines = empty.real_lines(lines, first_line)
+        return lines, np.zeros(0, dtype=np.int64)
     aside = [m for m in records_aside if m.ordinal is not None and m.ordinal > 0]
     total = n + len(aside)
     aside_ordinals = np.array([m.ordinal for m in aside], dtype=np.int64)
@@ -1459,6 +1657,8 @@ def _line_numbers(
         ]
     before = np.concatenate([[0], np.cumsum(breaks)[:-1]])
     line_of = first_line - 1 + np.arange(total + 1, dtype=np.int64) + before
+    if empty is not None:
+        line_of = empty.real_lines(line_of, first_line)
     for record in records_aside:
         record.line = None
     for record, ordinal in zip(aside, aside_ordinals, strict=True):

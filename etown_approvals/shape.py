@@ -399,6 +399,7 @@ def trailing_notes(
     evidence: Sequence[Evidence],
     blank: np.ndarray,
     filled_cells: Callable[[np.ndarray], np.ndarray],
+    gap_before: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """The rows at the end of the table that are notes (see the module's rules), or None.
 
@@ -406,7 +407,8 @@ def trailing_notes(
     column, a stage's name in an event column), each with its test of distinct
     values. ``blank``: per row, empty. ``filled_cells(rows)`` gives the number of
     filled cells of each of those rows; it is asked only about rows at the end
-    that have neither an id nor any evidence, after a blank row.
+    that have neither an id nor any evidence, after a blank row. ``gap_before``: per
+    row, an empty line right above it (which the parse skips, so it is no blank row).
     """
     n = blank.size
     if n < 2 or bool(blank.all()):
@@ -438,7 +440,8 @@ def trailing_notes(
         return candidates  # every row above has an id, these have none
     # Else they must come after a blank row, each with at most two filled cells: the
     # earliest such start, looking back from the end (a row of more cells stops it).
-    after_blank = blank[np.maximum(candidates - 1, 0)] & (candidates > 0)
+    gap = np.zeros(n, dtype=bool) if gap_before is None else gap_before
+    after_blank = (blank[np.maximum(candidates - 1, 0)] & (candidates > 0)) | gap[candidates]
     if not after_blank.any():
         return None
     candidates = candidates[int(np.argmax(after_blank)) :]
@@ -448,7 +451,7 @@ def trailing_notes(
         if counts[k] > 2:
             break
         row = int(candidates[k])
-        if row > 0 and blank[row - 1]:
+        if (row > 0 and blank[row - 1]) or gap[row]:
             chosen = row
     return None if chosen is None else candidates[candidates >= chosen]
 

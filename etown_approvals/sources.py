@@ -30,9 +30,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from .errors import InputNotFoundError, UnreadableInputError
+from .errors import InputNotFoundError, UnreadableInputError, UsageError
+from .i18n import N_, ngettext
 from .i18n import gettext as _
-from .i18n import ngettext
+from .options import (
+    MAX_INPUT_SIZE_VARIABLE,
+    URL_TIMEOUT_VARIABLE,
+    InputLimits,
+    describe_size,
+)
 from .rawtable import source_name
 
 #: Called as bytes arrive: ``progress(what, done, total)``, ``what`` being
@@ -42,6 +48,7 @@ Progress = Callable[[str, int, int | None], None]
 _CHUNK = 1 << 20
 #: How many layers of compression or archive are unwrapped (``.csv.gz`` inside a zip, say).
 _MAX_LAYERS = 3
+#: Seconds one read of a download may wait (the whole download has its own limit).
 _URL_TIMEOUT_SECONDS = 60
 
 
@@ -99,29 +106,53 @@ def is_url(path: str | Path) -> bool:
 
 
 def open_source(
-    path: str | Path, *, stdin: BinaryIO | None = None, progress: Progress | None = None
+    path: str | Path,
+    *,
+    stdin: BinaryIO | None = None,
+    progress: Progress | None = None,
+    limits: InputLimits | None = None,
 ) -> Source:
     """The bytes ``path`` names (a file, ``-`` for standard input, or a URL), unwrapped.
 
     Compressed data is decompressed and a zip archive holding one file is
-    opened, however the input is named; ``kind`` says what is left.
+    opened, however the input is named; ``kind`` says what is left. ``limits``
+    (None: the environment's, else the defaults) bound what a stream may bring
+    and how long a download may take.
     """
+    limits = limits or InputLimits.from_environment()
     name = _without_password(str(path)) if is_url(path) else source_name(path)
     if str(path) == "-":
-        data = _spool((stdin or sys.stdin.buffer).read, name=name)
+        data = _spool((stdin or sys.stdin.buffer).read, name=name, most=limits.max_input_size)
     elif is_url(path):
-        data = _download(str(path), name, progress)
+        data = _download(str(path), name, progress, limits)
     else:
-        data = _open_file(path, name)
+        data = _open_file(path, name, limits)
     source = Source(name, data)
-    for _layer in range(_MAX_LAYERS):
+    layers: list[str] = []  # outermost first
+    for _layer in range(_MAX_LAYERS + 1):
         head = bytes(source.data[:16])
         compression = detect_compression(head)
+        is_zip = head.startswith(_ZIP_MAGIC)
+        if (compression is not None or is_zip) and len(layers) == _MAX_LAYERS:
+            # Each layer multiplies what a small file becomes: a fixed depth, said plainly.
+            inside = _(" inside ").join(reversed([*layers, compression or "zip"]))
+            raise UnreadableInputError(
+                ngettext(
+                    "is packed in more than {count} layer ({inside}); etown unwraps "
+                    "{count} at most: unpack it first",
+                    "is packed in more than {count} layers ({inside}); etown unwraps "
+                    "{count} at most: unpack it first",
+                    _MAX_LAYERS,
+                ).format(count=f"{_MAX_LAYERS:,}", inside=inside),
+                source=name,
+            )
         if compression is not None:
-            source.data = _decompress(source.data, compression, name, progress)
+            source.data = _decompress(source.data, compression, name, progress, limits)
             source.compression.append(compression)
+            layers.append(compression)
             continue
-        if head.startswith(_ZIP_MAGIC) and not _open_zip(source):
+        if is_zip and not _open_zip(source, limits):
+            layers.append("zip")
             continue  # unpacked the one file in the archive: look at what it is
         break
     if source.kind is Kind.TEXT:
@@ -135,7 +166,13 @@ def _without_password(url: str) -> str:
     """``url`` for messages and JSON: a password in it (``user:secret@host``) is masked."""
     from urllib.parse import urlsplit, urlunsplit
 
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a port that is no number is found here)
+    except ValueError as error:  # an unclosed [ of an IPv6 address, a bad port
+        raise UsageError(
+            _("not a valid URL ({reason})").format(reason=_reason(error)), source=url
+        ) from None
     if parts.password is None:
         return url
     host = parts.netloc.rsplit("@", 1)[1]
@@ -187,7 +224,7 @@ def detect_kind(head: bytes) -> Kind:
 # -- where the bytes come from ------------------------------------------------
 
 
-def _open_file(path: str | Path, name: str) -> bytes | mmap.mmap:
+def _open_file(path: str | Path, name: str, limits: InputLimits) -> bytes | mmap.mmap:
     try:
         handle = open(path, "rb")  # noqa: SIM115 (closed below; the map outlives it)
     except FileNotFoundError:
@@ -205,7 +242,7 @@ def _open_file(path: str | Path, name: str) -> bytes | mmap.mmap:
                 raise UnreadableInputError(_("is a directory, not a file"), source=name)
             if not stat.S_ISREG(info.st_mode):
                 # A FIFO, `<(command)`, a device: its size says nothing; read what comes.
-                return _spool(handle.read, name=name)
+                return _spool(handle.read, name=name, most=limits.max_input_size)
             if info.st_size == 0:
                 return b""
             # Read, not mapped: a mapped file that another program truncates while
@@ -216,17 +253,30 @@ def _open_file(path: str | Path, name: str) -> bytes | mmap.mmap:
             raise UnreadableInputError(error.strerror or str(error), source=name) from None
 
 
-def _download(url: str, name: str, progress: Progress | None) -> bytes | mmap.mmap:
-    """The body of ``url``, streamed into a temporary file."""
+def _download(
+    url: str, name: str, progress: Progress | None, limits: InputLimits
+) -> bytes | mmap.mmap:
+    """The body of ``url``, streamed into a temporary file, within ``limits``."""
     import http.client
+    import time
     import urllib.error
     import urllib.request
 
     from . import __version__
 
-    request = urllib.request.Request(url, headers={"User-Agent": f"etown/{__version__}"})
+    deadline = time.monotonic() + limits.url_timeout
+    too_slow = _(
+        "the download took longer than {seconds} s, the limit "
+        "(--url-timeout or {variable} raise it)"
+    ).format(seconds=f"{limits.url_timeout:g}", variable=URL_TIMEOUT_VARIABLE)
+    too_large = _(
+        "the download is larger than {size}, the limit (--max-input-size or {variable} raise it)"
+    ).format(size=describe_size(limits.max_input_size), variable=MAX_INPUT_SIZE_VARIABLE)
     try:
-        response = urllib.request.urlopen(request, timeout=_URL_TIMEOUT_SECONDS)
+        request = urllib.request.Request(url, headers={"User-Agent": f"etown/{__version__}"})
+        # Each read waits a minute at most, or what is left of the whole download's time.
+        wait = min(_URL_TIMEOUT_SECONDS, limits.url_timeout)
+        response = urllib.request.urlopen(request, timeout=wait)
     except urllib.error.HTTPError as error:
         raise UnreadableInputError(
             _("cannot be downloaded: the server answered {code} {reason}").format(
@@ -239,20 +289,30 @@ def _download(url: str, name: str, progress: Progress | None) -> bytes | mmap.mm
             _("cannot be downloaded: {reason}").format(reason=error.reason), source=name
         ) from None
     except (OSError, ValueError, http.client.HTTPException) as error:
+        if time.monotonic() > deadline:
+            raise UnreadableInputError(too_slow, source=name) from None
         raise UnreadableInputError(
             _("cannot be downloaded: {reason}").format(reason=error), source=name
         ) from None
     with response:
         length = response.headers.get("Content-Length", "")
         total = int(length) if length.isdigit() else None
+        if total is not None and total > limits.max_input_size:
+            raise UnreadableInputError(too_large, source=name)
         data = _spool(
-            response.read,
+            # read1: what has arrived, so that the time is looked at between reads
+            # (read would wait for a whole chunk from a server sending a byte a second).
+            getattr(response, "read1", response.read),
             name=name,
             what="downloading",
             total=total,
             progress=progress,
             failed=_("the download failed"),
             errors=(OSError, ValueError, http.client.HTTPException),
+            most=limits.max_input_size,
+            too_large=too_large,
+            deadline=deadline,
+            too_slow=too_slow,
         )
     if total is not None and len(data) < total:
         raise UnreadableInputError(
@@ -275,8 +335,18 @@ def _spool(
     progress: Progress | None = None,
     failed: str | None = None,
     errors: tuple[type[BaseException], ...] = (OSError,),
+    most: int | None = None,
+    too_large: str | None = None,
+    deadline: float | None = None,
+    too_slow: str | None = None,
 ) -> bytes | mmap.mmap:
-    """Everything ``read`` gives, through an unlinked temporary file, memory-mapped."""
+    """Everything ``read`` gives, through an unlinked temporary file, memory-mapped.
+
+    More than ``most`` bytes is an error (``too_large``, else one that names the
+    limit), and so is reading past ``deadline`` (a ``time.monotonic`` time).
+    """
+    import time
+
     try:
         spool = tempfile.TemporaryFile(prefix="etown-")  # noqa: SIM115 (a with block follows)
     except OSError as error:
@@ -292,6 +362,10 @@ def _spool(
             try:
                 chunk = read(_CHUNK)
             except errors as error:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise UnreadableInputError(
+                        too_slow or _("took too long"), source=name
+                    ) from None
                 raise UnreadableInputError(
                     _("{failed} ({reason})").format(
                         failed=failed or _("cannot be read"), reason=_reason(error)
@@ -300,6 +374,16 @@ def _spool(
                 ) from None
             if not chunk:
                 break
+            if most is not None and done + len(chunk) > most:
+                raise UnreadableInputError(
+                    too_large
+                    or _(_GROWS[what]).format(
+                        size=describe_size(most), variable=MAX_INPUT_SIZE_VARIABLE
+                    ),
+                    source=name,
+                )
+            if deadline is not None and time.monotonic() > deadline:
+                raise UnreadableInputError(too_slow or _("took too long"), source=name)
             try:
                 spool.write(chunk)
             except OSError as error:
@@ -317,6 +401,21 @@ def _spool(
             return b""
         spool.flush()
         return mmap.mmap(spool.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+#: What the data read so far is, in the message that it is too large.
+_GROWS = {
+    "reading": N_("is more than {size}, the limit (--max-input-size or {variable} raise it)"),
+    "decompressing": N_(
+        "decompresses to more than {size}, the limit (--max-input-size or {variable} raise it)"
+    ),
+    "unzipping": N_(
+        "unzips to more than {size}, the limit (--max-input-size or {variable} raise it)"
+    ),
+    "downloading": N_(
+        "the download is more than {size}, the limit (--max-input-size or {variable} raise it)"
+    ),
+}
 
 
 def _reason(error: BaseException) -> str:
@@ -367,7 +466,11 @@ class _Stream(Protocol):
 
 
 def _decompress(
-    data: bytes | mmap.mmap, compression: str, name: str, progress: Progress | None
+    data: bytes | mmap.mmap,
+    compression: str,
+    name: str,
+    progress: Progress | None,
+    limits: InputLimits,
 ) -> bytes | mmap.mmap:
     stream: _Stream
     errors: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error, lzma.LZMAError)
@@ -393,11 +496,12 @@ def _decompress(
             progress=progress,
             failed=_("is a damaged or truncated {format} file").format(format=label),
             errors=errors,
+            most=limits.max_input_size,
         )
     return result
 
 
-def _open_zip(source: Source) -> bool:
+def _open_zip(source: Source, limits: InputLimits) -> bool:
     """Tell a workbook from a zip archive; unpack an archive of one file into ``source``.
 
     Returns whether ``source`` is now final (a workbook), False when the
@@ -462,8 +566,10 @@ def _open_zip(source: Source) -> bool:
                 source.data = _spool(
                     stream.read,
                     name=name,
+                    what="unzipping",
                     failed=_("has a damaged file {member}").format(member=repr(member)),
                     errors=(OSError, EOFError, zlib.error, zipfile.BadZipFile),
+                    most=limits.max_input_size,
                 )
         except RuntimeError as error:  # zipfile's word for an encrypted member
             raise UnreadableInputError(

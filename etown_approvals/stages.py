@@ -94,7 +94,10 @@ class StageSet:
 
     def stage_of_header(self, header: str) -> str | None:
         """The stage a wide file's column header stands for, if any."""
-        normalized = normalize_name(header)
+        return self.stage_of_folded(normalize_name(header))
+
+    def stage_of_folded(self, normalized: str) -> str | None:
+        """:meth:`stage_of_header` of a header already folded by :func:`normalize_name`."""
         lookup = self.lookup
         return lookup.get(normalized) or lookup.get(strip_date_suffix(normalized))
 
@@ -166,12 +169,26 @@ ETOWN = StageSet(
 """Beijing E-Town's approval stages, with English and Chinese names."""
 
 
-def find_column(headers: Sequence[str], wanted: str | None, aliases: Iterable[str]) -> int | None:
-    """Index of the header that is ``wanted`` (if given) or one of ``aliases``."""
-    folded = [normalize_name(h) for h in headers]
+def find_column(
+    headers: Sequence[str],
+    wanted: str | None,
+    aliases: Iterable[str],
+    *,
+    folded: Sequence[str] | None = None,
+) -> int | None:
+    """Index of the header that is ``wanted`` (if given) or one of ``aliases``.
+
+    ``folded``: the headers already folded by :func:`normalize_name` (a caller that
+    looks for several columns folds a file's many headers once).
+    """
+    if folded is None:
+        folded = [normalize_name(h) for h in headers]
+    first: dict[str, int] = {}
+    for position, name in enumerate(folded):
+        first.setdefault(name, position)
     names = [wanted] if wanted else list(aliases)
     for name in names:
-        target = normalize_name(name)
-        if target in folded:
-            return folded.index(target)
+        found = first.get(normalize_name(name))
+        if found is not None:
+            return found
     return None

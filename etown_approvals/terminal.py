@@ -51,7 +51,15 @@ def _visible_slow(text: str) -> str:
     return _SUSPECT.sub(lambda match: _escape(match.group()), text)
 
 
-def visible(text: object) -> str:
+#: Longest text shown whole: a longer value is cut, saying how long it is, since
+#: a table of a 200 MB project name would keep rich busy for hours. JSON, CSV and
+#: NDJSON carry every value whole.
+LONGEST = 1_000
+#: Longest message on stderr (messages quote values from the data).
+LONGEST_MESSAGE = 10_000
+
+
+def visible(text: object, longest: int = LONGEST) -> str:
     """``text`` with every control, format and separator character shown as an escape.
 
     >>> visible("tab\\there \\x1b[2J \\u202eevil")
@@ -63,6 +71,8 @@ def visible(text: object) -> str:
     a :class:`rich.text.Text` (never a markup string) or :func:`rich.markup.escape` it.
     """
     value = text if isinstance(text, str) else str(text)
+    if len(value) > longest:
+        value = f"{value[:longest]}... ({len(value):,} characters in all)"
     if value.isprintable():
         return value
     return _visible_slow(value)
@@ -103,5 +113,5 @@ def message(text: str, *, level: Level | None = None, source: str | None = None)
         parts.append(gettext(LEVEL_WORDS.get(level, level)))
     if source is not None:
         parts.append(visible(source))
-    parts.append(visible(text))
+    parts.append(visible(text, LONGEST_MESSAGE))
     return ": ".join(parts)

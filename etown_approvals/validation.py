@@ -4,8 +4,10 @@ The validator runs the loader (the same row checks that decide which rows
 ``summary`` rejects) and adds what only shows per project: missing start
 dates, construction before land, stages out of order (every pair of recorded
 stages whose later stage is dated before the earlier one) and conflicting
-duplicate stages. File-level problems that stop the loader
-(missing columns, ambiguous dates, undecodable bytes) become findings too.
+duplicate stages, on the projects every command measures (the same as-of
+snapshot, the same date of a stage recorded more than once, the same status
+rule). File-level problems that stop the loader (missing columns, ambiguous
+dates, undecodable bytes) become findings too.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .errors import DataError, UnreadableInputError
 from .findings import ERROR, WARNING
 from .i18n import gettext as _
 from .loader import LoadResult, load
+from .measuring import measure
 from .rawtable import source_name
 from .stages import StageSet
 
@@ -42,6 +45,8 @@ class Validation:
     #: The file itself could not be read (a different exit code from data errors).
     unreadable: bool = False
     loaded: LoadResult | None = None
+    #: With an as-of date: the events known then, which the projects were measured from.
+    snapshot: metrics.Snapshot | None = None
 
     @property
     def errors(self) -> pd.DataFrame:
@@ -67,11 +72,18 @@ class Validation:
         )
 
 
-def validate(path: str | Path, **options: Any) -> Validation:
+def validate(
+    path: str | Path, metric: metrics.MetricOptions = metrics.MetricOptions(), **options: Any
+) -> Validation:
     """Check ``path`` and return all findings (never raises for bad data).
 
     ``options`` are those of :func:`etown_approvals.loader.load` (stages,
-    encoding, delimiter, dayfirst, sheet, stdin).
+    encoding, delimiter, dayfirst, sheet, stdin; see
+    :func:`etown_approvals.analysis.load_arguments`). The projects are measured as
+    every command measures them (:func:`etown_approvals.measuring.measure`): with
+    ``metric.as_of``, the events known then; each stage's date as
+    ``metric.stage_date`` says. An as-of date before every event is a
+    :class:`~etown_approvals.errors.NoUsableRowsError`, as in every command.
     """
     source = source_name(path)
     try:
@@ -81,11 +93,12 @@ def validate(path: str | Path, **options: Any) -> Validation:
     except DataError as error:
         return Validation(source, _file_finding(error, "invalid-table"), 0, 0)
 
-    projects = metrics.project_table(loaded.events, loaded.stages, withdrawn=loaded.withdrawn)
+    projects, snapshot = measure(loaded, metric)
+    events = loaded.events if snapshot is None else snapshot.events
     parts = [
         loaded.findings,
         project_findings(projects, loaded.stages),
-        duplicate_findings(loaded.events),
+        duplicate_findings(events, latest=metric.stage_date == "latest"),
     ]
     if loaded.rows_read == 0:
         parts.append(findings_mod.frame("no-data", message=_("the file has no data rows"), count=1))
@@ -93,7 +106,9 @@ def validate(path: str | Path, **options: Any) -> Validation:
     found = found.sort_values(["row", "type"], kind="stable", na_position="last").reset_index(
         drop=True
     )
-    return Validation(loaded.source, found, loaded.rows_read, len(projects), loaded=loaded)
+    return Validation(
+        loaded.source, found, loaded.rows_read, len(projects), loaded=loaded, snapshot=snapshot
+    )
 
 
 def _file_finding(error: UnreadableInputError | DataError, fallback: str) -> pd.DataFrame:
@@ -186,30 +201,33 @@ def out_of_order_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFr
     )
 
 
-def duplicate_findings(events: pd.DataFrame) -> pd.DataFrame:
-    """Rows that record a stage again with a later date than the earliest (which counts)."""
+def duplicate_findings(events: pd.DataFrame, *, latest: bool = False) -> pd.DataFrame:
+    """Rows that record a stage again with another date than the one that counts: the
+    earliest (``latest``: the last, as ``--stage-date latest`` measures)."""
     n_stages = len(events["stage"].cat.categories)
-    first, _last = metrics.stage_matrix(events, n_stages)
-    earliest_days = first[
+    chosen, _last = metrics.stage_matrix(events, n_stages, latest=latest)
+    counted_days = chosen[
         events["project"].cat.codes.to_numpy(), events["stage"].cat.codes.to_numpy()
     ]
-    is_later = metrics.day_numbers(events["date"]) != earliest_days
-    later = events[is_later]
-    if later.empty:
+    is_other = metrics.day_numbers(events["date"]) != counted_days
+    other = events[is_other]
+    if other.empty:
         return findings_mod.empty()
-    kept = pd.Series((earliest_days[is_later] * 86_400).view("datetime64[s]"), index=later.index)
+    kept = pd.Series((counted_days[is_other] * 86_400).view("datetime64[s]"), index=other.index)
     return findings_mod.frame(
         "duplicate-stage",
-        rows=later["row"].to_numpy(),
-        field=later["stage"].astype(str).to_numpy(),
-        value=later["date"].dt.strftime("%Y-%m-%d").to_numpy(),
-        project=later["project"].astype(str).to_numpy(),
+        rows=other["row"].to_numpy(),
+        field=other["stage"].astype(str).to_numpy(),
+        value=other["date"].dt.strftime("%Y-%m-%d").to_numpy(),
+        project=other["project"].astype(str).to_numpy(),
         message=[
-            _("{stage} recorded again; the earliest date, {date}, is used").format(
-                stage=stage, date=day
-            )
+            (
+                _("{stage} recorded again; the latest date, {date}, is used")
+                if latest
+                else _("{stage} recorded again; the earliest date, {date}, is used")
+            ).format(stage=stage, date=day)
             for stage, day in zip(
-                later["stage"].astype(str), kept.dt.strftime("%Y-%m-%d"), strict=True
+                other["stage"].astype(str), kept.dt.strftime("%Y-%m-%d"), strict=True
             )
         ],
     )

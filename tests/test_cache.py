@@ -8,12 +8,13 @@ import json
 import os
 import shutil
 import time
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from etown_approvals import cache, config, loader, metrics
+from etown_approvals import cache, config, dates, loader, metrics
 from etown_approvals import results as reports
 from etown_approvals.analysis import Analysis
 
@@ -254,3 +255,105 @@ def test_the_command_line_uses_the_cache_and_no_cache_reads_again(run, tmp_path,
     cleared = run("cache", "clear")
     assert cleared.stderr == "etown: removed 1 entry\n"
     assert json.loads(run("cache", "info", "--json").stdout)["entries"] == 0
+
+
+def test_a_file_rewritten_with_its_time_put_back_is_read_again(reads, write):
+    """Same size, same modification time (put back, as `touch -r` or a careless copy
+    does): the change time, which no program can set, tells the file changed."""
+    path = settled(write("project,event,date\nA,land acquisition,2023-01-02\n"))
+    before = os.stat(path)
+    assert list(cache.load_cached(path).events["project"]) == ["A"]
+    assert list(cache.load_cached(path).events["project"]) == ["A"]
+    assert len(reads) == 1
+    time.sleep(0.01)  # (a change time of its own, on coarse clocks too)
+    path.write_text("project,event,date\nB,land acquisition,2023-01-03\n", encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ino,
+    )
+    assert after.st_ctime_ns != before.st_ctime_ns
+    assert list(cache.load_cached(path).events["project"]) == ["B"]
+    assert len(reads) == 2
+
+
+def test_entries_are_private_from_the_start(folder, reads, tmp_path, monkeypatch):
+    """The cache folder and each entry's folder are 0700, each file 0600: made so (even
+    under a umask that leaves everything open), never loosened or tightened after."""
+    changed: list[object] = []
+    monkeypatch.setattr(os, "chmod", lambda *args, **kwargs: changed.append((args, kwargs)))
+    previous = os.umask(0)
+    try:
+        path = copy(SAMPLE, tmp_path)
+        cache.load_cached(path)
+    finally:
+        os.umask(previous)
+    assert changed == []
+    assert reads == [str(path)] and cache.info().entries == 1
+    assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
+    (entry,) = [p for p in folder.iterdir()]
+    assert oct(entry.stat().st_mode & 0o777) == oct(0o700)
+    files = list(entry.iterdir())
+    assert {f.name for f in files} >= {"meta.json", "events.arrow", "findings.arrow"}
+    assert {oct(f.stat().st_mode & 0o777) for f in files} == {oct(0o600)}
+    cached = cache.load_cached(path)  # and the entry reads back
+    assert len(reads) == 1 and cached.rows_read == loader.load(path).rows_read
+
+
+def test_an_existing_cache_folder_keeps_its_mode(folder, tmp_path):
+    """ETOWN_CACHE_DIR may name a folder shared on purpose: etown changes no mode of a
+    folder it did not make (the entries in it are private anyway)."""
+    folder.mkdir(mode=0o755)
+    os.chmod(folder, 0o755)
+    cache.load_cached(copy(SAMPLE, tmp_path))
+    assert oct(folder.stat().st_mode & 0o777) == oct(0o755)
+    (entry,) = list(folder.iterdir())
+    assert oct(entry.stat().st_mode & 0o777) == oct(0o700)
+
+
+def _today_is(monkeypatch: pytest.MonkeyPatch, day: date) -> None:
+    """Every caller of dates.latest_plausible sees ``day`` as today."""
+    real = dates.latest_plausible
+
+    class Day(date):
+        @classmethod
+        def today(cls) -> Day:
+            return cls(day.year, day.month, day.day)
+
+    monkeypatch.setattr(dates, "date", Day)
+    assert real(None) == date(day.year + 1, day.month, day.day)
+
+
+def test_an_entry_made_yesterday_is_served_today(reads, write, monkeypatch):
+    """The plausible range ends a year after today; an entry whose dates are far from
+    that end reads the same on any day, so a new day does not read the file again."""
+    path = settled(write("project,event,date\nA,land acquisition,2023-01-02\n"))
+    _today_is(monkeypatch, date(2026, 12, 6))
+    first = cache.load_cached(path)
+    _today_is(monkeypatch, date(2026, 12, 7))
+    second = cache.load_cached(path)
+    assert len(reads) == 1
+    assert summary_json(second) == summary_json(first)
+
+
+def test_a_date_the_new_day_makes_plausible_reads_the_file_again(reads, write, monkeypatch):
+    """A date just past yesterday's end of the plausible range is plausible today: the
+    entry made yesterday (which read it as no date) is not served."""
+    path = settled(
+        write(
+            "project,event,date\nA,land acquisition,2023-01-02\nA,construction permit,2027-12-07\n"
+        )
+    )
+    _today_is(monkeypatch, date(2026, 12, 6))
+    yesterday = cache.load_cached(path)
+    assert yesterday.events["date"].isna().all() or len(yesterday.events) == 1
+    _today_is(monkeypatch, date(2026, 12, 7))
+    today = cache.load_cached(path)
+    assert len(reads) == 2
+    assert str(today.events["date"].max().date()) == "2027-12-07"
+    # And back: yesterday's bound again reads it as implausible, never today's entry.
+    _today_is(monkeypatch, date(2026, 12, 6))
+    again = cache.load_cached(path)
+    assert len(again.events) == len(yesterday.events)

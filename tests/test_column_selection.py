@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from etown_approvals import reader
@@ -188,3 +189,68 @@ def test_day_month_order_read_by_date_part_as_each_one(monkeypatch, tmp_path, ce
         assert split == each
     else:
         same_load(split, each)
+
+
+@pytest.mark.parametrize("multibyte", [False, True], ids=["ascii", "cut-character"])
+def test_a_header_past_the_first_bytes_is_read_from_disk(monkeypatch, tmp_path, multibyte):
+    # 12,000 columns: the header alone is longer than the first 64 KiB read.
+    extra = [("区" if multibyte else "x") + str(i) for i in range(12_000)]
+    path = tmp_path / "wide.csv"
+    blanks = "," * len(extra)
+    path.write_text(
+        "project,event,date,zone," + ",".join(extra) + "\n"
+        f"A,land acquisition,2023-01-02,Z1{blanks}\nA,construction permit,2023-01-05,Z1{blanks}\n",
+        encoding="utf-8",
+    )
+    loaded = load(path, attributes=["zone"])
+    assert loaded.raw is not None
+    assert loaded.raw.table.num_columns == 4  # the needed ones only, parsed from disk
+    assert loaded.raw.headers[4:] == extra
+    assert loaded.attributes["zone"].tolist() == ["Z1"]
+    monkeypatch.setattr(reader, "PARSE_FROM_DISK", False)
+    whole = load(path, attributes=["zone"])
+    assert whole.raw is not None and whole.raw.table.num_columns == len(extra) + 4
+    pd.testing.assert_frame_equal(whole.events, loaded.events)
+    pd.testing.assert_frame_equal(whole.attributes, loaded.attributes)
+    assert (
+        (whole.rows_read, whole.rows_rejected) == (loaded.rows_read, loaded.rows_rejected) == (2, 0)
+    )
+
+
+def test_every_column_of_a_file_of_many_is_an_attribute(tmp_path):
+    names = [f"c{i}" for i in range(5_000)]
+    path = tmp_path / "wide.csv"
+    cells = ",".join(f"v{i}" if i % 2 else "" for i in range(len(names)))
+    blanks = "," * len(names)
+    path.write_text(
+        "project,event,date," + ",".join(names) + "\n"
+        f"A,land acquisition,2023-01-02,{cells}\nA,construction permit,2023-01-05{blanks}\n",
+        encoding="utf-8",
+    )
+    loaded = load(path, attributes=True)
+    assert list(loaded.attributes.columns) == names
+    assert all(str(dtype) == "str" for dtype in loaded.attributes.dtypes)
+    assert loaded.rows_rejected == 0
+    row = loaded.attributes.loc["A"]
+    assert row["c1"] == "v1" and row["c4999"] == "v4999"
+    assert row[["c0", "c2"]].isna().all()
+
+
+@pytest.mark.parametrize("from_disk", [True, False])
+def test_columns_converted_a_group_at_a_time_are_the_same(monkeypatch, tmp_path, from_disk):
+    """A file of very many columns is converted a group of columns at a time (pyarrow's
+    reader takes kilobytes a column while converting): the table is the same."""
+    path = tmp_path / "wide.csv"
+    path.write_text(
+        "project,event,date,zone,notes,extra\n"
+        "A,land acquisition,2023-01-02,Z1,x,1\nA,construction permit,2023-01-05,Z1,,2\n"
+        "B,land acquisition,2023-01-03,Z2,y\nB,construction permit,2023-01-04,Z2,z,3\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(reader, "PARSE_FROM_DISK", from_disk)
+    whole = load(path)
+    monkeypatch.setattr(reader, "_COLUMN_GROUP", 2)
+    grouped = load(path)
+    same_load(grouped, whole)
+    assert grouped.rows_rejected == 1  # the malformed record, found once
+    assert list(grouped.attributes.columns) == ["zone", "notes", "extra"]

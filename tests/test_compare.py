@@ -439,7 +439,7 @@ def test_readme_worked_example():
     assert (before["complete"], before["median"]) == (10, 115.5)
     assert (after["complete"], after["open"], after["median"], after["km_median"]) == (13, 4, 3, 28)
     (only,) = result["comparisons"]
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "method.md").read_text(encoding="utf-8")
     km, rmst = only["km_median_difference"], only["rmst_difference"]
     said = (
         f"Median difference {only['median_difference']} days (bootstrap 95% interval "

@@ -527,3 +527,42 @@ def test_delimiter_names(given, delimiter):
 def test_load_config_still_returns_the_stage_set(write):
     stages = load_config(write(FULL, name="etown.toml"))
     assert stages.stages == ("filed", "issued") and stages.start == "filed"
+
+
+@pytest.mark.parametrize(
+    "nested", ["[" * 10_000 + "]" * 10_000, "{a = " * 5_000 + "1" + "}" * 5_000]
+)
+def test_values_nested_thousands_deep_are_a_configuration_error(run, write, nested):
+    config = write(f"[filter]\nwhere = {nested}\n", "etown.toml")
+    with pytest.raises(ConfigError, match="values nested too deeply") as raised:
+        load_config(config)
+    assert raised.value.exit_code == 5
+    result = run("summary", SAMPLE, "--config", config, expect=5)
+    assert result.stderr == (
+        f"etown: error: {config}: malformed TOML: values nested too deeply "
+        "(arrays or tables inside one another)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("columns", "says"),
+    [
+        ('project = "project"\nevent = "Project"', "columns.event = 'Project' names the project"),
+        ('project = "zone"\ndate = "Zone "', "columns.date = 'Zone ' names the project"),
+        ('event = "kind"\ndate = "KIND"', "columns.date = 'KIND' names the event column"),
+    ],
+)
+def test_one_column_for_two_roles_is_a_configuration_error(run, write, columns, says):
+    config = write(f"[columns]\n{columns}\n", "etown.toml")
+    with pytest.raises(ConfigError, match=says) as raised:
+        load_config(config)
+    assert raised.value.exit_code == 5
+    run("summary", SAMPLE, "--config", config, expect=5)
+
+
+def test_a_configured_event_column_found_as_the_project_column_is_a_configuration_error(run, write):
+    """Only the event column is named, and it is the column the project role takes by
+    its built-in name: every row would be an unknown event (exit 4) without this."""
+    config = write('[columns]\nevent = "project"\n', "etown.toml")
+    result = run("summary", SAMPLE, "--config", config, expect=5)
+    assert "columns.event = 'project' is the project column of" in result.stderr

@@ -3,6 +3,7 @@ at library level: every read row is used, rejected, filtered or ignored."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -366,3 +367,74 @@ def test_every_row_is_used_rejected_filtered_or_ignored(rows, where, ignore, wit
     assert used_rows.isdisjoint(set(loaded.rejected["row"]))
     if loaded.withdrawn is not None:
         assert len(loaded.withdrawn) == len(loaded.events["project"].cat.categories)
+
+
+# -- the command line: usage errors and configuration errors, as documented -------------
+
+
+@pytest.mark.parametrize("option", ["--where", "--withdrawn"])
+@pytest.mark.parametrize("text", ["zone", "=North", "status~(unclosed"])
+def test_a_malformed_option_expression_is_a_usage_error(run, tmp_path, option, text):
+    result = run("summary", write(tmp_path, LONG), option, text, "--no-config", expect=2)
+    assert result.stderr.startswith(f"etown: error: {option} {text!r}: ")
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_configured_expression_naming_no_column_is_a_configuration_error(
+    run, tmp_path, monkeypatch
+):
+    """Found in the working directory or given with --config, the rule's errors name the
+    file and key (exit 5), as the README says; hints do not repeat it as --where."""
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, CONFIG + '[filter]\nwhere = ["Zoning=North"]\n', "etown.toml")
+    path = write(tmp_path, LONG)
+    for extra in ([], ["--config", str(tmp_path / "etown.toml")]):
+        result = run("summary", path, *extra, expect=5)
+        assert "etown.toml: filter.where: 'Zoning=North': no column 'Zoning'" in result.stderr
+    write(tmp_path, CONFIG + '[filter]\nwhere = ["zone~^s"]\n', "etown.toml")
+    # (most rows left are unknown events: no result, and a hint to see them)
+    result = run("summary", path, "--config", str(tmp_path / "etown.toml"), "--json", expect=4)
+    assert "see them with: etown validate" in result.stderr and "--config" in result.stderr
+    assert "--where" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ('[filter]\nwhere = ["zone=North"]\n', "filter.where = ['zone=North']"),
+        ('[outcomes]\nwithdrawn = ["status~withdrawn"]\n', "outcomes.withdrawn"),
+        ('[ignore]\nevents = ["site inspection"]\n', "ignore.events = ['site inspection']"),
+    ],
+)
+def test_a_discovered_configuration_that_decides_rows_is_named_even_when_quiet(
+    run, tmp_path, monkeypatch, section, key
+):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "[defaults]\nquiet = true\n" + section, "etown.toml")
+    path = write(tmp_path, LONG)
+    note = (
+        f"etown: note: etown.toml, found in the working directory, decides which rows count: {key}"
+    )
+    for extra in ([], ["--quiet"]):
+        result = run("summary", path, "--json", *extra)
+        assert result.stderr.startswith(note)
+        assert result.stderr.rstrip("\n").endswith("(--no-config reads without it)")
+        assert len(result.stderr.splitlines()) == 1
+    # Followed: without it, every row counts again.
+    everything = run("summary", path, "--json", "--no-config")
+    assert everything.stderr.count("etown.toml") == 0
+    whole, ruled = json.loads(everything.stdout), json.loads(result.stdout)
+    assert (whole["rows"]["filtered"], whole["rows"]["ignored"]) == (0, 0)
+    assert whole["projects"].get("withdrawn", 0) == 0
+    assert ruled != whole
+    # Named on purpose with --config: no note.
+    given = run("summary", path, "--json", "--config", str(tmp_path / "etown.toml"))
+    assert "found in the working directory" not in given.stderr
+
+
+def test_a_discovered_configuration_without_rules_is_not_named(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "[defaults]\nquiet = true\n", "etown.toml")
+    result = run("summary", write(tmp_path, LONG), "--json")
+    assert result.stderr == ""

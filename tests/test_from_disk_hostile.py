@@ -94,7 +94,14 @@ def test_line_breaks_counted_across_pieces(monkeypatch, tmp_path, piece, ending)
     facts = reader._scan_body(path)
     assert facts is not None
     assert facts.line_breaks == data.count(ending)
-    assert load(path, attributes=False).raw.parse_more is not None  # still read from disk
+    raw = load(path, attributes=False).raw
+    assert raw.parse_more is not None  # still read from disk
+    # The one empty line, skipped by the parse and found in the bytes.
+    empty_line = data[: data.index(ending * 2)].count(ending) + 2
+    assert (raw.empty_lines.firsts.tolist(), raw.empty_lines.counts.tolist()) == (
+        [empty_line],
+        [1],
+    )
 
 
 @pytest.mark.parametrize("encoding", [None, "utf-8", "utf8", "utf-8-sig"])
@@ -145,3 +152,26 @@ def test_invalid_rows_of_a_file_whose_every_record_is_malformed(
             "y",
         ],
     ]
+
+
+@pytest.mark.parametrize("tail", [64, 1 << 20], ids=["whole-body", "tail-only"])
+@pytest.mark.parametrize("ending", [b"\r\n", b"\r", b"\n"])
+def test_empty_lines_read_from_disk_are_where_the_file_has_them(
+    monkeypatch, tmp_path, tail, ending
+):
+    """Empty lines are skipped by the parse; the counts tell how many, and they are found
+    in the file's last bytes (a blank line at the end) or in the whole body, so every
+    record keeps its line."""
+    monkeypatch.setattr(reader, "_TAIL", tail)
+    body = PADDING[:70_000] + b"\n\n" + LAST + b"\n\n\n"
+    data = (HEADER + body).replace(b"\n", ending)
+    path = tmp_path / "blank.csv"
+    path.write_bytes(data)
+    from_disk, whole = _both(monkeypatch, path, attributes=False)
+    assert from_disk.raw.parse_more is not None
+    same_load(from_disk, whole)
+    lines = data.split(ending)
+    expected = [i + 1 for i, line in enumerate(lines[:-1]) if line == b""]
+    blank = from_disk.findings[from_disk.findings["type"] == "blank-row"]
+    assert from_disk.rows_blank == len(expected) == 4  # one, then three at the end
+    assert blank["row"].tolist() == [expected[0], expected[1]]

@@ -114,3 +114,34 @@ def test_markup_in_a_name_is_printed_as_written(run, hostile_file):
     assert "Building [north wing]" in out
     assert "[bold red]not bold[/]" in out
     assert "\\x1b[2J" in out and "\x1b" not in out
+
+
+@pytest.mark.parametrize("command", [["projects"], ["summary"], ["validate"], ["timeline"]])
+def test_a_name_of_megabytes_is_cut_in_tables_and_whole_in_json(run, tmp_path, command):
+    """A table shows the first characters of a very long value and how long it is (rich
+    would take hours to wrap 200 MB into a column); JSON carries the value whole."""
+    name = "N" * 3_000_000
+    path = tmp_path / "long.csv"
+    path.write_text(
+        f"project,event,date,zone\n{name},land,2023-01-02,{name}\n"
+        f"{name},construction permit,2023-01-02,Z\n{name},x,2023-01-05,Z\n",
+        encoding="utf-8",
+    )
+    expect = 1 if command == ["validate"] else 0
+    table = run(*command, path, expect=expect)
+    squeezed = "".join(table.stdout.split())
+    if command != ["timeline"]:  # (the timeline crops names to its name column)
+        assert "charactersinall)" in squeezed
+    assert len(table.stdout) < 20_000
+    shown = run(*command, path, "--format", "json", expect=expect).stdout
+    assert name in shown
+
+
+def test_a_message_quoting_a_huge_value_is_cut(run, tmp_path):
+    header = "x" * 2_000_000
+    path = tmp_path / "huge_header.csv"
+    path.write_text(f"{header},b\n1,2\n", encoding="utf-8")
+    result = run("summary", path, expect=4)
+    assert result.stderr.startswith("etown: error: ")
+    assert result.stderr.rstrip("\n").endswith(" characters in all)")
+    assert len(result.stderr) < 11_000

@@ -417,17 +417,16 @@ def test_a_file_with_one_date_column_cannot_be_drafted(write, run):
 
 
 def test_the_readme_walkthrough_is_what_the_commands_do(run, tmp_path, monkeypatch):
-    """README "Your own export": its three commands, run as written, and init's output
-    as shown there."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Your own export") :]
+    """The manual's "Your own export": its three commands, run as written, and init's
+    output as shown there."""
+    readme = (ROOT / "docs" / "your-export.md").read_text(encoding="utf-8")
+    section = readme
     block = section[section.index("```console\n") + 11 : section.index("\n```\n")]
     commands = [line for line in block.splitlines() if line.startswith("$ etown ")]
     assert len(commands) == 3
     shown = block[block.index("\n") + 1 : block.index(commands[1])].splitlines()
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "data").symlink_to(DATA)
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
     first = run(*commands[0].split()[2:])
     assert first.stderr.splitlines() == shown
     document = run(*commands[1].split()[2:], "--json")

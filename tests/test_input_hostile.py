@@ -3,6 +3,7 @@ line numbers, blank lines, date spellings and formats, streams, bad parameters."
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -234,12 +235,49 @@ def test_line_endings(tmp_path, newline):
 
 def test_lines_of_only_spaces_or_tabs_are_blank_rows(tmp_path):
     result = load_text(
-        tmp_path, HEADER + "A,land,2023-09-15\n   \n\t \t\nA,construction permit,2023-09-18\n"
+        tmp_path,
+        HEADER + "A,land,2023-09-15\n   \n\t \t\nA,construction permit,2023-09-18\n \t\n",
     )
-    assert (result.rows_read, result.rows_rejected, result.rows_blank) == (2, 0, 2)
+    assert (result.rows_read, result.rows_rejected, result.rows_blank) == (2, 0, 3)
     blank = result.findings[result.findings["type"] == "blank-row"]
-    assert list(blank["row"]) == [3, 4]
+    assert list(blank["row"]) == [3, 6]
+    assert list(blank["message"]) == [
+        "2 blank rows skipped (lines 3-4)",
+        "blank row skipped (only spaces or tabs)",
+    ]
+    assert blank["value"].isna().tolist() == [True, False]
+    assert blank["value"].iloc[1] == " \t"
     assert set(blank["severity"]) == {"warning"}
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "|", "\t"])
+@pytest.mark.parametrize("blank_line", ["{d}", "{d}{d}", " {d} ", '""{d}', "{d}{d}{d}{d}"])
+def test_a_line_of_delimiters_alone_is_a_blank_row(tmp_path, delimiter, blank_line):
+    """A lone ``,`` (or ``,,,,``: too few or too many fields) holds no value: a blank row,
+    not a malformed one."""
+    line = blank_line.format(d=delimiter)
+    text = f"project,event,date\nA,land,2023-09-15\n{line}\nA,construction permit,2023-09-18\n"
+    result = load_text(tmp_path, text.replace(",", delimiter))
+    assert (result.rows_read, result.rows_rejected, result.rows_blank) == (2, 0, 1)
+    assert result.findings[["type", "row"]].values.tolist() == [["blank-row", 3]]
+    assert result.events["row"].tolist() == [2, 4]
+
+
+def test_millions_of_blank_lines_are_a_few_findings(tmp_path):
+    text = "project,event,date\n\nA,land,2023-09-15\n" + "\n" * 200_000
+    text += "\r\n\r\n,,\n  \nA,construction permit,2023-09-18\n\r\r"
+    for path in (tmp_path / "blank.csv", tmp_path / "blank.csv.gz"):
+        data = text.encode()
+        path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+        result = load(path)
+        assert (result.rows_read, result.rows_blank) == (2, 200_007)
+        blank = result.findings[result.findings["type"] == "blank-row"]
+        assert blank[["row", "message"]].values.tolist() == [
+            [2, "blank row skipped"],
+            [4, "200,004 blank rows skipped (lines 4-200007)"],
+            [200009, "2 blank rows skipped (lines 200009-200010)"],
+        ]
+        assert result.events["row"].tolist() == [3, 200008]
 
 
 def test_header_longer_than_64_kib(tmp_path):

@@ -7,6 +7,7 @@ records and line endings chosen, independently of etown's reader.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -106,6 +107,50 @@ def test_every_record_is_accounted_for_at_its_line(generated):
     assert set(result.events["row"]) <= real
     rejected = set(result.rejected["row"].dropna().astype(int))
     assert rejected.isdisjoint(set(result.events["row"]))
-    blank = set(result.findings.loc[result.findings["type"] == "blank-row", "row"].astype(int))
+    # A run of blank lines is one finding at its first line, naming the others.
+    blank: set[int] = set()
+    runs = result.findings[result.findings["type"] == "blank-row"]
+    for first, message in zip(runs["row"].astype(int), runs["message"], strict=True):
+        lines = re.fullmatch(r"([\d,]+) blank rows skipped \(lines (\d+)-(\d+)\)", message)
+        if lines is None:
+            blank.add(first)
+            continue
+        count, low, high = int(lines[1].replace(",", "")), int(lines[2]), int(lines[3])
+        assert (low, high - low + 1) == (first, count)
+        blank.update(range(low, high + 1))
     assert len(blank) == result.rows_blank
+    assert blank <= real
     assert blank.isdisjoint(rejected)
+    assert blank.isdisjoint(set(result.events["row"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.binary(max_size=60).map(lambda b: bytes(b"a\r\n"[x % 3] for x in b)),
+    st.lists(st.integers(0, 60), max_size=4),
+    st.sampled_from([2, 3, 1 << 20]),
+)
+def test_empty_lines_found_piece_by_piece_are_the_texts(text, cuts, piece):
+    """The empty lines the reader finds in the bytes (and the parse skips) are the text's
+    empty lines, wherever the text is cut into pieces (a \\r\\n cut in two included)."""
+    from etown_approvals import reader
+
+    lines = re.split(r"\r\n|\r|\n", text.decode())
+    if text.endswith((b"\n", b"\r")) or not text:
+        lines = lines[:-1]  # a final line break ends the last line, it starts none
+    expected = [5 + i for i, line in enumerate(lines) if line == ""]
+    finder = reader._EmptyLineFinder(5)
+    original = reader._EMPTY_PIECE
+    reader._EMPTY_PIECE = piece
+    try:
+        at = 0
+        for cut in [*sorted(c for c in cuts if c <= len(text)), len(text)]:
+            finder.feed(text[at:cut])
+            at = cut
+    finally:
+        reader._EMPTY_PIECE = original
+    found = finder.found()
+    runs = zip(found.firsts.tolist(), found.counts.tolist(), strict=True)
+    assert [first + i for first, count in runs for i in range(count)] == expected
+    if expected:  # as runs: none touches the next
+        assert (found.firsts[1:] > found.firsts[:-1] + found.counts[:-1]).all()

@@ -277,8 +277,10 @@ def test_blank_rows_are_skipped_and_reported(tmp_path):
     )
     assert result.rows_blank == 2
     assert result.rows_read == 2
-    assert list(result.findings["row"]) == [3, 4]
-    assert set(result.findings["type"]) == {"blank-row"}
+    # Consecutive blank rows are one finding, at the first.
+    assert result.findings[["type", "row", "message"]].values.tolist() == [
+        ["blank-row", 3, "2 blank rows skipped (lines 3-4)"]
+    ]
     assert list(result.events["row"]) == [2, 5]
 
 

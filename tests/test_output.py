@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 
 import pytest
 
@@ -272,3 +273,52 @@ def test_a_csv_line_quotes_every_line_break():
     rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
     assert rows == [list("vwxyz"), cells, cells]
     assert out.getvalue().count("\n") == 3 + 2 * 2  # the line ends, and the "\n"s in cells
+
+
+#: Runs etown's command line with its output writer stopped half way: it writes a piece
+#: of the result to the temporary file, says so, and waits for a signal.
+_STOPPED_HALF_WAY = """
+import sys, time
+from etown_approvals import formats
+
+def half(result, name, stream, options):
+    stream.write("{\\n  half a document")
+    stream.flush()
+    print("writing", file=sys.stderr, flush=True)
+    time.sleep(60)
+
+formats.render = half
+from etown_approvals.cli import main
+sys.argv = ["etown", "summary", sys.argv[1], "--json", "--quiet", "-o", sys.argv[2]]
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "said"),
+    [("SIGTERM", -15, ""), ("SIGHUP", -1, ""), ("SIGINT", 130, "etown: interrupted\n")],
+)
+def test_a_signal_while_writing_leaves_no_temporary_file(tmp_path, name, status, said):
+    """A cancelled CI job (SIGTERM), a closed terminal (SIGHUP) or Ctrl-C (SIGINT) while
+    -o is written: the temporary file goes, the target is not made, the process ends
+    as the signal says (SIGINT as etown's interrupted, exit 130)."""
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "out" / "summary.json"
+    target.parent.mkdir()
+    child = subprocess.Popen(
+        [sys.executable, "-c", _STOPPED_HALF_WAY, str(SAMPLE), str(target)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "ETOWN_NO_CACHE": "1"},
+    )
+    assert child.stderr is not None
+    assert child.stderr.readline() == "writing\n"
+    (partial,) = list(target.parent.iterdir())
+    assert partial.name.startswith(".summary.json.") and partial.stat().st_size > 0
+    child.send_signal(getattr(signal, name))
+    assert child.wait(timeout=60) == status
+    assert child.stderr.read() == said
+    assert list(target.parent.iterdir()) == []

@@ -81,13 +81,17 @@ def test_keys_match_the_schema_in_every_command(run, command):
         "1.12345678901",
         "0x10",
         "95%",
+        "",  # an empty list is an empty item, not "no percentiles"
+        " ",
+        ",",
     ],
 )
 def test_anything_else_is_a_usage_error(run, value):
     result = run("summary", SAMPLE, "--percentiles", value, expect=2)
     assert result.stdout == ""
-    assert "--percentiles" in result.stderr
-    assert "(0, 100]" in result.stderr
+    (line,) = result.stderr.splitlines()  # one line, no usage text around it
+    assert line.startswith("etown: error: --percentiles: ")
+    assert "(0, 100]" in line
 
 
 @pytest.mark.parametrize(
@@ -124,3 +128,113 @@ def test_keys_are_the_exact_decimal(level, key):
 def test_the_library_refuses_levels_outside_0_to_100(level):
     with pytest.raises(MetricOptionError):
         days_statistics(pd.Series([1, 2, 3], dtype="Int64"), [level])
+
+
+# -- what tables and markdown show ---------------------------------------------------
+
+
+def _column(text: str, label: str, fmt: str) -> list[str]:
+    """The cells under ``label`` in the table (of rich's output on a wide terminal, or
+    markdown) whose header has it."""
+    lines = text.splitlines()
+    if fmt == "markdown":
+        for i, line in enumerate(lines):
+            cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+            if line.startswith("|") and label in cells:
+                at = cells.index(label)
+                body = []
+                for row in lines[i + 2 :]:
+                    if not row.startswith("|"):
+                        break
+                    body.append([c.strip() for c in row.strip().strip("|").split(" | ")][at])
+                return body
+    else:
+        for i, line in enumerate(lines):
+            cells = re.split(r"\s{2,}", line.strip())
+            if label in cells and set(lines[i + 1].strip()) <= {"-"}:
+                at = cells.index(label)
+                body = []
+                for row in lines[i + 2 :]:
+                    row_cells = re.split(r"\s{2,}", row.strip())
+                    if len(row_cells) != len(cells):  # the table's end, or a note under it
+                        break
+                    body.append(row_cells[at])
+                return body
+    raise AssertionError(f"no column {label!r} in:\n{text}")
+
+
+def _value(cell: str) -> float:
+    return float(cell.replace(",", ""))
+
+
+@pytest.fixture
+def wide(monkeypatch):
+    """Tables as on a terminal wide enough that no table is folded into records."""
+    from etown_approvals.cli import app
+
+    settings = {"color": False, "width": 1000, "unicode": False}
+    monkeypatch.setattr(app, "terminal_settings", lambda *_: settings)
+
+
+def _sample_projects(run) -> pd.DataFrame:
+    projects = pd.DataFrame(json.loads(run("projects", SAMPLE, "--json").stdout)["projects"])
+    for stage in ("land_acquisition", "project_approval", "construction_permit"):
+        projects[stage] = pd.to_datetime(projects[stage])
+    return projects
+
+
+@pytest.mark.usefixtures("wide")
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_summary_shows_the_percentiles_asked_for(run, fmt):
+    """``--percentiles 10,95`` adds p10 and p95 to the days table, and to each group."""
+    args = ("summary", SAMPLE, "--percentiles", "10,95", "--format", fmt, "-q")
+    text = run(*args).stdout
+    days = complete_days(run)
+    for level in (10, 95):
+        (cell,) = _column(text, f"p{level}", fmt)
+        assert _value(cell) == round(float(np.percentile(days, level)), 2)
+    grouped = run(*args, "--group-by", "zone").stdout
+    projects = _sample_projects(run)
+    projects["zone"] = [attributes["zone"] for attributes in projects["attributes"]]
+    complete = projects[projects["status"] == "complete"]
+    for level in (10, 95):
+        row = next(
+            line for line in grouped.splitlines() if re.match(rf"\|? ?p{level} days\b", line)
+        )
+        shown = [c for c in re.split(r"\s{2,}| \| ", row.strip(" |")) if c][1:]
+        expected = {
+            zone: round(float(np.percentile(part["days"], level)), 2)
+            for zone, part in complete.groupby("zone")
+        }
+        assert sorted(_value(c) for c in shown if c != "-") == sorted(expected.values())
+
+
+@pytest.mark.usefixtures("wide")
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_stages_show_the_percentiles_asked_for(run, fmt):
+    """p95 of the days from land to project approval, over the projects measured: not
+    invalid, both dates recorded, approval not before land."""
+    text = run("stages", SAMPLE, "--percentiles", "95", "--format", fmt, "-q").stdout
+    projects = _sample_projects(run)
+    measured = projects[
+        (projects["status"] != "invalid")
+        & projects["land_acquisition"].notna()
+        & projects["project_approval"].notna()
+    ]
+    gaps = (measured["project_approval"] - measured["land_acquisition"]).dt.days
+    gaps = gaps[gaps >= 0]
+    first = _column(text, "p95", fmt)[0]
+    assert _value(first) == round(float(np.percentile(gaps, 95)), 2)
+
+
+@pytest.mark.usefixtures("wide")
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_trend_shows_the_percentiles_asked_for(run, fmt):
+    text = run("trend", SAMPLE, "--percentiles", "95", "--format", fmt, "-q").stdout
+    projects = _sample_projects(run)
+    complete = projects[projects["status"] == "complete"]
+    by_year = complete.groupby(complete["land_acquisition"].dt.year)["days"]
+    expected = {str(year): round(float(np.percentile(d, 95)), 2) for year, d in by_year}
+    periods = _column(text, "period", fmt)
+    shown = dict(zip(periods, _column(text, "p95 days", fmt), strict=True))
+    assert {p: _value(v) for p, v in shown.items() if v != "-"} == expected

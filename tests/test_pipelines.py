@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -164,35 +165,138 @@ def _wired(command: str, fmt: str) -> bool:
     return fmt in CliRunner().invoke(cli, [command, "--help"]).stdout
 
 
-def test_workflow_commands_run(tmp_path):
+# -- in a data repository that is not etown's ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """etown installed as a data repository installs it, and the environment to run in.
+
+    The workflow and pre-commit install etown from its git repository at a tag. Here a
+    copy of this source tree stands in for that URL (`etown-approvals @ file://...`):
+    the tests reach no git host. The new environment sees this one's packages (pandas,
+    pyarrow, ...) through a .pth file, so that pip installs only etown itself; the
+    copy is what runs, never this checkout (asserted).
+    """
+    base = tmp_path_factory.mktemp("install")
+    source = base / "etown"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(
+        ROOT / "etown_approvals",
+        source / "etown_approvals",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    venv = base / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    where = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    ours = subprocess.run([sys.executable, "-c", where], capture_output=True, text=True)
+    theirs = subprocess.run([venv / "bin" / "python", "-c", where], capture_output=True, text=True)
+    Path(theirs.stdout.strip(), "shared-packages.pth").write_text(ours.stdout.strip() + "\n")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("ETOWN_", "VIRTUAL_ENV", "PYTHON"))
+    }
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    env["ETOWN_CACHE_DIR"] = str(base / "cache")
+    env["ETOWN_SOURCE"] = f"etown-approvals @ {source.as_uri()}"
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    # as pre-commit does for a hook repository; the workflow's own step installs again
+    subprocess.run(["pip", "install", "--quiet", env["ETOWN_SOURCE"]], env=env, check=True)
+    return env
+
+
+def scratch_repository(path: Path) -> Path:
+    """A data repository: git, one data file, nothing of etown's."""
+    repo = path / "approval-data"
+    (repo / "data").mkdir(parents=True)
+    shutil.copy(SAMPLE, repo / "data" / "projects.csv")
+    git = ["git", "-c", "user.name=data", "-c", "user.email=data@example.org"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "data"], cwd=repo, check=True)
+    return repo
+
+
+def test_workflow_steps_run_in_a_data_repository(installed, tmp_path):
     assert _wired("validate", "github") and _wired("summary", "markdown")
+    repo = scratch_repository(tmp_path)
     (job,) = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"].values()
+    assert job["env"]["ETOWN"].startswith("etown-approvals @ git+https://")
     summary_file = tmp_path / "step_summary.md"
     env = {
-        **os.environ,
-        **job.get("env", {}),
+        **installed,
+        **job["env"],
+        "ETOWN": installed["ETOWN_SOURCE"],  # the copy stands in for the git URL
         "GITHUB_STEP_SUMMARY": str(summary_file),
-        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
     }
-    outputs = []
+    outputs = {}
     for step in workflow_steps():
         script = step.get("run")
-        if script is None or "pip install" in script:
-            continue  # actions, and the install this environment has done already
+        if script is None:
+            continue  # actions: the checkout is the scratch repository, Python is here
         # GitHub runs `run:` with bash -e -o pipefail.
         done = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
-            cwd=ROOT,
+            cwd=repo,
             env=env,
             capture_output=True,
             text=True,
             check=False,
         )
-        assert done.returncode == 0, (step["name"], done.stderr)
-        outputs.append(done.stdout)
-    validate_output, check_output = outputs[0], outputs[1]
+        assert done.returncode == 0, (step["name"], done.stdout, done.stderr)
+        outputs[step["name"]] = done.stdout
+    where = subprocess.run(
+        ["python", "-c", "import etown_approvals; print(etown_approvals.__file__)"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert not where.startswith(str(ROOT)), where  # the installed copy ran
+    validate_output, check_output = list(outputs.values())[1:3]
     assert validate_output.startswith("::error file=data/projects.csv,line=77,")
     assert "::notice" in check_output and "::error" not in check_output
     summary = summary_file.read_text(encoding="utf-8")
     assert summary.startswith("## Approval time: data/projects.csv\n")
     assert "## Days between stages" in summary and "etown check passed" in summary
+
+
+def documented_pre_commit_config() -> dict:
+    """The .pre-commit-config.yaml the manual shows."""
+    from .manual import DOCS, blocks
+
+    (config,) = [b for b in blocks(DOCS / "ci.md") if b.language == "yaml" and "repos:" in b.text]
+    return yaml.safe_load(config.text)
+
+
+def test_documented_pre_commit_hooks_run_in_a_data_repository(installed, tmp_path):
+    repo = scratch_repository(tmp_path)
+    (repository,) = documented_pre_commit_config()["repos"]
+    assert repository["repo"].startswith("https://") and repository["rev"]
+    env = {**installed}
+    staged = subprocess.run(
+        ["git", "diff", "--cached", "--name-only"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert staged == ["data/projects.csv"]
+    exits = {}
+    for configured in repository["hooks"]:
+        spec = hook(configured["id"])
+        files = [f for f in staged if re.search(configured.get("files", spec["files"]), f)]
+        assert files == staged
+        # pre-commit runs the hook's entry in the environment it installed etown into
+        command = [*shlex.split(spec["entry"]), *configured.get("args", []), *files]
+        done = subprocess.run(
+            command, cwd=repo, env=env, capture_output=True, text=True, check=False
+        )
+        exits[configured["id"]] = done.returncode
+        if configured["id"] == "etown-validate":
+            assert "data/projects.csv: not valid" in done.stdout
+    # the sample has rejected rows (validate fails) and a median of 49 days (<= 120)
+    assert exits == {"etown-validate": 1, "etown-check": 0}

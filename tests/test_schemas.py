@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,11 @@ from etown_approvals.schemas import NAMES, UnknownSchemaError, schema, schema_te
 from .conftest import FIXTURES, ROOT, SAMPLE
 from .schema_check import assert_matches_schema, check_cli_output, output_format
 
+README = "\n".join(
+    p.read_text(encoding="utf-8")
+    for p in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+)
+
 
 @pytest.mark.parametrize("name", NAMES)
 def test_each_schema_is_draft_2020_12(name):
@@ -27,6 +33,18 @@ def test_each_schema_is_draft_2020_12(name):
     jsonschema.Draft202012Validator.check_schema(document)
     assert json.loads(schema_text(name)) == document
     assert (ROOT / "etown_approvals" / "schemas" / f"{name}.json").is_file()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_etown_schema_prints_every_schema(run, name):
+    assert json.loads(run("schema", name).stdout) == schema(name)
+
+
+def test_every_schema_command_in_the_readme_works(run):
+    named = set(re.findall(r"`etown schema (\w+)`", README))
+    assert "compare" in named
+    for name in named - {"COMMAND"}:
+        assert json.loads(run("schema", name).stdout)["title"] == f"etown {name}"
 
 
 def test_schema_returns_a_fresh_copy():
@@ -135,9 +153,9 @@ def test_validate_of_every_bad_file_matches(run, path):
 
 
 def test_readme_summary_example_matches():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = readme.index("$ etown summary data/projects.csv --json\n") + len(
-        "$ etown summary data/projects.csv --json\n"
+    readme = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
+    start = readme.index("$ etown summary data/projects.csv --json -q\n") + len(
+        "$ etown summary data/projects.csv --json -q\n"
     )
     example = json.loads(readme[start : readme.index("```", start)])
     assert_matches_schema("summary", example)

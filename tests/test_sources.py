@@ -6,11 +6,13 @@ from __future__ import annotations
 import bz2
 import gzip
 import http.server
+import io
 import json
 import lzma
 import os
 import socket
 import threading
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -25,8 +27,14 @@ import pytest
 from etown_approvals import results as reports
 from etown_approvals import sources
 from etown_approvals.analysis import analyze
-from etown_approvals.errors import ExitCode, InputNotFoundError, UnreadableInputError
+from etown_approvals.errors import (
+    ExitCode,
+    InputNotFoundError,
+    UnreadableInputError,
+    UsageError,
+)
 from etown_approvals.metrics import MetricOptions
+from etown_approvals.options import InputLimits, parse_size
 from etown_approvals.reader import read_table
 
 from .conftest import SAMPLE
@@ -281,6 +289,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     files: ClassVar[dict[str, bytes]] = {}
 
     def do_GET(self) -> None:
+        if self.path in ("/endless.csv", "/slow.csv"):  # a body that never ends
+            self.send_response(200)
+            self.end_headers()
+            piece = b"project,event,date\n" if self.path == "/endless.csv" else b"p"
+            try:
+                while True:
+                    self.wfile.write(piece)
+                    if self.path == "/slow.csv":
+                        time.sleep(0.05)  # a byte at a time, never a minute apart
+            except OSError:  # the reader hung up
+                return
+        if self.path == "/huge.csv":  # says how large it is, and it is too large
+            self.send_response(200)
+            self.send_header("Content-Length", str(64 * 1024**3))
+            self.end_headers()
+            return
         if self.path == "/short.csv":  # promises more than it sends, then hangs up
             self.send_response(200)
             self.send_header("Content-Length", "100000")
@@ -362,6 +386,98 @@ def test_a_password_in_a_url_is_not_repeated(server):
         read_table(url)
     assert "s3cret" not in str(caught.value)
     assert str(caught.value).startswith(url.replace("s3cret", "***") + ": ")
+
+
+@pytest.mark.parametrize(
+    ("path", "limits", "message"),
+    [
+        (
+            "/endless.csv",
+            InputLimits(max_input_size=1024**2),
+            r"the download is larger than 1 MiB, the limit \(--max-input-size or "
+            r"ETOWN_MAX_INPUT_SIZE raise it\)",
+        ),
+        ("/huge.csv", InputLimits(), "the download is larger than 4 GiB, the limit"),
+        (
+            "/slow.csv",
+            InputLimits(url_timeout=1),
+            r"the download took longer than 1 s, the limit \(--url-timeout or "
+            r"ETOWN_URL_TIMEOUT raise it\)",
+        ),
+    ],
+)
+def test_a_download_has_a_size_and_a_time_limit(server, path, limits, message):
+    started = time.monotonic()
+    with pytest.raises(UnreadableInputError, match=message) as caught:
+        read_table(server + path, limits=limits)
+    assert caught.value.exit_code == ExitCode.UNREADABLE
+    assert time.monotonic() - started < 60  # (the limit, not a test of speed)
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://[::1]:port/x.csv", "https://[/"])
+def test_a_malformed_url_is_a_usage_error(url):
+    with pytest.raises(UsageError, match=r"not a valid URL"):
+        read_table(url)
+
+
+@pytest.mark.parametrize("how", ["gzip", "zip", "stdin"])
+def test_a_stream_larger_than_the_limit_is_refused(monkeypatch, tmp_path, how):
+    data = b"project,event,date\n" + b"\n" * 3_000_000
+    limits = InputLimits(max_input_size=2 * 1024**2)
+    said = {"gzip": "decompresses to", "zip": "unzips to", "stdin": "is"}[how]
+    path = tmp_path / f"blank.{how}"
+    if how == "gzip":
+        path.write_bytes(gzip.compress(data))
+    elif how == "zip":
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("blank.csv", data)
+    stdin = _Stream(data) if how == "stdin" else None
+    with pytest.raises(UnreadableInputError, match=f"{said} more than 2 MiB, the limit"):
+        read_table("-" if stdin else path, stdin=stdin, limits=limits)
+    # The environment's limit when none is given, and a larger one reads it.
+    monkeypatch.setenv("ETOWN_MAX_INPUT_SIZE", "2M")
+    with pytest.raises(UnreadableInputError, match="more than 2 MiB"):
+        read_table("-" if stdin else path, stdin=_Stream(data) if stdin else None)
+    more = InputLimits(max_input_size=4 * 1024**2)
+    raw = read_table("-" if stdin else path, stdin=_Stream(data) if stdin else None, limits=more)
+    assert (raw.num_records, raw.empty_lines.total) == (0, 3_000_000)
+
+
+def test_layers_past_three_are_refused(tmp_path):
+    data = SAMPLE.read_bytes()
+    for _ in range(3):
+        data = gzip.compress(data)
+    (tmp_path / "three.gz").write_bytes(data)
+    assert summary_of(tmp_path / "three.gz") == summary_of(SAMPLE)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("inner.gz", data)
+    (tmp_path / "four.zip").write_bytes(buffer.getvalue())
+    with pytest.raises(UnreadableInputError) as caught:
+        read_table(tmp_path / "four.zip")
+    assert str(caught.value) == (
+        f"{tmp_path / 'four.zip'}: is packed in more than 3 layers (gzip inside gzip inside "
+        "gzip inside zip); etown unwraps 3 at most: unpack it first"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("1", 1), ("4G", 4 * 1024**3), ("500M", 500 * 1024**2), ("1.5GiB", 3 * 1024**3 // 2),
+     ("8gb", 8 * 1024**3), ("2k", 2048), ("12B", 12)],
+)  # fmt: skip
+def test_sizes_are_read_in_binary_units(text, size):
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "0.5", "x", "4X", "inf", "nan", ""])
+def test_a_size_that_is_none_is_a_usage_error(run, text):
+    with pytest.raises(UsageError, match="give a size such as 500M"):
+        parse_size(text)
+    result = run("summary", SAMPLE, "--max-input-size", text, expect=2)
+    assert "Invalid value for '--max-input-size'" in result.stderr
+    result = run("summary", SAMPLE, env={"ETOWN_MAX_INPUT_SIZE": text or " "}, expect=2)
+    assert "ETOWN_MAX_INPUT_SIZE" in result.stderr
 
 
 def test_urls_are_told_from_paths():

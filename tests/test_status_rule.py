@@ -79,10 +79,12 @@ class Generated:
     rows: list[Row] = field(default_factory=list)
     zone: dict[str, str] = field(default_factory=dict)
 
-    def known(self, as_of: date) -> dict[str, dict[str, date]]:
+    def known(self, as_of: date, latest: bool = False) -> dict[str, dict[str, date]]:
         """The snapshot on ``as_of``, by hand: per project counted then, the earliest
-        date of each stage recorded on or before it. A project counts if it has an
-        event by then and, if it records a start at all, started by then."""
+        (``latest``: the last) date of each stage recorded on or before it. A project
+        counts if it has an event by then and, if it records a start at all, started by
+        then."""
+        pick = max if latest else min
         known: dict[str, dict[str, date]] = {}
         started_ever: set[str] = set()
         for row in self.rows:
@@ -92,17 +94,31 @@ class Generated:
                 started_ever.add(row.project)
             if row.day <= as_of:
                 dates = known.setdefault(row.project, {})
-                dates[row.stage] = min(row.day, dates.get(row.stage, row.day))
+                dates[row.stage] = pick(row.day, dates.get(row.stage, row.day))
         return {
             name: dates
             for name, dates in known.items()
             if name not in started_ever or "land_acquisition" in dates
         }
 
-    def statuses(self, as_of: date) -> dict[str, str]:
+    def statuses(self, as_of: date, latest: bool = False) -> dict[str, str]:
         # A --withdrawn match has no date: any row of the project marks it.
         marked = {row.project for row in self.rows if row.marked}
-        return {name: expected_status(d, name in marked) for name, d in self.known(as_of).items()}
+        known = self.known(as_of, latest)
+        return {name: expected_status(d, name in marked) for name, d in known.items()}
+
+    def repeated(self, as_of: date, latest: bool = False) -> set[int]:
+        """Lines (header = 1) of the rows known on ``as_of`` that record a stage of a
+        counted project again with a date other than the one that counts."""
+        known = self.known(as_of, latest)
+        return {
+            line
+            for line, row in enumerate(self.rows, start=2)
+            if row.stage is not None
+            and row.day <= as_of
+            and row.project in known
+            and known[row.project][row.stage] != row.day
+        }
 
     def rows_after(self, as_of: date) -> int:
         """Rows dated after ``as_of`` (in a long file a row is one event)."""
@@ -153,27 +169,58 @@ def tally(statuses: dict[str, str], names: set[str] | None = None) -> dict[str, 
 AS_OF_DATES = st.one_of(st.just(AS_OF), st.integers(0, 700).map(lambda n: BASE + timedelta(days=n)))
 
 
+#: How the date of a stage recorded several times is chosen: (how it is asked for, the
+#: latest?). A configuration's ``[metric] stage_date`` counts as the option does, and
+#: ``--stage-date`` given on the command line wins over it.
+STAGE_DATE_CHOICES = (
+    ("", False),
+    ("--stage-date latest", True),
+    ("config latest", True),
+    ("config latest, --stage-date earliest", False),
+)
+
+
+def stage_date_options(choice: str, folder: Path) -> tuple[str, ...]:
+    words: list[str] = []
+    if choice.startswith("config"):
+        config = folder / "latest.toml"
+        config.write_text('[metric]\nstage_date = "latest"\n', encoding="utf-8")
+        words += ["--config", str(config)]
+    if "--stage-date" in choice:
+        words += ["--stage-date", choice.rsplit(" ", 1)[-1]]
+    return tuple(words)
+
+
 @settings(
     max_examples=30,
     derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(files(), AS_OF_DATES)
-def test_every_command_counts_statuses_alike(run, generated: Generated, as_of: date) -> None:
-    expected = generated.statuses(as_of)
-    known = generated.known(as_of)
+@given(files(), AS_OF_DATES, st.sampled_from(STAGE_DATE_CHOICES))
+def test_every_command_counts_statuses_alike(
+    run, generated: Generated, as_of: date, stage_date: tuple[str, bool]
+) -> None:
+    choice, latest = stage_date
+    expected = generated.statuses(as_of, latest)
+    known = generated.known(as_of, latest)
     for status, n in Counter(expected.values()).items():
         event(f"{status}: {min(n, 2)}+")
     event(f"rows after the as-of date: {bool(generated.rows_after(as_of))}")
+    event(f"stage date: {choice or 'default'}")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "events.csv"
         path.write_text(generated.text, encoding="utf-8")
-        options = ("--withdrawn", WITHDRAWN_RULE, "--as-of", as_of.isoformat())
+        options = (
+            "--withdrawn",
+            WITHDRAWN_RULE,
+            "--as-of",
+            as_of.isoformat(),
+            *stage_date_options(choice, Path(folder)),
+        )
 
-        def doc(*args: str, expect: int = 0, metric: bool = True) -> Any:
-            given = options if metric else options[:2]  # validate measures nothing
-            return json.loads(run(*args, path, *given, "--json", expect=expect).stdout)
+        def doc(*args: str, expect: int = 0) -> Any:
+            return json.loads(run(*args, path, *options, "--json", expect=expect).stdout)
 
         if not expected:  # nothing had happened by then: an error naming the earliest date
             result = run("summary", path, *options, expect=4)
@@ -186,7 +233,7 @@ def test_every_command_counts_statuses_alike(run, generated: Generated, as_of: d
         grouped_trend = doc("trend", "--group-by", "zone")
         compared = doc("compare", "--group-by", "zone")
         bad = bool(summary["rows"]["rejected"] or summary["projects"]["invalid"])
-        validation = doc("validate", expect=1 if bad else 0, metric=False)
+        validation = doc("validate", expect=1 if bad else 0)
         zones = {generated.zone[name] for name in expected}
         by_zone = {
             zone: doc("summary", "--survival", "--where", f"zone={zone}") for zone in sorted(zones)
@@ -208,12 +255,14 @@ def test_every_command_counts_statuses_alike(run, generated: Generated, as_of: d
     counts = tally(expected)
     assert summary["projects"] == {"total": len(expected), **counts}
 
-    # validate reads the whole file: with nothing left out, the invalid projects and no
-    # others are its errors about whole projects.
-    if as_of == AS_OF:
-        project_errors = {f["project"] for f in validation["errors"] if f["row"] is None}
-        assert project_errors == {n for n, s in expected.items() if s == INVALID}
-        assert validation["stats"]["projects"] == len(expected)
+    # validate measures the same projects with the same options: the invalid projects
+    # and no others are its errors about whole projects, and the rows it says were
+    # recorded again are those whose date is not the one that counts.
+    project_errors = {f["project"] for f in validation["errors"] if f["row"] is None}
+    assert project_errors == {n for n, s in expected.items() if s == INVALID}
+    assert validation["stats"]["projects"] == len(expected)
+    repeated = {f["row"] for f in validation["warnings"] if f["type"] == "duplicate-stage"}
+    assert repeated == generated.repeated(as_of, latest)
 
     # survival: complete projects are events, open and withdrawn ones censored, invalid
     # ones left out (every project counted started by the as-of date).
@@ -350,3 +399,91 @@ def test_the_report_counts_the_same_statuses(run, write, tmp_path):
     assert json.loads(embedded.group(1))["projects"]["invalid"] == 2
     assert 'data-key="projects.withdrawn" data-value="1"' in html
     assert 'data-key="projects.invalid" data-value="2"' in html
+
+
+SEVERAL_DATES = """project,event,date
+A,land,2020-01-01
+A,land,2020-03-01
+A,construction permit,2020-02-01
+B,land,2020-01-01
+B,construction permit,2019-12-01
+B,construction permit,2020-02-01
+"""
+
+
+def _by_hand(text: str, latest: bool) -> tuple[dict[str, str], set[int]]:
+    """Statuses and the lines of rows recorded again with a date that does not count,
+    by plain pandas: each stage's earliest (or latest) date per project."""
+    import pandas as pd
+
+    events = pd.read_csv(io.StringIO(text), parse_dates=["date"])
+    events["line"] = events.index + 2
+    counted = events.groupby(["project", "event"])["date"].transform("max" if latest else "min")
+    chosen = events[events["date"] == counted].groupby(["project", "event"])["date"].first()
+    statuses = {}
+    for name in events["project"].unique():
+        land = chosen.get((name, "land"))
+        permit = chosen.get((name, "construction permit"))
+        dates = {"land_acquisition": land, "construction_permit": permit}
+        statuses[name] = expected_status({k: v for k, v in dates.items() if v is not None}, False)
+    return statuses, set(events.loc[events["date"] != counted, "line"])
+
+
+@pytest.mark.parametrize(
+    ("stage_date", "latest"),
+    [(choice, latest) for choice, latest in STAGE_DATE_CHOICES if choice],
+)
+def test_validate_takes_the_date_every_command_takes(run, write, tmp_path, stage_date, latest):
+    """With ``[metric] stage_date = "latest"`` A's last land date is after its permit
+    (invalid) and B's last permit after its land (complete): validate says so, as
+    projects and summary do, and names the date that counts."""
+    path = write(SEVERAL_DATES)
+    options = stage_date_options(stage_date, tmp_path)
+    statuses, repeated = _by_hand(SEVERAL_DATES, latest)
+    assert statuses == ({"A": INVALID, "B": COMPLETE} if latest else {"A": COMPLETE, "B": INVALID})
+    projects = json.loads(run("projects", path, *options, "--json").stdout)["projects"]
+    assert {p["project"]: p["status"] for p in projects} == statuses
+    summary = json.loads(run("summary", path, *options, "--json").stdout)
+    assert summary["projects"]["invalid"] == 1
+    validation = json.loads(run("validate", path, *options, "--json", expect=1).stdout)
+    assert {(f["project"], f["type"]) for f in validation["errors"]} == {
+        (name, "construction-before-land") for name, s in statuses.items() if s == INVALID
+    }
+    duplicates = [f for f in validation["warnings"] if f["type"] == "duplicate-stage"]
+    assert {f["row"] for f in duplicates} == repeated
+    word = "latest" if latest else "earliest"
+    for finding in duplicates:
+        assert f"the {word} date" in finding["message"], finding
+    table = run("validate", path, *options, expect=1).stdout
+    assert "the earliest date" not in table if latest else "the latest date" not in table
+
+
+def test_validate_measures_the_configured_as_of_snapshot(run, write, tmp_path):
+    """``[metric] as_of`` applies to validate as to summary: C's land date comes after
+    it, so C had not started then and is not counted (nor invalid); D's permit came
+    before its land, both known then: invalid in both."""
+    path = write(
+        "project,event,date\n"
+        "C,construction permit,2020-01-01\n"
+        "C,land,2020-06-01\n"
+        "D,construction permit,2020-01-01\n"
+        "D,land,2020-02-01\n"
+    )
+    config = tmp_path / "etown.toml"
+    config.write_text("[metric]\nas_of = 2020-03-01\n", encoding="utf-8")
+    summary = json.loads(run("summary", path, "--config", config, "--json").stdout)
+    assert summary["projects"] == {
+        "total": 1,
+        "complete": 0,
+        "open": 0,
+        "invalid": 1,
+        "withdrawn": 0,
+    }
+    validation = json.loads(run("validate", path, "--config", config, "--json", expect=1).stdout)
+    assert [(f["project"], f["type"]) for f in validation["errors"]] == [
+        ("D", "construction-before-land")
+    ]
+    assert validation["stats"]["projects"] == 1
+    # Without the configuration the whole file is known: both are invalid.
+    validation = json.loads(run("validate", path, "--json", expect=1).stdout)
+    assert {f["project"] for f in validation["errors"]} == {"C", "D"}

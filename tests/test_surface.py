@@ -166,6 +166,51 @@ def test_the_no_usable_rows_hint_repeats_the_reading_options(run, write):
     assert document["stats"]["errors"] == 1
 
 
+def test_the_hint_repeats_the_input_limits_given(run, tmp_path):
+    """A compressed file larger than the limit in the environment, read with a larger
+    --max-input-size: the hint's command line carries that limit (and --url-timeout),
+    so following it reads the file instead of refusing it."""
+    import gzip
+
+    lines = ["project,event,date,note"]
+    lines += [
+        f"P{i:05d},{stage},2023-0{1 + i % 9}-1{i % 10},{'x' * 60}"
+        for i in range(20_000)
+        for stage in ("land acquisition", "construction permit")
+    ]
+    lines.append("Q,land acquisition,2023-13-40,bad")
+    text = "\n".join(lines) + "\n"
+    assert len(text.encode()) > 2 * 1024**2
+    path = tmp_path / "events.csv.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    env = {"ETOWN_MAX_INPUT_SIZE": "1M"}
+    assert "decompresses to more than 1 MiB" in run("summary", path, env=env, expect=3).stderr
+    options = ("--max-input-size", "4M", "--url-timeout", "30.5")
+    result = run("summary", path, *options, env=env)
+    hint = next(line for line in result.stderr.splitlines() if "see them with: " in line)
+    words = shlex.split(hint.split("see them with: ", 1)[1])
+    assert words == ["etown", "validate", str(path), *options]
+    document = json.loads(run(*words[1:], "--json", env=env, expect=1).stdout)
+
+    def readable(value: str) -> bool:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    assert document["stats"]["errors"] == sum(not readable(row[2]) for row in rows) == 1
+    assert [e["row"] for e in document["errors"]] == [len(rows) + 1]
+
+
+@pytest.mark.parametrize("size", [1, 1000, 1024, 16 * 1024**2, 3 * 1024**3 + 1, 4 * 1024**4])
+def test_a_size_in_a_hint_reads_back_as_the_same_size(size):
+    from etown_approvals.options import parse_size, size_word
+
+    assert parse_size(size_word(size)) == size
+
+
 # -- formats: one rule each ------------------------------------------------------------------
 
 

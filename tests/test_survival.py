@@ -238,6 +238,6 @@ def test_readme_worked_example():
     assert (last["period"], last["median_days"], last["km_median_days"]) == ("2024", 3, 42)
     # By hand: 0, 3, 42 days complete; 44 and 198 days open.
     assert plain_median(product_limit([0, 3, 42, 44, 198], [1, 1, 1, 0, 0])) == 42
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "method.md").read_text(encoding="utf-8")
     assert "Kaplan-Meier median **42** days" in readme
     assert "of 49 (95% interval 4-112; 23 events, 4 censored, 2 left out)" in readme

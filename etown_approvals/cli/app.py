@@ -20,7 +20,10 @@ from ..i18n import counted, ngettext
 from ..i18n import gettext as _
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from ..analysis import Analysis
+    from ..metrics import Snapshot
     from ..options import OutputOptions
     from ..results import Result
 
@@ -99,6 +102,7 @@ class EtownCommand(click.Command):
         names = {p.name for p in self.params if p.name}
         _use_language(_peek(args, "--lang"))
         project = None
+        discovered = False
         if "config" in names and "--no-config" not in args and not _wants_help(args):
             from ..config import discover, load_project_config
 
@@ -109,6 +113,7 @@ class EtownCommand(click.Command):
             else:
                 found = discover(os.getcwd())
                 project = found[1] if found else None
+                discovered = project is not None
         if project is not None:
             defaults = project.defaults_for(self.name or "", {_option_name(n) for n in names})
             for rule in _RULES:  # added to the configuration's own rules, not options
@@ -123,6 +128,7 @@ class EtownCommand(click.Command):
             }
         ctx = super().make_context(info_name, args, parent=parent, **extra)
         ctx.meta["etown.project"] = project
+        ctx.meta["etown.discovered"] = discovered
         return ctx
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -179,6 +185,8 @@ HELP_SECTIONS: dict[str, tuple[str, ...]] = {
         "config",
         "no_config",
         "no_cache",
+        "max_input_size",
+        "url_timeout",
     ),
     "Metric (what is measured)": (
         "from_stage",
@@ -371,6 +379,26 @@ def mend_closed_streams() -> None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process
 
 
+def remove_partial_output_on_signals() -> None:
+    """SIGTERM and SIGHUP (a cancelled CI job, a closed terminal) end etown as they
+    would, once the temporary file of an output being written is removed; Ctrl-C
+    (SIGINT) does the same through KeyboardInterrupt. A signal the process was started
+    ignoring stays ignored."""
+    import signal
+
+    def end(number: int, _frame: Any) -> None:
+        from ..output import remove_partial
+
+        remove_partial()
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is signal.SIG_DFL:
+            signal.signal(number, end)
+
+
 def leave(code: int | str | None) -> NoReturn:
     """End the process with ``code`` (as ``sys.exit`` reads it) without tearing down
     the interpreter: stdout and stderr are flushed first; a reader gone away is quiet."""
@@ -460,7 +488,7 @@ def report_input(analysis: Analysis, *, strict: bool, quiet: bool) -> None:
             ),
             level="note",
         )
-    _note_snapshot(analysis)
+    note_snapshot(analysis.snapshot, analysis.options.as_of)
     _note_open_after_as_of(analysis)
     if loaded.rows_rejected:
         say(
@@ -472,9 +500,8 @@ def report_input(analysis: Analysis, *, strict: bool, quiet: bool) -> None:
         )
 
 
-def _note_snapshot(analysis: Analysis) -> None:
+def note_snapshot(snapshot: Snapshot | None, as_of: date | None) -> None:
     """What ``--as-of`` left out as not known yet: events, whole rows, projects."""
-    snapshot, as_of = analysis.snapshot, analysis.options.as_of
     if snapshot is None or as_of is None or not snapshot.events_after:
         return
     text = ngettext(

@@ -19,8 +19,10 @@ from .app import (
     emit,
     leave,
     mend_closed_streams,
+    note_snapshot,
     one_line_warnings,
     progress_for,
+    remove_partial_output_on_signals,
     report_input,
     say,
 )
@@ -40,6 +42,7 @@ from .options import (
     percentiles_option,
     period_option,
     selection_options,
+    snapshot_options,
     survival_option,
     warehouse_options,
 )
@@ -92,8 +95,6 @@ def _analyze(
             "(or [metric] calendar) for your data's country, e.g. US-CA, CA-AB, AU-NSW",
             level="note",
         )
-    if source.stage_date != "earliest" and metric.stage_date == "earliest":
-        metric = dataclasses.replace(metric, stage_date=source.stage_date)  # type: ignore[arg-type]
     with progress_for(source.file, source.quiet) as step:
         inputs = dataclasses.replace(source.inputs, attributes=attributes)
         analysis = analyze(
@@ -535,6 +536,7 @@ def report(
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @input_options
+@snapshot_options
 @output_options(Kind.VALIDATE)
 @click.option(
     "--limit-errors",
@@ -553,6 +555,7 @@ def report(
 @click.option("--warnings-as-errors", is_flag=True, help="Fail on warnings too.")
 def validate(
     source: Source,
+    metric: MetricOptions,
     output: OutputOptions,
     limit_errors: int,
     invalid_rows: str | None,
@@ -570,6 +573,7 @@ def validate(
       etown validate data/projects.csv --format json --invalid-rows rejected.csv
     """
     from .. import results
+    from ..analysis import load_arguments
     from ..errors import UnreadableInputError
     from ..output import check_target, open_output
     from ..validation import validate as run_validation
@@ -578,7 +582,7 @@ def validate(
         check_target(invalid_rows, (source.file,), option="--invalid-rows")
     # Every column: the rejected rows written by --invalid-rows show every cell.
     inputs = dataclasses.replace(source.inputs, attributes=True)
-    checked = run_validation(source.file, **inputs.load_arguments())
+    checked = run_validation(source.file, metric, **load_arguments(inputs, metric))
     result = results.validation(checked, limit=limit_errors, warnings_as_errors=warnings_as_errors)
     if invalid_rows and checked.loaded is not None:
         from ..formats.csv_format import write_rows
@@ -591,6 +595,8 @@ def validate(
     _emit(result, output, source)
     for note in checked.loaded.notes if checked.loaded and not source.quiet else []:
         say(note)
+    if not source.quiet:
+        note_snapshot(checked.snapshot, metric.as_of)
     if checked.unreadable:
         message = checked.errors["message"].iloc[0]
         raise UnreadableInputError(message, source=checked.source)
@@ -903,6 +909,7 @@ def main() -> None:  # pragma: no cover - console script entry point
 
     mend_closed_streams()
     one_line_warnings()
+    remove_partial_output_on_signals()
     if sys.gettrace() is not None or sys.getprofile() is not None:
         cli(prog_name="etown")
         return

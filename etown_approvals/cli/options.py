@@ -16,12 +16,21 @@ import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..i18n import gettext
-from ..options import DELIMITER_NAMES, InputOptions, OutputOptions, Selection
+from ..options import (
+    DEFAULT_MAX_INPUT_SIZE,
+    DEFAULT_URL_TIMEOUT,
+    DELIMITER_NAMES,
+    InputLimits,
+    InputOptions,
+    OutputOptions,
+    Selection,
+)
 from .app import debug_option
 
 if TYPE_CHECKING:
@@ -48,6 +57,9 @@ class IsoDate(click.DateTime):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """The date typed, or a usage error naming the form wanted."""
+        if isinstance(value, date) and not isinstance(value, datetime):
+            # A configuration's TOML date (``as_of = 2024-06-30``) arrives as a date.
+            return datetime.combine(value, time())
         try:
             return super().convert(value, param, ctx)
         except click.BadParameter:
@@ -148,6 +160,14 @@ stage_date_option = click.option(
     help="When a project has a stage several times (several permits): its earliest "
     "date, or its latest (default: earliest, or the config's metric.stage_date).",
 )
+as_of_option = click.option(
+    "--as-of",
+    type=DATE,
+    metavar="DATE",
+    help="Measure what was known on DATE: events dated after it are left out, "
+    "projects that start after it are not counted, open ones wait until it "
+    "(default: today, nothing left out).",
+)
 
 
 # -- input ----------------------------------------------------------------
@@ -161,8 +181,6 @@ class Source:
     inputs: InputOptions
     #: No progress or warnings on stderr.
     quiet: bool = False
-    #: How a configuration file combines several dates of one stage (``--stage-date`` wins).
-    stage_date: str = "earliest"
 
 
 def _delimiter(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -210,6 +228,26 @@ def _column_words(
     return tuple(words)
 
 
+def _size(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
+    from ..errors import UsageError
+    from ..options import parse_size
+
+    try:
+        return None if value is None else parse_size(value, name="")
+    except UsageError as error:
+        raise click.BadParameter(error.message.strip()) from None
+
+
+def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
+    from ..errors import UsageError
+    from ..options import parse_seconds
+
+    try:
+        return None if value is None else parse_seconds(value, name="")
+    except UsageError as error:
+        raise click.BadParameter(error.message.strip()) from None
+
+
 def _build_source(
     file: str,
     encoding: str | None,
@@ -233,6 +271,8 @@ def _build_source(
     stage_columns: tuple[tuple[str, str], ...],
     event_column: str | None,
     date_column: str | None,
+    max_input_size: int | None,
+    url_timeout: float | None,
 ) -> Source:
     from ..config import with_columns
     from ..errors import ConfigError, UsageError
@@ -259,12 +299,26 @@ def _build_source(
             stages = stages.with_metric(from_stage, to_stage)
         except ConfigError as error:
             raise UsageError(f"--from-stage/--to-stage: {error.message}") from None
-    from ..filters import parse
+    from ..filters import FilterError, parse, parse_all
 
-    for text in (*where, *withdrawn):  # a malformed expression: a usage error at once
-        parse(text, origin="--where" if text in where else "--withdrawn")
-    configured_where = project.where if project else ()
-    configured_withdrawn = project.withdrawn if project else ()
+    for option, texts in (("--where", where), ("--withdrawn", withdrawn)):
+        for text in texts:  # a malformed expression: a usage error (exit 2) at once
+            try:
+                parse(text)
+            except FilterError as error:
+                raise UsageError(f"{option} {error.message}") from None
+    # The configuration's rules keep where they came from: their errors (a column the
+    # file lacks) are configuration errors naming the key, and hints leave them out.
+    configured_where = (
+        parse_all(project.where, origin=f"{project.path}: filter.where") if project else ()
+    )
+    configured_withdrawn = (
+        parse_all(project.withdrawn, origin=f"{project.path}: outcomes.withdrawn")
+        if project
+        else ()
+    )
+    if project is not None and click.get_current_context().meta.get("etown.discovered"):
+        _name_discovered(project)
     inputs = InputOptions(
         stages=stages,
         encoding=encoding,
@@ -283,18 +337,47 @@ def _build_source(
         # Given on the command line, the placeholders replace the config's (or the default) set.
         missing_values=missing_values or (project.dates.missing if project else None),
         **_plausible_range(project),
+        limits=InputLimits(
+            max_input_size=max_input_size or DEFAULT_MAX_INPUT_SIZE,
+            url_timeout=url_timeout or DEFAULT_URL_TIMEOUT,
+        ),
     )
-    stage_date = (project.metric.stage_date if project else None) or "earliest"
-    return Source(file=file, inputs=inputs, quiet=quiet, stage_date=stage_date)
+    return Source(file=file, inputs=inputs, quiet=quiet)
 
 
 def _plausible_range(project: ProjectConfig | None) -> dict[str, Any]:
     """The configuration's earliest plausible date and as-of date, if it gives them
-    (``etown validate`` has no --as-of; a measuring command's --as-of wins)."""
+    (for commands without --as-of; a command's --as-of wins)."""
     if project is None:
         return {}
     found = {"earliest": project.dates.earliest, "as_of": project.metric.as_of}
     return {key: value for key, value in found.items() if value is not None}
+
+
+def _name_discovered(project: ProjectConfig) -> None:
+    """A configuration found in the working directory that changes which rows count is
+    named on stderr, even with --quiet: its rules should never apply unseen."""
+    rules = [
+        (key, values)
+        for key, values in (
+            ("filter.where", project.where),
+            ("outcomes.withdrawn", project.withdrawn),
+            ("ignore.events", project.ignore_events),
+        )
+        if values
+    ]
+    if rules:
+        from .app import say
+
+        shown = "; ".join(f"{key} = {list(values)!r}" for key, values in rules)
+        path = os.path.relpath(project.path or "")
+        say(
+            gettext(
+                "{path}, found in the working directory, decides which rows count: "
+                "{rules} (--no-config reads without it)"
+            ).format(path=path, rules=shown),
+            level="note",
+        )
 
 
 def _is_url(file: str) -> bool:
@@ -419,6 +502,23 @@ input_options = option_group(
         "(kept in ETOWN_CACHE_DIR or the user cache folder; a changed file is always read).",
     ),
     verbose_option,
+    click.option(
+        "--max-input-size",
+        metavar="SIZE",
+        envvar="ETOWN_MAX_INPUT_SIZE",
+        show_envvar=True,
+        callback=_size,
+        help="The most data a compressed or zipped FILE, standard input or a download may "
+        "bring, e.g. 500M or 16G (default: 4G); more is refused (exit 3).",
+    ),
+    click.option(
+        "--url-timeout",
+        metavar="SECONDS",
+        envvar="ETOWN_URL_TIMEOUT",
+        show_envvar=True,
+        callback=_seconds,
+        help="The most time a download of FILE may take in all (default: 600).",
+    ),
     debug_option,
 )
 """FILE plus the options that say how to read it and which rows count."""
@@ -435,15 +535,25 @@ def _build_metric(
     stage_date: str | None,
     max_rejected: float,
 ) -> MetricOptions:
-    from ..metrics import MetricOptions
+    from dataclasses import replace
 
-    return MetricOptions(
+    return replace(
+        _build_snapshot(as_of, stage_date),
         fast_track_days=fast_track_days,
         unit=unit,
         calendar=calendar.upper(),
+        max_rejected=max_rejected,
+    )
+
+
+def _build_snapshot(as_of: Any, stage_date: str | None) -> MetricOptions:
+    # A configuration's metric.as_of and metric.stage_date come as these options'
+    # defaults, so that an option given on the command line wins.
+    from ..metrics import MetricOptions
+
+    return MetricOptions(
         as_of=as_of.date() if as_of is not None else None,
         stage_date="latest" if stage_date == "latest" else "earliest",
-        max_rejected=max_rejected,
     )
 
 
@@ -481,14 +591,7 @@ metric_options = option_group(
         help="Working calendar for --days workdays and targets: a country code, with a "
         "subdivision if its holidays differ (CN, US, US-CA, CA-AB, AU-NSW).",
     ),
-    click.option(
-        "--as-of",
-        type=DATE,
-        metavar="DATE",
-        help="Measure what was known on DATE: events dated after it are left out, "
-        "projects that start after it are not counted, open ones wait until it "
-        "(default: today, nothing left out).",
-    ),
+    as_of_option,
     stage_date_option,
     click.option(
         "--max-rejected",
@@ -502,6 +605,11 @@ metric_options = option_group(
     ),
 )
 """Options that change how durations are measured and flagged."""
+
+snapshot_options = option_group("metric", _build_snapshot, as_of_option, stage_date_option)
+"""``--as-of`` and ``--stage-date`` alone, as :data:`metric_options` has them: which
+events are known and which date of a stage counts, for a command that decides each
+project's status without measuring durations (``etown validate``)."""
 
 
 # -- selection ------------------------------------------------------------
@@ -545,14 +653,15 @@ group_option = click.option(
 def _percentiles(
     _ctx: click.Context, _param: click.Parameter, value: str | None
 ) -> tuple[float, ...]:
-    if not value:
+    if value is None:  # not given; an empty list is an empty item, a usage error
         return ()
     from ..metrics import MetricOptionError, parse_percentiles
 
     try:
         return parse_percentiles(value)
     except MetricOptionError as error:
-        raise click.BadParameter(str(error)) from None
+        # A usage error of one line naming the option (exit 2), not click's usage text.
+        raise MetricOptionError(f"--percentiles: {error}") from None
 
 
 percentiles_option = click.option(
@@ -708,6 +817,9 @@ def _build_warehouse_query(
             "and year-first text (see docs/warehouse.md)",
             level="note",
         )
+
+    if project is not None and click.get_current_context().meta.get("etown.discovered"):
+        _name_discovered(project)
 
     def parsed(texts: tuple[str, ...], origin: str) -> tuple[RowFilter, ...]:
         return tuple(parse(text, origin=origin) for text in texts)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import importlib
 import io
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -66,6 +67,27 @@ def rejected_share(document: Any) -> tuple[float, int, int] | None:
     if counted <= 0 or rows["rejected"] <= REJECTED_WARNING * counted:
         return None
     return rows["rejected"] / counted, rows["rejected"], counted
+
+
+#: The statistics of days every summary has; ``--percentiles`` adds to them.
+DEFAULT_STATISTICS = ("count", "min", "p25", "median", "mean", "p75", "p90", "max")
+
+
+def statistic_keys(statistics: Mapping[str, Any]) -> list[str]:
+    """The statistics of days a row holds, in its order: ``count`` to ``max``, with any
+    percentiles ``--percentiles`` added (``p95``, ``p99_5`` ...)."""
+    keys = list(statistics)
+    return keys[keys.index("count") : keys.index("max") + 1]
+
+
+def added_percentiles(statistics: Mapping[str, Any]) -> list[str]:
+    """The percentiles of ``statistics`` beyond :data:`DEFAULT_STATISTICS` (those asked for)."""
+    return [key for key in statistic_keys(statistics) if key not in DEFAULT_STATISTICS]
+
+
+def percentile_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A trend's percentile columns beyond its median (``p95_days`` ...), in order."""
+    return [key for key in (rows[0] if rows else ()) if re.fullmatch(r"p[0-9_]+_days", key)]
 
 
 def module(name: str) -> ModuleType:

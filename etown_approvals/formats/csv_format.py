@@ -145,7 +145,7 @@ def _safe_text(values: pa.Array) -> pa.Array:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not len(values):
+    if not len(values) or values.null_count == len(values):  # (many, in a file of many columns)
         return values
     offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)
     offsets = offsets[values.offset : values.offset + len(values) + 1]

@@ -30,7 +30,7 @@ from ..i18n import (
     translator,
 )
 from ..i18n import stage_label as translated_stage
-from . import FORMATS, rejected_share
+from . import FORMATS, added_percentiles, percentile_columns, rejected_share, statistic_keys
 
 if TYPE_CHECKING:
     from ..results import Result
@@ -244,7 +244,10 @@ def summary(document: Mapping[str, Any], w: Words) -> str:
                 ),
             ]
         )
-    keys = ("count", "min", "p25", "median", "mean", "p75", "p90", "max")
+    survival = document.get("survival")
+    if survival:
+        overview.append([_("Kaplan-Meier median"), _km_median(survival, days, _)])
+    keys = statistic_keys(document["days"])  # with the percentiles asked for
     parts = [
         "\n".join(_heading(document, _("Approval time"), w)),
         table(["", ""], overview, [False, False]),
@@ -256,7 +259,7 @@ def summary(document: Mapping[str, Any], w: Words) -> str:
         )
         + "\n",
         table(
-            [_(STAT[k]) for k in keys],
+            [_stat(k, _) for k in keys],
             [[number(document["days"][k]) for k in keys]],
             [True] * len(keys),
         ),
@@ -274,6 +277,10 @@ def summary(document: Mapping[str, Any], w: Words) -> str:
                 lambda g: number(g["days"]["median"]),
             ),
             (_("p90 workdays") if workdays else _("p90 days"), lambda g: number(g["days"]["p90"])),
+            *(  # the percentiles asked for
+                (f"{key} {days}", lambda g, k=key: number(g["days"][k]))
+                for key in added_percentiles(document["days"])
+            ),
             (_("same day"), lambda g: share(g["same_day"]["share"])),
             (
                 (_("within {days} workdays") if workdays else _("within {days} days")).format(
@@ -307,6 +314,38 @@ STAT = {
 }
 
 
+def _stat(key: str, _: Translator) -> str:
+    """A statistic's column header: a known one in the user's language, an added
+    percentile (``p95``, ``p99_5``) as its key."""
+    return _(STAT[key]) if key in STAT else key
+
+
+def _number_of(key: str) -> Callable[[Mapping[str, Any]], str]:
+    return lambda row: number(row[key])
+
+
+def _km_median(survival: Mapping[str, Any], days: str, _: Translator) -> str:
+    """The Kaplan-Meier line as the table says it."""
+    if survival["median"] is None:
+        estimate = _("not reached: more than half are still waiting")
+    else:
+        estimate = _("{median} {unit}").format(median=number(survival["median"]), unit=days)
+        if survival["ci_low"] is not None:
+            high = MISSING if survival["ci_high"] is None else number(survival["ci_high"])
+            # The level is a value: gettext tools read "95% i" as a printf code.
+            estimate += _(" ({level} interval {low} to {high})").format(
+                level="95%", low=number(survival["ci_low"]), high=high
+            )
+    return estimate + _("; {events} complete, {censored} still waiting counted").format(
+        events=number(survival["events"]), censored=number(survival["censored"])
+    )
+
+
+def _rows_footer(document: Mapping[str, Any], _: Translator) -> str:
+    """The Rows line of a list of measures (stages, trend), as the summary has it."""
+    return "\n" + _("Rows") + ": " + _rows_line(document["rows"], _) + "\n"
+
+
 def _group(value: str | None, _: Translator = str) -> str:
     return _("(none)") if value is None else text(value)
 
@@ -319,11 +358,11 @@ def stages(document: Mapping[str, Any], w: Words) -> str:
     from ..metrics import slowest_transition
 
     slowest = slowest_transition(rows)
-    keys = ("count", "min", "median", "mean", "p90", "max")
+    keys = statistic_keys(rows[0]) if rows else ["count", "min", "median", "mean", "p90", "max"]
     headers = [
         *([text(document["group_by"])] if grouped else []),
         _("from → to"),
-        *(_(STAT[k]) for k in keys),
+        *(_stat(k, _) for k in keys),
         _("share"),
         "",
     ]
@@ -341,12 +380,15 @@ def stages(document: Mapping[str, Any], w: Words) -> str:
         )
     return (
         "\n".join(_heading(document, _("Days between stages"), w))
-        + table(headers, body, [*([False] if grouped else []), False, *[True] * 7, False])
+        + table(
+            headers, body, [*([False] if grouped else []), False, *[True] * (len(keys) + 1), False]
+        )
         + "\n"
         + _("share: the transition's mean over the mean days of complete projects;")
         + " "
         + _("slowest: the highest median (then mean)")
         + "\n"
+        + _rows_footer(document, _)
     )
 
 
@@ -354,35 +396,51 @@ def trend(document: Mapping[str, Any], w: Words) -> str:
     """One row per period."""
     _ = w._
     grouped = "group_by" in document
+    periods = document["periods"]
+    workdays = document["metric"]["unit"] == "workdays"
+    days = _days_word(document, _)
+    # The table's columns, in its order: withdrawn and Kaplan-Meier where any row has them.
+    columns: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
+        (_("projects"), lambda r: number(r["projects"])),
+        (_("complete"), lambda r: number(r["complete"])),
+        (_("open"), lambda r: number(r["open"])),
+        (_("invalid"), lambda r: number(r["invalid"])),
+    ]
+    if any(r.get("withdrawn") for r in periods):
+        columns.append((_("withdrawn"), lambda r: number(r.get("withdrawn", 0))))
+    columns.append(
+        (
+            _("median workdays") if workdays else _("median days"),
+            lambda r: number(r["median_days"]),
+        )
+    )
+    columns += [  # the percentiles asked for
+        (f"{key.removesuffix('_days')} {days}", _number_of(key))
+        for key in percentile_columns(periods)
+    ]
+    if any("km_median_days" in r for r in periods):
+        columns.append((_("KM median"), lambda r: number(r.get("km_median_days"))))
+    columns += [
+        (_("same day"), lambda r: share(r["same_day_share"])),
+        (_("fast track"), lambda r: share(r["fast_track_share"])),
+    ]
     headers = [
         *([text(document["group_by"])] if grouped else []),
         _("period"),
-        _("projects"),
-        _("complete"),
-        _("open"),
-        _("invalid"),
-        _("median days"),
-        _("same day"),
-        _("fast track"),
+        *(label for label, _cell in columns),
     ]
     body = [
         [
             *([_group(row["group"], _)] if grouped else []),
             text(row["period"]),
-            number(row["projects"]),
-            number(row["complete"]),
-            number(row["open"]),
-            number(row["invalid"]),
-            number(row["median_days"]),
-            share(row["same_day_share"]),
-            share(row["fast_track_share"]),
+            *(cell(row) for _label, cell in columns),
         ]
-        for row in document["periods"]
+        for row in periods
     ]
     of = document.get("period_of") or document["metric"]["from"]
     title = _("By {period} of {stage}").format(period=_(document["by"]), stage=w.stage(of))
     out = "\n".join(_heading(document, title, w)) + table(
-        headers, body, [*([False] if grouped else []), False, *[True] * 7]
+        headers, body, [*([False] if grouped else []), False, *[True] * len(columns)]
     )
     undated = document["undated_projects"]
     if undated:
@@ -392,7 +450,7 @@ def trend(document: Mapping[str, Any], w: Words) -> str:
             undated,
         )
         out += "\n" + message.format(count=number(undated), stage=w.stage(of)) + "\n"
-    return out
+    return out + _rows_footer(document, _)
 
 
 def _flags(flags: list[str], _: Translator) -> str:
@@ -552,6 +610,8 @@ def compare(document: Mapping[str, Any], w: Words) -> str:
                     _("median diff (95% CI)"),
                     _("KM median diff"),
                     _("RMST diff"),
+                    _("to day"),
+                    _("shift (HL)"),
                     _("p MWU"),
                     _("p Holm"),
                     _("p log-rank"),
@@ -569,13 +629,17 @@ def compare(document: Mapping[str, Any], w: Words) -> str:
                         interval(
                             *(c["rmst_difference"][k] for k in ("estimate", "ci_low", "ci_high"))
                         ),
+                        number(c["rmst_difference"]["horizon"]),
+                        interval(
+                            *(c["hodges_lehmann"][k] for k in ("estimate", "ci_low", "ci_high"))
+                        ),
                         _p(c["p_value"]),
                         _p(c["p_value_holm"]),
                         _p(c["logrank_p_value"]),
                     ]
                     for c in comparisons
                 ],
-                [False, True, True, True, True, True, True],
+                [False, True, True, True, True, True, True, True, True],
             )
         )
     return "\n\n".join(lines)

@@ -56,7 +56,7 @@ from ..i18n import (
     translator,
 )
 from ..terminal import visible
-from . import rejected_share
+from . import added_percentiles, percentile_columns, rejected_share, statistic_keys
 from .labels import english as _english
 from .labels import stage_label as stage_label
 from .labels import status_label as status_label
@@ -419,7 +419,8 @@ def _title(words: str) -> Text:
 def _group_measures(
     doc: dict[str, Any], _: Translator
 ) -> list[tuple[str, Callable[[dict[str, Any]], str]]]:
-    workdays = _workdays(doc["metric"]["unit"])
+    unit = doc["metric"]["unit"]
+    workdays = _workdays(unit)
     within = _("within {days} workdays") if workdays else _("within {days} days")
     return [
         (_("projects"), lambda g: fmt_number(g["projects"]["total"])),
@@ -431,6 +432,10 @@ def _group_measures(
         (
             _("p90 workdays") if workdays else _("p90 days"),
             lambda g: fmt_number(g["days"]["p90"]),
+        ),
+        *(  # the percentiles asked for
+            (f"{visible(key)} {days_word(unit, _)}", lambda g, k=key: fmt_number(g["days"][k]))
+            for key in added_percentiles(doc["days"])
         ),
         (_("same day"), lambda g: fmt_share(g["same_day"]["share"])),
         (
@@ -472,11 +477,7 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
 
     _rejected_warning(doc, console, _)
     n = fmt_number
-    row_text = _(ROWS_LINE).format(
-        read=n(rows["read"]), used=n(rows["used"]), rejected=n(rows["rejected"])
-    )
-    for key, message in shown_parts(rows, ROW_PARTS):
-        row_text += _(message).format(count=n(rows[key]))
+    row_text = _rows_text(rows, _)
     project_text = _(PROJECTS_LINE).format(
         total=n(projects["total"]),
         complete=n(projects["complete"]),
@@ -544,7 +545,7 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
     console.print(table)
     console.print()
 
-    keys = ("count", "min", "p25", "median", "mean", "p75", "p90", "max")
+    keys = statistic_keys(days)  # with the percentiles asked for
     show(
         console,
         [Column(_stat(key, _), [Text(fmt_number(days[key]))]) for key in keys],
@@ -563,6 +564,25 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
     if flagged:
         console.print()
         _flagged(result, flagged, console, options, _, configured=configured)
+
+
+def _rows_text(rows: dict[str, int], _: Translator) -> str:
+    """Every count of ``rows`` that is not zero, so that the line adds up (see
+    :data:`etown_approvals.i18n.ROW_PARTS`)."""
+    text = _(ROWS_LINE).format(
+        read=fmt_number(rows["read"]),
+        used=fmt_number(rows["used"]),
+        rejected=fmt_number(rows["rejected"]),
+    )
+    for key, message in shown_parts(rows, ROW_PARTS):
+        text += _(message).format(count=fmt_number(rows[key]))
+    return text
+
+
+def _rows_line(doc: dict[str, Any], console: Console, _: Translator) -> None:
+    """The Rows line of a list of measures (stages, trend), as the summary has it."""
+    console.print()
+    console.print(Text.assemble((_("Rows"), "bold"), "  ", _rows_text(doc["rows"], _)))
 
 
 def _rejected_warning(doc: dict[str, Any], console: Console, _: Translator) -> None:
@@ -1112,7 +1132,7 @@ def stages(result: Result, console: Console, options: OutputOptions) -> None:
             column=visible(doc["group_by"]),
             groups=counted(count, "{count} group", "{count} groups", _),
         )
-    keys = ("count", "min", "median", "mean", "p90", "max")
+    keys = statistic_keys(rows[0]) if rows else ["count", "min", "median", "mean", "p90", "max"]
     transitions = [Text(f"{label(r['from'])} -> {label(r['to'])}") for r in rows]
     # "from ->" over "to" at the narrowest, never a few letters a line.
     transition_width = max(
@@ -1167,6 +1187,7 @@ def stages(result: Result, console: Console, options: OutputOptions) -> None:
         )
     )
     console.print(Text(_("slowest: the highest median (then mean)")))
+    _rows_line(doc, console, _)
 
 
 @renders("trend")
@@ -1213,6 +1234,13 @@ def trend(result: Result, console: Console, options: OutputOptions) -> None:
         measures.append((_("withdrawn"), lambda r: fmt_number(r.get("withdrawn", 0))))
     measures += [
         (_median_word(metric["unit"], _), median),
+        *(  # the percentiles asked for
+            (
+                f"{visible(key.removesuffix('_days'))} {days_word(metric['unit'], _)}",
+                lambda r, k=key: fmt_number(r[k]),
+            )
+            for key in percentile_columns(rows)
+        ),
     ]
     if any("km_median_days" in r for r in rows):
         measures.append((_("KM median"), lambda r: fmt_number(r.get("km_median_days"))))
@@ -1264,6 +1292,7 @@ def trend(result: Result, console: Console, options: OutputOptions) -> None:
             undated,
         )
         console.print(Text(message.format(count=f"{undated:,}", stage=start)))
+    _rows_line(doc, console, _)
 
 
 # -- timeline -------------------------------------------------------------------------
