@@ -15,16 +15,16 @@ Cases (files made by ``generate.py`` into ``--folder``, kept for the next run):
   events loaded as text (the per-project table a warehouse would make);
 * groups: the same with 20,000 distinct zones (``summary``/``stages``/``trend
   --group-by zone``);
-* 8 groups: the same with 8 zones (``compare --by zone``, and the HTML ``report``
+* 8 groups: the same with 8 zones (``compare --group-by zone``, and the HTML ``report``
   as it is published, ``--group-by zone --by quarter --survival``, against
   ``summary`` on the same file; ``summary`` with the same grouping and survival
   estimate for comparison);
 * wide durations, 8 groups: 8 zones with every gap between stages 20 times as
   long and starts from 1950 (``generate.py --spread 20``), so each group has
-  thousands of distinct durations (``compare --by zone``);
+  thousands of distinct durations (``compare --group-by zone``);
 * small groups: 400 zones of 54 projects (about 49 complete each, so each pair
   gets the exact Mann-Whitney test; fewer projects with ``--projects``)
-  (``compare --by zone``);
+  (``compare --group-by zone``);
 * sf: the San Francisco permit export scaled to the same number of rows, 51
   columns (``summary --config examples/sf_building_permits.toml``);
 * cache: ``summary`` a second time on the same file, the parsed table served
@@ -333,8 +333,12 @@ def cases(
             "8 groups",
             eight,
             [
-                ("compare --by zone --json", ["compare", "--by", "zone", "--json"], None),
-                ("compare --by zone (table)", ["compare", "--by", "zone"], None),
+                (
+                    "compare --group-by zone --json",
+                    ["compare", "--group-by", "zone", "--json"],
+                    None,
+                ),
+                ("compare --group-by zone (table)", ["compare", "--group-by", "zone"], None),
                 (
                     "report --group-by zone --by quarter --survival -o -",
                     ["report", "--group-by", "zone", "--by", "quarter", "--survival", "-o", "-"],
@@ -350,12 +354,12 @@ def cases(
         Case(
             "wide durations, 8 groups",
             wide,
-            [("compare --by zone --json", ["compare", "--by", "zone", "--json"], None)],
+            [("compare --group-by zone --json", ["compare", "--group-by", "zone", "--json"], None)],
         ),
         Case(
             "small groups",
             small,
-            [("compare --by zone --json", ["compare", "--by", "zone", "--json"], None)],
+            [("compare --group-by zone --json", ["compare", "--group-by", "zone", "--json"], None)],
         ),
         Case(
             "SF export, 51 columns",

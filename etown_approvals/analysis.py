@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import calendars, metrics
-from .errors import NoUsableRowsError, UsageError
+from .errors import UsageError
+from .i18n import gettext
 from .loader import LoadResult
-from .options import DEFAULT_INPUT, DELIMITER_NAMES, EVERYTHING, InputOptions, Selection
+from .measuring import measure
+from .options import DEFAULT_INPUT, EVERYTHING, InputOptions, Selection, command_line
 from .stages import StageSet
 
 if TYPE_CHECKING:
@@ -67,10 +69,12 @@ class Analysis:
 
     @property
     def stages(self) -> StageSet:
+        """The stage set the input was read with."""
         return self.loaded.stages
 
     @property
     def source(self) -> str:
+        """The input's name as messages show it (``<stdin>`` for standard input)."""
         return self.loaded.source
 
     @cached_property
@@ -81,36 +85,8 @@ class Analysis:
     def command_options(self, *, metric: bool = True, selection: bool = True) -> list[str]:
         """The command-line options that reproduce how this input was read (and, if
         asked, measured and selected): only those that differ from the defaults."""
-        inputs, stages = self.inputs, self.stages
-        words: list[str] = []
-        if inputs.config:
-            words += ["--config", inputs.config]
-        if inputs.encoding:
-            words += ["--encoding", inputs.encoding]
-        if inputs.delimiter:
-            named = {char: name for name, char in DELIMITER_NAMES.items() if name.isalpha()}
-            words += ["--delimiter", named.get(inputs.delimiter, inputs.delimiter)]
-        for date_format in inputs.date_formats:
-            words += ["--date-format", date_format]
-        for placeholder in inputs.missing_values or ():
-            words += ["--missing-value", placeholder]
-        if inputs.dayfirst is not None:
-            words.append("--dayfirst" if inputs.dayfirst else "--monthfirst")
-        if inputs.sheet is not None:
-            words += ["--sheet", str(inputs.sheet)]
-        if inputs.header_row is not None:
-            words += ["--header-row", str(inputs.header_row)]
-        words += inputs.column_words
-        for option, values in (
-            ("--where", inputs.where),
-            ("--withdrawn", inputs.withdrawn),
-            ("--ignore-event", inputs.ignore_events),
-        ):
-            for value in values:
-                if isinstance(value, str):  # a config file's rules come with --config
-                    words += [option, value]
-        if (stages.start, stages.end) != (stages.stages[0], stages.stages[-1]):
-            words += ["--from-stage", stages.start, "--to-stage", stages.end]
+        # The stage set read (a configuration's) is the input's: its words come along.
+        words = self.inputs.command_words()
         if metric:
             words += self._metric_words()
         if selection:
@@ -149,9 +125,12 @@ class Analysis:
         if found and found != self.unofficial_years:
             listed = ", ".join(str(y) for y in found)
             self.loaded.notes.append(
-                f"warning: no official {calendar.upper()} working calendar for {listed}: "
-                "adjusted working weekends are unknown there, so workday counts in those "
-                "years may be off"
+                gettext("warning")
+                + ": "
+                + gettext(
+                    "no official {calendar} working calendar for {years}: adjusted working "
+                    "weekends are unknown there, so workday counts in those years may be off"
+                ).format(calendar=calendar.upper(), years=listed)
             )
         self.unofficial_years = found
 
@@ -174,26 +153,40 @@ class Analysis:
 
     # -- the notebook API: one method per command ------------------------
     def summary(self, *, group_by: str | None = None) -> Result:
+        """The ``etown summary`` result: headline numbers, by ``group_by`` too if given."""
         from . import results
 
         return results.summary(self, group_by=group_by)
 
     def stage_transitions(self, *, group_by: str | None = None) -> Result:
+        """The ``etown stages`` result: days between consecutive stages."""
         from . import results
 
         return results.stages(self, group_by=group_by)
 
     def trend(self, *, by: str = "year", group_by: str | None = None) -> Result:
+        """The ``etown trend`` result: one row per ``by`` period of the start stage's date."""
         from . import results
 
         return results.trend(self, by=by, group_by=group_by)
 
     def project_list(self, **filters: Any) -> Result:
+        """The ``etown projects`` result; ``filters`` as :func:`etown_approvals.results.projects`
+        takes them."""
         from . import results
 
         return results.projects(self, **filters)
 
+    def __repr__(self) -> str:
+        """A line naming the input and its size (never the data itself)."""
+        return (
+            f"Analysis(source={self.source!r}, projects={len(self.projects):,}, "
+            f"rows_read={self.loaded.rows_read:,}, metric={self.stages.start!r} -> "
+            f"{self.stages.end!r})"
+        )
+
     def _repr_html_(self) -> str:
+        """The summary as HTML tables in a notebook."""
         return self.summary()._repr_html_()
 
 
@@ -222,7 +215,9 @@ def analyze(
 
     arguments = load_arguments(inputs, options)
     loaded = load_cached(path, stdin=stdin, cache=inputs.cache, **arguments)
-    see_them = f"see them with: etown validate {_quoted(path, inputs)}"
+    see_them = gettext("see them with: {command}").format(
+        command=command_line("validate", str(path), inputs.command_words())
+    )
     loaded.require_rows(hint=see_them)
     loaded.require_share(options.max_rejected, hint=see_them)
     if not keep_raw:
@@ -255,48 +250,8 @@ def load_arguments(inputs: InputOptions, options: metrics.MetricOptions) -> dict
     return inputs.load_arguments() | {"as_of": as_of}
 
 
-def measure(
-    loaded: LoadResult,
-    options: metrics.MetricOptions = metrics.MetricOptions(),
-    selection: Selection = EVERYTHING,
-) -> tuple[pd.DataFrame, metrics.Snapshot | None]:
-    """The per-project table of ``loaded`` as every command measures it, and the
-    snapshot it was measured from (None without ``options.as_of``).
-
-    With an as-of date, the events known then (:func:`metrics.snapshot`); each
-    stage's date as ``options.stage_date`` says; statuses by the one rule
-    (:func:`metrics.status_codes`); the projects in ``selection``. ``etown validate``
-    decides its invalid projects here too, so that it can never count them otherwise.
-    """
-    events, withdrawn, snapshot = loaded.events, loaded.withdrawn, None
-    if options.as_of is not None:  # a snapshot: what was known on that date
-        snapshot = metrics.snapshot(events, loaded.stages, options.as_of, withdrawn)
-        events, withdrawn = snapshot.events, snapshot.withdrawn
-        if not len(events):
-            earliest = loaded.events["date"].min()
-            raise NoUsableRowsError(
-                f"no event is dated on or before --as-of {options.as_of.isoformat()} "
-                f"(the earliest is {earliest:%Y-%m-%d})",
-                source=loaded.source,
-            )
-    projects = metrics.project_table(events, loaded.stages, options=options, withdrawn=withdrawn)
-    projects = metrics.in_window(projects, loaded.stages, selection.since, selection.until)
-    return projects, snapshot
-
-
 def _years(projects: pd.DataFrame, stages: StageSet) -> set[int]:
     years: set[int] = set()
     for stage in stages.stages:
         years.update(int(y) for y in projects[stage].dt.year.dropna().unique())
     return years
-
-
-def _quoted(path: str | Path, inputs: InputOptions) -> str:
-    """The input as a shell word, with its --config (for hints in messages)."""
-    import shlex
-
-    words = [str(path)] + (["--config", inputs.config] if inputs.config else [])
-    words += [*inputs.column_words]
-    if inputs.header_row is not None:
-        words += ["--header-row", str(inputs.header_row)]
-    return " ".join(shlex.quote(w) for w in words)

@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 
-from . import __version__
+from . import __version__, i18n
 from .dates import EARLIEST, latest_plausible
 from .loader import LoadResult, load
 from .options import InputLimits
@@ -147,6 +147,7 @@ class CacheInfo:
 
 
 def info(directory: Path | None = None) -> CacheInfo:
+    """Where the cache is (``directory``, else the default), its entries and their size."""
     folder = directory or cache_dir()
     entries = _entries(folder)
     return CacheInfo(folder, len(entries), sum(size for _, size, _ in entries), max_bytes())
@@ -264,6 +265,8 @@ def entry_key(path: str | Path, identity: Mapping[str, Any], options: Mapping[st
         "source": source_name(path),
         "file": dict(identity),
         "options": {name: _plain(value) for name, value in sorted(options.items())},
+        # The findings' messages and the notes are written in the language in use.
+        "language": i18n.current(),
     }
     text = json.dumps(described, sort_keys=True, ensure_ascii=False, default=repr)
     # surrogateescape: a file name's bytes that are not UTF-8 are hashed as they are.

@@ -59,6 +59,7 @@ def require(calendar: str) -> None:
 
 
 def supported(calendar: str) -> bool:
+    """Whether ``calendar`` (a country code, with a subdivision) has a working calendar."""
     try:
         require(calendar)
     except CalendarError:

@@ -31,6 +31,7 @@ class Threshold:
     kind: str = "days"
 
     def value(self, summary: Mapping[str, Any]) -> Any:
+        """The measured value in a summary document (None when it cannot be measured)."""
         node: Any = summary
         for key in self.measure.split("."):
             node = None if node is None else node.get(key)
@@ -38,6 +39,7 @@ class Threshold:
 
     @property
     def option(self) -> str:
+        """The command-line option that sets this threshold."""
         return "--" + self.name.replace("_", "-")
 
     def validate(self, limit: object, *, label: str | None = None) -> float:
@@ -116,6 +118,8 @@ def validate_limits(
 
 @dataclass(frozen=True)
 class CheckResult:
+    """One threshold checked: its limit, the measured value and whether it passed."""
+
     threshold: Threshold
     limit: float
     value: float | None
@@ -131,6 +135,7 @@ class CheckResult:
     @property
     def passed(self) -> bool:
         # A number that cannot be measured (no complete project) cannot pass.
+        """Whether the value is within the limit (a value that cannot be measured fails)."""
         if self.value is None:
             return False
         return (
@@ -138,9 +143,11 @@ class CheckResult:
         )
 
     def describe(self) -> str:
+        """One line saying what was measured against what limit."""
         return describe(self.as_dict())
 
     def as_dict(self) -> dict[str, Any]:
+        """The check as its JSON record."""
         result = {
             "check": self.threshold.name,
             "measure": self.threshold.measure,

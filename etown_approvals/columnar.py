@@ -23,14 +23,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import UnreadableInputError
+from .i18n import N_
+from .i18n import gettext as _
 from .rawtable import RawTable
 from .sources import Kind
 
 _LABELS = {
-    Kind.PARQUET: "Parquet file",
-    Kind.ARROW: "Arrow (Feather) file",
-    Kind.ARROW_STREAM: "Arrow stream",
-    Kind.FEATHER_V1: "Feather file",
+    Kind.PARQUET: N_("is not a readable Parquet file ({reason})"),
+    Kind.ARROW: N_("is not a readable Arrow (Feather) file ({reason})"),
+    Kind.ARROW_STREAM: N_("is not a readable Arrow stream ({reason})"),
+    Kind.FEATHER_V1: N_("is not a readable Feather file ({reason})"),
 }
 
 
@@ -78,9 +80,7 @@ def _read(buffer: pa.Buffer, source: str, kind: Kind) -> pa.Table:
             return feather.read_table(pa.BufferReader(buffer))
     except (pa.ArrowException, OSError, ValueError) as error:
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise UnreadableInputError(
-            f"is not a readable {_LABELS[kind]} ({reason})", source=source
-        ) from None
+        raise UnreadableInputError(_(_LABELS[kind]).format(reason=reason), source=source) from None
 
 
 def _as_text(column: pa.ChunkedArray, header: str, source: str) -> pa.DictionaryArray:

@@ -126,6 +126,9 @@ RESERVED_STAGE_NAMES = (
 #: Computed per-transition columns are named ``gap_<stage>``.
 RESERVED_STAGE_PREFIX = "gap_"
 
+#: Options of ``[defaults]`` that add row rules rather than set a value.
+RULE_OPTIONS = ("where", "withdrawn", "ignore_event")
+
 #: Commands whose options ``[defaults.COMMAND]`` may set.
 COMMANDS = ("summary", "projects", "stages", "trend", "timeline", "validate", "check", "compare")
 
@@ -144,7 +147,15 @@ DEFAULT_OPTIONS: dict[str, _Spec] = {
     "format": _Spec("name"),
     "strict": _Spec("bool"),
     "quiet": _Spec("bool"),
-    "group_by": _Spec("name"),
+    # Repeatable options: one string is a list of one.
+    "group_by": _Spec("names"),
+    "reference": _Spec("names"),
+    "flag": _Spec("names"),
+    "show": _Spec("names"),
+    # Row rules: added to [filter] where, [outcomes] withdrawn and [ignore] events.
+    "where": _Spec("names"),
+    "withdrawn": _Spec("names"),
+    "ignore_event": _Spec("names"),
     "by": _Spec("choice", ("year", "quarter", "month")),
     "since": _Spec("date"),
     "until": _Spec("date"),
@@ -246,9 +257,27 @@ class ProjectConfig:
         }
         if command == "check":
             values |= dict(self.check)
-        values |= dict(self.defaults)
-        values |= dict(self.command_defaults.get(command, {}))
+        values |= {k: v for k, v in self.defaults.items() if k not in RULE_OPTIONS}
+        own = self.command_defaults.get(command, {})
+        values |= {k: v for k, v in own.items() if k not in RULE_OPTIONS}
+        for key in RULE_OPTIONS:  # the configuration's, then [defaults]', then the command's
+            added = (*self.defaults.get(key, ()), *own.get(key, ()))
+            if added:
+                values[key] = (*(values[key] or ()), *added)
         return {key: value for key, value in values.items() if value is not None}
+
+    def rules_for(self, command: str) -> ProjectConfig:
+        """The configuration with the row rules of ``[defaults]`` and
+        ``[defaults.COMMAND]`` added to ``[filter] where``, ``[outcomes] withdrawn``
+        and ``[ignore] events`` (they add to the configuration's rules, as the
+        command line's do)."""
+        values = self.option_defaults(command)
+        return dataclasses.replace(
+            self,
+            where=tuple(values.get("where", ())),
+            withdrawn=tuple(values.get("withdrawn", ())),
+            ignore_events=tuple(values.get("ignore_event", ())),
+        )
 
     def defaults_for(self, command: str, accepted: Collection[str]) -> dict[str, Any]:
         """:meth:`option_defaults` restricted to the options ``command`` has.
@@ -817,4 +846,7 @@ def _default_value(reader: _Reader, name: str, spec: _Spec, value: object) -> An
         return reader.date(value, name)
     if spec.kind == "choice":
         return reader.choice(value, name, spec.choices)
+    if spec.kind == "names":
+        key = name.rsplit(".", 1)[-1]
+        return reader.strings({key: value}, key, name)
     return reader.string(value, name)

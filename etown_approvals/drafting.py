@@ -30,6 +30,7 @@ import pyarrow as pa
 from . import dates as dates_mod
 from .config import RESERVED_STAGE_NAMES, ProjectConfig, config_from_dict
 from .errors import EncodingError, UsageError
+from .i18n import ngettext
 from .options import DELIMITER_NAMES
 from .rawtable import RawTable, TextColumn
 from .reader import read_table, suggested_encodings
@@ -101,6 +102,7 @@ class ColumnProfile:
 
     @property
     def is_date(self) -> bool:
+        """Whether the column holds dates."""
         return self.filled > 0 and self.dated >= 0.9 * self.filled
 
 
@@ -191,9 +193,16 @@ def draft(
         decisions.append(f"layout: one row per project, {len(stages)} date columns as stages")
     if len(stages) < 2 and not _builtin_stages(layout, event, profiles, stage_columns):
         raise UsageError(
-            f"found {len(stages)} stage{'s' if len(stages) != 1 else ''} "
-            f"({', '.join(repr(s.label) for s in stages) or 'no date column'}): a duration needs "
-            "two; name them with --stage NAME=COLUMN on any command",
+            ngettext(
+                "found {count} stage ({names}): a duration needs two; name them with "
+                "--stage NAME=COLUMN on any command",
+                "found {count} stages ({names}): a duration needs two; name them with "
+                "--stage NAME=COLUMN on any command",
+                len(stages),
+            ).format(
+                count=len(stages),
+                names=", ".join(repr(s.label) for s in stages) or "no date column",
+            ),
             source=raw.source,
         )
     builtin = _builtin_stages(layout, event, profiles, stage_columns)

@@ -33,7 +33,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .csvcells import csv_line
 from .errors import UnreadableInputError, UsageError
+from .i18n import N_
+from .i18n import gettext as _
 from .options import InputLimits
 from .rawtable import MalformedRecord, RawTable
 from .shape import SEARCH_ROWS, HeaderHint, SampleRow, choose_header, header_note, looks_typed
@@ -73,19 +76,23 @@ def read_excel(
     if data[:8] == _OLE2 and data.find(_ENCRYPTED) != -1:
         # A password-protected .xlsx is an encrypted package inside an OLE2 file.
         raise UnreadableInputError(
-            "is password-protected: save a copy without a password and read that", source=source
+            _("is password-protected: save a copy without a password and read that"),
+            source=source,
         )
     try:
         workbook = CalamineWorkbook.from_filelike(reader_of(data))
     except PasswordError:
         raise UnreadableInputError(
-            "is password-protected: save a copy without a password and read that", source=source
+            _("is password-protected: save a copy without a password and read that"),
+            source=source,
         ) from None
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:  # CalamineError, an OSError, or a panic of the reader
         raise UnreadableInputError(
-            f"is not a readable workbook, damaged or truncated ({_first_line(error)})",
+            _("is not a readable workbook, damaged or truncated ({reason})").format(
+                reason=_first_line(error)
+            ),
             source=source,
         ) from None
     with workbook:
@@ -135,15 +142,21 @@ def choose_sheet(
     worksheets = [s for s in sheets if s.typ == SheetTypeEnum.WorkSheet]
     if wanted is None:
         if not worksheets:
-            raise UnreadableInputError(f"has no worksheet, only {_describe(sheets)}", source=source)
+            raise UnreadableInputError(
+                _("has no worksheet, only {sheets}").format(sheets=_describe(sheets)),
+                source=source,
+            )
         visible = [s for s in worksheets if s.visible == SheetVisibleEnum.Visible]
         chosen = (visible or worksheets)[0]
         passed = sheets[: sheets.index(chosen)]
         notes = []
         if passed:
             notes.append(
-                f"{source}: read sheet {chosen.name!r}, the first visible worksheet, "
-                f"passing over {_describe(passed)} (choose with --sheet)"
+                f"{source}: "
+                + _(
+                    "read sheet {name}, the first visible worksheet, passing over {sheets} "
+                    "(choose with --sheet)"
+                ).format(name=repr(chosen.name), sheets=_describe(passed))
             )
         return chosen.name, notes
     key = str(wanted)  # an int follows the same rule, so callers may pass either
@@ -153,22 +166,33 @@ def choose_sheet(
         position = int(key)
         if not 0 <= position < len(sheets):
             raise UsageError(
-                f"no sheet named or numbered {key!r} (sheets, numbered from 0: {', '.join(names)})",
+                _("no sheet named or numbered {key} (sheets, numbered from 0: {names})").format(
+                    key=repr(key), names=", ".join(names)
+                ),
                 source=source,
             )
         picked = sheets[position]
     else:
-        raise UsageError(f"no sheet named {key!r} (sheets: {', '.join(names)})", source=source)
+        raise UsageError(
+            _("no sheet named {key} (sheets: {names})").format(
+                key=repr(key), names=", ".join(names)
+            ),
+            source=source,
+        )
     if picked.typ != SheetTypeEnum.WorkSheet:
         raise UsageError(
-            f"sheet {picked.name!r} is a {_kind(picked)} sheet, not a table "
-            f"(worksheets: {', '.join(s.name for s in worksheets) or 'none'})",
+            _("sheet {name} is a {kind} sheet, not a table (worksheets: {names})").format(
+                name=repr(picked.name),
+                kind=_(_KIND_WORDS[_kind(picked)]),
+                names=", ".join(s.name for s in worksheets) or _("none"),
+            ),
             source=source,
         )
     return picked.name, []
 
 
-def _kind(sheet: SheetMetadata) -> str:
+def _kind(sheet: SheetMetadata) -> tuple[bool, str]:
+    """Whether the sheet is hidden, and its kind (``work``, ``chart``, ...)."""
     from python_calamine import SheetTypeEnum, SheetVisibleEnum
 
     kinds = (
@@ -177,13 +201,39 @@ def _kind(sheet: SheetMetadata) -> str:
         (SheetTypeEnum.MacroSheet, "macro"),
         (SheetTypeEnum.Vba, "VBA"),
     )
-    kind = next((name for typ, name in kinds if sheet.typ == typ), "")
-    hidden = "" if sheet.visible == SheetVisibleEnum.Visible else "hidden "
-    return (hidden + kind).strip() or "work"
+    kind = next((name for typ, name in kinds if sheet.typ == typ), "work")
+    hidden = sheet.visible != SheetVisibleEnum.Visible
+    return (hidden, kind)
+
+
+#: How a sheet is described, by (hidden, kind): a message with ``{name}``.
+_SHEET_KINDS = {
+    (False, "work"): N_("work sheet {name}"),
+    (True, "work"): N_("hidden sheet {name}"),
+    (False, "chart"): N_("chart sheet {name}"),
+    (True, "chart"): N_("hidden chart sheet {name}"),
+    (False, "dialog"): N_("dialog sheet {name}"),
+    (True, "dialog"): N_("hidden dialog sheet {name}"),
+    (False, "macro"): N_("macro sheet {name}"),
+    (True, "macro"): N_("hidden macro sheet {name}"),
+    (False, "VBA"): N_("VBA sheet {name}"),
+    (True, "VBA"): N_("hidden VBA sheet {name}"),
+}
+#: A sheet that is not a worksheet, by (hidden, kind), as in "a chart sheet".
+_KIND_WORDS = {
+    (False, "chart"): N_("chart"),
+    (True, "chart"): N_("hidden chart"),
+    (False, "dialog"): N_("dialog"),
+    (True, "dialog"): N_("hidden dialog"),
+    (False, "macro"): N_("macro"),
+    (True, "macro"): N_("hidden macro"),
+    (False, "VBA"): "VBA",
+    (True, "VBA"): N_("hidden VBA"),
+}
 
 
 def _describe(sheets: list[SheetMetadata]) -> str:
-    return ", ".join(f"{_kind(s)} sheet {s.name!r}" for s in sheets)
+    return ", ".join(_(_SHEET_KINDS[_kind(s)]).format(name=repr(s.name)) for s in sheets)
 
 
 def _sheet_table(
@@ -200,7 +250,7 @@ def _sheet_table(
     ``stored_texts`` gives the text a workbook stores for number cells (by reference,
     ``A2``), for the numbers a float cannot hold exactly."""
     if not rows:
-        raise UnreadableInputError("the sheet is empty", source=name)
+        raise UnreadableInputError(_("the sheet is empty"), source=name)
     given = None
     if hint is not None and hint.row is not None:
         given = hint.row - 1 - first_row
@@ -226,7 +276,7 @@ def _sheet_table(
     notes = [note] if note else []
     filled = [i for i, text in enumerate(choice.names) if text]
     if not filled:
-        raise UnreadableInputError("the sheet is empty", source=name)
+        raise UnreadableInputError(_("the sheet is empty"), source=name)
     width = filled[-1] + 1
     headers = [
         text or f"column {first_column + i + 1}" for i, text in enumerate(choice.names[:width])
@@ -414,8 +464,6 @@ def _cell_texts(row: list[Any]) -> list[str]:
 
 def _csv_line(texts: list[str]) -> str:
     """A record's cells as one CSV line, as a malformed CSV record's text is."""
-    from .formats.csv_format import csv_line
-
     return csv_line(texts)
 
 

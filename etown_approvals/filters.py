@@ -78,10 +78,12 @@ class RowFilter:
 
     @property
     def negated(self) -> bool:
+        """Whether the expression holds where its value does not match (``!=``, ``!~``)."""
         return self.operator.startswith("!")
 
     @property
     def is_regex(self) -> bool:
+        """Whether the value is a regular expression (``~``, ``!~``)."""
         return self.operator.endswith("~")
 
     def fail(self, error: FilterError) -> EtownError:

@@ -157,6 +157,7 @@ def severity_of(code: str) -> Severity:
 
 
 def empty() -> pd.DataFrame:
+    """An empty findings table with every column."""
     return pd.DataFrame(
         {name: pd.Series(dtype="Int64" if name == "row" else object) for name in COLUMNS}
     )
@@ -291,4 +292,5 @@ class FindingsBuilder:
             self._chunks.append(frame(kind, rows=lines, value=values, message=messages))
 
     def build(self) -> pd.DataFrame:
+        """The findings added so far, as one table."""
         return concat(self._chunks)

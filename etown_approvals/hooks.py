@@ -3,8 +3,13 @@
 pre-commit calls a hook's entry with the hook's ``args`` and then every staged
 file that matches; etown's commands read one FILE. ``python -m
 etown_approvals.hooks validate [OPTIONS] FILE...`` runs ``etown validate
-[OPTIONS] FILE`` for each file and exits with the highest exit code, so one
-invalid file fails the commit and each file's report is shown.
+[OPTIONS] FILE`` for each file of approval data and exits with the highest exit
+code, so one invalid file fails the commit and each file's report is shown.
+
+A file that is not approval data never fails a commit: a table whose header names
+neither the project column nor any stage (nor an event log's event and date
+columns), as the configuration and the hook's column options name them, is
+skipped with a note (a ``requirements.txt``, a lookup table of zones).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
@@ -40,7 +46,77 @@ def split_arguments(command: click.Command, argv: Sequence[str]) -> tuple[list[s
     return options, files
 
 
+def _value(options: Sequence[str], name: str) -> list[str]:
+    """Every value given to option ``name`` in ``options`` (``--name VALUE`` or ``=``)."""
+    found = []
+    for position, option in enumerate(options):
+        if option == name and position + 1 < len(options):
+            found.append(options[position + 1])
+        elif option.startswith(name + "="):
+            found.append(option.split("=", 1)[1])
+    return found
+
+
+def _last(options: Sequence[str], name: str) -> str | None:
+    """The value of option ``name`` given last in ``options`` (None: not given)."""
+    found = _value(options, name)
+    return found[-1] if found else None
+
+
+def is_approval_data(path: str, options: Sequence[str] = ()) -> bool:
+    """Whether ``path`` is approval data as the command would read it: a table whose
+    header names the project column, a stage, or an event log's event and date
+    columns. A file that cannot be read as a table is left to the command (it says
+    why), so only a readable table of something else is passed over."""
+    from .config import discover, load_project_config, with_columns
+    from .errors import EtownError
+    from .reader import read_table
+    from .shape import HeaderHint
+    from .stages import (
+        DATE_COLUMN_ALIASES,
+        EVENT_COLUMN_ALIASES,
+        PROJECT_COLUMN_ALIASES,
+        find_column,
+    )
+
+    try:
+        configured = _value(options, "--config")
+        project = None
+        if configured:
+            project = load_project_config(configured[-1])
+        elif "--no-config" not in options:
+            found = discover(Path.cwd())
+            project = found[1] if found else None
+        stage_pairs = [tuple(v.split("=", 1)) for v in _value(options, "--stage") if "=" in v]
+        stages = with_columns(
+            project,
+            project=_last(options, "--project"),
+            stages=[(name.strip(), column.strip()) for name, column in stage_pairs],
+            event_column=_last(options, "--event-column"),
+            date_column=_last(options, "--date-column"),
+        ).stages
+        sheet = _last(options, "--sheet")
+        raw = read_table(
+            path,
+            encoding=_last(options, "--encoding"),
+            delimiter=_last(options, "--delimiter"),
+            sheet=int(sheet) if sheet and sheet.isdigit() else sheet,
+            header=HeaderHint.of(stages),
+        )
+    except EtownError:
+        return True
+    headers = raw.headers
+    if find_column(headers, stages.project_column, PROJECT_COLUMN_ALIASES) is not None:
+        return True
+    if any(stages.stage_of_header(header) for header in headers):
+        return True
+    event = find_column(headers, stages.event_column, EVENT_COLUMN_ALIASES)
+    day = find_column(headers, stages.date_column, DATE_COLUMN_ALIASES)
+    return event is not None and day is not None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command on each file of approval data; the worst exit code."""
     from .cli import cli
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -51,6 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     options, files = split_arguments(cli.commands[name], rest)
     worst = 0
     for path in files:
+        if not is_approval_data(path, options):
+            print(
+                f"etown: {path}: not approval data (no project or stage column): skipped",
+                file=sys.stderr,
+            )
+            continue
         # A process per file: each file's exit code and output stay its own.
         done = subprocess.run(
             [sys.executable, "-m", "etown_approvals", name, path, *options], check=False

@@ -14,7 +14,7 @@ from the system locale, so that scripts reading tables keep getting the same tex
 
 from __future__ import annotations
 
-import gettext
+import gettext as _gettext
 import os
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
@@ -46,6 +46,8 @@ _ALIASES = {
 }
 
 Translator = Callable[[str], str]
+#: ``ngettext(singular, plural, count)``: the form of a message for ``count``.
+PluralTranslator = Callable[[str, str, int], str]
 
 
 def N_(message: str) -> str:
@@ -78,12 +80,12 @@ def resolve(lang: str | None = None) -> str:
 
 
 @cache
-def _catalog(tag: str) -> gettext.NullTranslations:
+def _catalog(tag: str) -> _gettext.NullTranslations:
     folder = LANGUAGES[tag]
     if folder is None:
-        return gettext.NullTranslations()
+        return _gettext.NullTranslations()
     # fallback=False: a missing catalog is a packaging bug, not a reason for English.
-    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[folder])
+    return _gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[folder])
 
 
 def translator(lang: str | None = None) -> Translator:
@@ -93,6 +95,63 @@ def translator(lang: str | None = None) -> Translator:
     '中位数'
     """
     return _catalog(resolve(lang)).gettext
+
+
+#: The language of the messages the library writes (errors, warnings, notes, the
+#: findings' messages): English unless :func:`use` chose another. The command line
+#: chooses it from ``--lang`` or ``ETOWN_LANG`` before a command runs.
+_current = DEFAULT
+
+
+def use(lang: str | None) -> str:
+    """Write the library's messages in ``lang`` from now on (see :func:`resolve`);
+    returns the tag chosen."""
+    global _current
+    _current = resolve(lang)
+    return _current
+
+
+def current() -> str:
+    """The language the library's messages are written in."""
+    return _current
+
+
+def gettext(message: str) -> str:
+    """``message`` in the current language (:func:`use`)."""
+    return _catalog(_current).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """The form of a message for ``count`` in the current language: every count in a
+    message goes through it ("1 row", "2 rows")."""
+    return _catalog(_current).ngettext(singular, plural, count)
+
+
+def plural_translator(lang: str | None = None) -> PluralTranslator:
+    """gettext's ``ngettext`` for ``lang``: every count in a message goes through it,
+    so that English says "1 project", "2 projects" and Chinese has its one form.
+
+    >>> plural_translator("en")("{count} project", "{count} projects", 1)
+    '{count} project'
+    """
+    return _catalog(resolve(lang)).ngettext
+
+
+def counted(count: int, singular: str, plural: str, choose: PluralTranslator | None = None) -> str:
+    """``singular`` or ``plural`` (messages with ``{count}``) for ``count``, the count
+    written with thousands separators; in the current language unless ``choose``
+    (another language's ``ngettext``) is given."""
+    return (choose or ngettext)(singular, plural, count).format(count=f"{count:,}")
+
+
+#: The level words of stderr lines (``etown: warning: ...``).
+LEVEL_WORDS: dict[str, str] = {
+    "error": N_("error"),
+    "warning": N_("warning"),
+    "note": N_("note"),
+    "check failed": N_("check failed"),
+    "headline": N_("headline"),
+}
 
 
 # The built-in E-Town stages and how they are called in each language. Stages
@@ -140,7 +199,7 @@ ROW_PARTS: dict[str, str] = {
     "ignored": N_(", {count} ignored"),
     "after_as_of": N_(", {count} after the as-of date"),
     "blank": N_("; {count} blank (not read)"),
-    "notes": N_("; {count} notes after the table (not read)"),
+    "notes": N_("; notes after the table (not read): {count}"),
 }
 PROJECTS_LINE = N_("{total} total, {complete} complete, {open} open, {invalid} invalid")
 PROJECT_PARTS: dict[str, str] = {"withdrawn": N_(", {count} withdrawn")}

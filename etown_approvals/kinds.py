@@ -20,7 +20,8 @@ class Kind(StrEnum):
 
 #: Every kind.
 ALL = frozenset(Kind)
-#: The kinds that are lists of rows (one record each in NDJSON and CSV).
-LISTS = frozenset(
-    {Kind.PROJECTS, Kind.STAGES, Kind.TREND, Kind.TIMELINE, Kind.VALIDATE, Kind.CHECK}
-)
+#: The kinds that are lists of rows (one record each in NDJSON and CSV): every kind
+#: (a summary is one row, or one per group; a comparison one per group).
+LISTS = ALL
+#: The kinds whose result can fail (exit 1), for CI formats.
+VERDICTS = frozenset({Kind.VALIDATE, Kind.CHECK})

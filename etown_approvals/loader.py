@@ -37,6 +37,8 @@ from .errors import (
     UsageError,
 )
 from .findings import ERROR, WARNING, FindingsBuilder
+from .i18n import LEVEL_WORDS, ngettext
+from .i18n import gettext as _
 from .options import InputLimits
 from .rawtable import MalformedRecord, RawTable, TextColumn, apart, is_empty
 from .reader import ColumnChoice, read_table
@@ -99,8 +101,18 @@ class LoadResult:
     #: whether a later end of the plausible range would read the file differently.
     latest_read: date | None = None
 
+    def __repr__(self) -> str:
+        """A line with the row counts (never the events themselves)."""
+        return (
+            f"LoadResult(source={self.source!r}, layout={self.layout!r}, "
+            f"rows_read={self.rows_read:,}, rows_used={self.rows_used:,}, "
+            f"rows_rejected={self.rows_rejected:,}, events={len(self.events):,}, "
+            f"findings={len(self.findings):,})"
+        )
+
     @property
     def rows_used(self) -> int:
+        """Rows read less those rejected, filtered or ignored."""
         return self.rows_read - self.rows_rejected - self.rows_filtered - self.rows_ignored
 
     @property
@@ -121,16 +133,34 @@ class LoadResult:
         if self.rows_used > 0:
             return
         if self.rows_read == 0:
-            raise NoUsableRowsError("the file has a header but no data rows", source=self.source)
+            raise NoUsableRowsError(_("the file has a header but no data rows"), source=self.source)
         if self.rows_filtered or self.rows_ignored:
             raise NoUsableRowsError(
-                f"no usable rows: of {self.rows_read} rows, {self.rows_filtered} filtered out, "
-                f"{self.rows_ignored} ignored events, {self.rows_rejected} rejected",
+                ngettext(
+                    "no usable rows: of {read} row, {filtered} filtered out, {ignored} ignored "
+                    "events, {rejected} rejected",
+                    "no usable rows: of {read} rows, {filtered} filtered out, {ignored} ignored "
+                    "events, {rejected} rejected",
+                    self.rows_read,
+                ).format(
+                    read=self.rows_read,
+                    filtered=self.rows_filtered,
+                    ignored=self.rows_ignored,
+                    rejected=self.rows_rejected,
+                ),
                 source=self.source,
             )
         raise NoUsableRowsError(
-            f"no usable rows: all {self.rows_read} rows rejected ({self.rejection_reasons()}); "
-            f"most: {self.main_reason()}; {hint}",
+            ngettext(
+                "no usable rows: the {count} row rejected ({reasons}); most: {main}; {hint}",
+                "no usable rows: all {count} rows rejected ({reasons}); most: {main}; {hint}",
+                self.rows_read,
+            ).format(
+                count=self.rows_read,
+                reasons=self.rejection_reasons(),
+                main=self.main_reason(),
+                hint=hint,
+            ),
             source=self.source,
         )
 
@@ -152,7 +182,9 @@ class LoadResult:
             return "none"
         counts = rejected.groupby(["type", "message"], sort=False).size()
         (kind, message), count = max(counts.items(), key=lambda item: item[1])
-        return f"{count:,} row{'s' if count != 1 else ''} {kind}: {message}"
+        return ngettext(
+            "{count} row {kind}: {message}", "{count} rows {kind}: {message}", count
+        ).format(count=f"{count:,}", kind=kind, message=message)
 
     def require_share(self, limit: float, hint: str = "see them with: etown validate FILE") -> None:
         """Raise :class:`MostRowsRejectedError` when more than ``limit`` (a share) of
@@ -163,9 +195,18 @@ class LoadResult:
         if share <= limit:
             return
         raise MostRowsRejectedError(
-            f"no result: {share:.1%} of the rows rejected ({self.rows_rejected:,} of "
-            f"{self.rows_checked:,}; {self.rejection_reasons()}), more than --max-rejected "
-            f"{limit:g} allows; most: {self.main_reason()}; {hint}",
+            _(
+                "no result: {share} of the rows rejected ({rejected} of {checked}; {reasons}), "
+                "more than --max-rejected {limit} allows; most: {main}; {hint}"
+            ).format(
+                share=f"{share:.1%}",
+                rejected=f"{self.rows_rejected:,}",
+                checked=f"{self.rows_checked:,}",
+                reasons=self.rejection_reasons(),
+                limit=f"{limit:g}",
+                main=self.main_reason(),
+                hint=hint,
+            ),
             source=self.source,
         )
 
@@ -260,6 +301,7 @@ def load_raw(
     earliest: date = dates_mod.EARLIEST,
     as_of: date | None = None,
 ) -> LoadResult:
+    """Read ``path`` into a raw table as :func:`load` does, without making events."""
     formats = dates_mod.check_formats(date_formats)
     return _Loader(
         raw,
@@ -284,6 +326,7 @@ class DateRules:
 
     @classmethod
     def of(cls, missing: Sequence[str] | None, earliest: date, as_of: date | None) -> DateRules:
+        """The rules of the options given (placeholders, earliest date, as-of date)."""
         if isinstance(missing, str):
             missing = (missing,)
         return cls(
@@ -323,9 +366,11 @@ class Roles:
 
     @property
     def long(self) -> bool:
+        """Whether the file is an event log (one row per event), not one row per project."""
         return self.event is not None and self.date is not None and self.event != self.date
 
     def positions(self) -> set[int]:
+        """The positions of the columns the loader reads."""
         found = {self.project} if self.project is not None else set()
         if self.long:
             return found | {self.event, self.date}  # type: ignore[arg-type]
@@ -408,6 +453,7 @@ class RowSelection:
         ignore_events: Sequence[str] = (),
         withdrawn: Sequence[str | filters_mod.RowFilter] = (),
     ) -> RowSelection:
+        """The row rules made from the options given."""
         return cls(
             filters_mod.parse_all(where), tuple(ignore_events), filters_mod.parse_all(withdrawn)
         )
@@ -544,8 +590,11 @@ class _Loader:
         )
         if per_project:
             self.raw.notes.append(
-                "note: columns.event and columns.date name an event log's columns; this "
-                "file has a date column per stage and is read as one row per project"
+                _level("note")
+                + _(
+                    "columns.event and columns.date name an event log's columns; this "
+                    "file has a date column per stage and is read as one row per project"
+                )
             )
         for key, wanted, found in (
             ("project", stages.project_column, project_at),
@@ -574,8 +623,9 @@ class _Loader:
         if project_at is None:
             looked = stages.project_column or ", ".join(PROJECT_COLUMN_ALIASES)
             raise MissingColumnError(
-                f"no project column (looked for: {looked}); {self._project_hint()}; "
-                f"columns are: {self._columns()}",
+                _(
+                    "no project column (looked for: {looked}); {hint}; columns are: {columns}"
+                ).format(looked=looked, hint=self._project_hint(), columns=self._columns()),
                 source=self.raw.source,
                 field=stages.project_column or "project",
             )
@@ -584,11 +634,16 @@ class _Loader:
         stage_columns = roles.stage_columns
         if not stage_columns:
             raise MissingColumnError(
-                "no event and date columns (long format) and no stage date columns "
-                f"(wide format, e.g. {stages.start}_date): name them with --stage NAME=COLUMN "
-                "(in process order) or --event-column and --date-column, or draft a "
-                f"configuration with: etown init {self.raw.command_arguments()}; "
-                f"columns are: {self._columns()}",
+                _(
+                    "no event and date columns (long format) and no stage date columns "
+                    "(wide format, e.g. {example}): name them with --stage NAME=COLUMN "
+                    "(in process order) or --event-column and --date-column, or draft a "
+                    "configuration with: etown init {arguments}; columns are: {columns}"
+                ).format(
+                    example=f"{stages.start}_date",
+                    arguments=self.raw.command_arguments(),
+                    columns=self._columns(),
+                ),
                 source=self.raw.source,
                 field="event" if event_at is None else "date",
             )
@@ -616,8 +671,11 @@ class _Loader:
                 )
         if self.rules.ignore_events:
             self.raw.notes.append(
-                "note: ignored events apply to long files (one row per event); "
-                "this file has a date column per stage, so none are ignored"
+                _level("note")
+                + _(
+                    "ignored events apply to long files (one row per event); "
+                    "this file has a date column per stage, so none are ignored"
+                )
             )
         return self._wide(project_at, stage_columns)
 
@@ -631,14 +689,16 @@ class _Loader:
 
         ids = id_columns(self.raw)
         which = (
-            "columns that look like ids: " + ", ".join(repr(name) for name in ids) + "; "
+            _("columns that look like ids: {names}; ").format(
+                names=", ".join(repr(name) for name in ids)
+            )
             if ids
             else ""
         )
-        return (
-            f"{which}name the project column with --project COLUMN, or draft a "
-            f"configuration with: etown init {self.raw.command_arguments()}"
-        )
+        return which + _(
+            "name the project column with --project COLUMN, or draft a configuration "
+            "with: {command}"
+        ).format(command=f"etown init {self.raw.command_arguments()}")
 
     # -- shared row checks ------------------------------------------------
     def _row_basics(
@@ -669,13 +729,16 @@ class _Loader:
         self._blank_runs(lines[blank])
         blank = self._find_notes(project, blank, date_positions, event_at)
         for record in self.raw.malformed:
-            hint = " (an unclosed quote?)" if "\n" in record.text else ""
+            hint = _(" (an unclosed quote?)") if "\n" in record.text else ""
             self.findings.add_line(
                 record.line,
                 "malformed-row",
                 ERROR,
                 value=record.text[:200],
-                message=f"expected {record.expected} fields, found {record.actual}{hint}",
+                message=_("expected {expected} fields, found {found}").format(
+                    expected=record.expected, found=record.actual
+                )
+                + hint,
             )
         if project.trimmed:
             # Trimming made " A" and "A" one name: encode the trimmed values again.
@@ -693,7 +756,10 @@ class _Loader:
         project_codes = lookup[project.indices]
         missing = ~blank & (project_codes < 0)
         self._reject(
-            missing, "missing-value", project, f"no project name in column {project.header!r}"
+            missing,
+            "missing-value",
+            project,
+            _("no project name in column {column}").format(column=repr(project.header)),
         )
         return blank, project_codes, names
 
@@ -739,14 +805,21 @@ class _Loader:
                 "notes-row",
                 WARNING,
                 value=text[:200],
-                message="a note after the table, not data: left out",
+                message=_("a note after the table, not data: left out"),
             )
         count = len(note_lines)
         shown = ", ".join(repr(_short(text)) for text in texts[:3] if text)
         self.raw.notes.append(
-            f"{self.raw.source}: {_count_rows(count)} after the table "
-            f"({_line_ranges(sorted(note_lines))}) {'is a note' if count == 1 else 'are notes'}, "
-            f"not data: left out ({shown}{', ...' if count > 3 else ''})"
+            f"{self.raw.source}: "
+            + ngettext(
+                "{count} row after the table ({lines}) is a note, not data: left out ({shown})",
+                "{count} rows after the table ({lines}) are notes, not data: left out ({shown})",
+                count,
+            ).format(
+                count=f"{count:,}",
+                lines=_line_ranges(sorted(note_lines)),
+                shown=shown + (", ..." if count > 3 else ""),
+            )
         )
         return blank | self.notes
 
@@ -848,13 +921,19 @@ class _Loader:
             text = records.get(first) if first == last else None
             values.append(None if text is None else text[:200])
             if first != last:
-                messages.append(f"{last - first + 1:,} blank rows skipped (lines {first}-{last})")
+                messages.append(
+                    ngettext(
+                        "{count} blank row skipped (lines {first}-{last})",
+                        "{count} blank rows skipped (lines {first}-{last})",
+                        last - first + 1,
+                    ).format(count=f"{last - first + 1:,}", first=first, last=last)
+                )
             elif text is None:
-                messages.append("blank row skipped")
+                messages.append(_("blank row skipped"))
             elif text.strip(" \t\r\n"):
-                messages.append("blank row skipped (only delimiters and spaces)")
+                messages.append(_("blank row skipped (only delimiters and spaces)"))
             else:
-                messages.append("blank row skipped (only spaces or tabs)")
+                messages.append(_("blank row skipped (only spaces or tabs)"))
         self.findings.add_lines(firsts, "blank-row", WARNING, values=values, messages=messages)
 
     def _reject(self, mask: np.ndarray, kind: str, column: TextColumn, message: str) -> None:
@@ -986,10 +1065,20 @@ class _Loader:
             return value, None, ""
 
         if found.conflict:
-            (day_value, day_row, _), (month_value, month_row, header) = map(where, found.conflict)
+            (day_value, day_row, _header), (month_value, month_row, header) = map(
+                where, found.conflict
+            )
             return AmbiguousDateError(
-                f"dates mix day-first ({day_value!r}, row {day_row}) and month-first "
-                f"({month_value!r}, row {month_row}) order; choose with --dayfirst or --monthfirst",
+                _(
+                    "dates mix day-first ({day_value}, row {day_row}) and month-first "
+                    "({month_value}, row {month_row}) order; choose with --dayfirst or "
+                    "--monthfirst"
+                ).format(
+                    day_value=repr(day_value),
+                    day_row=day_row,
+                    month_value=repr(month_value),
+                    month_row=month_row,
+                ),
                 source=self.raw.source,
                 row=month_row,
                 field=header,
@@ -997,8 +1086,10 @@ class _Loader:
             )
         value, row, header = where(found.example)
         return AmbiguousDateError(
-            f"ambiguous date {value!r}: day/month order cannot be told from the data; "
-            "choose with --dayfirst or --monthfirst",
+            _(
+                "ambiguous date {value}: day/month order cannot be told from the data; "
+                "choose with --dayfirst or --monthfirst"
+            ).format(value=repr(value)),
             source=self.raw.source,
             row=row,
             field=header,
@@ -1034,8 +1125,14 @@ class _Loader:
         read = distinct.filter(pa.array(reads))
         example = read[0].as_py()
         self.date_notes.append(
-            f"note: {int(reads.sum()):,} distinct date{'s' if reads.sum() != 1 else ''} in no "
-            f"spelling etown reads by itself (e.g. {example!r}) are read with {hint.text}"
+            _level("note")
+            + ngettext(
+                "{count} distinct date in no spelling etown reads by itself (e.g. {example}) "
+                "is read with {hint}",
+                "{count} distinct dates in no spelling etown reads by itself (e.g. {example}) "
+                "are read with {hint}",
+                int(reads.sum()),
+            ).format(count=f"{int(reads.sum()):,}", example=repr(example), hint=hint.text)
         )
         found = []
         for column, (failing, positions) in zip(columns, failing_rows, strict=True):
@@ -1061,12 +1158,14 @@ class _Loader:
         seen = self.statuses
         if dates_mod.INVALID in seen:
             invalid = ~skip & (status == dates_mod.INVALID)
-            self._reject(invalid & ~hinted, "invalid-date", column, "not a valid date")
+            self._reject(invalid & ~hinted, "invalid-date", column, _("not a valid date"))
             self._reject(
                 invalid & hinted,
                 "invalid-date",
                 column,
-                f"not a valid date in the spellings etown knows: read these dates with {hint}",
+                _(
+                    "not a valid date in the spellings etown knows: read these dates with {hint}"
+                ).format(hint=hint),
             )
         if dates_mod.TWO_DIGIT_YEAR in seen:
             two_digits = ~skip & (status == dates_mod.TWO_DIGIT_YEAR)
@@ -1074,21 +1173,23 @@ class _Loader:
                 two_digits & ~hinted,
                 "invalid-date",
                 column,
-                "the year has two digits: two-digit years are read only through a date "
-                "format with %y that matches them (--date-format)",
+                _(
+                    "the year has two digits: two-digit years are read only through a date "
+                    "format with {code} that matches them (--date-format)"
+                ).format(code="%y"),
             )
             self._reject(
                 two_digits & hinted,
                 "invalid-date",
                 column,
-                f"the year has two digits: read these dates with {hint}",
+                _("the year has two digits: read these dates with {hint}").format(hint=hint),
             )
         if missing_is_error and dates_mod.MISSING in seen:
             self._reject(
                 ~skip & (status == dates_mod.MISSING),
                 "missing-value",
                 column,
-                f"no date in column {column.header!r}",
+                _("no date in column {column}").format(column=repr(column.header)),
             )
         if missing_is_error and dates_mod.PLACEHOLDER in seen:
             self._reject(
@@ -1117,7 +1218,7 @@ class _Loader:
             if code not in self.statuses:
                 continue
             counts = []
-            for column, (_, status) in zip(columns, parsed, strict=True):
+            for column, (_days, status) in zip(columns, parsed, strict=True):
                 counted = ~skip & ~self.skipped & (status == code)
                 if code == dates_mod.IMPLAUSIBLE:
                     counted &= ~self.rejected  # as warned
@@ -1133,9 +1234,12 @@ class _Loader:
         implausible = ~skip & ~self.skipped & ~self.rejected & (status == dates_mod.IMPLAUSIBLE)
         rules = self.date_rules
         early = implausible & (days < (rules.earliest - date(1970, 1, 1)).days)
-        after = f"after {rules.latest.isoformat()}, a year from now or from --as-of"
+        after = _(
+            "implausible date, after {date}, a year from now or from --as-of: read as no date"
+        ).format(date=rules.latest.isoformat())
+        before = _("implausible date, before {date} ([dates] earliest): read as no date")
         for mask, message in (
-            (early, f"before {rules.earliest.isoformat()} ([dates] earliest)"),
+            (early, before.format(date=rules.earliest.isoformat())),
             (implausible & ~early, after),
         ):
             self.findings.add(
@@ -1144,7 +1248,7 @@ class _Loader:
                 WARNING,
                 field=column.header,
                 column=column,
-                message=f"implausible date, {message}: read as no date",
+                message=message,
             )
 
     def _placeholder_note(self, counts: list[tuple[TextColumn, np.ndarray]]) -> str:
@@ -1153,21 +1257,30 @@ class _Loader:
         for column, rows in counts:
             for i in np.unique(column.indices[rows]):
                 found[column.values[int(i)].as_py()] = None
-        listed = ", ".join(f"{rows.size:,} in {column.header!r}" for column, rows in counts)
+        listed = _in_columns(counts)
         values = ", ".join(repr(v) for v in list(found)[:8]) + (", ..." if len(found) > 8 else "")
-        return (
-            f"note: {total:,} placeholder{'s' if total != 1 else ''} read as no date: {listed} "
-            f"({values}; the set: [dates] missing, --missing-value)"
-        )
+        return _level("note") + ngettext(
+            "{count} placeholder read as no date: {listed} ({values}; the set: [dates] "
+            "missing, --missing-value)",
+            "{count} placeholders read as no date: {listed} ({values}; the set: [dates] "
+            "missing, --missing-value)",
+            total,
+        ).format(count=f"{total:,}", listed=listed, values=values)
 
     def _implausible_note(self, counts: list[tuple[TextColumn, np.ndarray]]) -> str:
         total = sum(rows.size for _, rows in counts)
         rules = self.date_rules
-        listed = ", ".join(f"{rows.size:,} in {column.header!r}" for column, rows in counts)
-        return (
-            f"warning: {total:,} implausible date{'s' if total != 1 else ''} read as no date "
-            f"(before {rules.earliest.isoformat()} or after {rules.latest.isoformat()}): "
-            f"{listed}; etown validate lists them"
+        return _level("warning") + ngettext(
+            "{count} implausible date read as no date (before {earliest} or after "
+            "{latest}): {listed}; etown validate lists it",
+            "{count} implausible dates read as no date (before {earliest} or after "
+            "{latest}): {listed}; etown validate lists them",
+            total,
+        ).format(
+            count=f"{total:,}",
+            earliest=rules.earliest.isoformat(),
+            latest=rules.latest.isoformat(),
+            listed=_in_columns(counts),
         )
 
     # -- layouts ----------------------------------------------------------
@@ -1184,14 +1297,14 @@ class _Loader:
             ~blank & (stage_codes == -2),
             "missing-value",
             event,
-            f"no event in column {event.header!r}",
+            _("no event in column {column}").format(column=repr(event.header)),
         )
         known = ", ".join(self.stages.stages)
         self._reject(
             ~blank & (stage_codes == -1),
             "unknown-event",
             event,
-            f"unknown event (known stages: {known})",
+            _("unknown event (known stages: {known})").format(known=known),
         )
 
         ((days, status),) = self._parse_dates([date], ~blank & ~self.rejected & ~self.skipped)
@@ -1224,7 +1337,7 @@ class _Loader:
         hinted = self._format_hint(
             date_columns, [status for _, status in parsed], ~blank & ~self.rejected & ~self.skipped
         )
-        for column, (_, status), hinted_rows in zip(date_columns, parsed, hinted, strict=True):
+        for column, (_days, status), hinted_rows in zip(date_columns, parsed, hinted, strict=True):
             self._date_problems(column, status, blank, missing_is_error=False, hinted=hinted_rows)
         self._note_dates(date_columns, parsed, blank)
         used = ~blank & ~self.rejected & ~self.skipped
@@ -1268,7 +1381,7 @@ class _Loader:
             WARNING,
             field=project.header,
             column=project,
-            message="project already on an earlier row; rows merged, earliest date per stage",
+            message=_("project already on an earlier row; rows merged, earliest date per stage"),
         )
 
     def _stage_code(self, value: str) -> int:
@@ -1500,10 +1613,16 @@ def _rejected_rows(loaded: LoadResult) -> pd.DataFrame:
 def _listing(headers: Sequence[str], sheet: str | None = None) -> str:
     shown = ", ".join(repr(h) for h in headers[:12])
     if len(headers) == 1 and sheet is not None:  # a workbook has no delimiter to get wrong
-        return shown + f" (one column only in sheet {sheet!r}: is it the right sheet? see --sheet)"
+        return shown + _(
+            " (one column only in sheet {sheet}: is it the right sheet? see --sheet)"
+        ).format(sheet=repr(sheet))
     if sheet is not None:
         more = ", ..." if len(headers) > 12 else ""
-        return shown + more + f" (in sheet {sheet!r}: is it the right sheet? see --sheet)"
+        return (
+            shown
+            + more
+            + _(" (in sheet {sheet}: is it the right sheet? see --sheet)").format(sheet=repr(sheet))
+        )
     if len(headers) == 1:
         return shown + " (one column only: is the delimiter , ; tab or |? see --delimiter)"
     return shown + (", ..." if len(headers) > 12 else "")
@@ -1519,13 +1638,22 @@ def _first_field(record: MalformedRecord, delimiter: str) -> str:
     return next((f.strip() for f in _fields(record, delimiter) if f.strip()), "")
 
 
+def _level(level: str) -> str:
+    """The level word that starts a note of the loader (``warning: ``), translated."""
+    return _(LEVEL_WORDS[level]) + ": "
+
+
+def _in_columns(counts: Sequence[tuple[TextColumn, np.ndarray]]) -> str:
+    """``2 in 'date', 1 in 'permit'``: how many of something each column holds."""
+    return ", ".join(
+        _("{count} in {column}").format(count=f"{rows.size:,}", column=repr(column.header))
+        for column, rows in counts
+    )
+
+
 def _short(text: str, size: int = 50) -> str:
     text = " ".join(text.split())
     return text if len(text) <= size else text[: size - 3] + "..."
-
-
-def _count_rows(count: int) -> str:
-    return "1 row" if count == 1 else f"{count:,} rows"
 
 
 def _line_ranges(lines: Sequence[int]) -> str:
@@ -1537,4 +1665,4 @@ def _line_ranges(lines: Sequence[int]) -> str:
         else:
             ranges.append([line, line])
     text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in ranges)
-    return ("line " if len(lines) == 1 else "lines ") + text
+    return ngettext("line {lines}", "lines {lines}", len(lines)).format(lines=text)

@@ -81,6 +81,7 @@ class MetricOptions:
 
     @property
     def unit_name(self) -> str:
+        """The unit as documents name it: ``calendar_days`` or ``workdays``."""
         return UNITS[self.unit]
 
     @property
@@ -802,6 +803,7 @@ class Grouping:
 
     @property
     def size(self) -> int:
+        """How many groups there are."""
         return len(self.labels)
 
 
@@ -1075,8 +1077,6 @@ def trend(
     extra = [p for p in percentile_list(percentiles) if p in {float(q) for q in percentiles}]
     km = None
     if survival:
-        from .survival import km_medians, survival_times
-
         times, observed, usable = survival_times(
             projects, stages, options or MetricOptions(), withdrawn=withdrawn
         )
@@ -1199,3 +1199,100 @@ def target(
         "share_met": _share(int((~over).sum()), len(complete)),
         "projects_over": [str(name) for name in complete.index[over]],
     }
+
+
+# -- survival times: what the Kaplan-Meier estimates of survival and trend start from --
+
+#: Survival probabilities closer than this to one half count as exactly one half.
+HALF_TOLERANCE = 1e-9
+
+
+def withdrawn_mask(
+    projects: pd.DataFrame,
+    stages: StageSet,
+    withdrawn: np.ndarray | pd.Series | None = None,
+) -> np.ndarray:
+    """Which projects are withdrawn: by the one status rule
+    (:func:`etown_approvals.metrics.statuses_of`), with ``withdrawn`` as the marks
+    if given, else the table's ``status``."""
+    return statuses_of(projects, stages, withdrawn) == STATUSES.index(WITHDRAWN)
+
+
+def survival_times(
+    projects: pd.DataFrame,
+    stages: StageSet,
+    options: MetricOptions = MetricOptions(),
+    *,
+    withdrawn: np.ndarray | pd.Series | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per project: time (days in the options' unit), whether it is an event, whether usable.
+
+    Statuses come from the one rule (:func:`etown_approvals.metrics.statuses_of`;
+    ``withdrawn`` marks projects as the loader's ``--withdrawn`` does). Complete
+    projects are events at ``days``. Open projects are censored at
+    ``waiting_days`` (unusable when they start after ``as_of``). Withdrawn
+    projects are censored at their last recorded stage (days from start, at
+    least 0). Invalid projects are unusable.
+    """
+    codes = statuses_of(projects, stages, withdrawn)
+    complete = codes == STATUSES.index(COMPLETE)
+    gone = codes == STATUSES.index(WITHDRAWN)
+    open_ = codes == STATUSES.index(OPEN)
+    times = np.zeros(len(projects), dtype=np.float64)
+    times[complete] = projects["days"].to_numpy(dtype=np.float64, na_value=np.nan)[complete]
+    waiting = projects["waiting_days"].to_numpy(dtype=np.float64, na_value=np.nan)
+    times[open_] = waiting[open_]
+    usable = complete | (open_ & ~np.isnan(waiting))
+    if gone.any():
+        matrix = table_matrix(projects, stages)
+        start = matrix[:, stages.stages.index(stages.start)]
+        last = matrix.max(axis=1)  # _NONE is the smallest int64, so missing stages never win
+        clock = table_clock(options, matrix)
+        rows = np.flatnonzero(gone)  # a withdrawn project has a start: the rule says so
+        times[rows] = np.maximum(clock(start[rows], last[rows]), 0)
+        usable |= gone
+    return times, complete, usable
+
+
+def km_medians(
+    times: np.ndarray, observed: np.ndarray, codes: np.ndarray, n_codes: int
+) -> np.ndarray:
+    """Kaplan-Meier median of every group 0..n_codes-1 at once (NaN: not reached or empty).
+
+    One sort by (group, time); per distinct (group, time): at risk ``n`` (the
+    group's observations at or after it) and events ``d``; S is the running
+    product of (1 - d/n) within the group. Same median rule as
+    :func:`etown_approvals.survival.crossing`.
+    """
+    times = np.asarray(times, dtype=np.float64)
+    observed = np.asarray(observed, dtype=bool)
+    codes = np.asarray(codes, dtype=np.int64)
+    out = np.full(n_codes, np.nan)
+    if times.size == 0:
+        return out
+    order = np.lexsort((times, codes))
+    times, observed, codes = times[order], observed[order], codes[order]
+    size = np.bincount(codes, minlength=n_codes)
+    group_end = np.cumsum(size)
+    new = np.ones(times.size, dtype=bool)
+    new[1:] = (codes[1:] != codes[:-1]) | (times[1:] != times[:-1])
+    starts = np.flatnonzero(new)
+    cell_code, cell_time = codes[starts], times[starts]
+    at_risk = group_end[cell_code] - starts
+    events = np.add.reduceat(observed.astype(np.int64), starts)
+    factor = 1.0 - events / at_risk
+    curve = pd.Series(factor).groupby(cell_code).cumprod().to_numpy()
+    reached = curve <= 0.5 + HALF_TOLERANCE
+    groups_reached, first = np.unique(cell_code[reached], return_index=True)
+    first_cell = np.flatnonzero(reached)[first]
+    result = cell_time[first_cell]
+    exact = curve[first_cell] >= 0.5 - HALF_TOLERANCE
+    below = curve < 0.5 - HALF_TOLERANCE
+    groups_below, first_below = np.unique(cell_code[below], return_index=True)
+    below_time = np.full(n_codes, np.nan)
+    below_time[groups_below] = cell_time[np.flatnonzero(below)[first_below]]
+    later = below_time[groups_reached]
+    midpoint = exact & ~np.isnan(later)
+    result = np.where(midpoint, (result + later) / 2, result)
+    out[groups_reached] = result
+    return out

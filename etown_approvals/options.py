@@ -10,12 +10,14 @@ downstream reads a loose dict. How durations are measured is
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
+from .i18n import gettext as _
 from .stages import ETOWN, StageSet
 
 if TYPE_CHECKING:
@@ -48,7 +50,9 @@ def parse_size(text: str, *, name: str = "--max-input-size") -> int:
         number = float("nan")
     if not number * _UNITS[unit] >= 1 or number == float("inf"):
         raise UsageError(
-            f"{name} {text!r}: give a size such as 500M, 4G or 8GiB (bytes without a unit)"
+            _("{name} {text}: give a size such as 500M, 4G or 8GiB (bytes without a unit)").format(
+                name=name, text=repr(text)
+            )
         )
     return int(number * _UNITS[unit])
 
@@ -60,7 +64,11 @@ def parse_seconds(text: str, *, name: str = "--url-timeout") -> float:
     except ValueError:
         seconds = float("nan")
     if not 0 < seconds < float("inf"):
-        raise UsageError(f"{name} {text!r}: give a number of seconds, such as 600")
+        raise UsageError(
+            _("{name} {text}: give a number of seconds, such as 600").format(
+                name=name, text=repr(text)
+            )
+        )
     return seconds
 
 
@@ -99,6 +107,68 @@ def describe_size(size: int) -> str:
         if size >= factor:
             return f"{size / factor:,.4g} {unit}"
     return f"{size:,} bytes"
+
+
+def reading_words(
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    date_formats: Sequence[str] = (),
+    missing_values: Sequence[str] | None = None,
+    dayfirst: bool | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    limits: InputLimits | None = None,
+) -> list[str]:
+    """The command-line options that say how a file is read, as typed (only those given,
+    and the input limits that are not the defaults)."""
+    words: list[str] = []
+    if encoding:
+        words += ["--encoding", encoding]
+    if delimiter:
+        named = {char: name for name, char in DELIMITER_NAMES.items() if name.isalpha()}
+        words += ["--delimiter", named.get(delimiter, delimiter)]
+    for date_format in date_formats:
+        words += ["--date-format", date_format]
+    for placeholder in missing_values or ():
+        words += ["--missing-value", placeholder]
+    if dayfirst is not None:
+        words.append("--dayfirst" if dayfirst else "--monthfirst")
+    if sheet is not None:
+        words += ["--sheet", str(sheet)]
+    if header_row is not None:
+        words += ["--header-row", str(header_row)]
+    return words + limit_words(limits)
+
+
+def limit_words(limits: InputLimits | None) -> list[str]:
+    """``--max-input-size`` and ``--url-timeout`` for the limits that are not the
+    defaults, so that a hint followed reads the input under the same limits."""
+    if limits is None:
+        return []
+    words: list[str] = []
+    if limits.max_input_size != DEFAULT_MAX_INPUT_SIZE:
+        words += ["--max-input-size", size_word(limits.max_input_size)]
+    if limits.url_timeout != DEFAULT_URL_TIMEOUT:
+        seconds = limits.url_timeout
+        words += ["--url-timeout", str(int(seconds)) if seconds.is_integer() else repr(seconds)]
+    return words
+
+
+def size_word(size: int) -> str:
+    """``size`` bytes as ``--max-input-size`` reads it back exactly: ``16M``, ``4G``,
+    else the bytes."""
+    for unit, factor in (("T", 1024**4), ("G", 1024**3), ("M", 1024**2), ("K", 1024)):
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
+
+
+def command_line(command: str, path: str, words: Sequence[str] = ()) -> str:
+    """A runnable ``etown COMMAND FILE WORDS...`` quoted for a shell: the one form every
+    hint prints (:func:`etown_approvals.results.command_line` gives it the options of
+    an analysis; :meth:`InputOptions.command_words` those of how a file was read)."""
+    return shlex.join(["etown", command, str(path), *words])
 
 
 @dataclass(frozen=True)
@@ -147,6 +217,36 @@ class InputOptions:
     #: How much reading may cost; None: the environment's limits, else the defaults.
     limits: InputLimits | None = None
 
+    def command_words(self) -> list[str]:
+        """The command-line options that read the input again as these options do:
+        the configuration file, every reading option given (encoding, delimiter, date
+        formats, day order, sheet, header row), the columns named and the row rules
+        typed (a configuration's own rules come with ``--config``)."""
+        words = ["--config", self.config] if self.config else []
+        words += reading_words(
+            encoding=self.encoding,
+            delimiter=self.delimiter,
+            date_formats=self.date_formats,
+            missing_values=self.missing_values,
+            dayfirst=self.dayfirst,
+            sheet=self.sheet,
+            header_row=self.header_row,
+            limits=self.limits,
+        )
+        words += self.column_words
+        for option, values in (
+            ("--where", self.where),
+            ("--withdrawn", self.withdrawn),
+            ("--ignore-event", self.ignore_events),
+        ):
+            for value in values:
+                if isinstance(value, str):
+                    words += [option, value]
+        stages = self.stages
+        if (stages.start, stages.end) != (stages.stages[0], stages.stages[-1]):
+            words += ["--from-stage", stages.start, "--to-stage", stages.end]
+        return words
+
     def load_arguments(self) -> dict[str, Any]:
         """The keyword arguments of :func:`etown_approvals.loader.load` these options
         give (all but ``config``, ``cache`` and ``column_words``), so callers never
@@ -187,6 +287,7 @@ class Selection:
 
     @property
     def is_everything(self) -> bool:
+        """Whether no date window is set."""
         return self.since is None and self.until is None
 
 
@@ -206,6 +307,8 @@ class OutputOptions:
     unicode: bool = True
     #: Language of labels in tables and reports (``en``, ``zh-CN``); JSON keys stay English.
     lang: str = "en"
+    #: CSV starts with a UTF-8 byte-order mark, so that Excel reads it as UTF-8.
+    bom: bool = False
 
 
 #: The defaults, as shared instances (the classes are frozen, so sharing is safe).

@@ -24,6 +24,7 @@ def _ignore(_step: str) -> None:
 
 
 def is_terminal(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal (False when it cannot say)."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):  # closed or not a real stream

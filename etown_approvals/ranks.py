@@ -51,6 +51,7 @@ class Tally:
 
     @property
     def n(self) -> int:
+        """How many values there are."""
         return int(self.counts.sum())
 
     def order_statistic(self, k: int) -> int:
@@ -58,6 +59,7 @@ class Tally:
         return int(self.values[np.searchsorted(np.cumsum(self.counts), k)])
 
     def median(self) -> float:
+        """The median of the values."""
         n = self.n
         if n % 2:
             return float(self.order_statistic((n + 1) // 2))
@@ -67,6 +69,8 @@ class Tally:
 @dataclass(frozen=True)
 class MannWhitney:
     #: U of the first sample: pairs where it is larger, ties counting one half.
+    """A Mann-Whitney U test's statistic, p-value and how the p-value was computed."""
+
     statistic: float
     pvalue: float
     method: str

@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .i18n import gettext as _
+
 
 def source_name(path: str | Path) -> str:
     """How an input is named in messages: its path, or ``<stdin>`` for ``-``."""
@@ -101,6 +103,7 @@ class EmptyLines:
 
     @property
     def total(self) -> int:
+        """How many empty lines there are in all."""
         return int(self.counts.sum())
 
     def hold(self, lines: np.ndarray) -> np.ndarray:
@@ -216,8 +219,16 @@ class RawTable:
     def __post_init__(self) -> None:
         self.headers = _distinct_names(self.headers, self.source, self.notes)
 
+    def __repr__(self) -> str:
+        """A line with the table's size (never its cells)."""
+        return (
+            f"RawTable(source={self.source!r}, columns={len(self.headers):,}, "
+            f"records={self.num_records:,})"
+        )
+
     @property
     def num_records(self) -> int:
+        """How many records the table holds."""
         return self.table.num_rows
 
     def line_numbers(self) -> np.ndarray:
@@ -251,7 +262,10 @@ def _distinct_names(headers: list[str], source: str, notes: list[str]) -> list[s
             renamed = f"{name}_{suffix}"
             taken.add(renamed)
             notes.append(
-                f"{source}: column {position + 1} is also named {name!r}; read as {renamed!r}"
+                f"{source}: "
+                + _("column {position} is also named {name}; read as {renamed}").format(
+                    position=position + 1, name=repr(name), renamed=repr(renamed)
+                )
             )
             name = renamed
         seen.add(name)
@@ -273,6 +287,7 @@ class TextColumn:
 
     @classmethod
     def of(cls, raw: RawTable, position: int) -> TextColumn:
+        """The text column at ``position`` of ``raw``."""
         chunked = raw.column(position)
         array = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
         if not pa.types.is_dictionary(array.type):

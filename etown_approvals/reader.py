@@ -35,6 +35,8 @@ import pyarrow.csv as pa_csv
 
 from . import _lazy
 from .errors import EncodingError, UnreadableInputError, UsageError
+from .i18n import gettext as _
+from .i18n import ngettext
 from .options import InputLimits
 from .rawtable import EmptyLines, MalformedRecord, RawTable, source_name
 from .shape import SEARCH_ROWS, HeaderHint, SampleRow, choose_header, header_note, plain_header
@@ -85,9 +87,11 @@ class FileBytes:
         return len(self.data) - self.start
 
     def head(self, size: int) -> bytes:
+        """The first ``size`` bytes."""
         return self.data[self.start : self.start + size]
 
     def find(self, sub: bytes, offset: int = 0) -> int:
+        """Where ``sub`` first occurs from ``offset`` (-1: nowhere)."""
         found = self.data.find(sub, self.start + offset)
         return -1 if found == -1 else found - self.start
 
@@ -98,15 +102,19 @@ class FileBytes:
             yield at - self.start, self.data[at : min(at + self._CHUNK, stop)]
 
     def count(self, sub: bytes, end: int | None = None) -> int:
+        """How often ``sub`` occurs before ``end``."""
         return sum(piece.count(sub) for _, piece in self.chunks(end))
 
     def buffer(self) -> pa.Buffer:
+        """The bytes as a pyarrow buffer (no copy)."""
         return pa.py_buffer(memoryview(self.data)[self.start :])
 
     def all(self) -> bytes:
+        """Every byte."""
         return self.data if self.start == 0 else self.data[self.start :]
 
     def skip(self, size: int) -> FileBytes:
+        """The bytes after the first ``size``."""
         return FileBytes(self.data, self.start + size)
 
 
@@ -218,7 +226,7 @@ def read_table(
     ):
         fast = _read_plain_file(Path(path), source_name(path), delimiter, select, encoding, header)
         if fast is not None:
-            fast.arguments = [str(path)]
+            fast.arguments = [str(path), *_reading_words(encoding, delimiter, header, limits)]
             return fast
     source = open_source(path, stdin=stdin, progress=progress, limits=limits)
     if source.kind in WORKBOOKS:
@@ -238,8 +246,30 @@ def read_table(
             header=header,
         )
     raw.notes[:0] = source.notes
-    raw.arguments = [str(path), *raw.arguments]
+    raw.arguments = [
+        str(path),
+        *_reading_words(encoding, delimiter, header, limits),
+        *raw.arguments,
+    ]
     return raw
+
+
+def _reading_words(
+    encoding: str | None,
+    delimiter: str | None,
+    header: HeaderHint | None,
+    limits: InputLimits | None,
+) -> list[str]:
+    """The options given that say how this file is read, for commands in hints (the
+    sheet chosen is added by the workbook reader)."""
+    from .options import reading_words
+
+    return reading_words(
+        encoding=encoding,
+        delimiter=delimiter,
+        header_row=header.row if header else None,
+        limits=limits,
+    )
 
 
 #: Whether plain text files are parsed straight from disk (see :func:`read_table`);
@@ -697,6 +727,8 @@ def parse_csv_bytes(
     delimiter: str | None = None,
     header: HeaderHint | None = None,
 ) -> RawTable:
+    """Parse CSV text held in ``data`` into a raw table (decoding, header and delimiter as
+    :func:`read_table`)."""
     delimiter = check_delimiter(delimiter)
     encoding = check_encoding(encoding)
     notes: list[str] = []
@@ -752,13 +784,13 @@ def _find_header(
     head = body.head(_SNIFF_BYTES).decode("utf-8", errors="replace")
     if not head.strip():
         raise UnreadableInputError(
-            "the file has only blank lines"
+            _("the file has only blank lines")
             if text.head(_SNIFF_BYTES).strip() == b"" and len(text)
-            else "the file is empty",
+            else _("the file is empty"),
             source=source,
         )
     if _looks_like_json(head, complete=whole and len(body) <= _SNIFF_BYTES):
-        raise UnreadableInputError("looks like JSON, not a CSV table", source=source)
+        raise UnreadableInputError(_("looks like JSON, not a CSV table"), source=source)
     given = delimiter
     delimiter = delimiter or sniff_delimiter(head)
     header_end, problem = _scan_record(text.data, body.start, delimiter)
@@ -806,7 +838,7 @@ def _wider_below(text: FileBytes, header_end: int, headers: list[str], delimiter
     """Whether one of the next three records has more fields: the first is then a title
     (``Approvals report, Core Area``) above a wider table, not its header."""
     at, data, separator = header_end, text.data, delimiter.encode()
-    for _ in range(3):
+    for _attempt in range(3):
         if at >= len(data):
             return False
         found = _LINE_BREAK.search(data, at, at + _SNIFF_BYTES)
@@ -971,7 +1003,7 @@ def _read(
 def _empty_lines(text: FileBytes, first_line: int) -> EmptyLines:
     """The empty lines of ``text`` (its first line being ``first_line``)."""
     finder = _EmptyLineFinder(first_line)
-    for _, piece in text.chunks():
+    for _start, piece in text.chunks():
         finder.feed(piece)
     return finder.found()
 
@@ -1031,8 +1063,11 @@ def _drop_nuls(data: FileBytes, source: str, notes: list[str]) -> FileBytes:
     order = _utf16_without_mark(data.head(4096))
     if order:
         raise EncodingError(
-            f"looks like UTF-16 ({order}) without a byte-order mark; "
-            f"use --encoding utf-16-{'le' if order == 'little-endian' else 'be'}",
+            (
+                _("looks like UTF-16 (little-endian) without a byte-order mark; use {option}")
+                if order == "little-endian"
+                else _("looks like UTF-16 (big-endian) without a byte-order mark; use {option}")
+            ).format(option=f"--encoding utf-16-{'le' if order == 'little-endian' else 'be'}"),
             source=source,
         )
     raw = data.all()
@@ -1041,12 +1076,16 @@ def _drop_nuls(data: FileBytes, source: str, notes: list[str]) -> FileBytes:
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     if not cleaned.strip() or controls > len(sample) // 100:
         raise UnreadableInputError(
-            "contains NUL bytes: binary data, not a text table", source=source
+            _("contains NUL bytes: binary data, not a text table"), source=source
         )
     dropped = len(raw) - len(cleaned)
     notes.append(
-        f"{source}: {dropped:,} NUL byte{'s' if dropped != 1 else ''} dropped "
-        "(padding inside text fields)"
+        f"{source}: "
+        + ngettext(
+            "{count} NUL byte dropped (padding inside text fields)",
+            "{count} NUL bytes dropped (padding inside text fields)",
+            dropped,
+        ).format(count=f"{dropped:,}")
     )
     return FileBytes(cleaned)
 
@@ -1078,28 +1117,36 @@ def _require_utf8(
     line = _count_line_breaks(data.head(bad)) + 1
     if encoding:  # the user said UTF-8
         raise EncodingError(
-            f"is not valid UTF-8 (line {line}); give the file's encoding with --encoding "
-            "(Chinese exports: --encoding gb18030)",
+            _(
+                "is not valid UTF-8 (line {line}); give the file's encoding with --encoding "
+                "(Chinese exports: --encoding gb18030)"
+            ).format(line=line),
             source=source,
         )
     raw = data.all()
     text = _decode_chinese(raw, bad)
     if text is not None:
-        notes.append(f"{source}: not UTF-8; read as GB18030 (give --encoding to choose)")
+        notes.append(f"{source}: " + _("not UTF-8; read as GB18030 (give --encoding to choose)"))
         return FileBytes(text.encode("utf-8"))
     if _overlong_utf8(raw, bad):
         raise EncodingError(
-            f"is not valid UTF-8 (line {line}): an overlong UTF-8 sequence "
-            "(a character spelled with more bytes than needed); fix the file's encoding",
+            _(
+                "is not valid UTF-8 (line {line}): an overlong UTF-8 sequence "
+                "(a character spelled with more bytes than needed); fix the file's encoding"
+            ).format(line=line),
             source=source,
         )
     guesses = _likely_encodings(raw, bad)
     hint = (
-        f"its encoding may be {' or '.join(guesses)}: give it with --encoding {guesses[0]}"
+        _("its encoding may be {guesses}: give it with --encoding {first}").format(
+            guesses=_(" or ").join(guesses), first=guesses[0]
+        )
         if guesses
-        else "give its encoding with --encoding (e.g. gb18030, cp1252, shift_jis)"
+        else _("give its encoding with --encoding (e.g. gb18030, cp1252, shift_jis)")
     )
-    raise EncodingError(f"is not valid UTF-8 (line {line}); {hint}", source=source)
+    raise EncodingError(
+        _("is not valid UTF-8 (line {line}); {hint}").format(line=line, hint=hint), source=source
+    )
 
 
 def _overlong_utf8(raw: bytes, bad: int) -> bool:
@@ -1407,16 +1454,19 @@ def _quote_error(text: FileBytes, source: str, problem: tuple[int, int]) -> Unre
     opened = _count_line_breaks(text.data[text.start : quote]) + 1
     if end >= len(text.data):
         last = _count_line_breaks(text.data[text.start :].rstrip(b"\r\n")) + 1
-        what = f"is never closed, so lines {opened}-{last} would be one value"
+        message = _(
+            "unclosed quote: the quote opened on line {opened} is never closed, so lines "
+            '{opened}-{last} would be one value (write a quote inside a quoted value as "")'
+        ).format(opened=opened, last=last)
     else:
         closed = _count_line_breaks(text.data[text.start : end]) + 1
-        what = (
-            f"closes on line {closed} followed by more text, "
-            f"so lines {opened}-{closed} would be one value"
-        )
+        message = _(
+            "unclosed quote: the quote opened on line {opened} closes on line {closed} "
+            "followed by more text, so lines {opened}-{closed} would be one value (write a "
+            'quote inside a quoted value as "")'
+        ).format(opened=opened, closed=closed)
     return UnreadableInputError(
-        f"unclosed quote: the quote opened on line {opened} {what} "
-        '(write a quote inside a quoted value as "")',
+        message,
         source=source,
         row=None,
     )
@@ -1525,7 +1575,9 @@ def _parse(
                     block_size = min(block_size * 8, length + 1)
                     continue
                 raise UnreadableInputError(
-                    "is not a readable CSV table: " + message.splitlines()[0].strip(),
+                    _("is not a readable CSV table: {reason}").format(
+                        reason=message.splitlines()[0].strip()
+                    ),
                     source=source,
                 ) from None
     finally:

@@ -9,8 +9,7 @@ with the input's row counts into what a user sees; rendering lives in
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
@@ -20,18 +19,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import metrics
-from .analysis import Analysis
-from .checks import CheckResult
 from .errors import DataError
 from .kinds import Kind
+from .options import command_line as options_command_line
 from .rawtable import ATTRIBUTE_PREFIX as ATTRIBUTE_PREFIX
-from .rawtable import apart
+from .records import attribute_dicts as attribute_dicts
+from .records import flat_columns as flat_columns
+from .records import flat_record, frame_records
 from .rows import Picked, Rows
 from .stages import StageSet
-from .validation import Validation
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .analysis import Analysis
+    from .checks import CheckResult
+    from .validation import Validation
 else:
     from ._lazy import pandas as pd
 
@@ -52,6 +55,8 @@ class Extras(TypedDict, total=False):
     unit: str
     #: projects: how many projects the limit left out.
     left_out: int
+    #: timeline: how many projects have a start date (and could be drawn).
+    total: int
 
 
 # ``from`` is a Python keyword, so this one is declared functionally.
@@ -92,7 +97,7 @@ class HeaderDocument(TypedDict):
 
 
 #: Bumped when a key is removed or changes meaning (adding keys does not bump it).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass
@@ -108,25 +113,54 @@ class Result:
     records: Sequence[dict[str, Any]] | None = None
     #: What a table needs beyond the document.
     extras: Extras = field(default_factory=lambda: Extras())
-    #: A long list kept as columns, so that JSON, NDJSON and CSV are written in bulk.
-    frame: pd.DataFrame | None = None
-    #: The file's own columns for each row of ``frame`` (same order): nested as
+    #: A long list kept as columns, so that JSON, NDJSON and CSV are written in bulk
+    #: (:attr:`frame` is it).
+    bulk: pd.DataFrame | None = None
+    #: The file's own columns for each row of ``bulk`` (same order): nested as
     #: ``attributes`` in JSON, columns in CSV and tables (see :func:`flat_columns`).
     attributes: pd.DataFrame | None = None
+    #: Where the document holds its list under another key than the kind's, or where
+    #: a result has several lists: sheet name -> the list's key in the document
+    #: (``xlsx`` writes one sheet per list).
+    lists: dict[str, str] = field(default_factory=dict)
+    #: Makes ``records`` on first use (a summary's or comparison's rows, flattened).
+    make_records: Callable[[], Sequence[dict[str, Any]]] | None = None
 
     @property
     def document(self) -> Any:
         """The JSON document: dicts, lists, texts, numbers and None (``json.dumps``
         writes it). Lists kept as columns become lists of dicts on first use, and
-        then are the result's content."""
-        self.content = plain(self.content)
+        then are the result's content (a project list kept as a frame too)."""
+        content = self.content
+        if isinstance(content, dict) and content.get("projects", 0) is None:
+            content = {**content, "projects": list(self.rows() or [])}
+        self.content = plain(content)
         return self.content
 
     def rows(self) -> Sequence[dict[str, Any]] | None:
-        """The records (attributes nested), made from ``frame`` on first use."""
-        if self.records is None and self.frame is not None:
-            self.records = frame_records(self.frame, self.attributes)
+        """The records (attributes nested), made from ``bulk`` on first use."""
+        if self.records is None and self.bulk is not None:
+            self.records = frame_records(self.bulk, self.attributes)
+        if self.records is None and self.make_records is not None:
+            self.records = self.make_records()
         return self.records
+
+    def sheets(self) -> dict[str, Sequence[dict[str, Any]]]:
+        """Every list of the result by name (one sheet each in a workbook): the rows
+        under the kind's name, or each list the result declares."""
+        if not self.lists:
+            rows = self.rows()
+            return {} if rows is None else {str(self.kind): rows}
+        document = self.document
+        sheets: dict[str, Sequence[dict[str, Any]]] = {}
+        for name, key in self.lists.items():
+            if key == ".":  # the document's own numbers, as one row
+                sheets[name] = [
+                    flat_record({k: v for k, v in document.items() if k not in _SUMMARY_CONTEXT})
+                ]
+            else:
+                sheets[name] = [flat_record(row) for row in document[key]]
+        return sheets
 
     def to_json(self) -> str:
         """The result as the JSON text ``--format json`` prints."""
@@ -134,15 +168,70 @@ class Result:
 
         return render_text(self, "json")
 
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        """The result's rows as a DataFrame (None for a result that is not a list):
+        the project list as computed (the file's columns are in :attr:`attributes`),
+        other lists one row per record, a group of several columns as one column each."""
+        if self.bulk is not None:
+            return self.bulk
+        cached = self.__dict__.get("_frame")
+        if cached is None:
+            rows = self.rows()
+            if rows is None:
+                return None
+            cached = pd.DataFrame([_group_columns(row) for row in rows])
+            self.__dict__["_frame"] = cached
+        return cached
+
+    def __repr__(self) -> str:
+        """A line naming the result: its kind, input and size (never the whole data)."""
+        document = self.content if isinstance(self.content, dict) else {}
+        rows = self.bulk if self.bulk is not None else self.records
+        size = "" if rows is None else f", rows={len(rows):,}"
+        return f"Result(kind={str(self.kind)!r}, source={document.get('source')!r}{size})"
+
     def _repr_html_(self) -> str:
+        """The result as HTML tables in a notebook: each of its lists (its first
+        :data:`HTML_ROWS` rows and how many there are)."""
         import html
 
-        from .formats import render_text
+        heading = f"<p><b>etown {html.escape(str(self.kind))}</b>"
+        source = self.content.get("source") if isinstance(self.content, dict) else None
+        if source:
+            heading += f": {html.escape(str(source))}"
+        parts = [heading + "</p>"]
+        if self.bulk is not None:  # a long list: only the rows shown are made
+            attributes = None if self.attributes is None else self.attributes.head(HTML_ROWS)
+            tables = {"": (flat_columns(self.bulk.head(HTML_ROWS), attributes), len(self.bulk))}
+        else:
+            tables = {
+                name: (pd.DataFrame([_group_columns(r) for r in rows[:HTML_ROWS]]), len(rows))
+                for name, rows in self.sheets().items()
+            }
+        for name, (frame, count) in tables.items():
+            if len(tables) > 1:
+                parts.append(f"<p>{html.escape(name)}</p>")
+            parts.append(frame.to_html(index=False, na_rep="", escape=True))
+            if count > HTML_ROWS:
+                parts.append(f"<p>{HTML_ROWS:,} of {count:,} rows</p>")
+        return "\n".join(parts)
 
-        return "<pre>" + html.escape(render_text(self, "table")) + "</pre>"
+
+#: Rows a notebook shows of each list.
+HTML_ROWS = 20
+
+
+def _group_columns(row: dict[str, Any]) -> dict[str, Any]:
+    """A record with a group of several columns as one key each, flags as text."""
+    group = row.get("group")
+    if isinstance(group, dict):
+        row = {**group, **{k: v for k, v in row.items() if k != "group"}}
+    return row
 
 
 def metric_block(analysis: Analysis) -> MetricDocument:
+    """The ``metric`` block of a document: from, to and unit (and calendar)."""
     stages, options = analysis.stages, analysis.options
     block: MetricDocument = {"from": stages.start, "to": stages.end, "unit": options.unit_name}
     if options.unit == "workdays":
@@ -152,6 +241,7 @@ def metric_block(analysis: Analysis) -> MetricDocument:
 
 
 def rows_block(analysis: Analysis) -> RowsDocument:
+    """The ``rows`` block of a document: how every row read was used."""
     loaded = analysis.loaded
     return {
         "read": loaded.rows_read,
@@ -191,12 +281,12 @@ def _iso(value: date | None) -> str | None:
 
 def command_line(analysis: Analysis, command: str, *arguments: str) -> str:
     """A runnable ``etown`` command on the same input with the options that matter
-    (how to read it and, for commands that measure, what to measure and which
-    projects), for hints in tables and messages."""
+    (how to read it: every reading option given, the configuration, the columns and
+    rules; for commands that measure, what to measure and which projects), for hints
+    in tables and messages."""
     measures = command not in ("validate",)
     options = analysis.command_options(metric=measures, selection=measures)
-    words = ["etown", command, analysis.inputs_path, *options, *arguments]
-    return " ".join(shlex.quote(word) for word in words)
+    return options_command_line(command, analysis.inputs_path, [*options, *arguments])
 
 
 #: How many same-day and fast-track projects the summary table lists.
@@ -242,15 +332,30 @@ def summary(
         )
     # The first fast-track projects, by position (not a copy of every flagged row).
     flagged = np.flatnonzero(projects["fast_track"].to_numpy(dtype=bool))
-    return Result(
+    result = Result(
         kind=Kind.SUMMARY,
         content=document,
+        lists={"summary": ".", **({"groups": "groups"} if columns else {})},
         extras={
             "flagged": project_records(projects.iloc[flagged[:FLAGGED_SHOWN]], analysis.stages),
             "flagged_total": int(flagged.size),
             "more_command": command_line(analysis, "projects", "--flag", "fast_track"),
         },
     )
+    result.make_records = lambda: _summary_rows(result.document)
+    return result
+
+
+#: Keys of a summary that are not numbers of its projects (they are in every row's file).
+_SUMMARY_CONTEXT = ("schema_version", "source", "metric", "rows", "window", "group_by", "groups")
+
+
+def _summary_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """A summary as rows: one per group when grouped, else one; nested numbers as
+    ``projects_total``, ``days_median`` ... (the lists of names stay in the JSON)."""
+    if "groups" in document:
+        return [flat_record(group) for group in document["groups"]]
+    return [flat_record({k: v for k, v in document.items() if k not in _SUMMARY_CONTEXT})]
 
 
 GroupBy = str | Sequence[str] | None
@@ -404,8 +509,8 @@ def projects(
         picked, attributes = table.iloc[rows], attributes.iloc[rows]
     return Result(
         kind=Kind.PROJECTS,
-        content=None,
-        frame=project_frame(picked, analysis.stages),
+        content={**header(analysis), "projects": None},
+        bulk=project_frame(picked, analysis.stages),
         attributes=attributes.reset_index(drop=True),
         extras={
             "stages": analysis.stages,
@@ -418,7 +523,8 @@ def projects(
 def timeline(
     analysis: Analysis, *, names: tuple[str, ...] = (), limit: int | None = None
 ) -> Result:
-    """The ``etown timeline`` result: projects with dates, for drawing."""
+    """The ``etown timeline`` result: projects with a start date, earliest first (at
+    most ``limit``), for drawing; ``shown`` of ``total`` says how many were left out."""
     table = analysis.projects
     if names:
         missing = [n for n in names if n not in table.index]
@@ -430,14 +536,28 @@ def timeline(
     # (pandas' sort_values costs several times more on a million projects).
     starts = table[analysis.stages.start].to_numpy(dtype="datetime64[s]").view(np.int64)
     order = np.argsort(starts, kind="stable")
+    total = len(table)
     table = table.iloc[order if limit is None else order[:limit]]
     records = project_records(table, analysis.stages)
     as_of = analysis.options.as_of or date.today()
+    document = {
+        **header(analysis),
+        "as_of": as_of.isoformat(),
+        "shown": len(records),
+        "total": total,
+        "projects": records,
+    }
     return Result(
         kind=Kind.TIMELINE,
-        content={"as_of": as_of.isoformat(), "projects": records},
+        content=document,
         records=records,
-        extras={"stages": analysis.stages, "as_of": as_of, "unit": analysis.options.unit_name},
+        extras={
+            "stages": analysis.stages,
+            "as_of": as_of,
+            "unit": analysis.options.unit_name,
+            "total": total,
+            "more_command": command_line(analysis, "timeline", "--limit", str(max(total, 1))),
+        },
     )
 
 
@@ -469,17 +589,6 @@ def project_frame(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
     return pd.DataFrame(out, columns=project_columns(stages), copy=False)
 
 
-def flat_columns(frame: pd.DataFrame, attributes: pd.DataFrame | None) -> pd.DataFrame:
-    """Computed columns, then the attributes as columns: an attribute whose name is
-    taken (``status``, ``days``, a stage, ...) is renamed ``attribute:NAME``, and so is
-    one already called ``attribute:...`` (see :func:`etown_approvals.rawtable.apart`)."""
-    if attributes is None or not len(attributes.columns):
-        return frame
-    names = apart([str(c) for c in attributes.columns], set(frame.columns))
-    extra = attributes.set_axis(names, axis=1).set_axis(frame.index)
-    return pd.concat([frame, extra], axis=1)
-
-
 def _category_text(values: pd.Series) -> Any:
     """A categorical column as text, as ``astype(str)`` gives it: the few categories
     written once and picked per row (``astype`` writes each row's text again)."""
@@ -499,42 +608,9 @@ def _iso_dates(dates: pd.Series) -> Any:
     return text.dictionary_decode().to_pandas().array
 
 
-def attribute_dicts(attributes: pd.DataFrame) -> list[dict[str, Any]]:
-    """One dict per row of the file's attribute columns (None for a missing value)."""
-    columns = list(attributes.columns)
-    values = [_nullable(attributes[c]) for c in columns]
-    return (
-        [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
-        if (columns)
-        else [{} for _ in range(len(attributes))]
-    )
-
-
-def frame_records(
-    frame: pd.DataFrame, attributes: pd.DataFrame | None = None
-) -> list[dict[str, Any]]:
-    """JSON-ready dicts (None for missing values, lists for tuples) of a frame's rows,
-    with the file's attributes nested under ``attributes`` when given."""
-    columns = list(frame.columns)
-    values = [_nullable(frame[c]) for c in columns]
-    for position, column in enumerate(columns):
-        if column == "flags":
-            values[position] = [list(v) for v in values[position]]
-    records = [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
-    if attributes is not None:
-        for record, nested in zip(records, attribute_dicts(attributes), strict=True):
-            record["attributes"] = nested
-    return records
-
-
 def project_records(projects: pd.DataFrame, stages: StageSet) -> list[dict[str, Any]]:
     """One JSON-ready dict per project (see :func:`project_frame`)."""
     return frame_records(project_frame(projects, stages))
-
-
-def _nullable(values: pd.Series) -> Any:
-    """An object array with None where ``values`` are missing."""
-    return values.to_numpy(dtype=object, na_value=None)
 
 
 def finding_records(found: pd.DataFrame) -> list[dict[str, Any]]:
@@ -572,7 +648,12 @@ def validation(
         for severity, frame in (("error", errors), ("warning", warnings))
         for record in finding_records(frame.head(limit))
     ]
-    return Result(kind=Kind.VALIDATE, content=document, records=records)
+    return Result(
+        kind=Kind.VALIDATE,
+        content=document,
+        records=records,
+        lists={"errors": "errors", "warnings": "warnings"},
+    )
 
 
 def compare(
@@ -618,7 +699,34 @@ def compare(
         **({"split_date": split_date.isoformat()} if split_date else _group_by_value(list(by))),
         **compared,
     }
-    return Result(kind=Kind.COMPARE, content=document)
+    result = Result(
+        kind=Kind.COMPARE,
+        content=document,
+        lists={"groups": "groups", "comparisons": "comparisons"},
+    )
+    result.make_records = lambda: _compare_rows(result.document)
+    return result
+
+
+def _compare_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """A comparison as rows: one per group, its numbers then its comparison with the
+    reference (empty for the reference itself), nested estimates as
+    ``km_median_difference_estimate`` ...; the curves stay in the JSON."""
+    compared = {_key(c["group"]): c for c in document["comparisons"]}
+    rows = []
+    for group in document["groups"]:
+        row = flat_record(group)
+        against = compared.get(_key(group["group"]))
+        if against is not None:
+            pair = flat_record({k: v for k, v in against.items() if k != "group"})
+            pair["comparison_note"] = pair.pop("note", None)
+            row.update(pair)
+        rows.append(row)
+    return rows
+
+
+def _key(group: Any) -> Any:
+    return tuple(group.items()) if isinstance(group, dict) else group
 
 
 def check(

@@ -41,6 +41,7 @@ class Counts:
         return len(self.values)
 
     def python(self) -> list[Any]:
+        """The values as Python numbers."""
         return np.asarray(self.values, dtype=np.int64).tolist()
 
 
@@ -57,6 +58,7 @@ class Numbers:
         return len(self.values)
 
     def python(self) -> list[Any]:
+        """The values as Python numbers (None where missing), rounded."""
         if self.floats:
             return json_floats(self.values, self.digits)
         return json_numbers(self.values, self.digits)
@@ -73,9 +75,11 @@ class Picked:
         return len(self.codes)
 
     def python(self) -> list[Any]:
+        """The values as Python objects."""
         return list(map(list(self.choices).__getitem__, np.asarray(self.codes).tolist()))
 
     def mapped(self, function: Callable[[Any], Any]) -> Picked:
+        """The same codes with each choice passed through ``function``."""
         return Picked(self.codes, [function(choice) for choice in self.choices])
 
 
@@ -90,6 +94,7 @@ class Lists:
         return len(self.bounds) - 1
 
     def python(self) -> list[Any]:
+        """The lists as Python lists."""
         items, bounds = self.items, np.asarray(self.bounds).tolist()
         return [items[a:b].tolist() for a, b in pairwise(bounds)]
 

@@ -45,6 +45,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .i18n import gettext as _
+from .i18n import ngettext
 from .stages import StageSet, normalize_name
 
 if TYPE_CHECKING:
@@ -85,19 +87,23 @@ class SampleRow:
 
     @classmethod
     def of_texts(cls, texts: Sequence[str]) -> SampleRow:
+        """A sample row of these cell texts."""
         cells = tuple(t.strip() for t in texts)
         return cls(cells, tuple(bool(c) and looks_typed(c) for c in cells))
 
     @property
     def filled(self) -> int:
+        """How many cells are filled."""
         return sum(1 for c in self.cells if c)
 
     @property
     def blank(self) -> bool:
+        """Whether no cell is filled."""
         return not any(self.cells)
 
     @property
     def has_typed(self) -> bool:
+        """Whether some cell holds a number or a date."""
         return any(self.typed)
 
 
@@ -115,6 +121,7 @@ class HeaderHint:
 
     @classmethod
     def of(cls, stages: StageSet, row: int | None = None) -> HeaderHint:
+        """The hint a stage set gives (its named columns), with the header row if given."""
         named = tuple(
             c for c in (stages.project_column, stages.event_column, stages.date_column) if c
         )
@@ -122,6 +129,7 @@ class HeaderHint:
 
     @property
     def names_columns(self) -> bool:
+        """Whether the hint names columns the header must hold."""
         return bool(self.columns) or self.stages is not None
 
     def held_by(self, names: Sequence[str]) -> bool:
@@ -242,7 +250,7 @@ def _header_extent(
     """How many rows the header starting at ``at`` spans."""
     header = rows[at]
     last = at
-    for top, _, bottom, _ in merged:  # cells merged down from the header row
+    for top, _left, bottom, _right in merged:  # cells merged down from the header row
         if top == at and bottom > last:
             last = min(bottom, at + HEADER_ROWS - 1)
     if any(rows[i].has_typed for i in range(at + 1, min(last + 1, len(rows)))):
@@ -307,21 +315,47 @@ def header_note(
     """
     if numbers[0] == first and len(numbers) == 1:
         return None
-    where = (
-        f"{unit} {numbers[0]}"
-        if len(numbers) == 1
-        else f"{unit}s {numbers[0]}-{numbers[-1]} (joined: "
-        + ", ".join(repr(n) for n in choice.names[:4] if n)
-        + (", ..." if len(choice.names) > 4 else "")
-        + ")"
-    )
-    text = f"{source}: header on {where}"
+    line = unit == "line"
+    if len(numbers) == 1:
+        where = (_("header on line {number}") if line else _("header on row {number}")).format(
+            number=numbers[0]
+        )
+    else:
+        joined = ", ".join(repr(n) for n in choice.names[:4] if n) + (
+            ", ..." if len(choice.names) > 4 else ""
+        )
+        where = (
+            _("header on lines {first}-{last} (joined: {names})")
+            if line
+            else _("header on rows {first}-{last} (joined: {names})")
+        ).format(first=numbers[0], last=numbers[-1], names=joined)
+    text = f"{source}: {where}"
     if skipped:
         shown = ", ".join(repr(_short(t)) for _, t in skipped[:3])
-        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-        rows = f"{unit} {skipped[0][0]}" if len(skipped) == 1 else f"{len(skipped)} {unit}s"
-        text += f"; {rows} above it skipped ({shown}{more})"
-    return text + " (choose with --header-row)"
+        if len(skipped) > 3:
+            shown = _("{shown} and {more} more").format(shown=shown, more=len(skipped) - 3)
+        if len(skipped) == 1:
+            above = (
+                _("line {number} above it skipped ({shown})")
+                if line
+                else _("row {number} above it skipped ({shown})")
+            ).format(number=skipped[0][0], shown=shown)
+        else:
+            above = (
+                ngettext(
+                    "{count} line above it skipped ({shown})",
+                    "{count} lines above it skipped ({shown})",
+                    len(skipped),
+                )
+                if line
+                else ngettext(
+                    "{count} row above it skipped ({shown})",
+                    "{count} rows above it skipped ({shown})",
+                    len(skipped),
+                )
+            ).format(count=len(skipped), shown=shown)
+        text += _("; {above}").format(above=above)
+    return text + _(" (choose with --header-row)")
 
 
 def _short(text: str, size: int = 50) -> str:

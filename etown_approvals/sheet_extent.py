@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
 from .errors import UnreadableInputError
+from .i18n import gettext as _
 from .options import MAX_INPUT_SIZE_VARIABLE, InputLimits, describe_size
 
 #: A grid this many times larger than its filled cells is too sparse to build ...
@@ -71,10 +72,12 @@ class Extent:
 
     @property
     def rows(self) -> int:
+        """The rows from the first filled one to the last (0 when none is filled)."""
         return self.last_row - self.first_row + 1 if self.cells else 0
 
     @property
     def columns(self) -> int:
+        """The columns from the first filled one to the last (0 when none is filled)."""
         return self.last_column - self.first_column + 1 if self.cells else 0
 
     @property
@@ -159,17 +162,32 @@ def check(extent: Extent, *, sheet: str, source: str, limits: InputLimits) -> No
     grid = extent.grid
     if grid > SMALL_GRID and grid > SPARSE_FACTOR * extent.cells:
         raise UnreadableInputError(
-            f"sheet {sheet!r} spans {extent.rows:,} rows and {extent.columns:,} columns "
-            f"({grid:,} cells) but has {extent.cells:,} filled: a stray value far from the "
-            f"table (row {extent.last_row:,} or column {column_name(extent.last_column)})? "
-            "Delete it, or save the table as CSV",
+            _(
+                "sheet {sheet} spans {rows} rows and {columns} columns ({grid} cells) but "
+                "has {cells} filled: a stray value far from the table (row {last_row} or "
+                "column {last_column})? Delete it, or save the table as CSV"
+            ).format(
+                sheet=repr(sheet),
+                rows=f"{extent.rows:,}",
+                columns=f"{extent.columns:,}",
+                grid=f"{grid:,}",
+                cells=f"{extent.cells:,}",
+                last_row=f"{extent.last_row:,}",
+                last_column=column_name(extent.last_column),
+            ),
             source=source,
         )
     if grid * CELL_BYTES > limits.max_input_size:
         raise UnreadableInputError(
-            f"sheet {sheet!r} has {grid:,} cells, more than the input limit of "
-            f"{describe_size(limits.max_input_size)} allows (--max-input-size or "
-            f"{MAX_INPUT_SIZE_VARIABLE} raise it)",
+            _(
+                "sheet {sheet} has {grid} cells, more than the input limit of {size} "
+                "allows (--max-input-size or {variable} raise it)"
+            ).format(
+                sheet=repr(sheet),
+                grid=f"{grid:,}",
+                size=describe_size(limits.max_input_size),
+                variable=MAX_INPUT_SIZE_VARIABLE,
+            ),
             source=source,
         )
 
@@ -201,9 +219,14 @@ def _capped(stream: IO[bytes], limits: InputLimits, part: str) -> Iterator[bytes
         done += len(piece)
         if done > limits.max_input_size:
             raise _TooLarge(
-                f"{part} in the workbook unzips to more than "
-                f"{describe_size(limits.max_input_size)}, the limit (--max-input-size or "
-                f"{MAX_INPUT_SIZE_VARIABLE} raise it)"
+                _(
+                    "{part} in the workbook unzips to more than {size}, the limit "
+                    "(--max-input-size or {variable} raise it)"
+                ).format(
+                    part=part,
+                    size=describe_size(limits.max_input_size),
+                    variable=MAX_INPUT_SIZE_VARIABLE,
+                )
             )
         yield piece
 
@@ -421,7 +444,7 @@ def _xlsb(book: zipfile.ZipFile, sheet: str, limits: InputLimits) -> Extent | No
     for kind, at, _size in _biff12_records(workbook):
         if kind == _BUNDLE_SHEET:
             relation, after = _wide_string(workbook, at + 8)
-            name, _ = _wide_string(workbook, after)
+            name, _end = _wide_string(workbook, after)
             if name == sheet and relation in targets:
                 part = targets[relation]
     if part is None:

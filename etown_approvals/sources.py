@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from .errors import InputNotFoundError, UnreadableInputError, UsageError
+from .i18n import N_, ngettext
+from .i18n import gettext as _
 from .options import (
     MAX_INPUT_SIZE_VARIABLE,
     URL_TIMEOUT_VARIABLE,
@@ -127,16 +129,21 @@ def open_source(
         data = _open_file(path, name, limits)
     source = Source(name, data)
     layers: list[str] = []  # outermost first
-    for _ in range(_MAX_LAYERS + 1):
+    for _layer in range(_MAX_LAYERS + 1):
         head = bytes(source.data[:16])
         compression = detect_compression(head)
         is_zip = head.startswith(_ZIP_MAGIC)
         if (compression is not None or is_zip) and len(layers) == _MAX_LAYERS:
             # Each layer multiplies what a small file becomes: a fixed depth, said plainly.
-            inside = " inside ".join(reversed([*layers, compression or "zip"]))
+            inside = _(" inside ").join(reversed([*layers, compression or "zip"]))
             raise UnreadableInputError(
-                f"is packed in more than {_MAX_LAYERS} layers ({inside}); etown unwraps "
-                f"{_MAX_LAYERS} at most: unpack it first",
+                ngettext(
+                    "is packed in more than {count} layer ({inside}); etown unwraps "
+                    "{count} at most: unpack it first",
+                    "is packed in more than {count} layers ({inside}); etown unwraps "
+                    "{count} at most: unpack it first",
+                    _MAX_LAYERS,
+                ).format(count=f"{_MAX_LAYERS:,}", inside=inside),
                 source=name,
             )
         if compression is not None:
@@ -163,7 +170,9 @@ def _without_password(url: str) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (a port that is no number is found here)
     except ValueError as error:  # an unclosed [ of an IPv6 address, a bad port
-        raise UsageError(f"not a valid URL ({_reason(error)})", source=url) from None
+        raise UsageError(
+            _("not a valid URL ({reason})").format(reason=_reason(error)), source=url
+        ) from None
     if parts.password is None:
         return url
     host = parts.netloc.rsplit("@", 1)[1]
@@ -219,18 +228,18 @@ def _open_file(path: str | Path, name: str, limits: InputLimits) -> bytes | mmap
     try:
         handle = open(path, "rb")  # noqa: SIM115 (closed below; the map outlives it)
     except FileNotFoundError:
-        raise InputNotFoundError("no such file", source=name) from None
+        raise InputNotFoundError(_("no such file"), source=name) from None
     except IsADirectoryError:
-        raise UnreadableInputError("is a directory, not a file", source=name) from None
+        raise UnreadableInputError(_("is a directory, not a file"), source=name) from None
     except PermissionError:
-        raise UnreadableInputError("permission denied: cannot read it", source=name) from None
+        raise UnreadableInputError(_("permission denied: cannot read it"), source=name) from None
     except OSError as error:
         raise UnreadableInputError(error.strerror or str(error), source=name) from None
     with handle:
         try:
             info = os.fstat(handle.fileno())
             if stat.S_ISDIR(info.st_mode):
-                raise UnreadableInputError("is a directory, not a file", source=name)
+                raise UnreadableInputError(_("is a directory, not a file"), source=name)
             if not stat.S_ISREG(info.st_mode):
                 # A FIFO, `<(command)`, a device: its size says nothing; read what comes.
                 return _spool(handle.read, name=name, most=limits.max_input_size)
@@ -256,14 +265,13 @@ def _download(
     from . import __version__
 
     deadline = time.monotonic() + limits.url_timeout
-    too_slow = (
-        f"the download took longer than {limits.url_timeout:g} s, the limit "
-        f"(--url-timeout or {URL_TIMEOUT_VARIABLE} raise it)"
-    )
-    too_large = (
-        f"the download is larger than {describe_size(limits.max_input_size)}, the limit "
-        f"(--max-input-size or {MAX_INPUT_SIZE_VARIABLE} raise it)"
-    )
+    too_slow = _(
+        "the download took longer than {seconds} s, the limit "
+        "(--url-timeout or {variable} raise it)"
+    ).format(seconds=f"{limits.url_timeout:g}", variable=URL_TIMEOUT_VARIABLE)
+    too_large = _(
+        "the download is larger than {size}, the limit (--max-input-size or {variable} raise it)"
+    ).format(size=describe_size(limits.max_input_size), variable=MAX_INPUT_SIZE_VARIABLE)
     try:
         request = urllib.request.Request(url, headers={"User-Agent": f"etown/{__version__}"})
         # Each read waits a minute at most, or what is left of the whole download's time.
@@ -271,14 +279,21 @@ def _download(
         response = urllib.request.urlopen(request, timeout=wait)
     except urllib.error.HTTPError as error:
         raise UnreadableInputError(
-            f"cannot be downloaded: the server answered {error.code} {error.reason}", source=name
+            _("cannot be downloaded: the server answered {code} {reason}").format(
+                code=error.code, reason=error.reason
+            ),
+            source=name,
         ) from None
     except urllib.error.URLError as error:
-        raise UnreadableInputError(f"cannot be downloaded: {error.reason}", source=name) from None
+        raise UnreadableInputError(
+            _("cannot be downloaded: {reason}").format(reason=error.reason), source=name
+        ) from None
     except (OSError, ValueError, http.client.HTTPException) as error:
         if time.monotonic() > deadline:
             raise UnreadableInputError(too_slow, source=name) from None
-        raise UnreadableInputError(f"cannot be downloaded: {error}", source=name) from None
+        raise UnreadableInputError(
+            _("cannot be downloaded: {reason}").format(reason=error), source=name
+        ) from None
     with response:
         length = response.headers.get("Content-Length", "")
         total = int(length) if length.isdigit() else None
@@ -292,7 +307,7 @@ def _download(
             what="downloading",
             total=total,
             progress=progress,
-            failed="the download failed",
+            failed=_("the download failed"),
             errors=(OSError, ValueError, http.client.HTTPException),
             most=limits.max_input_size,
             too_large=too_large,
@@ -301,7 +316,12 @@ def _download(
         )
     if total is not None and len(data) < total:
         raise UnreadableInputError(
-            f"the download ended early: {len(data):,} of {total:,} bytes", source=name
+            ngettext(
+                "the download ended early: {done} of {total} byte",
+                "the download ended early: {done} of {total} bytes",
+                total,
+            ).format(done=f"{len(data):,}", total=f"{total:,}"),
+            source=name,
         )
     return data
 
@@ -313,12 +333,12 @@ def _spool(
     what: str = "reading",
     total: int | None = None,
     progress: Progress | None = None,
-    failed: str = "cannot be read",
+    failed: str | None = None,
     errors: tuple[type[BaseException], ...] = (OSError,),
     most: int | None = None,
     too_large: str | None = None,
     deadline: float | None = None,
-    too_slow: str = "took too long",
+    too_slow: str | None = None,
 ) -> bytes | mmap.mmap:
     """Everything ``read`` gives, through an unlinked temporary file, memory-mapped.
 
@@ -331,7 +351,10 @@ def _spool(
         spool = tempfile.TemporaryFile(prefix="etown-")  # noqa: SIM115 (a with block follows)
     except OSError as error:
         raise UnreadableInputError(
-            f"no temporary file for the data ({error.strerror}); set TMPDIR", source=name
+            _("no temporary file for the data ({reason}); set TMPDIR").format(
+                reason=error.strerror
+            ),
+            source=name,
         ) from None
     with spool:
         done = 0
@@ -340,25 +363,35 @@ def _spool(
                 chunk = read(_CHUNK)
             except errors as error:
                 if deadline is not None and time.monotonic() > deadline:
-                    raise UnreadableInputError(too_slow, source=name) from None
-                raise UnreadableInputError(f"{failed} ({_reason(error)})", source=name) from None
+                    raise UnreadableInputError(
+                        too_slow or _("took too long"), source=name
+                    ) from None
+                raise UnreadableInputError(
+                    _("{failed} ({reason})").format(
+                        failed=failed or _("cannot be read"), reason=_reason(error)
+                    ),
+                    source=name,
+                ) from None
             if not chunk:
                 break
             if most is not None and done + len(chunk) > most:
                 raise UnreadableInputError(
                     too_large
-                    or f"{_GROWS[what]} more than {describe_size(most)}, the limit "
-                    f"(--max-input-size or {MAX_INPUT_SIZE_VARIABLE} raise it)",
+                    or _(_GROWS[what]).format(
+                        size=describe_size(most), variable=MAX_INPUT_SIZE_VARIABLE
+                    ),
                     source=name,
                 )
             if deadline is not None and time.monotonic() > deadline:
-                raise UnreadableInputError(too_slow, source=name)
+                raise UnreadableInputError(too_slow or _("took too long"), source=name)
             try:
                 spool.write(chunk)
             except OSError as error:
                 raise UnreadableInputError(
-                    f"no room for a temporary copy of the data ({error.strerror}); "
-                    "set TMPDIR to a folder with more space",
+                    _(
+                        "no room for a temporary copy of the data ({reason}); "
+                        "set TMPDIR to a folder with more space"
+                    ).format(reason=error.strerror),
                     source=name,
                 ) from None
             done += len(chunk)
@@ -372,10 +405,16 @@ def _spool(
 
 #: What the data read so far is, in the message that it is too large.
 _GROWS = {
-    "reading": "is",
-    "decompressing": "decompresses to",
-    "unzipping": "unzips to",
-    "downloading": "the download is",
+    "reading": N_("is more than {size}, the limit (--max-input-size or {variable} raise it)"),
+    "decompressing": N_(
+        "decompresses to more than {size}, the limit (--max-input-size or {variable} raise it)"
+    ),
+    "unzipping": N_(
+        "unzips to more than {size}, the limit (--max-input-size or {variable} raise it)"
+    ),
+    "downloading": N_(
+        "the download is more than {size}, the limit (--max-input-size or {variable} raise it)"
+    ),
 }
 
 
@@ -455,7 +494,7 @@ def _decompress(
             name=name,
             what="decompressing",
             progress=progress,
-            failed=f"is a damaged or truncated {label} file",
+            failed=_("is a damaged or truncated {format} file").format(format=label),
             errors=errors,
             most=limits.max_input_size,
         )
@@ -475,8 +514,9 @@ def _open_zip(source: Source, limits: InputLimits) -> bool:
         archive = zipfile.ZipFile(reader_of(source.data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         raise UnreadableInputError(
-            "is a damaged or truncated zip file (an .xlsx or .ods workbook is one): "
-            + _reason(error),
+            _(
+                "is a damaged or truncated zip file (an .xlsx or .ods workbook is one): {reason}"
+            ).format(reason=_reason(error)),
             source=name,
         ) from None
     with archive:
@@ -491,11 +531,12 @@ def _open_zip(source: Source, limits: InputLimits) -> bool:
                 return True
             kind = mimetype.decode(errors="replace")
             raise UnreadableInputError(
-                f"is an OpenDocument file but not a spreadsheet ({kind})", source=name
+                _("is an OpenDocument file but not a spreadsheet ({kind})").format(kind=kind),
+                source=name,
             )
         if "[Content_Types].xml" in names:
             raise UnreadableInputError(
-                "is an Office document but not an Excel workbook", source=name
+                _("is an Office document but not an Excel workbook"), source=name
             )
         files = [
             n
@@ -507,8 +548,16 @@ def _open_zip(source: Source, limits: InputLimits) -> bool:
         if len(files) != 1:
             shown = ", ".join(files[:5]) + (", ..." if len(files) > 5 else "")
             raise UnreadableInputError(
-                f"is a zip archive of {len(files)} files, not a workbook or one table"
-                + (f" ({shown}); unzip it and read the one you want" if files else ""),
+                ngettext(
+                    "is a zip archive of {count} file, not a workbook or one table",
+                    "is a zip archive of {count} files, not a workbook or one table",
+                    len(files),
+                ).format(count=f"{len(files):,}")
+                + (
+                    _(" ({shown}); unzip it and read the one you want").format(shown=shown)
+                    if files
+                    else ""
+                ),
                 source=name,
             )
         member = files[0]
@@ -518,20 +567,23 @@ def _open_zip(source: Source, limits: InputLimits) -> bool:
                     stream.read,
                     name=name,
                     what="unzipping",
-                    failed=f"has a damaged file {member!r}",
+                    failed=_("has a damaged file {member}").format(member=repr(member)),
                     errors=(OSError, EOFError, zlib.error, zipfile.BadZipFile),
                     most=limits.max_input_size,
                 )
         except RuntimeError as error:  # zipfile's word for an encrypted member
             raise UnreadableInputError(
-                f"is a password-protected zip archive ({_reason(error)})", source=name
+                _("is a password-protected zip archive ({reason})").format(reason=_reason(error)),
+                source=name,
             ) from None
         except NotImplementedError as error:  # a compression method zipfile lacks
             raise UnreadableInputError(
-                f"cannot be unzipped ({_reason(error)})", source=name
+                _("cannot be unzipped ({reason})").format(reason=_reason(error)), source=name
             ) from None
     source.member = member
-    source.notes.append(f"{name}: read {member}, the one file in the zip archive")
+    source.notes.append(
+        f"{name}: " + _("read {member}, the one file in the zip archive").format(member=member)
+    )
     return False
 
 
@@ -540,13 +592,15 @@ def _refuse_markup(head: bytes, name: str) -> None:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<!doctype html", b"<html")):
         raise UnreadableInputError(
-            "is an HTML page, not a table (a web page saved as .xls, or a server's error "
-            "page instead of the file?)",
+            _(
+                "is an HTML page, not a table (a web page saved as .xls, or a server's error "
+                "page instead of the file?)"
+            ),
             source=name,
         )
     if text.startswith(b"<?xml"):
         if b"urn:schemas-microsoft-com:office:spreadsheet" in head or b"<workbook" in text:
             raise UnreadableInputError(
-                "is an Excel 2003 XML spreadsheet: save it as .xlsx or CSV", source=name
+                _("is an Excel 2003 XML spreadsheet: save it as .xlsx or CSV"), source=name
             )
-        raise UnreadableInputError("is an XML document, not a table", source=name)
+        raise UnreadableInputError(_("is an XML document, not a table"), source=name)

@@ -27,6 +27,7 @@ def normalize_name(name: str) -> str:
 
 
 def strip_date_suffix(normalized: str) -> str:
+    """A column name without a trailing date word (``_date``, ``日期``)."""
     return _DATE_SUFFIX.sub("", normalized).strip()
 
 
@@ -88,6 +89,7 @@ class StageSet:
         return table
 
     def stage_of_event(self, name: str) -> str | None:
+        """The stage an event name means (None: not a stage)."""
         return self.lookup.get(normalize_name(name))
 
     def stage_of_header(self, header: str) -> str | None:

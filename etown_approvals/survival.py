@@ -38,14 +38,17 @@ import numpy as np
 import pandas as pd
 
 from .metrics import (
-    COMPLETE,
-    OPEN,
-    STATUSES,
-    WITHDRAWN,
+    HALF_TOLERANCE,
     MetricOptions,
-    statuses_of,
-    table_clock,
-    table_matrix,
+)
+from .metrics import (
+    km_medians as km_medians,
+)
+from .metrics import (
+    survival_times as survival_times,
+)
+from .metrics import (
+    withdrawn_mask as withdrawn_mask,
 )
 from .ranks import Tally
 from .stages import StageSet
@@ -53,55 +56,7 @@ from .stages import StageSet
 METHOD = "kaplan-meier"
 CI_METHOD = "log-log (exponential Greenwood); median interval where the band crosses 0.5"
 CONFIDENCE_LEVEL = 0.95
-#: Survival probabilities closer than this to one half count as exactly one half.
-_HALF_TOLERANCE = 1e-9
-
-
-def withdrawn_mask(
-    projects: pd.DataFrame,
-    stages: StageSet,
-    withdrawn: np.ndarray | pd.Series | None = None,
-) -> np.ndarray:
-    """Which projects are withdrawn: by the one status rule
-    (:func:`etown_approvals.metrics.statuses_of`), with ``withdrawn`` as the marks
-    if given, else the table's ``status``."""
-    return statuses_of(projects, stages, withdrawn) == STATUSES.index(WITHDRAWN)
-
-
-def survival_times(
-    projects: pd.DataFrame,
-    stages: StageSet,
-    options: MetricOptions = MetricOptions(),
-    *,
-    withdrawn: np.ndarray | pd.Series | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per project: time (days in the options' unit), whether it is an event, whether usable.
-
-    Statuses come from the one rule (:func:`etown_approvals.metrics.statuses_of`;
-    ``withdrawn`` marks projects as the loader's ``--withdrawn`` does). Complete
-    projects are events at ``days``. Open projects are censored at
-    ``waiting_days`` (unusable when they start after ``as_of``). Withdrawn
-    projects are censored at their last recorded stage (days from start, at
-    least 0). Invalid projects are unusable.
-    """
-    codes = statuses_of(projects, stages, withdrawn)
-    complete = codes == STATUSES.index(COMPLETE)
-    gone = codes == STATUSES.index(WITHDRAWN)
-    open_ = codes == STATUSES.index(OPEN)
-    times = np.zeros(len(projects), dtype=np.float64)
-    times[complete] = projects["days"].to_numpy(dtype=np.float64, na_value=np.nan)[complete]
-    waiting = projects["waiting_days"].to_numpy(dtype=np.float64, na_value=np.nan)
-    times[open_] = waiting[open_]
-    usable = complete | (open_ & ~np.isnan(waiting))
-    if gone.any():
-        matrix = table_matrix(projects, stages)
-        start = matrix[:, stages.stages.index(stages.start)]
-        last = matrix.max(axis=1)  # _NONE is the smallest int64, so missing stages never win
-        clock = table_clock(options, matrix)
-        rows = np.flatnonzero(gone)  # a withdrawn project has a start: the rule says so
-        times[rows] = np.maximum(clock(start[rows], last[rows]), 0)
-        usable |= gone
-    return times, complete, usable
+_HALF_TOLERANCE = HALF_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -118,6 +73,7 @@ class KaplanMeier:
 
     @property
     def n_events(self) -> int:
+        """How many events (completions) the curve has."""
         return int(self.events.sum())
 
     def at(self, t: float) -> float | None:
@@ -128,9 +84,11 @@ class KaplanMeier:
         return 1.0 if index < 0 else float(self.survival[index])
 
     def median(self) -> float | None:
+        """The median time (None: the curve never reaches one half)."""
         return crossing(self.time, self.survival)
 
     def median_interval(self) -> tuple[float | None, float | None]:
+        """The median's confidence interval (None where the band never crosses one half)."""
         return crossing(self.time, self.ci_low), crossing(self.time, self.ci_high)
 
 
@@ -255,49 +213,6 @@ def survival_curve(
     }
 
 
-def km_medians(
-    times: np.ndarray, observed: np.ndarray, codes: np.ndarray, n_codes: int
-) -> np.ndarray:
-    """Kaplan-Meier median of every group 0..n_codes-1 at once (NaN: not reached or empty).
-
-    One sort by (group, time); per distinct (group, time): at risk ``n`` (the
-    group's observations at or after it) and events ``d``; S is the running
-    product of (1 - d/n) within the group. Same median rule as :func:`crossing`.
-    """
-    times = np.asarray(times, dtype=np.float64)
-    observed = np.asarray(observed, dtype=bool)
-    codes = np.asarray(codes, dtype=np.int64)
-    out = np.full(n_codes, np.nan)
-    if times.size == 0:
-        return out
-    order = np.lexsort((times, codes))
-    times, observed, codes = times[order], observed[order], codes[order]
-    size = np.bincount(codes, minlength=n_codes)
-    group_end = np.cumsum(size)
-    new = np.ones(times.size, dtype=bool)
-    new[1:] = (codes[1:] != codes[:-1]) | (times[1:] != times[:-1])
-    starts = np.flatnonzero(new)
-    cell_code, cell_time = codes[starts], times[starts]
-    at_risk = group_end[cell_code] - starts
-    events = np.add.reduceat(observed.astype(np.int64), starts)
-    factor = 1.0 - events / at_risk
-    curve = pd.Series(factor).groupby(cell_code).cumprod().to_numpy()
-    reached = curve <= 0.5 + _HALF_TOLERANCE
-    groups_reached, first = np.unique(cell_code[reached], return_index=True)
-    first_cell = np.flatnonzero(reached)[first]
-    result = cell_time[first_cell]
-    exact = curve[first_cell] >= 0.5 - _HALF_TOLERANCE
-    below = curve < 0.5 - _HALF_TOLERANCE
-    groups_below, first_below = np.unique(cell_code[below], return_index=True)
-    below_time = np.full(n_codes, np.nan)
-    below_time[groups_below] = cell_time[np.flatnonzero(below)[first_below]]
-    later = below_time[groups_reached]
-    midpoint = exact & ~np.isnan(later)
-    result = np.where(midpoint, (result + later) / 2, result)
-    out[groups_reached] = result
-    return out
-
-
 def incidence_curve(
     projects: pd.DataFrame,
     stages: StageSet,
@@ -355,6 +270,7 @@ class LifeTable:
 
     @property
     def n(self) -> int:
+        """How many projects the table counts."""
         return int(self.completed.sum() + self.withdrawn.sum() + self.censored.sum())
 
     @property

@@ -106,9 +106,11 @@ def message(text: str, *, level: Level | None = None, source: str | None = None)
     ``source`` (a file name, any bytes a user's file system allows) is made
     visible; so is ``text``, which holds values from the data.
     """
+    from .i18n import LEVEL_WORDS, gettext
+
     parts = ["etown"]
     if level is not None:
-        parts.append(level)
+        parts.append(gettext(LEVEL_WORDS.get(level, level)))
     if source is not None:
         parts.append(visible(source))
     parts.append(visible(text, LONGEST_MESSAGE))

@@ -20,10 +20,11 @@ import numpy as np
 
 from . import findings as findings_mod
 from . import metrics
-from .analysis import measure
 from .errors import DataError, UnreadableInputError
 from .findings import ERROR, WARNING
+from .i18n import gettext as _
 from .loader import LoadResult, load
+from .measuring import measure
 from .rawtable import source_name
 from .stages import StageSet
 
@@ -35,6 +36,8 @@ else:
 
 @dataclass
 class Validation:
+    """Every finding of a file: errors, warnings and the counts."""
+
     source: str
     findings: pd.DataFrame
     rows: int
@@ -47,15 +50,26 @@ class Validation:
 
     @property
     def errors(self) -> pd.DataFrame:
+        """The error findings."""
         return self.findings[self.findings["severity"] == ERROR]
 
     @property
     def warnings(self) -> pd.DataFrame:
+        """The warning findings."""
         return self.findings[self.findings["severity"] == WARNING]
 
     @property
     def valid(self) -> bool:
+        """Whether the file has no errors."""
         return len(self.errors) == 0
+
+    def __repr__(self) -> str:
+        """A line with the verdict and the counts (never the data itself)."""
+        return (
+            f"Validation(source={self.source!r}, valid={self.valid}, rows={self.rows:,}, "
+            f"projects={self.projects:,}, errors={len(self.errors):,}, "
+            f"warnings={len(self.warnings):,})"
+        )
 
 
 def validate(
@@ -66,7 +80,7 @@ def validate(
     ``options`` are those of :func:`etown_approvals.loader.load` (stages,
     encoding, delimiter, dayfirst, sheet, stdin; see
     :func:`etown_approvals.analysis.load_arguments`). The projects are measured as
-    every command measures them (:func:`etown_approvals.analysis.measure`): with
+    every command measures them (:func:`etown_approvals.measuring.measure`): with
     ``metric.as_of``, the events known then; each stage's date as
     ``metric.stage_date`` says. An as-of date before every event is a
     :class:`~etown_approvals.errors.NoUsableRowsError`, as in every command.
@@ -87,7 +101,7 @@ def validate(
         duplicate_findings(events, latest=metric.stage_date == "latest"),
     ]
     if loaded.rows_read == 0:
-        parts.append(findings_mod.frame("no-data", message="the file has no data rows", count=1))
+        parts.append(findings_mod.frame("no-data", message=_("the file has no data rows"), count=1))
     found = findings_mod.concat(parts)
     found = found.sort_values(["row", "type"], kind="stable", na_position="last").reset_index(
         drop=True
@@ -120,13 +134,13 @@ def project_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFrame:
     no_start = projects[start].isna().to_numpy(dtype=bool)
     checks: list[tuple[str, np.ndarray, str, str | None, str]] = [
         # (type, which projects, field, stage whose date is the value, message)
-        ("missing-land-acquisition", invalid & no_start, start, None, "no {start} date"),
+        ("missing-land-acquisition", invalid & no_start, start, None, _("no {start} date")),
         (
             "construction-before-land",
             invalid & ~no_start,
             end,
             end,
-            "{end} {end_date} is before {start} {start_date}",
+            _("{end} {end_date} is before {start} {start_date}"),
         ),
     ]
     parts = []
@@ -162,14 +176,21 @@ def out_of_order_findings(projects: pd.DataFrame, stages: StageSet) -> pd.DataFr
     if pairs.empty:
         return findings_mod.empty()
     later_date = pairs["later_date"].dt.strftime("%Y-%m-%d")
-    message = (
-        pairs["later"]
-        + " "
-        + later_date
-        + " is before "
-        + pairs["earlier"]
-        + " "
-        + pairs["earlier_date"].dt.strftime("%Y-%m-%d")
+    # One message per pair: the pairs are few (each a project's two stages).
+    template = _("{later} {later_date} is before {earlier} {earlier_date}")
+    message = pd.Series(
+        [
+            template.format(later=later, later_date=day, earlier=earlier, earlier_date=before)
+            for later, day, earlier, before in zip(
+                pairs["later"],
+                later_date,
+                pairs["earlier"],
+                pairs["earlier_date"].dt.strftime("%Y-%m-%d"),
+                strict=True,
+            )
+        ],
+        index=pairs.index,
+        dtype=object,
     )
     return findings_mod.frame(
         "out-of-order",
@@ -184,7 +205,7 @@ def duplicate_findings(events: pd.DataFrame, *, latest: bool = False) -> pd.Data
     """Rows that record a stage again with another date than the one that counts: the
     earliest (``latest``: the last, as ``--stage-date latest`` measures)."""
     n_stages = len(events["stage"].cat.categories)
-    chosen, _ = metrics.stage_matrix(events, n_stages, latest=latest)
+    chosen, _last = metrics.stage_matrix(events, n_stages, latest=latest)
     counted_days = chosen[
         events["project"].cat.codes.to_numpy(), events["stage"].cat.codes.to_numpy()
     ]
@@ -193,19 +214,22 @@ def duplicate_findings(events: pd.DataFrame, *, latest: bool = False) -> pd.Data
     if other.empty:
         return findings_mod.empty()
     kept = pd.Series((counted_days[is_other] * 86_400).view("datetime64[s]"), index=other.index)
-    which = "latest" if latest else "earliest"
     return findings_mod.frame(
         "duplicate-stage",
         rows=other["row"].to_numpy(),
         field=other["stage"].astype(str).to_numpy(),
         value=other["date"].dt.strftime("%Y-%m-%d").to_numpy(),
         project=other["project"].astype(str).to_numpy(),
-        message=(
-            other["stage"].astype(str)
-            + f" recorded again; the {which} date, "
-            + kept.dt.strftime("%Y-%m-%d")
-            + ", is used"
-        ).to_numpy(),
+        message=[
+            (
+                _("{stage} recorded again; the latest date, {date}, is used")
+                if latest
+                else _("{stage} recorded again; the earliest date, {date}, is used")
+            ).format(stage=stage, date=day)
+            for stage, day in zip(
+                other["stage"].astype(str), kept.dt.strftime("%Y-%m-%d"), strict=True
+            )
+        ],
     )
 
 

@@ -143,7 +143,7 @@ class EventTable:
     ``analytics.permit_events``, ``"my project".events``). The project, event and
     date columns are the stage set's (``[columns]``), else ``project``, ``event``
     and ``date``. ``attributes``: other columns to carry per project (what a later
-    ``--group-by`` or ``compare --by`` needs).
+    ``--group-by`` needs, compare's too).
     """
 
     table: str
@@ -158,14 +158,17 @@ class EventTable:
 
     @property
     def project_column(self) -> str:
+        """The project column's name in the events table."""
         return self.stages.project_column or DEFAULT_PROJECT
 
     @property
     def event_column(self) -> str:
+        """The event column's name in the events table."""
         return self.stages.event_column or DEFAULT_EVENT
 
     @property
     def date_column(self) -> str:
+        """The date column's name in the events table."""
         return self.stages.date_column or DEFAULT_DATE
 
 
@@ -184,6 +187,7 @@ class PerProjectColumns:
 
     @property
     def names(self) -> list[str]:
+        """The attribute columns carried per project."""
         return [
             self.project,
             *self.stages.values(),
@@ -295,6 +299,7 @@ def per_project_sql(table: EventTable, dialect: str, *, pretty: bool = True) -> 
 
 
 def check_dialect(dialect: str) -> Dialect:
+    """The dialect called ``dialect`` (a usage error naming the others when unknown)."""
     if dialect not in DIALECTS:
         raise UsageError(f"unknown SQL dialect {dialect!r} (dialects: {', '.join(DIALECTS)})")
     return dialect  # type: ignore[return-value]

@@ -27,6 +27,16 @@ def _private_cache(
     monkeypatch.setenv("ETOWN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
+@pytest.fixture(autouse=True)
+def _messages_in_english() -> Any:
+    """The library's messages in English again after each test: a command run with
+    --lang zh-CN leaves its language in use for the library calls that follow."""
+    from etown_approvals import i18n
+
+    yield
+    i18n.use("en")
+
+
 @pytest.fixture
 def run() -> Callable[..., Result]:
     """Invoke the CLI; stdout and stderr stay apart (click >= 8.2).

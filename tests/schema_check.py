@@ -21,10 +21,14 @@ from etown_approvals.schemas import NAMES, schema
 
 #: For NDJSON, the schema definition of one line, per command.
 LINE_DEFINITIONS = {
+    "summary": "summary_row",
     "projects": "project",
     "stages": "transition",
     "trend": "period",
+    "compare": "compare_row",
+    "timeline": "project",
     "validate": "finding_row",
+    "check": "check",
 }
 
 
@@ -69,10 +73,15 @@ def check_cli_output(args: Sequence[str], result: Result) -> int:
     if not args or args[0] not in NAMES or not result.stdout:
         return 0
     name, chosen = args[0], output_format(args)
+    if name == "cache":  # etown cache info --json
+        if list(args[1:2]) == ["info"] and "--json" in args:
+            assert_matches_schema(name, json.loads(result.stdout))
+            return 1
+        return 0
     if chosen == "json":
         assert_matches_schema(name, json.loads(result.stdout))
         return 1
-    if chosen == "ndjson" and name in LINE_DEFINITIONS:
+    if chosen == "ndjson":
         lines = result.stdout.split("\n")[:-1]  # not splitlines: U+2028 is allowed in JSON text
         for line in lines:
             assert_matches_schema(name, json.loads(line), LINE_DEFINITIONS[name])

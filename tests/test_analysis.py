@@ -16,7 +16,8 @@ AS_OF = "2025-01-01"
 def json_of(run, *args):
     result = run(*args, "--format", "json", "--as-of", AS_OF)
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    document = json.loads(result.stdout)
+    return document["projects"] if args[0] == "projects" else document
 
 
 def test_projects_json_records(run):
@@ -277,7 +278,9 @@ def test_timeline_marks(run):
         "Chenguang New Materials",
     )
     lines = result.stdout.splitlines()
-    assert len(lines) == 7  # axis labels and ticks, two projects, a legend of three lines
+    # axis labels and ticks, two projects, a legend of three lines, how many of how many
+    assert len(lines) == 8
+    assert lines[-1] == "2 of 2 projects with a start date, earliest first"
     boe, chenguang = lines[2], lines[3]
     assert "*" in boe and boe.rstrip().endswith("0d")
     assert "." in chenguang and chenguang.rstrip().endswith("44d+")

@@ -61,7 +61,7 @@ def test_summary_counts_what_was_known(run, write):
 
 
 def test_projects_wait_until_the_as_of_date(run, write):
-    projects = {p["project"]: p for p in as_json(run, "projects", write(LONG))}
+    projects = {p["project"]: p for p in as_json(run, "projects", write(LONG))["projects"]}
     assert set(projects) == {"A", "B", "D"}
     assert projects["A"]["construction_permit"] is None
     assert projects["A"]["waiting_days"] == (date(2020, 3, 1) - date(2020, 1, 1)).days
@@ -74,7 +74,7 @@ def test_trend_compare_and_stages_follow(run, write):
         ("2020", 2, 1, 1)
     ]
     assert trend["undated_projects"] == 1  # D
-    compared = as_json(run, "compare", path, "--by", "zone")
+    compared = as_json(run, "compare", path, "--group-by", "zone")
     counts = {g["group"]: (g["projects"], g["complete"], g["open"]) for g in compared["groups"]}
     assert counts == {"North": (1, 0, 1), "South": (2, 1, 0)}
     stages = as_json(run, "stages", path, "--pairs", "all")

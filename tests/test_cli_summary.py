@@ -147,7 +147,7 @@ def test_as_of_is_a_snapshot_and_says_what_it_left_out(run, write):
         "Done,land,2023-07-01\nDone,construction permit,2023-07-05\n"
     )
     result = run("projects", path, "--json", "--as-of", "2023-06-01")
-    waiting = {p["project"]: p["waiting_days"] for p in json.loads(result.stdout)}
+    waiting = {p["project"]: p["waiting_days"] for p in json.loads(result.stdout)["projects"]}
     assert waiting == {"Early": (date(2023, 6, 1) - date(2023, 1, 1)).days}
     assert result.stderr == (
         "etown: note: 5 events dated after --as-of 2023-06-01 left out as not known yet "

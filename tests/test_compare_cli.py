@@ -32,7 +32,7 @@ def _projects_per_zone():
 
 
 def test_default_reference_is_the_largest_zone(run):
-    doc = _json(run, "--by", "zone")
+    doc = _json(run, "--group-by", "zone")
     sizes = _projects_per_zone()
     largest = max(sizes.values())
     assert doc["reference"] == min(zone for zone, count in sizes.items() if count == largest)
@@ -42,20 +42,20 @@ def test_default_reference_is_the_largest_zone(run):
 
 
 def test_reference_by_name(run):
-    doc = _json(run, "--by", "zone", "--reference", "Taihu")
+    doc = _json(run, "--group-by", "zone", "--reference", "Taihu")
     assert doc["reference"] == "Taihu"
     assert doc["groups"][0]["group"] == "Taihu"
     assert {c["reference"] for c in doc["comparisons"]} == {"Taihu"}
-    text = _compare(run, "--by", "zone", "--reference", "Taihu", "-q").stdout
+    text = _compare(run, "--group-by", "zone", "--reference", "Taihu", "-q").stdout
     assert "Compared with Taihu" in text
 
 
 def test_reference_with_several_columns(run):
     doc = _json(
         run,
-        "--by",
+        "--group-by",
         "zone",
-        "--by",
+        "--group-by",
         "sector",
         "--reference",
         "Taihu",
@@ -63,24 +63,26 @@ def test_reference_with_several_columns(run):
         "semiconductors",
     )
     assert doc["reference"] == {"zone": "Taihu", "sector": "semiconductors"}
-    result = _compare(run, "--by", "zone", "--by", "sector", "--reference", "Taihu", expect=2)
+    result = _compare(
+        run, "--group-by", "zone", "--group-by", "sector", "--reference", "Taihu", expect=2
+    )
     assert result.stdout == ""
     assert result.stderr == (
-        "etown: error: give --reference once per --by column: 2 values, got 1\n"
+        "etown: error: give --reference once per --group-by column: 2 values, got 1\n"
     )
 
 
 def test_unknown_reference_names_the_groups_and_one_of_them_works(run):
-    result = _compare(run, "--by", "zone", "--reference", "Atlantis", "-q", expect=2)
+    result = _compare(run, "--group-by", "zone", "--reference", "Atlantis", "-q", expect=2)
     assert result.stdout == ""
     found = re.fullmatch(
         r"etown: error: no group 'Atlantis' to compare with \(groups: (.*)\)\n", result.stderr
     )
     assert found is not None
     listed = found.group(1).split(", ")
-    assert sorted(listed) == sorted(g["group"] for g in _json(run, "--by", "zone")["groups"])
+    assert sorted(listed) == sorted(g["group"] for g in _json(run, "--group-by", "zone")["groups"])
     # following the hint: a group it lists is accepted
-    assert _json(run, "--by", "zone", "--reference", listed[-1])["reference"] == listed[-1]
+    assert _json(run, "--group-by", "zone", "--reference", listed[-1])["reference"] == listed[-1]
 
 
 def test_split_date_reference_is_before_unless_told(run):
@@ -94,12 +96,12 @@ def test_split_date_reference_is_before_unless_told(run):
 
 
 def test_horizon(run):
-    doc = _json(run, "--by", "zone", "--horizon", "60")
+    doc = _json(run, "--group-by", "zone", "--horizon", "60")
     assert doc["horizon"] == 60
     assert all(c["rmst_difference"]["horizon"] == 60 for c in doc["comparisons"])
-    default = _json(run, "--by", "zone")
+    default = _json(run, "--group-by", "zone")
     assert default["horizon"] is None
-    result = _compare(run, "--by", "zone", "--horizon", "0", expect=2)
+    result = _compare(run, "--group-by", "zone", "--horizon", "0", expect=2)
     assert "--horizon" in result.stderr and result.stdout == ""
     # more days than lie between any two dates: a usage error, not a traceback
     for huge in ("3652059", "99999999999999999999"):
@@ -111,8 +113,8 @@ def test_horizon(run):
 
 
 def test_survival_adds_cumulative_incidence(run):
-    plain = _json(run, "--by", "zone")
-    doc = _json(run, "--by", "zone", "--survival")
+    plain = _json(run, "--group-by", "zone")
+    doc = _json(run, "--group-by", "zone", "--survival")
     for group, before in zip(doc["groups"], plain["groups"], strict=True):
         incidence = group["cumulative_incidence"]
         assert len(incidence["times"]) == len(incidence["completed"]) == len(incidence["withdrawn"])
@@ -120,21 +122,23 @@ def test_survival_adds_cumulative_incidence(run):
         assert set(group["completed_by"]) == {"90", "180", "365"}
         assert "cumulative_incidence" not in before
     assert doc["comparisons"] == plain["comparisons"]
-    text = _compare(run, "--by", "zone", "--survival", "-q").stdout
+    text = _compare(run, "--group-by", "zone", "--survival", "-q").stdout
     assert "done by day 90" in text
 
 
 @pytest.mark.parametrize("quiet", [[], ["-q"]])
 def test_nothing_but_results_and_no_warning(run, quiet):
     # One or two projects per zone and sector: every kind of tiny group.
-    result = _compare(run, "--by", "zone", "--by", "sector", *quiet)
+    result = _compare(run, "--group-by", "zone", "--group-by", "sector", *quiet)
     if quiet:
         assert result.stderr == ""
     else:  # the file's rejected rows, said once, and no library warning
         assert result.stderr.count("\n") == 1 and "rows rejected" in result.stderr
     assert "Compared with Core Area / biomedicine" in result.stdout
     assert "fewer than 3 complete projects" in result.stdout
-    doc = json.loads(_compare(run, "--by", "zone", "--by", "sector", "--json", *quiet).stdout)
+    doc = json.loads(
+        _compare(run, "--group-by", "zone", "--group-by", "sector", "--json", *quiet).stdout
+    )
     assert any(c["note"] for c in doc["comparisons"])
 
 
@@ -145,7 +149,7 @@ def test_no_library_warning_on_stderr_of_the_real_command(quiet, tmp_path):
     import sys
 
     command = [sys.executable, "-m", "etown_approvals", "compare", str(SAMPLE)]
-    options = ["--by", "zone", "--by", "sector", "--as-of", AS_OF, "--survival", *quiet]
+    options = ["--group-by", "zone", "--group-by", "sector", "--as-of", AS_OF, "--survival", *quiet]
     found = subprocess.run(
         [*command, *options], capture_output=True, text=True, cwd=tmp_path, check=True
     )
@@ -163,7 +167,7 @@ def test_group_names_in_the_title_and_notes_are_shown_escaped(run, tmp_path):
         lines.append(f'p{i},construction permit,2024-02-{i + 1:02d},"{zone}"')
     path = tmp_path / "zones.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    out = run("compare", path, "--by", "zone", "-q").stdout
+    out = run("compare", path, "--group-by", "zone", "-q").stdout
     assert "\x1b" not in out and "\t" not in out
     assert "Compared with Zone\\tTab" in out
     assert "Red\\x1b[31m: fewer than 3 complete projects" in " ".join(out.split())
@@ -259,7 +263,7 @@ def test_a_reference_that_is_no_group_names_a_few_and_counts_them(run, tmp_path)
         lines += [f"P{i},land acquisition,2023-01-01,{zone}"]
         lines += [f"P{i},construction permit,2023-02-{1 + i % 28:02d},{zone}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = run("compare", path, "--by", "zone", "--reference", "nowhere", "-q", expect=2)
+    result = run("compare", path, "--group-by", "zone", "--reference", "nowhere", "-q", expect=2)
     assert result.stdout == ""
     (line,) = result.stderr.strip().splitlines()
     assert "no group 'nowhere'" in line and "3,000 groups" in line

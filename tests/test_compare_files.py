@@ -81,7 +81,7 @@ def run_compare(run, path, *extra):
     result = run(
         "compare",
         str(path),
-        "--by",
+        "--group-by",
         "zone",
         "--withdrawn",
         "status=cancelled",

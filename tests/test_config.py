@@ -34,7 +34,7 @@ def test_nyc_layout(run, write):
     assert doc["days"]["max"] == 44  # 2015-03-02 -> 2015-04-15
     records = json.loads(
         run("projects", path, "--config", NYC, "--json", "--as-of", "2016-01-01").stdout
-    )
+    )["projects"]
     assert [r["project"] for r in records] == ["121184752", "320612349", "420089999", "012345678"]
     assert set(records[0]) >= {"filing", "permit_issued", "job_start", "attributes"}
     assert "Borough" in records[0]["attributes"]

@@ -143,7 +143,7 @@ def test_commands_agree_on_messy_files(run, messy: Messy) -> None:
         for command in ("summary", "projects", "stages", "trend"):
             run(command, path, "--json", expect=4 if mostly_rejected else 0)
         summary = doc("summary")
-        projects = doc("projects")
+        projects = doc("projects")["projects"]
         stages = doc("stages")
         trend = doc("trend")
         invalid = summary["projects"]["invalid"]

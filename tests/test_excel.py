@@ -277,7 +277,7 @@ def test_permit_numbers_beyond_float_precision_stay_exact(tmp_path, run):
     exact = _with_cell_texts(path, {"A2": "10000000000000001", "A3": "10000000000000000"})
     config = tmp_path / "etown.toml"
     config.write_text('[columns]\nproject = "permit"\n', encoding="utf-8")
-    records = json.loads(run("projects", exact, "--config", config, "--json").stdout)
+    records = json.loads(run("projects", exact, "--config", config, "--json").stdout)["projects"]
     assert [(r["project"], r["days"]) for r in records] == [
         ("10000000000000001", 31),
         ("10000000000000000", 59),

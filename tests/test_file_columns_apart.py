@@ -26,7 +26,7 @@ def test_projects_csv_keeps_a_column_named_like_a_renamed_one(run, write):
     assert rows[0]["status"] == "open"  # computed: a land date, no permit
     assert rows[0]["attribute:status"] == "x"
     assert rows[0]["attribute:attribute:status"] == "y"
-    nested = json.loads(run("projects", path, "--json").stdout)[0]["attributes"]
+    nested = json.loads(run("projects", path, "--json").stdout)["projects"][0]["attributes"]
     assert nested == {"status": "x", "attribute:status": "y"}
 
 

@@ -244,7 +244,7 @@ def test_following_max_rejected_measures_the_rows_that_are_left(run, tmp_path, s
         "summary", path, "--config", config, "--as-of", AS_OF, "--json", "--max-rejected", "0.7"
     )
     assert measured(json.loads(kept.stdout)) == expected_summary(sf[~other])
-    assert f"{checked} of {len(sf)} rows rejected" in kept.stderr  # still said on stderr
+    assert f"{checked:,} of {len(sf):,} rows rejected" in kept.stderr  # still said on stderr
     # The table says it in a line of its own, not only on stderr.
     table = run("summary", path, "--config", config, "--as-of", AS_OF, "--max-rejected", "1")
     assert f"Warning: {share:.1%} of the rows that count were rejected" in table.stdout

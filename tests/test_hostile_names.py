@@ -40,7 +40,7 @@ EXTRA_ARGS = {
     "stages": ["--group-by", "zone"],
     "trend": ["--group-by", "zone"],
     "check": ["--max-median-days", "1000"],
-    "compare": ["--by", "zone"],
+    "compare": ["--group-by", "zone"],
 }
 
 
@@ -92,7 +92,7 @@ def test_hostile_names_everywhere(run, hostile_file, command, fmt):
         if isinstance(document, dict):
             assert document["source"] == FILE_NAME
         if command in ("projects",):
-            assert {r["project"] for r in document} == set(HOSTILE_NAMES)
+            assert {r["project"] for r in document["projects"]} == set(HOSTILE_NAMES)
         if command in ("summary", "compare"):
             assert {g["group"] for g in document["groups"]} == set(HOSTILE_ZONES[:3])
     elif fmt == "ndjson":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gettext
 import json
+import re
 import string
 from pathlib import Path
 
@@ -25,23 +26,74 @@ PO = i18n.LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "etown.po"
 MO = PO.with_suffix(".mo")
 
 
-def extracted() -> set[str]:
-    """Every message marked in the code and the report template, as pybabel finds them."""
+#: The marks pybabel looks for (README, Translations): gettext's and counted's.
+KEYWORDS = {
+    "_": None,
+    "N_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "counted": (2, 3),
+}
+
+
+def extracted_all() -> set[str | tuple[str, str]]:
+    """Every message marked in the code and the report template, as pybabel finds them:
+    a text, or a (singular, plural) pair."""
     with open(ROOT / "babel.cfg", encoding="utf-8") as config:
         method_map, options_map = parse_mapping_cfg(config)
-    keywords = {"_": None, "N_": None}
     return {
-        message
+        message if isinstance(message, str) else tuple(message)
         for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT, method_map, options_map, keywords=keywords
+            ROOT, method_map, options_map, keywords=KEYWORDS
         )
-        if isinstance(message, str)
     }
 
 
+def extracted() -> set[str]:
+    """The singular messages marked (a pair counts by its singular)."""
+    return {m if isinstance(m, str) else m[0] for m in extracted_all()}
+
+
 def catalog() -> dict[str, str]:
+    """Message -> translation (a pair by its singular, with its one Chinese form)."""
     with open(PO, "rb") as po:
-        return {m.id: m.string for m in read_po(po) if m.id and not m.fuzzy}
+        return {
+            (m.id if isinstance(m.id, str) else m.id[0]): (
+                m.string if isinstance(m.string, str) else m.string[0]
+            )
+            for m in read_po(po)
+            if m.id and not m.fuzzy
+        }
+
+
+#: A count placeholder, then a plural English word: "{count} rows".
+_COUNT_THEN_PLURAL = re.compile(
+    r"\{(?:count|rejected|read|failed|shown|total|errors|warnings)\}\s+(?:more\s+)?"
+    r"(rows|projects|errors|warnings|groups|events|checks|entries|files|lines|days|notes)\b"
+)
+
+
+def test_counts_go_through_ngettext_never_1_plural():
+    """A message with a count before a plural word is only ever the plural of a pair:
+    "1 errors", "1 projects without ..." cannot be printed."""
+    singles = [m for m in extracted_all() if isinstance(m, str) and _COUNT_THEN_PLURAL.search(m)]
+    assert singles == [], f"counts not through ngettext: {singles!r}"
+    pairs = [m for m in extracted_all() if isinstance(m, tuple)]
+    assert len(pairs) >= 20
+    for singular, _plural in pairs:
+        said = singular.replace("{count}", "1")
+        assert not re.search(r"\b1 (rows|projects|errors|warnings|groups|events|checks)\b", said)
+    english = i18n.plural_translator("en")
+    assert english("{count} row", "{count} rows", 1) == "{count} row"
+    assert english("{count} row", "{count} rows", 2) == "{count} rows"
+
+
+def test_every_plural_pair_has_its_chinese_form():
+    with open(PO, "rb") as po:
+        found = {tuple(m.id): m.string for m in read_po(po) if isinstance(m.id, tuple)}
+    pairs = {m for m in extracted_all() if isinstance(m, tuple)}
+    assert pairs <= set(found)
+    assert all(found[pair] and all(found[pair]) for pair in pairs)
 
 
 def test_messages_are_found():
@@ -176,8 +228,8 @@ def test_summary_table_in_chinese(run):
     assert "拿地" in result.stdout and "中位数" in result.stdout
     assert "自然日" in result.stdout and "当天办结" in result.stdout
     assert "median" not in result.stdout and "land acquisition" not in result.stdout
-    # warnings on stderr are not table labels and stay as they are
-    assert "拿地" not in result.stderr
+    # warnings on stderr are in the same language
+    assert result.stderr.startswith("etown: 警告: ") and "行被拒绝" in result.stderr
 
 
 def test_environment_variable_gives_the_same_table(run):
@@ -201,7 +253,7 @@ def test_environment_variable_gives_the_same_table(run):
         # the sample has errors: validate exits 1 in every language
         (["validate"], ["无效", "个错误", "第 "], 1),
         (["check", "--max-median-days", "120"], ["检查：", "指标", "通过"], 0),  # noqa: RUF001
-        (["compare", "--by", "zone"], ["与", "参照组", "项目数", "至"], 0),
+        (["compare", "--group-by", "zone"], ["与", "参照组", "项目数", "至"], 0),
     ],
 )
 def test_every_table_in_chinese(run, args, words, exit_code):
@@ -211,7 +263,10 @@ def test_every_table_in_chinese(run, args, words, exit_code):
     for word in words:
         assert word in chinese.stdout, (word, chinese.stdout)
     assert chinese.stdout != english.stdout
-    assert chinese.stderr == english.stderr  # messages on stderr are not table labels
+    # messages on stderr in the same language: the level words and the counts
+    for level in ("warning", "error", "note"):
+        assert f"etown: {level}:" not in chinese.stderr
+    assert bool(chinese.stderr) == bool(english.stderr)
 
 
 @pytest.mark.parametrize(
@@ -223,15 +278,27 @@ def test_every_table_in_chinese(run, args, words, exit_code):
         (["trend"], 0),
         (["validate"], 1),
         (["check", "--max-median-days", "120"], 0),
-        (["compare", "--by", "zone"], 0),
+        (["compare", "--group-by", "zone"], 0),
     ],
 )
 def test_json_does_not_change_with_the_language(run, args, exit_code):
     command, *options = args
     english = run(command, SAMPLE, *options, "--json", expect=exit_code)
     chinese = run(command, SAMPLE, *options, "--json", "--lang", "zh-CN", expect=exit_code)
-    assert chinese.stdout == english.stdout
+    # Keys, codes, names and numbers stay; only messages for people (a finding's
+    # ``message``) are in the language asked for.
+    assert _without_messages(json.loads(chinese.stdout)) == _without_messages(
+        json.loads(english.stdout)
+    )
     assert all(key.isascii() for key in _keys(json.loads(chinese.stdout)))
+
+
+def _without_messages(document: object) -> object:
+    if isinstance(document, dict):
+        return {k: _without_messages(v) for k, v in document.items() if k != "message"}
+    if isinstance(document, list):
+        return [_without_messages(item) for item in document]
+    return document
 
 
 def _keys(document: object) -> list[str]:

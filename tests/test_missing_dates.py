@@ -150,7 +150,9 @@ def test_a_sentinel_date_is_a_warning_and_no_date_in_every_command(run, write):
     doc = json.loads(summary.stdout)
     assert (doc["projects"]["complete"], doc["projects"]["invalid"]) == (2, 1)
     assert "etown: warning: 1 implausible date read as no date" in summary.stderr
-    projects = json.loads(run("projects", path, "--json", "--as-of", "2024-01-01").stdout)
+    projects = json.loads(run("projects", path, "--json", "--as-of", "2024-01-01").stdout)[
+        "projects"
+    ]
     assert {p["project"]: p["status"] for p in projects} == {
         "P1": "complete", "P2": "invalid", "P4": "complete"
     }  # fmt: skip

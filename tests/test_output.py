@@ -104,7 +104,7 @@ def test_long_lists_are_written_in_pieces_without_seams(run, monkeypatch, fmt):
     pieces = run("projects", SAMPLE, "--format", fmt, "--as-of", "2025-01-01").stdout
     assert pieces == whole
     if fmt == "json":
-        assert len(json.loads(pieces)) == 29
+        assert len(json.loads(pieces)["projects"]) == 29
     elif fmt == "ndjson":
         assert [json.loads(line)["project"] for line in pieces.splitlines()][:2] == [
             "BOE 6th-generation semiconductor display line",
@@ -114,15 +114,19 @@ def test_long_lists_are_written_in_pieces_without_seams(run, monkeypatch, fmt):
         assert len(list(csv_module.reader(pieces.splitlines()))) == 30
 
 
-@pytest.mark.parametrize(("fmt", "expected"), [("json", "[]\n"), ("ndjson", ""), ("csv", None)])
+@pytest.mark.parametrize(
+    ("fmt", "expected"), [("json", '  "projects": []\n}\n'), ("ndjson", ""), ("csv", None)]
+)
 def test_empty_lists(run, fmt, expected):
     result = run("projects", SAMPLE, "--format", fmt, "--since", "2030-01-01")
     assert result.exit_code == 0
     if expected is None:
         assert (
-            result.stdout.startswith('"project","land_acquisition"')
-            and result.stdout.count("\n") == 1
+            result.stdout.startswith("project,land_acquisition,") and result.stdout.count("\n") == 1
         )
+    elif fmt == "json":
+        assert result.stdout.endswith(expected)
+        assert json.loads(result.stdout)["projects"] == []
     else:
         assert result.stdout == expected
 
@@ -231,9 +235,9 @@ def test_an_empty_flags_list_is_written_as_an_empty_list(run, write):
         "Same day,land acquisition,2023-01-01\nSame day,construction permit,2023-01-01\n"
     )
     out = run("projects", path, "--json", "--as-of", "2025-01-01").stdout
-    assert '"flags":[],' in out and "[\n\n" not in out
-    assert '"flags":[\n      "same_day",\n      "fast_track"\n    ]' in out
-    records = json.loads(out)
+    assert '"flags": [],' in out and "[\n\n" not in out
+    assert '"flags": [\n        "same_day",\n        "fast_track"\n      ]' in out
+    records = json.loads(out)["projects"]
     assert [r["project"] for r in records] == ["Bracket [\n\n ] name", "Same day"]
     assert [r["flags"] for r in records] == [[], ["same_day", "fast_track"]]
 

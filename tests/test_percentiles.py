@@ -26,7 +26,7 @@ KEY = re.compile(r"^p[0-9]+(_[0-9]+)?$")  # the schemas' pattern
 
 
 def complete_days(run) -> list[int]:
-    projects = json.loads(run("projects", SAMPLE, "--json").stdout)
+    projects = json.loads(run("projects", SAMPLE, "--json").stdout)["projects"]
     return sorted(p["days"] for p in projects if p["status"] == "complete")
 
 
@@ -177,7 +177,7 @@ def wide(monkeypatch):
 
 
 def _sample_projects(run) -> pd.DataFrame:
-    projects = pd.DataFrame(json.loads(run("projects", SAMPLE, "--json").stdout))
+    projects = pd.DataFrame(json.loads(run("projects", SAMPLE, "--json").stdout)["projects"])
     for stage in ("land_acquisition", "project_approval", "construction_permit"):
         projects[stage] = pd.to_datetime(projects[stage])
     return projects

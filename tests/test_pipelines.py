@@ -48,6 +48,52 @@ def test_hooks_file_is_what_pre_commit_reads():
         assert re.search(spec["files"], "data/x.csv") and not re.search(spec["files"], "x.py")
 
 
+def test_the_default_pattern_matches_data_files_only():
+    for spec in yaml.safe_load(HOOKS.read_text(encoding="utf-8")):
+        pattern = re.compile(spec["files"])
+        for name in ("data/permits.csv", "q.xlsx", "x.tsv", "p.parquet", "e.csv.gz", "w.ods"):
+            assert pattern.search(name), (spec["id"], name)
+        for name in ("requirements.txt", "notes.txt", "setup.py", "README.md", "a.csv.bak"):
+            assert not pattern.search(name), (spec["id"], name)
+
+
+@pytest.mark.parametrize("hook_id", ["etown-validate", "etown-check"])
+def test_a_file_that_is_not_approval_data_never_fails_a_commit(tmp_path, hook_id):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("numpy>=1.26\npandas>=3\n", encoding="utf-8")
+    zones = tmp_path / "zones.csv"
+    zones.write_text("zone,district\nCore Area,Daxing\n", encoding="utf-8")
+    args = ["--max-median-days", "120"] if hook_id == "etown-check" else []
+    result = run_hook(hook_id, [requirements, zones], args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for path in (requirements, zones):
+        assert f"etown: {path}: not approval data (no project or stage column): skipped" in (
+            result.stderr
+        )
+    # Approval data beside them is still checked, and fails the commit.
+    bad = tmp_path / "approvals.csv"
+    bad.write_text("project,event,date\nA,land acquisition,2023-02-30\n", encoding="utf-8")
+    failed = run_hook(hook_id, [requirements, bad], args, cwd=tmp_path)
+    assert failed.returncode in (1, 4)
+    assert "not approval data" in failed.stderr and str(bad) in failed.stderr + failed.stdout
+
+
+def test_approval_data_is_found_by_its_configured_columns(tmp_path):
+    from etown_approvals.hooks import is_approval_data
+
+    path = tmp_path / "permits.csv"
+    path.write_text("Permit Number,Filed Date,Issued Date\nP1,2023-01-01,2023-02-01\n")
+    assert not is_approval_data(str(path))
+    assert is_approval_data(str(path), ["--project", "Permit Number"])
+    config = tmp_path / "sf.toml"
+    config.write_text(
+        '[columns]\nproject = "Permit Number"\n[stages]\nfiled = ["Filed Date"]\n'
+        'issued = ["Issued Date"]\n',
+        encoding="utf-8",
+    )
+    assert is_approval_data(str(path), ["--config", str(config)])
+
+
 def test_validate_hook_on_a_clean_and_an_invalid_file(tmp_path):
     clean = tmp_path / "clean.csv"
     clean.write_text(CLEAN, encoding="utf-8")

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from etown_approvals import csvcells
 from etown_approvals.formats import csv_format, json_format
 
 HOSTILE = [
@@ -126,17 +127,15 @@ def reference_records(frame: pd.DataFrame, attributes: pd.DataFrame | None) -> l
 
 
 def reference_text(records: list[dict[str, Any]], *, lines: bool) -> str:
-    """JSON with "key":value, two-space indents (an array) or one compact object per
-    line, non-ASCII as is and "/" written as "\\/" (a "/" only occurs inside strings)."""
+    """The json module's text: ``json.dumps(rows, indent=2)`` for an array, one compact
+    object (``separators=(",", ":")``) per line, non-ASCII text as is."""
     if lines:
         return "".join(
-            json.dumps(r, ensure_ascii=False, separators=(",", ":")).replace("/", "\\/") + "\n"
-            for r in records
+            json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records
         )
     if not records:
         return "[]\n"
-    text = json.dumps(records, ensure_ascii=False, separators=(",", ":"), indent=2)
-    return text.replace("/", "\\/") + "\n"
+    return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
 
 
 def written(
@@ -218,9 +217,10 @@ def test_empty_lists_and_objects():
     no_columns = pd.DataFrame(index=range(2))
     text = written(frame, no_columns, lines=False)
     assert text == (
-        '[\n  {\n    "flags":[],\n    "attributes":{}\n  },\n'
-        '  {\n    "flags":[\n      "a"\n    ],\n    "attributes":{}\n  }\n]\n'
+        '[\n  {\n    "flags": [],\n    "attributes": {}\n  },\n'
+        '  {\n    "flags": [\n      "a"\n    ],\n    "attributes": {}\n  }\n]\n'
     )
+    assert text == json.dumps(json.loads(text), indent=2) + "\n"
     assert written(frame, no_columns, lines=True) == (
         '{"flags":[],"attributes":{}}\n{"flags":["a"],"attributes":{}}\n'
     )
@@ -233,37 +233,32 @@ def test_empty_lists_and_objects():
 formula_texts = st.one_of(
     texts,
     st.tuples(
-        st.sampled_from((*csv_format._FORMULA_START, "", "1", "'")),
+        st.sampled_from((*csvcells.FORMULA_START, "", "1", "'")),
         st.sampled_from(["", "1", "-2.5e3", "SUM(A1)", ".5", "1.", "١٢", "1\n", "+1"]),
     ).map("".join),
 )
 
 
 def reference_csv(frame: pd.DataFrame) -> str:
-    """The cells written column by column with pandas string methods, as before."""
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
+    """The rows written one by one by Python's csv module (minimal quoting; a bare
+    carriage return quoted too), each cell as the list writer makes it."""
+    import csv
 
-    safe = {}
-    for name, column in frame.items():
-        if name == "flags":
-            column = pd.Series([";".join(v) for v in column], dtype="str")
-        if not pd.api.types.is_numeric_dtype(column):
-            text = column.astype("str")
-            risky = (
-                (
-                    text.str.startswith(csv_format._FORMULA_START)
-                    & ~text.str.fullmatch(csv_format._NUMBER)
-                )
-                .fillna(False)
-                .to_numpy(dtype=bool)
-            )
-            column = text.where(~risky, "'" + text)
-        safe[csv_format.cell(str(name))] = pa.array(column)
-    buffer = io.BytesIO()
-    options = pa_csv.WriteOptions(quoting_style="needed")
-    pa_csv.write_csv(pa.table(safe), buffer, write_options=options)
-    return buffer.getvalue().decode("utf-8")
+    def line(cells: list[Any]) -> str:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerow(cells)
+        return out.getvalue()[:-2] + "\n"
+
+    def plain(name: str, value: Any) -> Any:
+        if isinstance(value, tuple):  # the flags column's names; another's tuple as text
+            return list(value) if name == "flags" else str(value)
+        return None if pd.isna(value) else value
+
+    names = [str(name) for name in frame.columns]
+    text = line([csvcells.cell(name) for name in names])
+    for row in frame.astype(object).itertuples(index=False):
+        text += line([csvcells.cell(plain(n, v)) for n, v in zip(names, row, strict=True)])
+    return text
 
 
 @st.composite

@@ -88,7 +88,8 @@ def test_summary_matches_pandas(run, expected):
 
 @needs_sf
 def test_projects_match_pandas(run, expected):
-    records, _ = _json(run, "projects")
+    document, _ = _json(run, "projects")
+    records = document["projects"]
     assert len(records) == len(expected)
     by_permit = {r["project"]: r for r in records}
     for permit in expected.index[:200]:
@@ -111,7 +112,8 @@ def test_projects_match_pandas(run, expected):
 
 @needs_sf
 def test_permit_numbers_are_kept_as_written(run):
-    records, _ = _json(run, "projects")
+    document, _ = _json(run, "projects")
+    records = document["projects"]
     raw = pd.read_csv(SF_SAMPLE, dtype=str, usecols=["Permit Number"])
     assert {r["project"] for r in records} == set(raw["Permit Number"])
 

@@ -382,7 +382,7 @@ def test_cumulative_incidence_hook(analysis):
 
 
 def test_missing_extra_is_one_line_naming_it(monkeypatch):
-    import etown_approvals.report as package
+    import etown_approvals.report.extra as package
 
     real = package.find_spec
     monkeypatch.setattr(
@@ -517,7 +517,7 @@ def test_assets_are_each_chart_as_svg_and_png(run, tmp_path):
     result = run("report", SAMPLE, "-o", tmp_path / "r.html", "--as-of", "2025-01-01",
                  "--survival", "--assets", folder, "--lang", "zh-CN")  # fmt: skip
     assert result.stdout == ""
-    assert f"etown: wrote 12 chart files into {folder}" in result.stderr
+    assert f"etown: 已将 12 个图表文件写入 {folder}" in result.stderr
     names = ("distribution", "cumulative", "trend", "trend_counts", "stages", "timeline")
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         f"{n}.{suffix}" for n in names for suffix in ("svg", "png")

@@ -19,7 +19,7 @@ def _json(run, *args, expect: int = 0):
 
 
 def _projects(run):
-    return _json(run, "projects", SAMPLE)
+    return _json(run, "projects", SAMPLE)["projects"]
 
 
 def _product_limit_median(times: list[float], observed: list[bool]) -> float | None:
@@ -95,11 +95,11 @@ def test_compare_split_date(run):
 
 def test_compare_needs_exactly_one_way_of_grouping(run):
     result = run("compare", SAMPLE, expect=2)
-    assert result.stderr == "etown: error: give either --by COLUMN or --split-date DATE\n"
+    assert result.stderr == "etown: error: give either --group-by COLUMN or --split-date DATE\n"
 
 
 def test_compare_table_names_the_reference(run):
-    text = run("compare", SAMPLE, "--by", "zone", "-q", "--as-of", AS_OF).stdout
+    text = run("compare", SAMPLE, "--group-by", "zone", "-q", "--as-of", AS_OF).stdout
     assert "Compared with Core Area" in text
 
 

@@ -54,9 +54,9 @@ def test_schema_returns_a_fresh_copy():
 
 def test_unknown_schema_is_a_usage_error():
     with pytest.raises(
-        UnknownSchemaError, match=r"no JSON schema for 'timeline'; schemas: summary, "
+        UnknownSchemaError, match=r"no JSON schema for 'report'; schemas: summary, "
     ) as caught:
-        schema("timeline")
+        schema("report")
     assert caught.value.exit_code == ExitCode.USAGE
 
 
@@ -185,6 +185,7 @@ def documents() -> dict[str, Any]:
         "stages": get("stages", str(SAMPLE)),
         "trend": get("trend", str(SAMPLE), "--group-by", "zone"),
         "projects": get("projects", str(SAMPLE)),
+        "timeline": get("timeline", str(SAMPLE), "--as-of", "2024-06-30", "--limit", "5"),
         "validate": get("validate", str(SAMPLE)),
         "check": get("check", str(SAMPLE), "--max-open", "3", "--max-workdays", "100"),
     }
@@ -233,10 +234,15 @@ MUTATIONS = [
     ("trend", ["periods", 0], _drop("group")),  # grouped
     ("trend", ["periods", 0], _set("period", "2023 Q1")),
     ("trend", [], _set("by", "week")),
-    ("projects", [0], _set("status", "closed")),
-    ("projects", [0], _set("flags", ["same-day"])),
-    ("projects", [0], _drop("waiting_days")),
-    ("projects", [0], _set("zone", 3)),
+    ("projects", ["projects", 0], _set("status", "closed")),
+    ("projects", ["projects", 0], _set("flags", ["same-day"])),
+    ("projects", ["projects", 0], _drop("waiting_days")),
+    ("projects", ["projects", 0], _set("zone", 3)),
+    ("projects", [], _drop("source")),
+    ("timeline", [], _drop("schema_version")),
+    ("timeline", [], _drop("total")),
+    ("timeline", [], _set("shown", -1)),
+    ("timeline", ["projects", 0], _set("status", "closed")),
     ("validate", [], _set("valid", "no")),
     ("validate", ["errors", 0], _set("type", "bad-date")),
     ("validate", ["errors", 0], _set("row", 0)),

@@ -555,5 +555,5 @@ def test_whole_numbers_in_a_float_column_keep_every_digit(tmp_path, run):
         "2.5",
         "-0",
     ]
-    records = json.loads(run("projects", path, "--json").stdout)
+    records = json.loads(run("projects", path, "--json").stdout)["projects"]
     assert len(records) == 5

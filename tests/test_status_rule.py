@@ -228,10 +228,10 @@ def test_every_command_counts_statuses_alike(
             return
         summary = doc("summary", "--survival")
         grouped = doc("summary", "--group-by", "zone")
-        projects = doc("projects")
+        projects = doc("projects")["projects"]
         trend = doc("trend")
         grouped_trend = doc("trend", "--group-by", "zone")
-        compared = doc("compare", "--by", "zone")
+        compared = doc("compare", "--group-by", "zone")
         bad = bool(summary["rows"]["rejected"] or summary["projects"]["invalid"])
         validation = doc("validate", expect=1 if bad else 0)
         zones = {generated.zone[name] for name in expected}
@@ -321,7 +321,7 @@ def test_a_withdrawn_mark_does_not_make_an_invalid_project_valid(run, write):
     though a row of each matches --withdrawn; F reached the end: complete."""
     path = write(MARKED_WITHOUT_START)
     options = ("--withdrawn", WITHDRAWN_RULE, "--as-of", "2021-01-01", "--json")
-    projects = json.loads(run("projects", path, *options).stdout)
+    projects = json.loads(run("projects", path, *options).stdout)["projects"]
     assert {p["project"]: p["status"] for p in projects} == {
         "A": "complete",
         "B": "open",
@@ -441,7 +441,7 @@ def test_validate_takes_the_date_every_command_takes(run, write, tmp_path, stage
     options = stage_date_options(stage_date, tmp_path)
     statuses, repeated = _by_hand(SEVERAL_DATES, latest)
     assert statuses == ({"A": INVALID, "B": COMPLETE} if latest else {"A": COMPLETE, "B": INVALID})
-    projects = json.loads(run("projects", path, *options, "--json").stdout)
+    projects = json.loads(run("projects", path, *options, "--json").stdout)["projects"]
     assert {p["project"]: p["status"] for p in projects} == statuses
     summary = json.loads(run("summary", path, *options, "--json").stdout)
     assert summary["projects"]["invalid"] == 1

@@ -34,7 +34,7 @@ def test_repeated_group_by_groups_by_every_combination(run):
     assert doc["group_by"] == ["zone", "sector"]
     counted = Counter(
         (r["zone"], r["sector"])
-        for r in json.loads(run("projects", SAMPLE, "--json").stdout)
+        for r in json.loads(run("projects", SAMPLE, "--json").stdout)["projects"]
         for r in [r["attributes"]]
     )
     got = {
@@ -84,7 +84,7 @@ def test_summary_hint_carries_the_options_that_matter(run, write):
     assert suggested[:3] == ["etown", "projects", str(path)]
     assert ["--config", str(config)] == suggested[3:5]
     assert "--fast-track-days" in suggested
-    listed = json.loads(run(*suggested[1:], "--json").stdout)
+    listed = json.loads(run(*suggested[1:], "--json").stdout)["projects"]
     assert len(listed) == 30
 
 

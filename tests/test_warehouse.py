@@ -16,7 +16,7 @@ import sqlglot
 
 from etown_approvals.errors import UsageError
 from etown_approvals.filters import FilterError, parse
-from etown_approvals.stages import ETOWN
+from etown_approvals.stages import ETOWN, normalize_name
 from etown_approvals.warehouse import (
     DIALECTS,
     EventTable,
@@ -37,7 +37,7 @@ COMMANDS = (
     ("stages",),
     ("stages", "--group-by", "zone"),
     ("trend", "--by", "quarter"),
-    ("compare", "--by", "zone"),
+    ("compare", "--group-by", "zone"),
 )
 
 
@@ -1060,3 +1060,58 @@ def test_event_log_columns_are_not_looked_for_in_a_per_project_table(run, tmp_pa
     )
     failed = run("summary", log, "--config", config, expect=5)
     assert "columns.event" in failed.stderr
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_column_options_name_the_events_columns_as_a_configuration_would(run, tmp_path, seed):
+    """--project, --event-column, --date-column and --stage NAME=EVENT given to etown sql,
+    then the per-project table read back with the same options, give etown's numbers."""
+    names = {"project": "Permit No", "event": "Step", "date": "When", "zone": ZONE}
+    rows = [
+        {
+            names["project"]: r[PROJECT],
+            names["event"]: r[EVENT],
+            names["date"]: r[DATE],
+            ZONE: r[ZONE],
+        }
+        for r in generated_events(seed)
+    ]
+    events = write_csv(rows, tmp_path / "events.csv")
+    connection = duckdb.connect()
+    load_text_table(connection, events, "events")
+    used = {r[EVENT] for r in generated_events(seed)}
+    # In process order; a stage named by several spellings is given once per spelling.
+    stages = [
+        word
+        for stage in ETOWN.stages
+        for event in sorted(e for e in used if ETOWN.lookup.get(normalize_name(e)) == stage)
+        for word in ("--stage", f"s_{stage}={event}")
+    ]
+    assert len(stages) >= 4
+    columns = (
+        "--project", "Permit No", "--event-column", "Step", "--date-column", "When",
+        *stages, "--dayfirst",
+    )  # fmt: skip
+    query = run(
+        "sql",
+        "--no-config",
+        "--dialect",
+        "duckdb",
+        "--table",
+        "events",
+        "--group-by",
+        ZONE,
+        *columns,
+    )
+    assert query.stderr == ""
+    assert '"Permit No"' in query.stdout and '"Step"' in query.stdout
+    out = tmp_path / "per_project.csv"
+    connection.execute(f"COPY ({query.stdout}) TO '{out}' (FORMAT csv, HEADER)")
+    header = out.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[0] == "Permit No"
+    for command in COMMANDS:
+        if command[0] == "compare":
+            continue  # its reference is the first group the file uses: orders differ
+        grouped = tuple(ZONE if part == "zone" else part for part in command)
+        from_events = measured(run, events, grouped, "--no-config", *columns)
+        assert measured(run, out, grouped, "--no-config", *columns) == from_events, command

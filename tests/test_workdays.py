@@ -46,8 +46,8 @@ def test_counter_on_china_calendar(start, end, calendar_days, workdays):
 
 def test_cli_pinned_facts(run, write):
     path = write(PINNED)
-    calendar = json.loads(run("projects", path, "--json").stdout)
-    workdays = json.loads(run("projects", path, "--json", "--days", "workdays").stdout)
+    calendar = json.loads(run("projects", path, "--json").stdout)["projects"]
+    workdays = json.loads(run("projects", path, "--json", "--days", "workdays").stdout)["projects"]
     assert [(r["project"], r["days"]) for r in calendar] == [
         ("national day", 11),
         ("spring festival", 11),
@@ -111,7 +111,7 @@ def test_stages_and_waiting_in_workdays(run, write):
     )  # Sun 10-08 worked, Mon 10-09
     projects = json.loads(
         run("projects", path, "--json", "--days", "workdays", "--as-of", "2024-02-19").stdout
-    )
+    )["projects"]
     assert projects[1]["waiting_days"] == 3
 
 

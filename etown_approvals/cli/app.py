@@ -6,6 +6,7 @@ import contextlib
 import errno
 import io
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -15,6 +16,8 @@ import click
 
 from .. import __version__
 from ..errors import EtownError, ExitCode
+from ..i18n import counted, ngettext
+from ..i18n import gettext as _
 
 if TYPE_CHECKING:
     from datetime import date
@@ -58,7 +61,14 @@ def say(text: str, *, level: str | None = None, source: str | None = None) -> No
 
 
 #: Option names in a configuration's defaults -> the parameter names of the commands.
-_PARAMETER_OF = {"format": "output_format", "days": "unit", "date_format": "date_formats"}
+_PARAMETER_OF = {
+    "format": "output_format",
+    "days": "unit",
+    "date_format": "date_formats",
+    "ignore_event": "ignore_events",
+    "flag": "flags",
+    "show": "names",
+}
 #: Row rules come from the configuration itself, added to the command line's (not replaced).
 _RULES = {"where", "withdrawn", "ignore_event"}
 
@@ -88,7 +98,9 @@ class EtownCommand(click.Command):
         parent: click.Context | None = None,
         **extra: Any,
     ) -> click.Context:
+        """The context, with the configuration's values as the options' defaults."""
         names = {p.name for p in self.params if p.name}
+        _use_language(_peek(args, "--lang"))
         project = None
         discovered = False
         if "config" in names and "--no-config" not in args and not _wants_help(args):
@@ -103,39 +115,66 @@ class EtownCommand(click.Command):
                 project = found[1] if found else None
                 discovered = project is not None
         if project is not None:
-            defaults = project.defaults_for(
-                self.name or "", {_option_name(n) for n in names} - _RULES
-            )
-            extra["default_map"] = {_PARAMETER_OF.get(k, k): v for k, v in defaults.items()}
+            defaults = project.defaults_for(self.name or "", {_option_name(n) for n in names})
+            for rule in _RULES:  # added to the configuration's own rules, not options
+                defaults.pop(rule, None)
+            project = project.rules_for(self.name or "")
+            repeatable = {p.name for p in self.params if getattr(p, "multiple", False)}
+            default_map = {_PARAMETER_OF.get(k, k): v for k, v in defaults.items()}
+            extra["default_map"] = {
+                # One value of a repeatable option (group_by = "zone") is a list of one.
+                name: (value,) if name in repeatable and isinstance(value, str) else value
+                for name, value in default_map.items()
+            }
         ctx = super().make_context(info_name, args, parent=parent, **extra)
         ctx.meta["etown.project"] = project
         ctx.meta["etown.discovered"] = discovered
         return ctx
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """Options in sections (input, metric, selection, output), the command's own first."""
+        """Options in sections: the command's own (named after it), then input, metric,
+        selection and output; every default written one way, ``(default: X)``."""
         records: dict[str, list[tuple[str, str]]] = {}
         sectioned = {name: title for title, names in HELP_SECTIONS.items() for name in names}
+        own = f"{OWN_TITLES.get(self.name or '', (self.name or '').capitalize())} options"
+        reads_file = any(
+            isinstance(p, click.Argument) and p.name == "file" for p in self.get_params(ctx)
+        )
         for param in self.get_params(ctx):
             record = None if isinstance(param, click.Argument) else param.get_help_record(ctx)
             if record is None:
                 continue
-            title = sectioned.get(param.name or "", "Command")
-            if param.name == "help":
-                title = "Output"
-            records.setdefault(title, []).append(record)
-        for title in ("Command", *HELP_SECTIONS):
+            title = sectioned.get(param.name or "", own)
+            if isinstance(param, click.Option) and "--help" in param.opts:
+                title = OUTPUT
+            if title == INPUT and not reads_file:
+                title = INPUT_EVENTS
+            records.setdefault(title, []).append((record[0], _one_default_style(record[1])))
+        for title in (own, INPUT, INPUT_EVENTS, *list(HELP_SECTIONS)[1:]):
             if records.get(title):
                 with formatter.section(title):
                     formatter.write_dl(records[title])
 
 
-#: Option sections of ``--help``, by parameter name; the rest are listed under "Command".
+def _one_default_style(text: str) -> str:
+    """click's ``[default: X]`` written as the help texts write theirs: ``(default: X)``."""
+    return re.sub(r"\s*\[default: ([^\]]*)\]", r" (default: \1)", text)
+
+
+#: How a command's own section is titled where its name capitalized would not do.
+OWN_TITLES = {"sql": "SQL"}
+INPUT = "Input (how to read FILE)"
+#: The input section of a command without FILE (``etown sql`` reads a database table).
+INPUT_EVENTS = "Input (how to read the events)"
+OUTPUT = "Output"
+
+#: Option sections of ``--help``, by parameter name; the rest are the command's own.
 HELP_SECTIONS: dict[str, tuple[str, ...]] = {
-    "Input (how to read FILE)": (
+    INPUT: (
         "encoding",
         "delimiter",
         "date_formats",
+        "missing_values",
         "dayfirst",
         "sheet",
         "header_row",
@@ -145,16 +184,13 @@ HELP_SECTIONS: dict[str, tuple[str, ...]] = {
         "date_column",
         "config",
         "no_config",
-        "from_stage",
-        "to_stage",
-        "where",
-        "withdrawn",
-        "ignore_events",
         "no_cache",
         "max_input_size",
         "url_timeout",
     ),
     "Metric (what is measured)": (
+        "from_stage",
+        "to_stage",
         "fast_track_days",
         "unit",
         "calendar",
@@ -164,8 +200,25 @@ HELP_SECTIONS: dict[str, tuple[str, ...]] = {
         "survival",
         "percentiles",
     ),
-    "Selection (which projects, how grouped)": ("since", "until", "group_by"),
-    "Output": ("output_format", "as_json", "output", "lang", "quiet", "verbose", "debug"),
+    "Selection (which rows and projects, how grouped)": (
+        "where",
+        "withdrawn",
+        "ignore_events",
+        "since",
+        "until",
+        "group_by",
+        "max_rejected",
+    ),
+    OUTPUT: (
+        "output_format",
+        "as_json",
+        "output",
+        "lang",
+        "bom",
+        "quiet",
+        "verbose",
+        "debug",
+    ),
 }
 
 
@@ -174,16 +227,66 @@ def _option_name(parameter: str) -> str:
     return reverse.get(parameter, parameter)
 
 
+def _use_language(lang: str | None) -> None:
+    """Write messages in ``--lang`` (else ``ETOWN_LANG``) from the start of the command;
+    an unknown tag leaves English, and the option says why."""
+    from ..errors import UnknownLanguageError
+    from ..i18n import use
+
+    try:
+        use(lang)
+    except UnknownLanguageError:
+        use("en")
+
+
 def _wants_help(args: list[str]) -> bool:
     return any(a in ("-h", "--help") for a in args)
 
 
+#: ``etown --help`` lists the commands in the order of a user's work.
+WORKFLOW = (
+    "summary",
+    "projects",
+    "stages",
+    "trend",
+    "compare",
+    "timeline",
+    "report",
+    "validate",
+    "check",
+    "init",
+    "sql",
+    "schema",
+    "cache",
+)
+
+
 class EtownGroup(click.Group):
-    """Maps library errors to one line on stderr and a documented exit code."""
+    """Maps library errors to one line on stderr and a documented exit code; lists
+    its commands in workflow order, each with its whole first line."""
 
     command_class = EtownCommand
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands in :data:`WORKFLOW` order (any other after them)."""
+        names = super().list_commands(ctx)
+        last = len(WORKFLOW)
+        return sorted(names, key=lambda n: (WORKFLOW.index(n) if n in WORKFLOW else last, n))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with its whole first line (click would cut it at "...")."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; an etown error becomes one line on stderr and its exit code."""
         try:
             return super().invoke(ctx)
         except EtownError as error:
@@ -195,7 +298,7 @@ class EtownGroup(click.Group):
             silence_stdout()
             ctx.exit(int(ctx.meta.get("etown.exit_status", ExitCode.OK)))
         except KeyboardInterrupt:
-            say("interrupted")
+            say(_("interrupted"))
             ctx.exit(130)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
@@ -203,8 +306,10 @@ class EtownGroup(click.Group):
             if debug_enabled(ctx):
                 raise
             say(
-                f"internal error: {type(error).__name__}: {error} "
-                "(run with --debug for a traceback, and please report it)"
+                _(
+                    "internal error: {kind}: {error} "
+                    "(run with --debug for a traceback, and please report it)"
+                ).format(kind=type(error).__name__, error=error)
             )
             ctx.exit(int(ExitCode.INTERNAL))
 
@@ -252,12 +357,15 @@ class ClosedStream(io.TextIOBase):
 
     @property
     def buffer(self) -> ClosedStream:  # binary formats write here
+        """The stream itself: binary formats write here too."""
         return self
 
     def write(self, _text: Any) -> int:
+        """Fail: the stream is closed."""
         raise OSError(errno.EBADF, f"{self._name} is closed")
 
     def isatty(self) -> bool:
+        """Never a terminal."""
         return False
 
 
@@ -356,8 +464,13 @@ def report_input(analysis: Analysis, *, strict: bool, quiet: bool) -> None:
     from ..results import command_line
 
     loaded = analysis.loaded
-    rejected = (
-        f"{loaded.rows_rejected} of {loaded.rows_read} rows rejected ({loaded.rejection_reasons()})"
+    rejected = _("{rejected} ({reasons})").format(
+        rejected=ngettext(
+            "{rejected} of {read} row rejected",
+            "{rejected} of {read} rows rejected",
+            loaded.rows_read,
+        ).format(rejected=f"{loaded.rows_rejected:,}", read=f"{loaded.rows_read:,}"),
+        reasons=loaded.rejection_reasons(),
     )
     if loaded.rows_rejected and strict:
         raise CheckFailedError(f"{rejected} (--strict)", source=loaded.source)
@@ -367,13 +480,21 @@ def report_input(analysis: Analysis, *, strict: bool, quiet: bool) -> None:
         say(note)
     repeated = int((loaded.findings["type"] == "duplicate-project").sum())
     if repeated:
-        rows = "1 row repeats" if repeated == 1 else f"{repeated:,} rows repeat"
-        say(f"{rows} a project of an earlier row; merged", level="note")
+        say(
+            counted(
+                repeated,
+                "{count} row repeats a project of an earlier row; merged",
+                "{count} rows repeat a project of an earlier row; merged",
+            ),
+            level="note",
+        )
     note_snapshot(analysis.snapshot, analysis.options.as_of)
     _note_open_after_as_of(analysis)
     if loaded.rows_rejected:
         say(
-            f"{rejected}; see them with: {command_line(analysis, 'validate')}",
+            _("{rejected}; see them with: {command}").format(
+                rejected=rejected, command=command_line(analysis, "validate")
+            ),
             level="warning",
             source=loaded.source,
         )
@@ -383,13 +504,21 @@ def note_snapshot(snapshot: Snapshot | None, as_of: date | None) -> None:
     """What ``--as-of`` left out as not known yet: events, whole rows, projects."""
     if snapshot is None or as_of is None or not snapshot.events_after:
         return
-    events = "1 event" if snapshot.events_after == 1 else f"{snapshot.events_after:,} events"
-    text = f"{events} dated after --as-of {as_of.isoformat()} left out as not known yet"
-    text += f" ({snapshot.rows_after:,} rows wholly: rows.after_as_of)"
+    text = ngettext(
+        "{count} event dated after --as-of {date} left out as not known yet "
+        "({rows} rows wholly: rows.after_as_of)",
+        "{count} events dated after --as-of {date} left out as not known yet "
+        "({rows} rows wholly: rows.after_as_of)",
+        snapshot.events_after,
+    ).format(
+        count=f"{snapshot.events_after:,}", date=as_of.isoformat(), rows=f"{snapshot.rows_after:,}"
+    )
     if snapshot.projects_after:
-        projects = snapshot.projects_after
-        text += f"; {projects:,} project{'' if projects == 1 else 's'} not started by then"
-        text += " (not counted)"
+        text += counted(
+            snapshot.projects_after,
+            "; {count} project not started by then (not counted)",
+            "; {count} projects not started by then (not counted)",
+        )
     say(text, level="note")
 
 
@@ -401,13 +530,21 @@ def _note_open_after_as_of(analysis: Analysis) -> None:
     from ..metrics import open_after_as_of
 
     as_of = analysis.options.as_of
-    when = f"--as-of {as_of.isoformat()}" if as_of else f"today ({date.today().isoformat()})"
+    when = (
+        f"--as-of {as_of.isoformat()}"
+        if as_of
+        else _("today ({date})").format(date=date.today().isoformat())
+    )
     late = open_after_as_of(analysis.projects, analysis.stages, as_of or date.today())
     if len(late):
-        projects = (
-            "1 open project starts" if len(late) == 1 else f"{len(late):,} open projects start"
+        say(
+            ngettext(
+                "{count} open project starts after {when}: no waiting time for it",
+                "{count} open projects start after {when}: no waiting time for them",
+                len(late),
+            ).format(count=f"{len(late):,}", when=when),
+            level="note",
         )
-        say(f"{projects} after {when}: no waiting time for them", level="note")
 
 
 #: Files at least this large get a progress line on a terminal.

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import CheckFailedError
+from ..i18n import counted, ngettext
+from ..i18n import gettext as _
 from ..kinds import Kind
 from ..schemas import NAMES as SCHEMA_NAMES
 from .app import (
@@ -355,14 +357,9 @@ def timeline(
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @input_options
 @metric_options
+@group_option
 @selection_options
-@click.option(
-    "--by",
-    "by_columns",
-    multiple=True,
-    metavar="COLUMN",
-    help="Compare the groups of this column of the file (repeat for combinations).",
-)
+@click.option("--by", "by_columns", multiple=True, metavar="COLUMN", hidden=True)
 @click.option(
     "--split-date",
     type=DATE,
@@ -379,7 +376,8 @@ def timeline(
     multiple=True,
     metavar="GROUP",
     help="The group the others are compared with (default: the largest; for --split-date, "
-    "the projects before it). With several --by columns, give its value of each, in order.",
+    "the projects before it). With several --group-by columns, give its value of each, "
+    "in order.",
 )
 @click.option(
     "--horizon",
@@ -394,6 +392,7 @@ def timeline(
 def compare(
     source: Source,
     metric: MetricOptions,
+    group_by: tuple[str, ...],
     selection: Selection,
     by_columns: tuple[str, ...],
     split_date: Any,
@@ -411,22 +410,28 @@ def compare(
     \b
     Example:
       etown compare data/projects.csv --split-date 2022-01-01
-      etown compare data/projects.csv --by zone --reference "Core Area" --format json
+      etown compare data/projects.csv --group-by zone --reference "Core Area" --format json
     """
     from .. import results
     from ..errors import UsageError
 
-    if bool(by_columns) == (split_date is not None):
-        raise UsageError("give either --by COLUMN or --split-date DATE")
-    if reference and len(reference) != max(len(by_columns), 1):
+    if by_columns:
+        say(
+            _("--by is deprecated in compare: use --group-by, as in every command"),
+            level="warning",
+        )
+        group_by = (*group_by, *by_columns)
+    if bool(group_by) == (split_date is not None):
+        raise UsageError(_("give either --group-by COLUMN or --split-date DATE"))
+    if reference and len(reference) != max(len(group_by), 1):
         raise UsageError(
-            f"give --reference once per --by column: {max(len(by_columns), 1)} values, "
+            f"give --reference once per --group-by column: {max(len(group_by), 1)} values, "
             f"got {len(reference)}"
         )
-    analysis = _analyze(source, metric, selection, attributes=by_columns)
+    analysis = _analyze(source, metric, selection, attributes=group_by)
     result = results.compare(
         analysis,
-        by=by_columns,
+        by=group_by,
         split_date=split_date.date() if split_date is not None else None,
         split_stage=split_stage,
         reference=reference or None,
@@ -494,7 +499,7 @@ def report(
     if len(group_by) > 1:
         from ..errors import UsageError
 
-        raise UsageError("the report groups by one column; give --group-by once")
+        raise UsageError(_("the report groups by one column; give --group-by once"))
     if output != "-":
         from ..output import check_target
 
@@ -519,10 +524,16 @@ def report(
     if assets:
         written = built.assets(assets)
         if not source.quiet:
-            say(f"wrote {len(written)} chart files into {assets}")
+            say(
+                ngettext(
+                    "wrote {count} chart file into {folder}",
+                    "wrote {count} chart files into {folder}",
+                    len(written),
+                ).format(count=len(written), folder=assets)
+            )
     if output != "-" and not source.quiet:
         size = len(page.encode("utf-8")) / 1e6
-        say(f"wrote {output} ({size:.1f} MB)")
+        say(_("wrote {file} ({size} MB)").format(file=output, size=f"{size:.1f}"))
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -594,7 +605,10 @@ def validate(
     if not result.document["valid"]:
         stats = result.document["stats"]
         raise CheckFailedError(
-            f"not valid ({stats['errors']} errors, {stats['warnings']} warnings)",
+            _("not valid ({errors}, {warnings})").format(
+                errors=counted(stats["errors"], "{count} error", "{count} errors"),
+                warnings=counted(stats["warnings"], "{count} warning", "{count} warnings"),
+            ),
             source=checked.source,
         )
 
@@ -656,7 +670,12 @@ def check(
         say(f"{outcome.threshold.name}: {outcome.describe()}", level="check failed")
     if failed:
         raise CheckFailedError(
-            f"{len(failed)} of {len(outcomes)} checks failed", source=analysis.source
+            ngettext(
+                "{failed} of {count} check failed",
+                "{failed} of {count} checks failed",
+                len(outcomes),
+            ).format(failed=len(failed), count=len(outcomes)),
+            source=analysis.source,
         )
 
 
@@ -717,10 +736,14 @@ def init(
     from ..output import check_target, open_output
 
     if file != "-" and not file.startswith(("http://", "https://")) and not os.path.lexists(file):
-        raise UsageError(f"{file}: no such file")
+        raise UsageError(_("{file}: no such file").format(file=file))
     if output != "-":
         if os.path.lexists(output) and not force:
-            raise UsageError(f"{output} exists: give --force to overwrite it, or -o another file")
+            raise UsageError(
+                _("{file} exists: give --force to overwrite it, or -o another file").format(
+                    file=output
+                )
+            )
         check_target(output, (file,))
     # etown.toml in the working directory is read without --config.
     found_here = output == "-" or os.path.abspath(output) == os.path.abspath("etown.toml")
@@ -743,7 +766,7 @@ def init(
     for decision in drafted.decisions:
         say(decision)
     if output != "-":
-        say(f"wrote {output}")
+        say(_("wrote {file}").format(file=output))
     headline, notes = _headline(file, drafted, today)
     for note in notes:
         say(note)
@@ -794,7 +817,8 @@ def _headline(file: str, drafted: Draft, today: date | None) -> tuple[str, list[
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("command", type=click.Choice(SCHEMA_NAMES))
 def schema(command: str) -> None:
-    """Print the JSON Schema of COMMAND's JSON output (draft 2020-12).
+    """Print the JSON Schema of COMMAND's JSON output (draft 2020-12): every command
+    with one (cache: `etown cache info --json`).
 
     \b
     Example:
@@ -840,19 +864,28 @@ def cache_info(as_json: bool) -> None:
     import json
 
     from .. import cache as caching
+    from ..results import SCHEMA_VERSION, source_text
 
     found = caching.info()
+    if as_json:
+        document = {
+            "schema_version": SCHEMA_VERSION,
+            "source": source_text(str(found.directory)),
+            "directory": source_text(str(found.directory)),
+            "entries": found.entries,
+            "bytes": found.bytes,
+            "max_bytes": found.max_bytes,
+        }
+        click.echo(json.dumps(document, ensure_ascii=False))
+        return
     described = {
         "directory": str(found.directory),
         "entries": found.entries,
         "bytes": found.bytes,
         "max_bytes": found.max_bytes,
     }
-    if as_json:
-        click.echo(json.dumps(described, ensure_ascii=False))
-    else:
-        for key, value in described.items():
-            click.echo(f"{key}: {value}")
+    for key, value in described.items():
+        click.echo(f"{key}: {value}")
 
 
 @cache.command("clear", context_settings=CONTEXT_SETTINGS)
@@ -861,7 +894,7 @@ def cache_clear() -> None:
     from .. import cache as caching
 
     removed = caching.clear()
-    say(f"removed {removed} {'entry' if removed == 1 else 'entries'}")
+    say(counted(removed, "removed {count} entry", "removed {count} entries"))
 
 
 def main() -> None:  # pragma: no cover - console script entry point

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ..i18n import gettext
 from ..options import (
     DEFAULT_MAX_INPUT_SIZE,
     DEFAULT_URL_TIMEOUT,
@@ -51,9 +52,11 @@ class IsoDate(click.DateTime):
         super().__init__(formats=["%Y-%m-%d"])
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:  # noqa: ARG002
+        """``DATE`` in usage lines."""
         return "DATE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The date typed, or a usage error naming the form wanted."""
         if isinstance(value, date) and not isinstance(value, datetime):
             # A configuration's TOML date (``as_of = 2024-06-30``) arrives as a date.
             return datetime.combine(value, time())
@@ -275,9 +278,9 @@ def _build_source(
     from ..errors import ConfigError, UsageError
 
     if file != "-" and not _is_url(file) and not os.path.lexists(file):
-        raise UsageError(f"{file}: no such file")
+        raise UsageError(gettext("{file}: no such file").format(file=file))
     if config and no_config:
-        raise UsageError("--config and --no-config contradict each other")
+        raise UsageError(gettext("--config and --no-config contradict each other"))
     project = click.get_current_context().meta.get("etown.project")
     if verbose:
         from .app import say
@@ -369,8 +372,10 @@ def _name_discovered(project: ProjectConfig) -> None:
         shown = "; ".join(f"{key} = {list(values)!r}" for key, values in rules)
         path = os.path.relpath(project.path or "")
         say(
-            f"{path}, found in the working directory, decides which rows count: "
-            f"{shown} (--no-config reads without it)",
+            gettext(
+                "{path}, found in the working directory, decides which rows count: "
+                "{rules} (--no-config reads without it)"
+            ).format(path=path, rules=shown),
             level="note",
         )
 
@@ -687,20 +692,43 @@ survival_option = click.option(
 
 def output_options(kind: str) -> Callable[[F], F]:
     """``--format`` with the formats that render ``kind`` (from the format registry),
-    ``--json`` as its shortcut, and ``--output FILE``."""
+    ``--json`` as its shortcut, ``--output FILE``, ``--lang`` and ``--bom``."""
     from ..formats import formats_for
 
     choices = formats_for(kind)
 
     def build(
-        output_format: str, as_json: bool, output: str | None, lang: str | None
+        output_format: str,
+        as_json: bool,
+        output: str | None,
+        lang: str | None,
+        bom: bool | None,
     ) -> OutputOptions:
+        from ..errors import UsageError
         from ..i18n import resolve
         from .app import terminal_settings
 
+        ctx = click.get_current_context()
+        typed = ctx.get_parameter_source("output_format") in (
+            click.core.ParameterSource.COMMANDLINE,
+            click.core.ParameterSource.ENVIRONMENT,
+        )
+        if as_json and typed and output_format != "json":
+            raise UsageError(
+                gettext("--json and --format {format} contradict each other").format(
+                    format=output_format
+                )
+            )
         name = "json" if as_json else output_format
+        language = resolve(lang)
         return OutputOptions(
-            format=name, path=output, lang=resolve(lang), **terminal_settings(name, output)
+            format=name,
+            path=output,
+            lang=language,
+            # Excel reads a CSV file as UTF-8 only after a byte-order mark: Chinese
+            # names would be garbled without it.
+            bom=(language == "zh-CN") if bom is None else bom,
+            **terminal_settings(name, output),
         )
 
     return option_group(
@@ -724,6 +752,12 @@ def output_options(kind: str) -> Callable[[F], F]:
             help="Write the result to FILE (atomically) instead of standard output.",
         ),
         lang_option,
+        click.option(
+            "--bom/--no-bom",
+            default=None,
+            help="Start CSV with a UTF-8 byte-order mark, so that Excel reads names in any "
+            "script (default: on with --lang zh-CN, else off).",
+        ),
     )
 
 
@@ -758,14 +792,18 @@ def _build_warehouse_query(
     ignore_events: tuple[str, ...],
     stage_date: str | None,
     verbose: bool,
+    project_column: str | None,
+    stage_columns: tuple[tuple[str, str], ...],
+    event_column: str | None,
+    date_column: str | None,
 ) -> WarehouseQuery:
+    from ..config import with_columns
     from ..errors import UsageError
     from ..filters import parse
-    from ..stages import ETOWN
     from ..warehouse import EventTable
 
     if config and no_config:
-        raise UsageError("--config and --no-config contradict each other")
+        raise UsageError(gettext("--config and --no-config contradict each other"))
     project = click.get_current_context().meta.get("etown.project")
     if verbose:
         from .app import say
@@ -788,9 +826,17 @@ def _build_warehouse_query(
 
     path = project.path if project else None
     chosen = stage_date or (project.metric.stage_date if project else None) or "earliest"
+    # The columns named on the command line make the configuration TOML would, and win.
+    stages = with_columns(
+        project,
+        project=project_column,
+        stages=stage_columns,
+        event_column=event_column,
+        date_column=date_column,
+    ).stages
     events = EventTable(
         table=table,
-        stages=project.stages if project else ETOWN,
+        stages=stages,
         where=(
             *parsed(project.where if project else (), f"{path}: filter.where"),
             *(parse(text) for text in where),
@@ -826,7 +872,7 @@ warehouse_options = option_group(
         "--group-by",
         metavar="COLUMN",
         multiple=True,
-        help="A column to carry per project, for a later --group-by or compare --by (repeatable).",
+        help="A column to carry per project, for a later --group-by (repeatable).",
     ),
     dayfirst_option,
     *config_options,
@@ -834,5 +880,6 @@ warehouse_options = option_group(
     stage_date_option,
     verbose_option,
     debug_option,
+    *column_options,
 )
 """The events table, its dialect and how etown reads events (``etown sql``)."""

@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import UnsupportedFormatError
-from ..kinds import ALL, LISTS, Kind
+from ..kinds import ALL, LISTS, VERDICTS
 from ..options import DEFAULT_OUTPUT, OutputOptions
 
 if TYPE_CHECKING:
@@ -43,21 +43,12 @@ FORMATS: dict[str, Format] = {
     "json": Format("json_format", ALL, "one strict JSON document"),
     "ndjson": Format("ndjson", LISTS, "one JSON object per line"),
     "csv": Format("csv_format", LISTS, "a header row and one row per record"),
-    "markdown": Format(
-        "markdown",
-        frozenset({Kind.SUMMARY, Kind.STAGES, Kind.TREND, Kind.CHECK}),
-        "GitHub-flavoured tables, e.g. for $GITHUB_STEP_SUMMARY",
-    ),
+    "markdown": Format("markdown", ALL, "GitHub-flavoured tables, e.g. for $GITHUB_STEP_SUMMARY"),
+    "xlsx": Format("xlsx", LISTS, "an Excel workbook, one sheet per list (needs --output)"),
     "github": Format(
-        "github",
-        frozenset({Kind.VALIDATE, Kind.CHECK}),
-        "GitHub Actions workflow commands: annotations on the file's lines",
+        "github", VERDICTS, "GitHub Actions workflow commands: annotations on the file's lines"
     ),
-    "junit": Format(
-        "junit",
-        frozenset({Kind.VALIDATE, Kind.CHECK}),
-        "JUnit XML: one test case per check or finding type",
-    ),
+    "junit": Format("junit", VERDICTS, "JUnit XML: one test case per check or finding type"),
 }
 
 

@@ -1,22 +1,22 @@
 """CSV: a header row and one row per record, safe to open in a spreadsheet.
 
-Lists are joined with ``;``; empty values are empty cells; a text cell that a
-spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``,
-their full-width forms, tab or carriage return) gets a leading apostrophe,
-unless it is a plain number such as ``-122.33``.
+One rule for every command (:mod:`etown_approvals.csvcells`): minimal quoting, lists
+joined with ``;``, empty values as empty cells, booleans as ``true``/``false``, and a
+text cell that a spreadsheet would run as a formula behind an apostrophe. With
+``--bom`` (the default under ``--lang zh-CN``) the text starts with a UTF-8
+byte-order mark, so that Excel reads Chinese names right.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .._parallel import two_at_a_time
-from . import records_of
-from .json_format import PIECE_ROWS
+from ..csvcells import FORMULA_START, NUMBER, cell, csv_line, line_writer
+from ..records import flat_columns
+from . import group_text, records_of
+from .json_format import PIECE_ROWS, _has_special_bytes, _large, _text_of, _write_utf8
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,71 +25,30 @@ if TYPE_CHECKING:
     from ..results import Result
     from . import OutputOptions
 
+__all__ = ["BOM", "cell", "csv_line", "render", "write_frame", "write_rows"]
 
-# Spreadsheets run a cell starting with these as a formula; full-width forms too
-# (Excel and WPS read U+FF1D, U+FF0B, U+FF0D and U+FF20 as their ASCII twins).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-# A plain number such as -122.33 or +1e5 is data, not a formula: left alone. ASCII
-# digits only, as spreadsheets read numbers (and so that Python's re, which takes
-# \d for any script's digits, and pyarrow's RE2 agree on every cell).
-_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-_IS_NUMBER = re.compile(_NUMBER)
-
-
-def cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = ";".join(str(v) for v in value)
-    if (
-        isinstance(value, str)
-        and value.startswith(_FORMULA_START)
-        and not _IS_NUMBER.fullmatch(value)
-    ):
-        return "'" + value
-    return value
-
-
-def csv_line(cells: Sequence[Any]) -> str:
-    """One CSV row without its line ending; a cell holding a line break (``\r`` too)
-    is quoted."""
-    return _line_writer()(cells)
-
-
-def _line_writer() -> Callable[[Sequence[Any]], str]:
-    """``line(cells)``: :func:`csv_line` with one writer for many rows. Python's
-    writer quotes only the characters of its own line ending: with ``"\n"``, a bare
-    ``\r`` went out unquoted and split the row for every reader; so the writer ends
-    rows with ``"\r\n"``, which is cut off."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def line(cells: Sequence[Any]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(cells)
-        return buffer.getvalue()[: -len("\r\n")]
-
-    return line
+#: The byte-order mark Excel looks for to read a CSV file as UTF-8.
+BOM = "\ufeff"
 
 
 def write_rows(
     records: Sequence[dict[str, Any]], out: TextIO, columns: list[str] | None = None
 ) -> None:
-    columns = columns or (list(records[0]) if records else [])
-    line = _line_writer()
+    """``records`` as CSV rows under a header of ``columns`` (default: every record's
+    keys, in the order first seen), each cell by :func:`~etown_approvals.csvcells.cell`."""
+    columns = columns or list(dict.fromkeys(key for record in records for key in record))
+    line = line_writer()
     out.write(line([cell(c) for c in columns]) + "\n")
     out.writelines(line([cell(record.get(c)) for c in columns]) + "\n" for record in records)
 
 
-def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
-    if result.frame is not None:
-        from ..results import flat_columns
-
-        write_frame(flat_columns(result.frame, result.attributes), out)
+def render(result: Result, out: TextIO, options: OutputOptions) -> None:
+    """Write ``result``'s rows as CSV (a byte-order mark first with ``options.bom``)."""
+    if options.bom:
+        out.write(BOM)
+    if result.bulk is not None:
+        write_frame(flat_columns(result.bulk, result.attributes), out)
         return
-    from . import group_text
-
     rows = [
         {**row, "group": group_text(row["group"])} if "group" in row else row
         for row in records_of(result, "csv")
@@ -98,42 +57,70 @@ def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
 
 
 def write_frame(frame: pd.DataFrame, out: TextIO) -> None:
-    """The same cells as :func:`cell` gives, column by column, written by pyarrow."""
+    """The same text as :func:`write_rows` gives for the frame's rows, made column by
+    column with pyarrow: each column's cells as text (formula guard, booleans as
+    ``true``/``false``, missing values empty), quoted where a cell holds a comma, a
+    quote or a line break, then each row joined from its columns' texts."""
     import pandas as pd
     import pyarrow as pa
-    import pyarrow.csv as pa_csv
+    import pyarrow.compute as pc
 
-    from .json_format import _write_utf8
-
-    safe = {}
+    texts = []
     for name, column in frame.items():
         if name == "flags":  # the one column of tuples
             column = _joined_tuples(column)
+        if pd.api.types.is_bool_dtype(column.dtype):
+            values = pa.array(column.array, type=pa.bool_())
+            texts.append(pc.if_else(values, _large("true"), _large("false")))
+            continue
         if pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(
             column.dtype
         ):
-            safe[cell(str(name))] = _safe_text(pa.array(column.array).cast(pa.large_string()))
+            texts.append(_safe_text(pa.array(column.array).cast(pa.large_string())))
             continue
         if not pd.api.types.is_numeric_dtype(column):
             text = column.astype("str")
             risky = (
-                (text.str.startswith(_FORMULA_START) & ~text.str.fullmatch(_NUMBER))
+                (text.str.startswith(FORMULA_START) & ~text.str.fullmatch(NUMBER))
                 .fillna(False)
                 .to_numpy(dtype=bool)
             )
             column = text.where(~risky, "'" + text)
-        safe[cell(str(name))] = pa.array(column)
-    table = pa.table(safe)
+        texts.append(pa.array(column).cast(pa.large_string()))
+    header = csv_line([cell(str(name)) for name in frame.columns]) + "\n"
+    out.write(header)
+    if not len(frame):
+        return
+    quoted = [_quoted_where_needed(values) for values in texts]
+    if len(quoted) == 1:  # an empty cell alone on its line is written "", as Python does
+        only = quoted[0]
+        empty = pc.fill_null(pc.equal(pc.binary_length(only), 0), True)
+        quoted = [pc.if_else(empty, _large('""'), only)]
 
-    def text_of_rows(start: int) -> pa.Buffer:
-        buffer = pa.BufferOutputStream()  # pyarrow's own: it writes without the GIL
-        options = pa_csv.WriteOptions(quoting_style="needed", include_header=start == 0)
-        pa_csv.write_csv(table.slice(start, PIECE_ROWS), buffer, write_options=options)
-        return buffer.getvalue()
+    def text_of_rows(start: int) -> pa.Array:
+        piece = [values.slice(start, PIECE_ROWS) for values in quoted]
+        joined = pc.binary_join_element_wise(
+            *piece, _large(","), null_handling="replace", null_replacement=""
+        )
+        return pc.binary_join_element_wise(joined, _large("\n"), _large(""))
 
     # The next piece is written on a second core while this one goes out.
-    for text in two_at_a_time(text_of_rows, range(0, max(table.num_rows, 1), PIECE_ROWS)):
-        _write_utf8(out, memoryview(text))
+    for text in two_at_a_time(text_of_rows, range(0, len(frame), PIECE_ROWS)):
+        _write_utf8(out, _text_of(text))
+
+
+def _quoted_where_needed(values: pa.Array) -> pa.Array:
+    """Cells holding a comma, a quote or a line break in quotes (quotes doubled), as
+    Python's writer quotes them; the others as they are."""
+    import pyarrow.compute as pc
+
+    if not _has_special_bytes(values, b',"'):
+        return values
+    needs = pc.fill_null(pc.match_substring_regex(values, '[,"\r\n]'), False)
+    quote = _large('"')
+    doubled = pc.replace_substring(values, '"', '""')
+    wrapped = pc.binary_join_element_wise(quote, doubled, quote, _large(""))
+    return pc.if_else(needs, wrapped, values)
 
 
 def _joined_tuples(column: pd.Series) -> pd.Series:
@@ -146,18 +133,17 @@ def _joined_tuples(column: pd.Series) -> pd.Series:
 
 
 #: The formula starts as UTF-8 bytes (a string's start is compared byte by byte).
-_FORMULA_BYTES = [start.encode("utf-8") for start in _FORMULA_START]
+_FORMULA_BYTES = [start.encode("utf-8") for start in FORMULA_START]
 
 
 def _safe_text(values: pa.Array) -> pa.Array:
     """Text cells with an apostrophe before a formula (see :func:`cell`); missing
     values stay missing. Each string's first bytes are looked at with numpy, and only
-    the strings that start like a formula are matched against :data:`_NUMBER`."""
+    the strings that start like a formula are matched against
+    :data:`~etown_approvals.csvcells.NUMBER`."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from .json_format import _text_of
 
     if not len(values) or values.null_count == len(values):  # (many, in a file of many columns)
         return values
@@ -184,7 +170,7 @@ def _safe_text(values: pa.Array) -> pa.Array:
     if not risky.any():
         return values
     where = np.flatnonzero(risky)
-    number = pc.match_substring_regex(values.take(pa.array(where)), f"^({_NUMBER})$")
+    number = pc.match_substring_regex(values.take(pa.array(where)), f"^({NUMBER})$")
     formulas = where[~number.to_numpy(zero_copy_only=False)]
     if not len(formulas):
         return values

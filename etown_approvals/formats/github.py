@@ -46,6 +46,7 @@ def command(name: str, message: str, properties: Mapping[str, object | None] | N
 
 
 def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
+    """Write ``result``'s findings or failed checks as GitHub Actions workflow commands."""
     kind = str(getattr(result.kind, "value", result.kind))
     if kind == "validate":
         lines = validate_lines(result.document)

@@ -34,6 +34,16 @@ _ENCODERS = {
     indent: json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=indent, default=_plain)
     for indent in (None, 2)
 }
+#: JSON lines: one compact object per line (``{"key":value,...}``), the one NDJSON style.
+_LINE_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_plain
+)
+
+
+def line(value: Any) -> str:
+    """``value`` as one compact JSON line (without its newline): the NDJSON style of
+    every command, as :func:`write_frame` writes a frame's rows."""
+    return _LINE_ENCODER.encode(value)
 
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -325,12 +335,10 @@ _EMPTY_INDENTED = re.compile(r"(?<=[\[{])\n\s*(?=[\]}])")
 #: took fresh memory each time, at a cost of 0.3-0.6 s per million projects here.
 PIECE_ROWS = 10_000
 
-#: What a JSON string cannot hold as it is, and "/", which the list outputs have
-#: always escaped as "\/" (JSON readers read it back as "/").
+#: What a JSON string cannot hold as it is (the backslash first).
 _STRING_ESCAPES = [("\\", "\\\\"), ('"', '\\"')] + [
     (chr(code), json.dumps(chr(code))[1:-1]) for code in range(0x20)
 ]
-_ESCAPES = [*_STRING_ESCAPES, ("/", "\\/")]
 
 
 @dataclass
@@ -354,31 +362,34 @@ def write_frame(
     *,
     lines: bool,
     attributes: pd.DataFrame | None = None,
+    depth: int = 0,
 ) -> None:
     """A frame's rows as a JSON array (or JSON lines), with ``attributes`` (the file's
     own columns, same rows) nested in each object as ``attributes``.
 
-    The layout is the one the list outputs have always had (pandas' ``to_json``):
-    ``"key":value`` without a space, two-space indents in an array, compact objects
-    in JSON lines, missing values as null, non-ASCII text as is, ``/`` as ``\\/``.
+    The array is laid out as ``json.dumps(rows, indent=2)`` lays it out at ``depth``
+    (1: the value of a key of the document, whose opening bracket is already written,
+    so that ``{"projects": [...]}`` reads as every other document); JSON lines are
+    compact objects (:func:`line`). Missing values are null, non-ASCII text as is.
     Each column becomes JSON text at once with pyarrow and the rows are joined column
     by column, so a million projects take about a second; a frame with a column of a
     kind this does not know (floats, timestamps, other objects) is written by pandas.
     """
     if frame.empty:
-        out.write("" if lines else "[]\n")
+        out.write("" if lines else "[]" + ("" if depth else "\n"))
         return
     import pyarrow.compute as pc
 
-    key_indent = None if lines else 4
+    item = 2 * (depth + 1)
+    key_indent = None if lines else item + 2
     columns = _json_columns(frame, key_indent)
     nested = None
     if attributes is not None and "attributes" not in frame.columns:
-        nested = _json_columns(attributes, None if lines else 6)
+        nested = _json_columns(attributes, None if lines else item + 4)
     if columns is None or (attributes is not None and nested is None):
-        _write_frame_pandas(frame, out, lines=lines, attributes=attributes)
+        _write_frame_pandas(frame, out, lines=lines, attributes=attributes, depth=depth)
         return
-    pieces = _row_pieces(columns, nested, lines=lines)
+    pieces = _row_pieces(columns, nested, lines=lines, item=item)
 
     def text_of_rows(start: int) -> pa.Array:
         arguments = [
@@ -398,35 +409,38 @@ def write_frame(
             _write_utf8(out, text)
         else:
             _write_utf8(out, text[: -len(",\n")])
-            out.write("\n]\n")
+            out.write("\n" + " " * (item - 2) + "]" + ("" if depth else "\n"))
 
 
 def _row_pieces(
-    columns: list[_Column], nested: list[_Column] | None, *, lines: bool
+    columns: list[_Column], nested: list[_Column] | None, *, lines: bool, item: int = 2
 ) -> list[str | _Column]:
     """Literal text and value columns that, joined, are one object per row, followed
-    by a newline (JSON lines) or by a comma and a newline (an array's items)."""
+    by a newline (JSON lines) or by a comma and a newline (an array's items, each
+    ``item`` spaces in)."""
     pieces: list[str | _Column] = []
-    text = "{" if lines else "  {\n"
+    text = "{" if lines else " " * item + "{\n"
+    separator = ":" if lines else ": "
 
     def add(position: int, column: _Column, indent: str) -> None:
         nonlocal text
         if position:
             text += "," if lines else ",\n"
-        text += ("" if lines else indent) + column.key + ":" + ('"' if column.quoted else "")
+        text += ("" if lines else indent) + column.key + separator
+        text += '"' if column.quoted else ""
         pieces.extend([text, column])
         text = '"' if column.quoted else ""
 
     for position, column in enumerate(columns):
-        add(position, column, "    ")
+        add(position, column, " " * (item + 2))
     if nested is not None:
-        text += ',"attributes":{' if lines else ',\n    "attributes":{'
+        text += ',"attributes":{' if lines else ",\n" + " " * (item + 2) + '"attributes": {'
         if nested and not lines:
             text += "\n"
         for position, column in enumerate(nested):
-            add(position, column, "      ")
-        text += "}" if lines or not nested else "\n    }"
-    pieces.append(text + ("}\n" if lines else "\n  },\n"))
+            add(position, column, " " * (item + 4))
+        text += "}" if lines or not nested else "\n" + " " * (item + 2) + "}"
+    pieces.append(text + ("}\n" if lines else "\n" + " " * item + "},\n"))
     return pieces
 
 
@@ -479,7 +493,7 @@ def _string_column(key: str, values: pa.Array) -> _Column:
 
     def text(piece: pa.Array) -> pa.Array:
         if special:
-            piece = _escaped(piece, _ESCAPES)
+            piece = _escaped(piece, _STRING_ESCAPES)
         if values.null_count:
             return pc.binary_join_element_wise(quote, piece, quote, _large(""))
         return piece
@@ -522,7 +536,7 @@ def _json_list(items: list[str], key_indent: int | None) -> str:
 
 
 def _json_string(value: str) -> str:
-    return dumps(value, indent=None).replace("/", "\\/")
+    return _encode_text(value)
 
 
 def _large(text: str) -> pa.Scalar:
@@ -543,7 +557,7 @@ def _text_of(strings: pa.Array) -> memoryview:
     return memoryview(strings.buffers()[2])[int(first) : int(last)]
 
 
-def _has_special_bytes(strings: pa.Array, special: bytes = b'"\\/') -> bool:
+def _has_special_bytes(strings: pa.Array, special: bytes = b'"\\') -> bool:
     """Whether any text has a control character or one of the ``special`` bytes."""
     import numpy as np
 
@@ -575,32 +589,39 @@ def _write_frame_pandas(
     *,
     lines: bool,
     attributes: pd.DataFrame | None = None,
+    depth: int = 0,
 ) -> None:
-    """:func:`write_frame` for columns it does not know, written by pandas piece by piece."""
-    from ..results import attribute_dicts
+    """:func:`write_frame` for columns it does not know: pandas makes each piece's
+    JSON (its dates, floats and objects), laid out as :func:`write_frame` does."""
+    from ..records import attribute_dicts
 
     if not lines:
-        out.write("[\n")
+        out.write("[")
     for start in range(0, len(frame), PIECE_ROWS):
         piece = frame.iloc[start : start + PIECE_ROWS]
         if attributes is not None:
             piece = piece.assign(
                 attributes=attribute_dicts(attributes.iloc[start : start + PIECE_ROWS])
             )
-        text = piece.to_json(
-            orient="records", lines=lines, force_ascii=False, indent=0 if lines else 2
-        )
+        rows = json.loads(piece.to_json(orient="records", force_ascii=False))
         if lines:
-            out.write(text if text.endswith("\n") else text + "\n")
-        else:  # "[\n  {...},\n  {...}\n]" -> the objects, joined across pieces
-            text = _EMPTY_INDENTED.sub("", text)
-            out.write(("" if start == 0 else ",\n") + text[2:-2])
+            out.writelines(line(row) + "\n" for row in rows)
+        else:
+            indented = _indented(rows, 2, depth)
+            out.write(("" if start == 0 else ",") + indented[1 : -(2 * depth + 2)])
     if not lines:
-        out.write("\n]\n")
+        out.write("\n" + " " * (2 * depth) + "]" + ("" if depth else "\n"))
 
 
 def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
-    if result.content is None and result.frame is not None:
-        write_frame(result.frame, out, lines=False, attributes=result.attributes)
-    else:
-        out.write(dumps(result.content) + "\n")
+    """Write ``result`` as one indented JSON document (a long list straight from its
+    columns)."""
+    content = result.content
+    listed = isinstance(content, dict) and content.get("projects", 0) is None
+    if result.bulk is not None and listed:
+        head = dumps({k: v for k, v in content.items() if k != "projects"})
+        out.write(head[:-2] + ",\n  " + _key("projects") + ": ")
+        write_frame(result.bulk, out, lines=False, attributes=result.attributes, depth=1)
+        out.write("\n}\n")
+    else:  # lists kept as columns (Rows) are written from their columns
+        out.write(dumps(result.document if listed else content) + "\n")

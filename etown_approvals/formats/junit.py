@@ -36,6 +36,7 @@ def xml_text(text: str) -> str:
 
 
 def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
+    """Write ``result`` as JUnit XML."""
     kind = str(getattr(result.kind, "value", result.kind))
     if kind == "validate":
         cases = validate_cases(result.document)
@@ -70,6 +71,7 @@ class Case:
 
 
 def check_cases(document: Mapping[str, Any]) -> list[Case]:
+    """One test case per check."""
     cases = []
     for item in document["checks"]:
         line = describe(item)
@@ -82,6 +84,7 @@ def check_cases(document: Mapping[str, Any]) -> list[Case]:
 
 
 def validate_cases(document: Mapping[str, Any]) -> list[Case]:
+    """One test case per finding type, failing where it has findings."""
     stats = document["stats"]
     warnings_fail = not document["valid"] and stats["errors"] == 0
     listed: dict[str, list[dict[str, Any]]] = {name: [] for name in REGISTRY}

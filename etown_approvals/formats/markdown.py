@@ -1,18 +1,35 @@
-"""GitHub-flavoured Markdown: a job summary (``>> $GITHUB_STEP_SUMMARY``) for
-summary, stages, trend and check.
+"""GitHub-flavoured Markdown: a job summary (``>> $GITHUB_STEP_SUMMARY``) or a page
+of a report, for every command.
 
 Cells are escaped so that a project or file name can neither end a cell (``|``)
-nor start emphasis, a link or HTML.
+nor start emphasis, a link or HTML. Labels are in ``--lang`` (the same catalog as
+the tables); data, codes and check names are shown as they are.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..checks import describe
-from ..i18n import PROJECT_PARTS, PROJECTS_LINE, ROW_PARTS, ROWS_LINE, shown_parts, shown_statuses
+from ..i18n import (
+    FLAG_LABELS,
+    PROJECT_PARTS,
+    PROJECTS_LINE,
+    ROW_PARTS,
+    ROWS_LINE,
+    STATUS_LABELS,
+    PluralTranslator,
+    Translator,
+    counted,
+    plural_translator,
+    shown_parts,
+    shown_statuses,
+    translator,
+)
+from ..i18n import stage_label as translated_stage
 from . import FORMATS, added_percentiles, percentile_columns, rejected_share, statistic_keys
 
 if TYPE_CHECKING:
@@ -41,6 +58,7 @@ def code(name: str) -> str:
 
 
 def number(value: Any) -> str:
+    """A number with thousands separators (``-`` when it cannot be measured)."""
     if value is None:
         return MISSING
     if isinstance(value, float):
@@ -49,11 +67,15 @@ def number(value: Any) -> str:
 
 
 def share(value: float | None) -> str:
+    """A share as a percentage with one decimal."""
     return MISSING if value is None else f"{value:.1%}"
 
 
-def stage(name: str) -> str:
-    return text(name.replace("_", " "))
+def stage(name: str, _: Translator = str, *, configured: bool = False) -> str:
+    """A stage as shown: a built-in one in the user's language, a configured one as named."""
+    if configured:
+        return text(name.replace("_", " "))
+    return text(translated_stage(name, _).replace("_", " "))
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
@@ -66,7 +88,25 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence
     return "\n".join(lines) + "\n"
 
 
-def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
+@dataclass(frozen=True)
+class Words:
+    """The user's language: labels (``_``), counts (``n``) and how stages are named."""
+
+    _: Translator
+    ngettext: PluralTranslator
+    configured: bool = False
+
+    def stage(self, name: str) -> str:
+        """A stage as shown in this language."""
+        return stage(name, self._, configured=self.configured)
+
+    def counted(self, value: int, singular: str, plural: str) -> str:
+        """``singular`` or ``plural`` for ``value``, counted in this language."""
+        return counted(value, singular, plural, self.ngettext)
+
+
+def render(result: Result, out: TextIO, options: OutputOptions) -> None:
+    """Write ``result`` as Markdown in ``options.lang``."""
     kind = str(getattr(result.kind, "value", result.kind))
     renderer = _RENDERERS.get(kind)
     if renderer is None:
@@ -75,117 +115,185 @@ def render(result: Result, out: TextIO, _options: OutputOptions) -> None:
         raise UnsupportedFormatError(
             f"{kind} output has no markdown format; it is for {', '.join(sorted(KINDS))}"
         )
-    # One blank line between blocks, however the blocks were put together.
     from . import one_column_groups
 
+    stages = result.extras.get("stages")
+    words = Words(
+        translator(options.lang),
+        plural_translator(options.lang),
+        configured=bool(stages.configured) if stages is not None else _configured(result),
+    )
     document = one_column_groups(result.document)
-    out.write(re.sub(r"\n{3,}", "\n\n", renderer(document)).rstrip("\n") + "\n")
+    # One blank line between blocks, however the blocks were put together.
+    out.write(re.sub(r"\n{3,}", "\n\n", renderer(document, words)).rstrip("\n") + "\n")
 
 
-def _heading(document: Mapping[str, Any], title: str) -> list[str]:
+def _configured(result: Result) -> bool:
+    """Whether the stages were named in a configuration (shown as written)."""
+    from ..i18n import STAGE_LABELS
+
+    document = result.document
+    metric = document.get("metric") if isinstance(document, dict) else None
+    if not metric:
+        return False
+    return any(s not in STAGE_LABELS for s in (metric["from"], metric["to"]))
+
+
+def _heading(document: Mapping[str, Any], title: str, w: Words) -> list[str]:
+    _ = w._
     metric = document["metric"]
-    unit = "working days" if metric["unit"] == "workdays" else "calendar days"
+    unit = _("working days") if metric["unit"] == "workdays" else _("calendar days")
     if metric["unit"] == "workdays":
-        unit += f" ({text(metric['calendar'])} calendar)"
+        unit += _(" ({calendar} calendar)").format(calendar=text(metric["calendar"]))
     lines = [
         f"## {title}: {text(document['source'])}",
         "",
-        f"{stage(metric['from'])} → {stage(metric['to'])}, in {unit}",
+        _("{start} → {end}, in {unit}").format(
+            start=w.stage(metric["from"]), end=w.stage(metric["to"]), unit=unit
+        ),
     ]
     window = document.get("window")
     if window:
-        lines[-1] += (
-            f"; {stage(metric['from'])} from {window['since'] or 'the start'}"
-            f" to {window['until'] or 'the end'}"
+        lines[-1] += _("; {stage} from {since} to {until}").format(
+            stage=w.stage(metric["from"]),
+            since=window["since"] or _("the start"),
+            until=window["until"] or _("the end"),
         )
     rejected = rejected_share(document)
     if rejected:
-        part, count, counted = rejected
+        part, count, out_of = rejected
         lines += [
             "",
-            f"> **Warning:** {share(part)} of the rows that count were rejected "
-            f"({number(count)} of {number(counted)}): the numbers come from the rest "
-            "(`etown validate` lists the rejected rows).",
+            "> **"
+            + _("Warning:")
+            + "** "
+            + _(
+                "{share} of the rows that count were rejected ({count} of {total}): the "
+                "numbers come from the rest ({command} lists the rejected rows)."
+            ).format(
+                share=share(part),
+                count=number(count),
+                total=number(out_of),
+                command="`etown validate`",
+            ),
         ]
     return [*lines, "", ""]
 
 
-def _rows_line(rows: Mapping[str, int]) -> str:
+def _rows_line(rows: Mapping[str, int], _: Translator) -> str:
     """Every count of ``rows`` that is not zero, so that the line adds up (see
     :data:`etown_approvals.i18n.ROW_PARTS`)."""
-    line = ROWS_LINE.format(
+    line = _(ROWS_LINE).format(
         read=number(rows["read"]), used=number(rows["used"]), rejected=number(rows["rejected"])
     )
     for key, message in shown_parts(rows, ROW_PARTS):
-        line += message.format(count=number(rows[key]))
+        line += _(message).format(count=number(rows[key]))
     return line
 
 
-def _projects_line(projects: Mapping[str, int]) -> str:
-    line = PROJECTS_LINE.format(
+def _projects_line(projects: Mapping[str, int], _: Translator) -> str:
+    line = _(PROJECTS_LINE).format(
         total=number(projects["total"]),
         complete=number(projects["complete"]),
         open=number(projects["open"]),
         invalid=number(projects["invalid"]),
     )
     for key, message in shown_parts(projects, PROJECT_PARTS):
-        line += message.format(count=number(projects[key]))
+        line += _(message).format(count=number(projects[key]))
     return line
 
 
-def summary(document: Mapping[str, Any]) -> str:
+def _days_word(document: Mapping[str, Any], _: Translator) -> str:
+    return _("workdays") if document["metric"]["unit"] == "workdays" else _("days")
+
+
+def summary(document: Mapping[str, Any], w: Words) -> str:
+    """The summary: overview, days of complete projects, groups side by side."""
+    _ = w._
     projects, same, fast = document["projects"], document["same_day"], document["fast_track"]
-    days_word = "workdays" if document["metric"]["unit"] == "workdays" else "days"
+    days = _days_word(document, _)
     complete = number(projects["complete"])
+    of_complete = _("{count} of {complete} complete ({share})")
+    within = _("Within {days} workdays") if days == _("workdays") else _("Within {days} days")
     overview = [
-        ["Rows", _rows_line(document["rows"])],
-        ["Projects", _projects_line(projects)],
-        ["Same day", f"{number(same['count'])} of {complete} complete ({share(same['share'])})"],
+        [_("Rows"), _rows_line(document["rows"], _)],
+        [_("Projects"), _projects_line(projects, _)],
         [
-            f"Within {fast['max_days']} {days_word}",
-            f"{number(fast['count'])} of {complete} complete ({share(fast['share'])})",
+            _("Same day"),
+            of_complete.format(
+                count=number(same["count"]), complete=complete, share=share(same["share"])
+            ),
+        ],
+        [
+            within.format(days=fast["max_days"]),
+            of_complete.format(
+                count=number(fast["count"]), complete=complete, share=share(fast["share"])
+            ),
         ],
     ]
     target = document.get("target")
     if target:
         overview.append(
             [
-                f"Within {target['workdays']} workdays",
-                f"{number(target['met'])} of {complete} complete "
-                f"({share(target['share_met'])}), {number(target['over'])} over",
+                _("Within {days} workdays").format(days=target["workdays"]),
+                _("{met} of {complete} complete ({share}), {over} over").format(
+                    met=number(target["met"]),
+                    complete=complete,
+                    share=share(target["share_met"]),
+                    over=number(target["over"]),
+                ),
             ]
         )
     survival = document.get("survival")
     if survival:
-        overview.append(["Kaplan-Meier median", _km_median(survival, days_word)])
+        overview.append([_("Kaplan-Meier median"), _km_median(survival, days, _)])
     keys = statistic_keys(document["days"])  # with the percentiles asked for
     parts = [
-        "\n".join(_heading(document, "Approval time")),
+        "\n".join(_heading(document, _("Approval time"), w)),
         table(["", ""], overview, [False, False]),
-        f"### {days_word.capitalize()}, complete projects\n",
-        table(list(keys), [[number(document["days"][k]) for k in keys]], [True] * len(keys)),
+        "### "
+        + (
+            _("Workdays, complete projects")
+            if days == _("workdays")
+            else _("Days, complete projects")
+        )
+        + "\n",
+        table(
+            [_stat(k, _) for k in keys],
+            [[number(document["days"][k]) for k in keys]],
+            [True] * len(keys),
+        ),
     ]
     if "groups" in document:
+        workdays = days == _("workdays")
         measures: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
-            ("projects", lambda g: number(g["projects"]["total"])),
+            (_("projects"), lambda g: number(g["projects"]["total"])),
             *(
-                (status, lambda g, s=status: number(g["projects"][s]))
+                (_(STATUS_LABELS[status]), lambda g, s=status: number(g["projects"][s]))
                 for status in shown_statuses(document["groups"])
             ),
-            (f"median {days_word}", lambda g: number(g["days"]["median"])),
-            (f"p90 {days_word}", lambda g: number(g["days"]["p90"])),
+            (
+                _("median workdays") if workdays else _("median days"),
+                lambda g: number(g["days"]["median"]),
+            ),
+            (_("p90 workdays") if workdays else _("p90 days"), lambda g: number(g["days"]["p90"])),
             *(  # the percentiles asked for
-                (f"{key} {days_word}", lambda g, k=key: number(g["days"][k]))
+                (f"{key} {days}", lambda g, k=key: number(g["days"][k]))
                 for key in added_percentiles(document["days"])
             ),
-            ("same day", lambda g: share(g["same_day"]["share"])),
-            (f"within {fast['max_days']} {days_word}", lambda g: share(g["fast_track"]["share"])),
+            (_("same day"), lambda g: share(g["same_day"]["share"])),
+            (
+                (_("within {days} workdays") if workdays else _("within {days} days")).format(
+                    days=fast["max_days"]
+                ),
+                lambda g: share(g["fast_track"]["share"]),
+            ),
         ]
         groups = document["groups"]
         parts += [
-            f"### By {text(document['group_by'])}\n",
+            "### " + _("By {column}").format(column=text(document["group_by"])) + "\n",
             table(
-                ["", *(_group(g["group"]) for g in groups)],
+                ["", *(_group(g["group"], _) for g in groups)],
                 [[label, *(measure(g) for g in groups)] for label, measure in measures],
                 [False, *([True] * len(groups))],
             ),
@@ -193,121 +301,388 @@ def summary(document: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
+#: Summary statistics of durations, as column headers (the tables' messages).
+STAT = {
+    "count": "count",
+    "min": "min",
+    "p25": "p25",
+    "median": "median",
+    "mean": "mean",
+    "p75": "p75",
+    "p90": "p90",
+    "max": "max",
+}
+
+
+def _stat(key: str, _: Translator) -> str:
+    """A statistic's column header: a known one in the user's language, an added
+    percentile (``p95``, ``p99_5``) as its key."""
+    return _(STAT[key]) if key in STAT else key
+
+
 def _number_of(key: str) -> Callable[[Mapping[str, Any]], str]:
     return lambda row: number(row[key])
 
 
-def _km_median(survival: Mapping[str, Any], days_word: str) -> str:
+def _km_median(survival: Mapping[str, Any], days: str, _: Translator) -> str:
     """The Kaplan-Meier line as the table says it."""
     if survival["median"] is None:
-        estimate = "not reached: more than half are still waiting"
+        estimate = _("not reached: more than half are still waiting")
     else:
-        estimate = f"{number(survival['median'])} {days_word}"
+        estimate = _("{median} {unit}").format(median=number(survival["median"]), unit=days)
         low, high = survival["ci_low"], survival["ci_high"]
+        # The level is a value: gettext tools read "95% i" as a printf code.
         if low is not None and high is not None:
-            estimate += f" (95% interval {number(low)} to {number(high)})"
+            estimate += _(" ({level} interval {low} to {high})").format(
+                level="95%", low=number(low), high=number(high)
+            )
         elif low is not None:  # the band never falls below one half
-            estimate += f" (95% interval from {number(low)}, no upper end)"
+            estimate += _(" ({level} interval from {low}, no upper end)").format(
+                level="95%", low=number(low)
+            )
     withdrawn = survival.get("withdrawn", 0)  # censored counts them too
-    return (
-        f"{estimate}; {number(survival['events'])} complete, "
-        f"{number(survival['censored'] - withdrawn)} still waiting and "
-        f"{number(withdrawn)} withdrawn counted"
+    return estimate + _(
+        "; {events} complete, {waiting} still waiting and {withdrawn} withdrawn counted"
+    ).format(
+        events=number(survival["events"]),
+        waiting=number(survival["censored"] - withdrawn),
+        withdrawn=number(withdrawn),
     )
 
 
-def _rows_footer(document: Mapping[str, Any]) -> str:
+def _rows_footer(document: Mapping[str, Any], _: Translator) -> str:
     """The Rows line of a list of measures (stages, trend), as the summary has it."""
-    return f"\nRows: {_rows_line(document['rows'])}\n"
+    return "\n" + _("Rows") + ": " + _rows_line(document["rows"], _) + "\n"
 
 
-def _group(value: str | None) -> str:
-    return "(none)" if value is None else text(value)
+def _group(value: str | None, _: Translator = str) -> str:
+    return _("(none)") if value is None else text(value)
 
 
-def stages(document: Mapping[str, Any]) -> str:
+def stages(document: Mapping[str, Any], w: Words) -> str:
+    """Days between stages, the slowest marked."""
+    _ = w._
     rows = document["transitions"]
     grouped = "group_by" in document
     from ..metrics import slowest_transition
 
     slowest = slowest_transition(rows)
     keys = statistic_keys(rows[0]) if rows else ["count", "min", "median", "mean", "p90", "max"]
-    headers = [*([text(document["group_by"])] if grouped else []), "from → to", *keys, "share", ""]
+    headers = [
+        *([text(document["group_by"])] if grouped else []),
+        _("from → to"),
+        *(_stat(k, _) for k in keys),
+        _("share"),
+        "",
+    ]
     body = []
     for row in rows:
-        mark = "**slowest**" if row is slowest else ""
+        mark = "**" + _("slowest") + "**" if row is slowest else ""
         body.append(
             [
-                *([_group(row["group"])] if grouped else []),
-                f"{stage(row['from'])} → {stage(row['to'])}",
+                *([_group(row["group"], _)] if grouped else []),
+                f"{w.stage(row['from'])} → {w.stage(row['to'])}",
                 *(number(row[k]) for k in keys),
                 share(row["share"]),
                 mark,
             ]
         )
     return (
-        "\n".join(_heading(document, "Days between stages"))
+        "\n".join(_heading(document, _("Days between stages"), w))
         + table(
             headers, body, [*([False] if grouped else []), False, *[True] * (len(keys) + 1), False]
         )
-        + "\nshare: the transition's mean over the mean days of complete projects; "
-        "slowest: the highest median (then mean)\n" + _rows_footer(document)
+        + "\n"
+        + _("share: the transition's mean over the mean days of complete projects;")
+        + " "
+        + _("slowest: the highest median (then mean)")
+        + "\n"
+        + _rows_footer(document, _)
     )
 
 
-def trend(document: Mapping[str, Any]) -> str:
+def trend(document: Mapping[str, Any], w: Words) -> str:
+    """One row per period."""
+    _ = w._
     grouped = "group_by" in document
     periods = document["periods"]
-    days_word = "workdays" if document["metric"]["unit"] == "workdays" else "days"
+    workdays = document["metric"]["unit"] == "workdays"
+    days = _days_word(document, _)
     # The table's columns, in its order: withdrawn and Kaplan-Meier where any row has them.
     columns: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
-        ("projects", lambda r: number(r["projects"])),
-        ("complete", lambda r: number(r["complete"])),
-        ("open", lambda r: number(r["open"])),
-        ("invalid", lambda r: number(r["invalid"])),
+        (_("projects"), lambda r: number(r["projects"])),
+        (_("complete"), lambda r: number(r["complete"])),
+        (_("open"), lambda r: number(r["open"])),
+        (_("invalid"), lambda r: number(r["invalid"])),
     ]
     if any(r.get("withdrawn") for r in periods):
-        columns.append(("withdrawn", lambda r: number(r.get("withdrawn", 0))))
-    columns.append((f"median {days_word}", lambda r: number(r["median_days"])))
+        columns.append((_("withdrawn"), lambda r: number(r.get("withdrawn", 0))))
+    columns.append(
+        (
+            _("median workdays") if workdays else _("median days"),
+            lambda r: number(r["median_days"]),
+        )
+    )
     columns += [  # the percentiles asked for
-        (f"{key.removesuffix('_days')} {days_word}", _number_of(key))
+        (f"{key.removesuffix('_days')} {days}", _number_of(key))
         for key in percentile_columns(periods)
     ]
     if any("km_median_days" in r for r in periods):
-        columns.append(("KM median", lambda r: number(r.get("km_median_days"))))
+        columns.append((_("KM median"), lambda r: number(r.get("km_median_days"))))
     columns += [
-        ("same day", lambda r: share(r["same_day_share"])),
-        ("fast track", lambda r: share(r["fast_track_share"])),
+        (_("same day"), lambda r: share(r["same_day_share"])),
+        (_("fast track"), lambda r: share(r["fast_track_share"])),
     ]
     headers = [
         *([text(document["group_by"])] if grouped else []),
-        "period",
+        _("period"),
         *(label for label, _cell in columns),
     ]
     body = [
         [
-            *([_group(row["group"])] if grouped else []),
+            *([_group(row["group"], _)] if grouped else []),
             text(row["period"]),
             *(cell(row) for _label, cell in columns),
         ]
         for row in periods
     ]
-    title = f"By {document['by']} of {document['metric']['from'].replace('_', ' ')}"
-    out = "\n".join(_heading(document, text(title))) + table(
+    of = document.get("period_of") or document["metric"]["from"]
+    title = _("By {period} of {stage}").format(period=_(document["by"]), stage=w.stage(of))
+    out = "\n".join(_heading(document, title, w)) + table(
         headers, body, [*([False] if grouped else []), False, *[True] * len(columns)]
     )
-    if document["undated_projects"]:
-        out += (
-            f"\n{number(document['undated_projects'])} projects without a "
-            f"{stage(document['metric']['from'])} date are not shown\n"
+    undated = document["undated_projects"]
+    if undated:
+        message = w.ngettext(
+            "{count} project without a {stage} date is not shown",
+            "{count} projects without a {stage} date are not shown",
+            undated,
         )
-    return out + _rows_footer(document)
+        out += "\n" + message.format(count=number(undated), stage=w.stage(of)) + "\n"
+    return out + _rows_footer(document, _)
 
 
-def check(document: Mapping[str, Any]) -> str:
+def _flags(flags: list[str], _: Translator) -> str:
+    return ", ".join(text(_(FLAG_LABELS.get(f, f))) for f in flags)
+
+
+def _project_rows(rows: list[dict[str, Any]], start: str, end: str, w: Words) -> str:
+    _ = w._
+    body = [
+        [
+            text(r["project"]),
+            text(r[start] or MISSING),
+            text(r[end] or MISSING),
+            number(r["days"])
+            if r["days"] is not None or r["waiting_days"] is None
+            else number(r["waiting_days"]) + "+",
+            text(_(STATUS_LABELS.get(r["status"], r["status"]))),
+            _flags(r["flags"], _),
+        ]
+        for r in rows
+    ]
+    return table(
+        [_("project"), w.stage(start), w.stage(end), _("days"), _("status"), _("flags")],
+        body,
+        [False, False, False, True, False, False],
+    )
+
+
+def projects(document: Mapping[str, Any], w: Words) -> str:
+    """One row per project."""
+    rows = document["projects"]
+    metric = document["metric"]
+    title = w.counted(len(rows), "{count} project", "{count} projects")
+    out = "\n".join(_heading(document, text(title), w))
+    out += _project_rows(rows, metric["from"], metric["to"], w)
+    if any(r["days"] is None and r["waiting_days"] is not None for r in rows):
+        out += "\n" + w._("N+: open, waiting N days so far") + "\n"
+    return out
+
+
+def timeline(document: Mapping[str, Any], w: Words) -> str:
+    """The projects drawn, and how many of how many."""
+    _ = w._
+    rows = document["projects"]
+    metric = document["metric"]
+    out = "\n".join(_heading(document, _("Timeline"), w))
+    out += _project_rows(rows, metric["from"], metric["to"], w)
+    out += "\n" + _shown_of(document["shown"], document["total"], w) + "\n"
+    return out
+
+
+def _shown_of(shown: int, total: int, w: Words) -> str:
+    message = w.ngettext(
+        "{shown} of {count} project with a start date, earliest first",
+        "{shown} of {count} projects with a start date, earliest first",
+        total,
+    )
+    return message.format(shown=f"{shown:,}", count=f"{total:,}")
+
+
+def validate(document: Mapping[str, Any], w: Words) -> str:
+    """The verdict, the counts and each list of findings."""
+    _ = w._
+    stats = document["stats"]
+    verdict = "✅ " + _("valid") if document["valid"] else "❌ " + _("not valid")
+    lines = [
+        f"## {verdict}: {text(document['source'])}",
+        "",
+        _("{errors}, {warnings} in {rows}, {projects}").format(
+            errors=w.counted(stats["errors"], "{count} error", "{count} errors"),
+            warnings=w.counted(stats["warnings"], "{count} warning", "{count} warnings"),
+            rows=w.counted(stats["rows"], "{count} row", "{count} rows"),
+            projects=w.counted(stats["projects"], "{count} project", "{count} projects"),
+        ),
+        "",
+    ]
+    for title, key in ((_("Errors"), "errors"), (_("Warnings"), "warnings")):
+        found = document[key]
+        if not found:
+            continue
+        shown = (
+            _(" (first {shown} of {total})").format(shown=len(found), total=stats[key])
+            if len(found) < stats[key]
+            else ""
+        )
+        lines += [
+            f"### {title}{shown}",
+            "",
+            table(
+                [_("type"), _("row"), _("field"), _("value"), _("project"), _("message")],
+                [
+                    [
+                        code(f["type"]),
+                        number(f["row"]),
+                        text(f["field"] or ""),
+                        text("" if f["value"] is None else f["value"]),
+                        text(f["project"] or ""),
+                        text(f["message"]),
+                    ]
+                    for f in found
+                ],
+                [False, True, False, False, False, False],
+            ),
+        ]
+    return "\n".join(lines)
+
+
+def compare(document: Mapping[str, Any], w: Words) -> str:
+    """The groups, then each group against the reference."""
+    _ = w._
+    groups, comparisons = document["groups"], document["comparisons"]
+    reference = document.get("reference")
+    title = _("Compared with {reference}").format(
+        reference=_group(reference, _) if reference is not None else MISSING
+    )
+    lines = ["\n".join(_heading(document, title, w))]
+    lines.append(
+        table(
+            [
+                _("group"),
+                _("projects"),
+                _("complete"),
+                _("open"),
+                _("invalid"),
+                _("withdrawn"),
+                _("median days"),
+                _("KM median"),
+            ],
+            [
+                [
+                    _group(g["group"], _),
+                    number(g["projects"]),
+                    number(g["complete"]),
+                    number(g["open"]),
+                    number(g["invalid"]),
+                    number(g["withdrawn"]),
+                    number(g["median"]),
+                    number(g["km_median"]),
+                ]
+                for g in groups
+            ],
+            [False, True, True, True, True, True, True, True],
+        )
+    )
+    if document["ungrouped"] or not comparisons:
+        if "split_date" in document:
+            without = _("Not compared, without a date to split by: {count}")
+            columns_named = ""
+        else:
+            by = document.get("group_by")
+            columns_named = ", ".join(by) if isinstance(by, list) else str(by)
+            without = _("Not compared, without a value of {columns}: {count}")
+        lines.append(without.format(columns=columns_named, count=number(document["ungrouped"])))
+    if comparisons:
+
+        def interval(estimate: Any, low: Any, high: Any) -> str:
+            if estimate is None:
+                return MISSING
+            if low is None and high is None:
+                return number(estimate)
+            ends = ["…" if v is None else number(v) for v in (low, high)]
+            return f"{number(estimate)} " + _("({low} to {high})").format(low=ends[0], high=ends[1])
+
+        lines.append(
+            table(
+                [
+                    _("group"),
+                    _("median diff (95% CI)"),
+                    _("KM median diff"),
+                    _("RMST diff"),
+                    _("to day"),
+                    _("shift (HL)"),
+                    _("p MWU"),
+                    _("p Holm"),
+                    _("p log-rank"),
+                    _("p log-rank Holm"),
+                ],
+                [
+                    [
+                        _group(c["group"], _),
+                        interval(c["median_difference"], c["ci_low"], c["ci_high"]),
+                        interval(
+                            *(
+                                c["km_median_difference"][k]
+                                for k in ("estimate", "ci_low", "ci_high")
+                            )
+                        ),
+                        interval(
+                            *(c["rmst_difference"][k] for k in ("estimate", "ci_low", "ci_high"))
+                        ),
+                        number(c["rmst_difference"]["horizon"]),
+                        interval(
+                            *(c["hodges_lehmann"][k] for k in ("estimate", "ci_low", "ci_high"))
+                        ),
+                        _p(c["p_value"]),
+                        _p(c["p_value_holm"]),
+                        _p(c["logrank_p_value"]),
+                        _p(c["logrank_p_value_holm"]),
+                    ]
+                    for c in comparisons
+                ],
+                [False, True, True, True, True, True, True, True, True, True],
+            )
+        )
+    return "\n\n".join(lines)
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return MISSING
+    return "< 1e-300" if value <= 1e-300 else f"{value:.3g}"
+
+
+def check(document: Mapping[str, Any], w: Words) -> str:
+    """Each threshold with its value and verdict, the failed ones explained."""
+    _ = w._
     checks = document["checks"]
     failed = sum(not item["passed"] for item in checks)
-    verdict = "passed" if document["passed"] else f"failed ({failed} of {len(checks)})"
+    verdict = (
+        _("passed")
+        if document["passed"]
+        else _("failed ({failed} of {total})").format(failed=failed, total=len(checks))
+    )
     body = []
     for item in checks:
         name = item["check"] + (
@@ -320,7 +695,7 @@ def check(document: Mapping[str, Any]) -> str:
                 code(item["measure"]),
                 f"{sign} {number(item['limit'])}",
                 number(item["value"]),
-                "✅ pass" if item["passed"] else "❌ **FAIL**",
+                "✅ " + _("pass") if item["passed"] else "❌ **" + _("FAIL") + "**",
             ]
         )
     mark = "✅" if document["passed"] else "❌"
@@ -328,7 +703,7 @@ def check(document: Mapping[str, Any]) -> str:
         f"## {mark} etown check {verdict}: {text(document['source'])}",
         "",
         table(
-            ["check", "measure", "limit", "value", "result"],
+            [_("check"), _("measure"), _("limit"), _("value"), _("result")],
             body,
             [False, False, True, True, False],
         ),
@@ -339,9 +714,13 @@ def check(document: Mapping[str, Any]) -> str:
     return "\n".join(lines) + ("\n" if failed else "")
 
 
-_RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+_RENDERERS: dict[str, Callable[[Mapping[str, Any], Words], str]] = {
     "summary": summary,
+    "projects": projects,
     "stages": stages,
     "trend": trend,
+    "timeline": timeline,
+    "compare": compare,
+    "validate": validate,
     "check": check,
 }

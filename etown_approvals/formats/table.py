@@ -50,13 +50,16 @@ from ..i18n import (
     STATUS_LABELS,
     UNIT_LABELS,
     Translator,
+    plural_translator,
     shown_parts,
     shown_statuses,
     translator,
 )
-from ..i18n import stage_label as translated_stage
 from ..terminal import visible
 from . import added_percentiles, percentile_columns, rejected_share, statistic_keys
+from .labels import english as _english
+from .labels import stage_label as stage_label
+from .labels import status_label as status_label
 
 if TYPE_CHECKING:
     from ..results import Result
@@ -82,6 +85,8 @@ def renders(
     [Callable[[Result, Console, OutputOptions], None]],
     Callable[[Result, Console, OutputOptions], None],
 ]:
+    """Register the decorated function as the table of results of ``kind``."""
+
     def register(
         function: Callable[[Result, Console, OutputOptions], None],
     ) -> Callable[[Result, Console, OutputOptions], None]:
@@ -92,6 +97,7 @@ def renders(
 
 
 def console_for(out: TextIO, options: OutputOptions) -> Console:
+    """A rich console writing to ``out`` at the options' width and colour (data never markup)."""
     return Console(
         file=out,
         width=options.width or 80,
@@ -108,6 +114,7 @@ def console_for(out: TextIO, options: OutputOptions) -> Console:
 
 
 def render(result: Result, out: TextIO, options: OutputOptions) -> None:
+    """Write ``result`` as terminal tables in ``options.lang``."""
     from dataclasses import replace
 
     from . import one_column_groups
@@ -129,6 +136,7 @@ def text(value: Any, style: str | None = None) -> Text:
 
 
 def fmt_number(value: Any) -> str:
+    """A number with thousands separators and at most four decimals (``-`` when missing)."""
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -137,17 +145,22 @@ def fmt_number(value: Any) -> str:
 
 
 def fmt_share(value: float | None) -> str:
+    """A share as a percentage with one decimal (``-`` when missing)."""
     return "-" if value is None else f"{value:.1%}"
 
 
-def _english(message: str) -> str:
-    return message
-
-
 def counted(count: int, one: str, many: str, _: Translator = _english) -> str:
-    """``1 project``, ``2 projects``, ``1,200 projects``: ``one`` and ``many`` are
-    messages with a ``{count}`` placeholder (marked with ``N_`` where they are given)."""
-    return _(one if count == 1 else many).format(count=f"{count:,}")
+    """``one`` or ``many`` for ``count`` in the language of ``_`` (its catalog's
+    ``ngettext``), with ``{count}`` written with thousands separators."""
+    return _plural(_)(one, many, count).format(count=f"{count:,}")
+
+
+def _plural(_: Translator) -> Callable[[str, str, int], str]:
+    """The ``ngettext`` of the catalog whose ``gettext`` is ``_`` (English: by count)."""
+    catalog = getattr(_, "__self__", None)
+    if catalog is not None and hasattr(catalog, "ngettext"):
+        return catalog.ngettext  # type: ignore[no-any-return]
+    return lambda one, many, count: one if count == 1 else many
 
 
 def is_configured(result: Result, *stages: str) -> bool:
@@ -160,14 +173,6 @@ def is_configured(result: Result, *stages: str) -> bool:
     if stage_set is not None:
         return bool(stage_set.configured)
     return any(stage not in STAGE_LABELS for stage in stages)
-
-
-def stage_label(stage: str, _: Translator = _english, *, configured: bool = False) -> str:
-    """A stage as tables show it: a built-in stage in the user's language, a
-    configured one as written (underscores as spaces)."""
-    if configured or stage not in STAGE_LABELS:
-        return visible(stage.replace("_", " "))
-    return visible(translated_stage(stage, _))
 
 
 def days_word(unit: str | None, _: Translator = _english) -> str:
@@ -183,11 +188,6 @@ def unit_label(unit: str, _: Translator = _english) -> str:
     """``calendar days`` or ``workdays`` (another unit as written)."""
     message = UNIT_LABELS.get(unit)
     return _(message) if message else visible(unit.replace("_", " "))
-
-
-def status_label(status: str, _: Translator = _english) -> str:
-    message = STATUS_LABELS.get(status)
-    return _(message) if message else visible(status)
 
 
 #: Flags as the projects table writes them (one word each, so that a cell wraps
@@ -253,10 +253,11 @@ def _ellipsis(options: OutputOptions) -> str:
 
 
 def _more_groups(left_out: int, options: OutputOptions, _: Translator) -> Text:
-    message = (
-        _("{ellipsis} and {count} more group: use --format json")
-        if left_out == 1
-        else _("{ellipsis} and {count} more groups: use --format json")
+    ngettext = _plural(_)
+    message = ngettext(
+        "{ellipsis} and {count} more group: use --format json",
+        "{ellipsis} and {count} more groups: use --format json",
+        left_out,
     )
     return Text(
         message.format(ellipsis=_ellipsis(options), count=f"{left_out:,}"),
@@ -456,6 +457,7 @@ def _by_size(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @renders("summary")
 def summary(result: Result, console: Console, options: OutputOptions) -> None:
+    """The summary: counts, days of complete projects, groups, the fast projects listed."""
     _ = translator(options.lang)
     doc = result.document
     metric, rows, projects, days = doc["metric"], doc["rows"], doc["projects"], doc["days"]
@@ -637,7 +639,7 @@ def _groups(doc: dict[str, Any], console: Console, options: OutputOptions, _: Tr
             if table is not None:
                 console.print(table)
                 return
-    count = counted(len(groups), N_("{count} group"), N_("{count} groups"), _)
+    count = counted(len(groups), "{count} group", "{count} groups", _)
     title = _title(_("By {column}: {groups}, most projects first").format(column=by, groups=count))
     columns = [_group_column(doc, shown, _)]
     columns += [Column(label, [Text(m(g)) for g in shown]) for label, m in measures]
@@ -731,6 +733,7 @@ def _flagged(
 
 @renders("validate")
 def validate(result: Result, console: Console, options: OutputOptions) -> None:
+    """The verdict, then the findings grouped by type."""
     _ = translator(options.lang)
     doc = result.document
     stats = doc["stats"]
@@ -744,14 +747,10 @@ def validate(result: Result, console: Console, options: OutputOptions) -> None:
             f"{visible(doc['source'])}: ",
             verdict,
             _(" - {errors}, {warnings} in {rows}, {projects}").format(
-                errors=counted(stats["errors"], N_("{count} error"), N_("{count} errors"), _),
-                warnings=counted(
-                    stats["warnings"], N_("{count} warning"), N_("{count} warnings"), _
-                ),
-                rows=counted(stats["rows"], N_("{count} row"), N_("{count} rows"), _),
-                projects=counted(
-                    stats["projects"], N_("{count} project"), N_("{count} projects"), _
-                ),
+                errors=counted(stats["errors"], "{count} error", "{count} errors", _),
+                warnings=counted(stats["warnings"], "{count} warning", "{count} warnings", _),
+                rows=counted(stats["rows"], "{count} row", "{count} rows", _),
+                projects=counted(stats["projects"], "{count} project", "{count} projects", _),
             ),
         )
     )
@@ -798,6 +797,7 @@ def _describe(finding: dict[str, Any], _: Translator = _english) -> str:
 
 @renders("check")
 def check(result: Result, console: Console, options: OutputOptions) -> None:
+    """Each threshold with its limit, value and verdict."""
     _ = translator(options.lang)
     doc = result.document
     rows = doc["checks"]
@@ -864,6 +864,7 @@ def _with_interval(estimate: Any, low: Any, high: Any, _: Translator, open_end: 
 
 @renders("compare")
 def compare(result: Result, console: Console, options: OutputOptions) -> None:
+    """The groups, then each group against the reference, with the methods named."""
     _ = translator(options.lang)
     doc = result.document
     median = _median_word(doc["metric"]["unit"], _)
@@ -1019,6 +1020,7 @@ def _flag_word(flag: str, _: Translator = _english) -> str:
 
 @renders("projects")
 def projects(result: Result, console: Console, options: OutputOptions) -> None:
+    """One row per project (as many as the table shows), with a legend of flags."""
     _ = translator(options.lang)
     stages = result.extras["stages"]
     unit = result.extras.get("unit")
@@ -1026,7 +1028,7 @@ def projects(result: Result, console: Console, options: OutputOptions) -> None:
     records = result.rows() or []
     start = stage_label(stages.start, _, configured=stages.configured)
     end = stage_label(stages.end, _, configured=stages.configured)
-    title = _title(counted(len(records), N_("{count} project"), N_("{count} projects"), _))
+    title = _title(counted(len(records), "{count} project", "{count} projects", _))
     names = [text(r["project"]) for r in records]
     starts = [text(r[stages.start] or "-") for r in records]
     ends = [text(r[stages.end] or "-") for r in records]
@@ -1144,6 +1146,7 @@ def _limit_groups(
 
 @renders("stages")
 def stages(result: Result, console: Console, options: OutputOptions) -> None:
+    """Days between stages, the slowest marked."""
     _ = translator(options.lang)
     doc = result.document
     rows = doc["transitions"]
@@ -1166,7 +1169,7 @@ def stages(result: Result, console: Console, options: OutputOptions) -> None:
         rows, count, left_out = _limit_groups(rows, "count", total=False)
         title_words += _(", by {column}: {groups}, most measured projects first").format(
             column=visible(doc["group_by"]),
-            groups=counted(count, N_("{count} group"), N_("{count} groups"), _),
+            groups=counted(count, "{count} group", "{count} groups", _),
         )
     keys = statistic_keys(rows[0]) if rows else ["count", "min", "median", "mean", "p90", "max"]
     transitions = [Text(f"{label(r['from'])} -> {label(r['to'])}") for r in rows]
@@ -1228,6 +1231,7 @@ def stages(result: Result, console: Console, options: OutputOptions) -> None:
 
 @renders("trend")
 def trend(result: Result, console: Console, options: OutputOptions) -> None:
+    """One row per period, a plain median biased by open projects marked."""
     _ = translator(options.lang)
     doc = result.document
     grouped = "group_by" in doc
@@ -1246,7 +1250,7 @@ def trend(result: Result, console: Console, options: OutputOptions) -> None:
         rows, count, left_out = _limit_groups(rows, "projects", total=True)
         title_words += _(", by {column}: {groups}, most projects first").format(
             column=visible(doc["group_by"]),
-            groups=counted(count, N_("{count} group"), N_("{count} groups"), _),
+            groups=counted(count, "{count} group", "{count} groups", _),
         )
 
     def biased(row: dict[str, Any]) -> bool:
@@ -1320,10 +1324,11 @@ def trend(result: Result, console: Console, options: OutputOptions) -> None:
     undated = doc["undated_projects"]
     if undated:
         console.print()
-        message = (
-            _("{count} project without a {stage} date is not shown")
-            if undated == 1
-            else _("{count} projects without a {stage} date are not shown")
+        ngettext = _plural(_)
+        message = ngettext(
+            "{count} project without a {stage} date is not shown",
+            "{count} projects without a {stage} date are not shown",
+            undated,
         )
         console.print(Text(message.format(count=f"{undated:,}", stage=start)))
     _rows_line(doc, console, _)
@@ -1334,6 +1339,7 @@ def trend(result: Result, console: Console, options: OutputOptions) -> None:
 
 @renders("timeline")
 def timeline(result: Result, console: Console, options: OutputOptions) -> None:
+    """The timeline drawn, and how many projects it shows of how many."""
     from .timeline import draw
 
     lines = draw(
@@ -1347,3 +1353,22 @@ def timeline(result: Result, console: Console, options: OutputOptions) -> None:
     )
     for line in lines:
         console.print(line, overflow="crop", no_wrap=True)
+    total = result.extras.get("total")
+    shown = len(result.rows() or [])
+    if total is None or not shown:
+        return
+    ngettext = plural_translator(options.lang)
+    said = ngettext(
+        "{shown} of {count} project with a start date, earliest first",
+        "{shown} of {count} projects with a start date, earliest first",
+        total,
+    ).format(shown=f"{shown:,}", count=f"{total:,}")
+    command = None
+    if shown < total:
+        _ = translator(options.lang)
+        said += _("; more with --limit N, or pick with --show NAME:")
+        command = visible(result.extras.get("more_command", ""))
+    console.print(Text(said, style="dim"))  # wrapped to the width, as the drawing is
+    if command:
+        # A command to copy: on its own line, never wrapped, however long the path.
+        console.print(Text(command, style="dim"), soft_wrap=True)

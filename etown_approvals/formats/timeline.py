@@ -32,7 +32,7 @@ from rich.text import Text
 
 from ..i18n import Translator
 from ..terminal import visible
-from .table import stage_label, status_label
+from .labels import stage_label, status_label
 
 #: Names get at least this many cells (unless every name is shorter).
 NAME_MIN_WIDTH = 12

@@ -14,29 +14,14 @@ In Jupyter, a ``Report`` shows itself (``_repr_html_``).
 
 from __future__ import annotations
 
-from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MissingExtraError
+from .extra import EXTRA_PACKAGES, INSTALL_HINT, require_extra
 
 if TYPE_CHECKING:
     from .builder import Report
 
-#: The packages of the ``report`` extra, by import name -> distribution name.
-EXTRA_PACKAGES = {"altair": "altair", "vl_convert": "vl-convert-python", "jinja2": "jinja2"}
-INSTALL_HINT = "pip install 'etown-approvals[report]'"
-
 __all__ = ["EXTRA_PACKAGES", "INSTALL_HINT", "Report", "require_extra"]
-
-
-def require_extra() -> None:
-    """Raise :class:`MissingExtraError` (one line, naming the extra) unless the report's
-    optional packages are installed."""
-    missing = [dist for module, dist in EXTRA_PACKAGES.items() if find_spec(module) is None]
-    if missing:
-        raise MissingExtraError(
-            f"the HTML report needs {', '.join(missing)}, not installed: {INSTALL_HINT}"
-        )
 
 
 def __getattr__(name: str) -> Any:

@@ -33,6 +33,7 @@ from ..i18n import (
     STATUS_LABELS,
     UNIT_LABELS,
     Translator,
+    plural_translator,
     resolve,
     shown_parts,
     shown_statuses,
@@ -82,7 +83,7 @@ class Report:
         timeline_limit: int = data.TIMELINE_LIMIT,
         title: str | None = None,
     ) -> None:
-        from . import require_extra
+        from .extra import require_extra
 
         require_extra()
         self.analysis = analysis
@@ -300,10 +301,12 @@ class Report:
 
     @cached_property
     def histogram(self) -> list[data.Bin]:
+        """The histogram's bins of days."""
         return data.histogram(self.complete_days, self.bins)
 
     @cached_property
     def bin_labels(self) -> list[str]:
+        """Each bin's label."""
         return [_bin_label(b) for b in self.histogram]
 
     @cached_property
@@ -507,6 +510,7 @@ class Report:
             lstrip_blocks=True,
         )
         environment.globals["_"] = self._
+        environment.globals["ngettext"] = plural_translator(self.lang)
         template = environment.get_template(TEMPLATE)
         return template.render(
             **self.context(),
@@ -678,6 +682,7 @@ def fmt(value: Any) -> str:
 
 
 def fmt_share(value: float | None) -> str:
+    """A share as a percentage with one decimal (``-`` when missing)."""
     return "-" if value is None else f"{value:.1%}"
 
 

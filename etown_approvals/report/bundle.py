@@ -95,9 +95,11 @@ def prepare() -> None:
 
 @cache
 def style() -> str:
+    """The page's stylesheet."""
     return files(__package__).joinpath("style.css").read_text(encoding="utf-8")
 
 
 @cache
 def page_script() -> str:
+    """The page's own script."""
     return files(__package__).joinpath("page.js").read_text(encoding="utf-8")

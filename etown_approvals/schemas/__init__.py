@@ -17,8 +17,19 @@ from typing import Any
 
 from ..errors import EtownError, ExitCode
 
-#: Commands with a JSON output and so a schema.
-NAMES = ("summary", "projects", "stages", "trend", "validate", "check", "compare")
+#: Commands with a JSON output and so a schema, in the order of ``etown --help``
+#: (``cache`` is ``etown cache info --json``).
+NAMES = (
+    "summary",
+    "projects",
+    "stages",
+    "trend",
+    "compare",
+    "timeline",
+    "validate",
+    "check",
+    "cache",
+)
 
 
 class UnknownSchemaError(EtownError, KeyError):
