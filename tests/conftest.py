@@ -16,7 +16,40 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "projects.csv"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLDEN = FIXTURES / "golden"
-SF_SAMPLE = ROOT.parent / "shared" / "data" / "sf_building_permits_sample.csv"
+#: The shared real-data folder, beside the checkout (ETOWN_SHARED_DATA names another).
+SHARED_DATA = Path(os.environ.get("ETOWN_SHARED_DATA") or ROOT.parent / "shared" / "data")
+SF_SAMPLE = SHARED_DATA / "sf_building_permits_sample.csv"
+#: Set by .ci/run: a test marked ``shared_data`` fails, instead of being skipped, when the
+#: shared real-data folder is missing, so a checkout without it cannot pass as tested.
+REQUIRE_SHARED_DATA = "ETOWN_REQUIRE_SHARED_DATA"
+#: Set to rewrite golden files (tests/fixtures/golden): a test that rewrites one fails,
+#: so an update run never passes; CI refuses it (.ci/run, and pytest_configure below).
+UPDATE_GOLDEN = "ETOWN_UPDATE_GOLDEN"
+
+
+def pytest_configure() -> None:
+    if os.environ.get(UPDATE_GOLDEN) and os.environ.get("CI"):
+        raise pytest.UsageError(
+            f"{UPDATE_GOLDEN} is set in CI: golden files are rewritten by hand and reviewed, "
+            "never by a CI run"
+        )
+
+
+def need_shared(path: Path = SF_SAMPLE) -> Path:
+    """``path``, a file of the shared real-data folder: a skip saying so when it is
+    missing, or a failure when ETOWN_REQUIRE_SHARED_DATA is set (as in CI)."""
+    if path.exists():
+        return path
+    reason = f"{path} not found (the shared real-data folder, ../shared/data)"
+    if os.environ.get(REQUIRE_SHARED_DATA):
+        pytest.fail(f"{reason}; {REQUIRE_SHARED_DATA} is set, so this fails", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked ``shared_data`` read the San Francisco sample: see :func:`need_shared`."""
+    if item.get_closest_marker("shared_data") is not None:
+        need_shared()
 
 
 @pytest.fixture(autouse=True)
@@ -78,11 +111,23 @@ def write(tmp_path: Path) -> Callable[..., Path]:
 
 
 def assert_golden(name: str, text: str) -> None:
-    """Compare with tests/fixtures/golden/NAME; ETOWN_UPDATE_GOLDEN=1 rewrites it."""
+    """Compare with tests/fixtures/golden/NAME.
+
+    With ETOWN_UPDATE_GOLDEN set, a file that differs is rewritten and the test fails,
+    naming it: the new text is reviewed (``git diff``) and the tests run again without
+    the variable before anything passes.
+    """
     path = GOLDEN / name
-    if os.environ.get("ETOWN_UPDATE_GOLDEN"):
+    changed = not path.exists() or path.read_text(encoding="utf-8") != text
+    if os.environ.get(UPDATE_GOLDEN) and changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"golden file {path} missing (run with ETOWN_UPDATE_GOLDEN=1)"
+        pytest.fail(
+            f"golden file {name} rewritten: review it (git diff), then run the tests "
+            f"again without {UPDATE_GOLDEN}",
+            pytrace=False,
+        )
+    assert path.exists(), f"golden file {path} missing (write it with {UPDATE_GOLDEN}=1)"
     assert text == path.read_text(encoding="utf-8")
 
 

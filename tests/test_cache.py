@@ -84,7 +84,7 @@ def test_cached_run_equals_uncached_run(reads, tmp_path):
     assert second.notes == direct.notes and second.dayfirst == direct.dayfirst
 
 
-@pytest.mark.skipif(not SF_SAMPLE.exists(), reason="needs ../shared/data")
+@pytest.mark.shared_data
 def test_cached_wide_real_export_equals_uncached(reads, tmp_path):
     path = copy(SF_SAMPLE, tmp_path)
     stages = config.load_config(SF_CONFIG)

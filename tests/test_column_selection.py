@@ -33,7 +33,7 @@ DATA = ROOT / "tests" / "data"
 CASES = [
     (ROOT / "data" / "projects.csv", None),
     *[(path, None) for path in sorted(BAD.glob("*.csv"))],
-    (SF_SAMPLE, EXAMPLES / "sf_building_permits.toml"),
+    pytest.param(SF_SAMPLE, EXAMPLES / "sf_building_permits.toml", marks=pytest.mark.shared_data),
     (DATA / "calgary_building_permits_sample.csv", EXAMPLES / "calgary_building_permits.toml"),
     (
         DATA / "burlington_building_permits_sample.csv",
@@ -57,8 +57,7 @@ def _outcome(path: Path, config: Path | None, **options: object) -> LoadResult |
 @pytest.mark.parametrize(("path", "config"), CASES, ids=lambda p: getattr(p, "name", "-"))
 @pytest.mark.parametrize("attributes", [True, False], ids=["all-columns", "needed-columns"])
 def test_from_disk_equals_whole_file(monkeypatch, path, config, attributes):
-    if not path.exists():
-        pytest.skip(f"{path} is not here")
+    assert path.exists(), path  # a file of the repository, or the shared data (marked)
     from_disk = _outcome(path, config, attributes=attributes)
     monkeypatch.setattr(reader, "PARSE_FROM_DISK", False)
     whole = _outcome(path, config, attributes=attributes)
@@ -144,7 +143,13 @@ def test_quotes_only_past_the_first_bytes_still_allow_values_over_lines(tmp_path
     assert loaded.rows_read == 3001 and loaded.rows_rejected == 0
 
 
-@pytest.mark.parametrize("path", [SF_SAMPLE, ROOT / "data" / "projects.csv"], ids=["sf", "sample"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(SF_SAMPLE, marks=pytest.mark.shared_data, id="sf"),
+        pytest.param(ROOT / "data" / "projects.csv", id="sample"),
+    ],
+)
 def test_many_timestamps_read_by_date_part_as_each_one(monkeypatch, path):
     """Above dates.SPLIT_THRESHOLD the loader hands every value to the date scan
     without hashing them first; the result is that of reading each distinct value."""

@@ -333,7 +333,7 @@ def sf_distinct_dates() -> pa.Array:
     return pc.unique(pa.concat_arrays(columns))
 
 
-@pytest.mark.skipif(not SF_SAMPLE.exists(), reason="needs ../shared/data")
+@pytest.mark.shared_data
 def test_split_reads_the_sf_export_as_value_by_value(monkeypatch: pytest.MonkeyPatch) -> None:
     values = sf_distinct_dates()
     scan = assert_same(values)

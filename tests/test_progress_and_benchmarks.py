@@ -55,7 +55,7 @@ def test_quiet_silences_warnings_not_errors(run, write):
     assert bad.exit_code == 4 and bad.stderr.startswith("etown: error:")
 
 
-@pytest.mark.skipif(not SF_SAMPLE.exists(), reason="needs ../shared/data")
+@pytest.mark.shared_data
 def test_benchmark_runner_smoke(tmp_path):
     """The runner generates the scaled SF export, times it and its cached rerun, and
     writes one table row per command (timings themselves are not checked)."""
@@ -90,7 +90,7 @@ def test_benchmark_runner_smoke(tmp_path):
 SF_3000 = ("--projects", "3000", "--layout", "sf")
 
 
-@pytest.mark.skipif(not SF_SAMPLE.exists(), reason="needs ../shared/data")
+@pytest.mark.shared_data
 def test_scaled_sf_export_keeps_columns_and_durations(tmp_path):
     """Unique permits, the sample's 51 columns, dates spread out but the filed ->
     issued days (by calendar date) as in the sample, checked with the csv module."""

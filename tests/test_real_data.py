@@ -23,15 +23,11 @@ from etown_approvals.options import InputOptions
 from .conftest import ROOT, SF_SAMPLE
 
 CONFIG = ROOT / "examples" / "sf_building_permits.toml"
-needs_sf = pytest.mark.skipif(
-    not SF_SAMPLE.exists(), reason="../shared/data is not beside the checkout"
-)
+needs_sf = pytest.mark.shared_data
 
 
 @pytest.fixture(scope="module")
 def expected() -> pd.DataFrame:
-    if not SF_SAMPLE.exists():
-        pytest.skip("../shared/data is not beside the checkout")
     """Per permit: earliest filed and issued date, computed with plain pandas."""
     raw = pd.read_csv(SF_SAMPLE, dtype=str, keep_default_na=False)
     frame = pd.DataFrame({"permit": raw["Permit Number"]})

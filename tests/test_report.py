@@ -427,13 +427,12 @@ def test_size_at_ten_thousand_projects(tmp_path):
     assert size < 2_500_000, size
 
 
+@pytest.mark.shared_data
 def test_configured_stages_are_shown_as_named():
     from etown_approvals.config import load_config
 
     from .conftest import ROOT, SF_SAMPLE
 
-    if not SF_SAMPLE.exists():
-        pytest.skip(f"{SF_SAMPLE} not found (the shared data folder beside the repository)")
     stages = load_config(ROOT / "examples" / "sf_building_permits.toml")
     analysis = analyze(SF_SAMPLE, InputOptions(stages=stages), OPTIONS)
     report = Report(analysis, lang="zh-CN")
