@@ -1017,8 +1017,8 @@ def trend(
 
     Periods are of ``period_of``'s date (default: the metric's start stage);
     projects without that date are in no period. Rows: ``period``,
-    ``projects``, ``complete``, ``open``, ``invalid`` (these three add up to
-    ``projects``), ``median_days``, ``p<N>_days`` for each of ``percentiles``
+    ``projects``, ``complete``, ``open``, ``invalid``, ``withdrawn`` (these four add
+    up to ``projects``), ``median_days``, ``p<N>_days`` for each of ``percentiles``
     (50 is ``median_days``), ``same_day_share``, ``fast_track_share``; with
     ``survival``, ``km_median_days`` (Kaplan-Meier median counting open
     projects, see :mod:`etown_approvals.survival`; ``options`` then sets
