@@ -45,6 +45,7 @@ SUBSETS: dict[str, list[str]] = {
     ],
     "survival": [
         "test_survival.py",
+        "test_life_tables.py",
         "test_compare.py",
         "test_documented_rules.py",
         "test_independent_references.py",
@@ -52,6 +53,10 @@ SUBSETS: dict[str, list[str]] = {
     ],
     "compare": [
         "test_compare.py",
+        "test_compare_cli.py",
+        "test_compare_files.py",
+        "test_ranks.py",
+        "test_life_tables.py",
         "test_documented_rules.py",
         "test_independent_references.py",
         "test_counts_add_up.py",
