@@ -1,0 +1,272 @@
+"""Details of the measuring code that mutation testing found no test for.
+
+Each test states a rule of the README or of the function's documentation, on small
+data whose answer is worked out here: out-of-order transitions counted for their own
+pair and group, a target in the working calendar it names, the order of sorted and
+grouped projects, the Kaplan-Meier median where the curve sits at exactly one half,
+a single observation, the survival and cumulative-incidence curves of the report.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from etown_approvals.analysis import analyze
+from etown_approvals.metrics import (
+    MetricOptions,
+    groups,
+    sort_order,
+    sort_projects,
+    stage_pairs,
+    stage_transitions,
+)
+from etown_approvals.options import InputOptions
+from etown_approvals.survival import (
+    CENSORED,
+    COMPLETED,
+    cumulative_incidence,
+    incidence_curve,
+    km_medians,
+    life_tables,
+    survival_curve,
+)
+
+
+def as_json(result):
+    return json.loads(result.stdout)
+
+
+# ---------------------------------------------------------------- stage transitions
+
+#: North: approval before land (pair 1) and planning before approval (pair 2);
+#: South: permit before planning (pair 3). Nothing is invalid.
+BACKWARDS = """project,event,date,zone
+N1,land,2021-01-10,North
+N1,project approval,2021-01-05,North
+N1,planning permit,2021-02-01,North
+N1,construction permit,2021-03-01,North
+N2,land,2021-01-01,North
+N2,project approval,2021-02-01,North
+N2,planning permit,2021-01-20,North
+S1,land,2021-01-01,South
+S1,project approval,2021-01-02,South
+S1,planning permit,2021-03-01,South
+S1,construction permit,2021-02-01,South
+"""
+
+
+def test_out_of_order_pairs_are_counted_for_their_own_pair_and_group(run, write):
+    path = write(BACKWARDS)
+    stages = as_json(run("stages", path, "--as-of", "2022-01-01", "--json"))
+    counted = {(t["from"], t["to"]): (t["count"], t["out_of_order"]) for t in stages["transitions"]}
+    assert counted == {
+        ("land_acquisition", "project_approval"): (2, 1),
+        ("project_approval", "planning_permit"): (2, 1),
+        ("planning_permit", "construction_permit"): (1, 1),
+    }
+    grouped = as_json(run("stages", path, "--as-of", "2022-01-01", "--group-by", "zone", "--json"))
+    by_group = {(t["group"], t["from"]): t["out_of_order"] for t in grouped["transitions"]}
+    assert by_group == {
+        ("North", "land_acquisition"): 1,
+        ("North", "project_approval"): 1,
+        ("North", "planning_permit"): 0,
+        ("South", "land_acquisition"): 0,
+        ("South", "project_approval"): 0,
+        ("South", "planning_permit"): 1,
+    }
+
+
+def test_transitions_default_to_consecutive_pairs(write):
+    analysis = analyze(write(BACKWARDS), InputOptions(), MetricOptions(as_of=date(2022, 1, 1)))
+    rows = list(stage_transitions(analysis.projects, analysis.stages))
+    assert [(r["from"], r["to"]) for r in rows] == list(pairwise(analysis.stages.stages))
+
+
+# ---------------------------------------------------------------- target, sorting, groups
+
+
+def test_a_target_counts_workdays_of_the_calendar_it_names(run, write):
+    """2023-07-03 (Mon) to 2023-07-05 (Wed) crosses the US Independence Day (Tue): one
+    working day in the US, two in China. A target of 1 working day is met in one only."""
+    path = write("project,event,date\nA,land,2023-07-03\nA,construction permit,2023-07-05\n")
+    options = ("--target-workdays", "1", "--as-of", "2024-01-01", "--json")
+    us = as_json(run("summary", path, "--calendar", "US", *options))["target"]
+    cn = as_json(run("summary", path, "--calendar", "CN", *options))["target"]
+    assert (us["calendar"], us["met"], us["over"]) == ("US", 1, 0)
+    assert (cn["calendar"], cn["met"], cn["over"]) == ("CN", 0, 1)
+
+
+SORTABLE = """project,event,date
+b,land,2021-01-01
+b,construction permit,2021-01-11
+a,land,2021-01-02
+a,construction permit,2021-01-05
+c,land,2021-01-03
+c,construction permit,2021-01-06
+d,land,2021-01-04
+"""
+
+
+def test_sorting_is_ascending_by_default_and_keeps_ties_in_file_order(write):
+    analysis = analyze(write(SORTABLE), InputOptions(), MetricOptions(as_of=date(2022, 1, 1)))
+    projects, stages = analysis.projects, analysis.stages
+    # days: b 10, a 3, c 3, d open (no days: last either way)
+    assert list(sort_projects(projects, stages, "days").index) == ["a", "c", "b", "d"]
+    assert list(sort_projects(projects, stages, "days", descending=True).index) == [
+        "b",
+        "a",
+        "c",
+        "d",
+    ]
+    # end dates: b 01-11, a 01-05, c 01-06, d none
+    assert list(sort_projects(projects, stages, "end").index) == ["a", "c", "b", "d"]
+    assert list(sort_projects(projects, stages, "project", descending=True).index) == [
+        "d",
+        "c",
+        "b",
+        "a",
+    ]
+
+
+def test_the_library_defaults_ascending_and_consecutive(write):
+    analysis = analyze(write(SORTABLE), InputOptions(), MetricOptions(as_of=date(2022, 1, 1)))
+    assert sort_order(analysis.projects, analysis.stages, "days").tolist() == [1, 2, 0, 3]
+    assert stage_pairs(analysis.stages) == list(pairwise(analysis.stages.stages))
+
+
+def test_many_ties_keep_file_order(write):
+    """Ties in file order whatever their number (a sort that is not stable reorders
+    ties once there are more than a handful)."""
+    lines = ["project,event,date"]
+    for i in range(60):
+        days = 5 if i % 3 else 2
+        lines += [
+            f"p{i:02d},land,2021-01-01",
+            f"p{i:02d},construction permit,2021-01-{1 + days:02d}",
+        ]
+    analysis = analyze(
+        write("\n".join(lines) + "\n"), InputOptions(), MetricOptions(as_of=date(2022, 1, 1))
+    )
+    names = [f"p{i:02d}" for i in range(60)]
+    two, five = (
+        [n for i, n in enumerate(names) if i % 3 == 0],
+        [n for i, n in enumerate(names) if i % 3],
+    )
+    assert list(sort_projects(analysis.projects, analysis.stages, "days").index) == two + five
+    descending = sort_projects(analysis.projects, analysis.stages, "days", descending=True)
+    assert list(descending.index) == five + two
+
+
+def test_an_unknown_sort_key_names_the_keys(write):
+    from etown_approvals.metrics import MetricOptionError
+
+    analysis = analyze(write(SORTABLE), InputOptions(), MetricOptions(as_of=date(2022, 1, 1)))
+    with pytest.raises(MetricOptionError, match="sort keys are days, start, end, waiting, project"):
+        sort_projects(analysis.projects, analysis.stages, "speed")
+
+
+def test_groups_in_order_of_first_appearance_missing_last(write):
+    analysis = analyze(write(SORTABLE), InputOptions(), MetricOptions(as_of=date(2022, 1, 1)))
+    values = pd.Series(["y", None, "x", "y"], index=analysis.projects.index)
+    split = [(key, list(part.index)) for key, part in groups(analysis.projects, values)]
+    assert split == [("y", ["b", "d"]), ("x", ["c"]), (None, ["a"])]
+
+
+# ---------------------------------------------------------------- Kaplan-Meier medians
+
+
+def test_km_median_at_exactly_one_half_is_the_midpoint():
+    """README (Method): where the curve stays at one half until it drops, the median is
+    the midpoint, so without censoring it is the plain median of an even count."""
+    times = np.array([1.0, 2.0, 3.0, 4.0, 10.0, 20.0, 30.0, 40.0])
+    observed = np.ones(times.size, dtype=bool)
+    codes = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    assert km_medians(times, observed, codes, 2).tolist() == [2.5, 25.0]
+    # Odd counts: the middle value; a group of one: its time; an empty group: NaN.
+    medians = km_medians(
+        np.array([1.0, 2.0, 9.0, 7.0]), np.ones(4, dtype=bool), np.array([0, 0, 0, 1]), 3
+    )
+    assert medians[:2].tolist() == [2.0, 7.0]
+    assert np.isnan(medians[2])
+    assert km_medians(np.array([7.0]), np.array([True]), np.array([0]), 1).tolist() == [7.0]
+
+
+def test_km_median_not_reached_with_one_event_in_four_censored_late():
+    times = np.array([1.0, 5.0, 5.0, 5.0])
+    observed = np.array([True, False, False, False])
+    assert np.isnan(km_medians(times, observed, np.zeros(4, dtype=np.int64), 1)[0])
+
+
+# ---------------------------------------------------------------- curves of the report
+
+CURVE = """project,event,date,outcome
+A,land,2021-01-01,
+A,construction permit,2021-01-04,
+B,land,2021-01-01,
+B,construction permit,2021-01-07,
+C,land,2021-01-01,
+D,land,2021-01-01,Withdrawn
+D,project approval,2021-01-03,Withdrawn
+"""
+
+
+def test_survival_curve_in_the_options_unit_with_every_list(write):
+    """Friday 2021-01-01 to Monday 01-04 is 3 calendar days, 1 working day in China
+    (New Year's Day, then a weekend); the curve's lists are rounded to 6 decimals."""
+    path = write(CURVE)
+    for unit, first in (("calendar", 3), ("workdays", 1)):
+        options = MetricOptions(as_of=date(2021, 1, 10), unit=unit)
+        analysis = analyze(path, InputOptions(), options)
+        curve = survival_curve(analysis.projects, analysis.stages, analysis.options)
+        assert set(curve) == {"time", "survival", "ci_low", "ci_high", "at_risk", "events"}
+        assert curve["time"][0] == first
+        assert curve["at_risk"][0] == 4 and curve["events"][0] == 1
+        assert curve["survival"][0] == 0.75
+        lengths = {len(v) for v in curve.values()}
+        assert len(lengths) == 1
+        for key in ("ci_low", "ci_high"):
+            assert all(round(v, 6) == v and 0 <= v <= 1 for v in curve[key])
+            assert curve[key] != [round(v, 2) for v in curve[key]]
+
+
+def test_incidence_curve_counts_withdrawals_and_reaches_every_completion(write):
+    """Aalen-Johansen by hand: at day 2 D is withdrawn (1 of 4), at day 3 A completes
+    (S before = 3/4, 3 at risk: 1/4), at day 6 B completes (2 at risk, S before 1/2:
+    another 1/4); C is censored at 9 days."""
+    path = write(CURVE)
+    analysis = analyze(
+        path, InputOptions(withdrawn=("outcome=Withdrawn",)), MetricOptions(as_of=date(2021, 1, 10))
+    )
+    curve = incidence_curve(analysis.projects, analysis.stages, analysis.options)
+    assert curve == {"times": [2, 3, 6], "completed": [0, 0.25, 0.5], "withdrawn": [0.25] * 3}
+    workdays = analyze(
+        path,
+        InputOptions(withdrawn=("outcome=Withdrawn",)),
+        MetricOptions(as_of=date(2021, 1, 10), unit="workdays"),
+    )
+    # Fri 01-01 is New Year's Day: D withdrawn on Sun 01-03 after 0 working days, A
+    # complete on Mon 01-04 after 1, B on Thu 01-07 after 4.
+    in_workdays = incidence_curve(workdays.projects, workdays.stages, workdays.options)
+    assert in_workdays["times"] == [0, 1, 4]
+    marked = analysis.projects.index == "D"
+    unmarked = analyze(path, InputOptions(), MetricOptions(as_of=date(2021, 1, 10)))
+    again = incidence_curve(unmarked.projects, unmarked.stages, unmarked.options, withdrawn=marked)
+    assert again == curve
+
+
+def test_cumulative_incidence_with_the_last_project_completing_alone():
+    """The last completion has one project at risk: everything has completed by then."""
+    times = np.array([1.0, 2.0, 3.0])
+    (table,) = life_tables(
+        times, np.array([COMPLETED, CENSORED, COMPLETED]), np.zeros(3, dtype=np.int64), 1
+    )
+    time, completed, withdrawn = cumulative_incidence(table)
+    assert time.tolist() == [1.0, 3.0]
+    assert completed.tolist() == [pytest.approx(1 / 3), pytest.approx(1.0)]
+    assert withdrawn.tolist() == [0.0, 0.0]
