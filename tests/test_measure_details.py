@@ -10,6 +10,7 @@ a single observation, the survival and cumulative-incidence curves of the report
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from itertools import pairwise
 
@@ -21,6 +22,7 @@ from etown_approvals.analysis import analyze
 from etown_approvals.metrics import (
     MetricOptions,
     groups,
+    out_of_order_pairs,
     sort_order,
     sort_projects,
     stage_pairs,
@@ -80,6 +82,35 @@ def test_out_of_order_pairs_are_counted_for_their_own_pair_and_group(run, write)
         ("South", "project_approval"): 0,
         ("South", "planning_permit"): 1,
     }
+
+
+def test_stages_on_the_same_day_are_not_out_of_order(run, write):
+    """README: out of order is a stage dated *before* an earlier stage; the same day is
+    in order."""
+    path = write(
+        "project,event,date\nA,land,2021-01-05\nA,project approval,2021-01-05\n"
+        "A,planning permit,2021-01-05\nA,construction permit,2021-01-09\n"
+    )
+    listed = as_json(run("projects", path, "--as-of", "2022-01-01", "--json"))
+    assert listed[0]["flags"] == []
+    validation = as_json(run("validate", path, "--json"))
+    assert not [f for f in validation["warnings"] if f["type"] == "out-of-order"]
+    analysis = analyze(path, InputOptions(), MetricOptions(as_of=date(2022, 1, 1)))
+    assert out_of_order_pairs(analysis.projects, analysis.stages).empty
+
+
+def test_grouped_shares_are_written_as_the_overall_ones(run, write):
+    """A group's shares are written as the summary's: 1.0 and 0.0, not 1 and 0."""
+    path = write(
+        "project,event,date,zone\nA,land,2021-01-01,N\nA,construction permit,2021-01-02,N\n"
+    )
+    options = ("--as-of", "2022-01-01", "--json")
+    overall = run("summary", path, *options).stdout
+    grouped = run("summary", path, "--group-by", "zone", *options).stdout
+    groups_part = grouped[grouped.index('"groups"') :]
+    for text in (overall, groups_part):
+        same_day, fast_track = re.findall(r'"share": ([0-9.]+)', text)[:2]
+        assert (same_day, fast_track) == ("0.0", "1.0")
 
 
 def test_transitions_default_to_consecutive_pairs(write):
