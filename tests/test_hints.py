@@ -22,7 +22,7 @@ from etown_approvals import dates
 
 from .conftest import SF_SAMPLE
 
-needs_sf = pytest.mark.skipif(not SF_SAMPLE.exists(), reason="needs ../shared/data")
+needs_sf = pytest.mark.shared_data
 
 CONFIG = (
     '[columns]\nproject = "Permit Number"\n'
@@ -35,8 +35,6 @@ _SF_STAMP = "%m/%d/%Y %I:%M:%S %p"
 @pytest.fixture(scope="module")
 def sf() -> pd.DataFrame:
     """Permit number, filed and issued timestamps of the SF export, as datetimes."""
-    if not SF_SAMPLE.exists():
-        pytest.skip("needs ../shared/data")
     raw = pd.read_csv(SF_SAMPLE, dtype=str, keep_default_na=False)
     frame = pd.DataFrame({"Permit Number": raw["Permit Number"]})
     for column in ("Filed Date", "Issued Date"):

@@ -247,7 +247,13 @@ def expected_headline(
     }
 
 
-@pytest.mark.parametrize("export", EXPORTS, ids=[e.name for e in EXPORTS])
+@pytest.mark.parametrize(
+    "export",
+    [
+        pytest.param(e, id=e.name, marks=[pytest.mark.shared_data] if e.path == SF_SAMPLE else [])
+        for e in EXPORTS
+    ],
+)
 def test_the_drafted_configuration_measures_what_pandas_measures(export, run, tmp_path):
     if not export.path.exists():
         pytest.skip(f"{export.path} is not beside the checkout")
