@@ -33,6 +33,7 @@ WORK = ROOT / ".mutation"
 SUBSETS: dict[str, list[str]] = {
     "metrics": [
         "test_metrics.py",
+        "test_measure_details.py",
         "test_documented_rules.py",
         "test_independent_references.py",
         "test_analysis.py",
@@ -45,6 +46,7 @@ SUBSETS: dict[str, list[str]] = {
     ],
     "survival": [
         "test_survival.py",
+        "test_measure_details.py",
         "test_life_tables.py",
         "test_compare.py",
         "test_documented_rules.py",

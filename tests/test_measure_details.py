@@ -131,6 +131,10 @@ def test_a_target_counts_workdays_of_the_calendar_it_names(run, write):
     cn = as_json(run("summary", path, "--calendar", "CN", *options))["target"]
     assert (us["calendar"], us["met"], us["over"]) == ("US", 1, 0)
     assert (cn["calendar"], cn["met"], cn["over"]) == ("CN", 0, 1)
+    # Measured in working days already: the same target, from the projects' days.
+    in_workdays = as_json(run("summary", path, "--days", "workdays", "--calendar", "US", *options))
+    assert in_workdays["days"]["median"] == 1
+    assert in_workdays["target"] == us
 
 
 SORTABLE = """project,event,date
@@ -192,6 +196,16 @@ def test_many_ties_keep_file_order(write):
     assert list(sort_projects(analysis.projects, analysis.stages, "days").index) == two + five
     descending = sort_projects(analysis.projects, analysis.stages, "days", descending=True)
     assert list(descending.index) == five + two
+
+
+def test_an_unknown_pairs_choice_names_the_choices(write):
+    from etown_approvals.metrics import MetricOptionError
+
+    analysis = analyze(write(SORTABLE), InputOptions(), MetricOptions(as_of=date(2022, 1, 1)))
+    with pytest.raises(
+        MetricOptionError, match="pairs must be one of consecutive, all, not 'some'"
+    ):
+        stage_pairs(analysis.stages, "some")
 
 
 def test_an_unknown_sort_key_names_the_keys(write):
@@ -264,6 +278,15 @@ def test_survival_curve_in_the_options_unit_with_every_list(write):
         for key in ("ci_low", "ci_high"):
             assert all(round(v, 6) == v and 0 <= v <= 1 for v in curve[key])
             assert curve[key] != [round(v, 2) for v in curve[key]]
+    # Thirds: three projects, one completing after 1 day (S = 2/3, written 0.666667).
+    thirds = write(
+        "project,event,date\nA,land,2021-01-01\nA,construction permit,2021-01-02\n"
+        "B,land,2021-01-01\nC,land,2021-01-01\n",
+        name="thirds.csv",
+    )
+    analysis = analyze(thirds, InputOptions(), MetricOptions(as_of=date(2021, 1, 10)))
+    curve = survival_curve(analysis.projects, analysis.stages, analysis.options)
+    assert curve["survival"] == [0.666667, 0.666667]
 
 
 def test_incidence_curve_counts_withdrawals_and_reaches_every_completion(write):
