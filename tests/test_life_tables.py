@@ -241,6 +241,26 @@ def test_bootstrap_km_medians_match_resampling_the_projects():
     assert np.isnan(fast).mean() == pytest.approx(np.isnan(slow).mean(), abs=0.02)
 
 
+def test_bootstrap_km_medians_with_projects_lost_before_the_first_completion():
+    """60 projects open or withdrawn after 1 day, then one completion a day from day 2
+    to 21: a resample's risk set at the first completion is what is left of its 80
+    draws after those 60 cells, so its medians spread as much as drawing projects'."""
+    times = np.concatenate([np.full(60, 1.0), np.arange(2.0, 22)])
+    outcomes = np.array([CENSORED] * 40 + [WITHDREW] * 20 + [COMPLETED] * 20)
+    codes = np.zeros(times.size, dtype=np.int64)
+    (table,) = life_tables(times, outcomes, codes, 1)
+    fast = bootstrap_km_medians(table, 4000, np.random.default_rng(1))
+    rng = np.random.default_rng(2)
+    slow = []
+    for _ in range(4000):
+        pick = rng.integers(0, times.size, times.size)
+        (resampled,) = life_tables(times[pick], outcomes[pick], codes[pick], 1)
+        slow.append(np.nan if resampled.km_median() is None else resampled.km_median())
+    levels = [10, 25, 50, 75, 90]
+    assert np.abs(np.nanpercentile(fast, levels) - np.nanpercentile(slow, levels)).max() <= 0.5
+    assert np.nanstd(fast) == pytest.approx(np.nanstd(slow), rel=0.1)
+
+
 def test_bootstrap_km_medians_without_completions_are_not_reached():
     (table,) = life_tables(np.array([5.0, 9]), np.array([CENSORED, WITHDREW]), np.zeros(2), 1)
     assert np.isnan(bootstrap_km_medians(table, 50, np.random.default_rng(0))).all()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from datetime import date
 from itertools import pairwise
 
@@ -34,8 +35,10 @@ from etown_approvals.survival import (
     COMPLETED,
     cumulative_incidence,
     incidence_curve,
+    kaplan_meier,
     km_medians,
     life_tables,
+    logrank,
     survival_curve,
 )
 
@@ -324,3 +327,59 @@ def test_cumulative_incidence_with_the_last_project_completing_alone():
     assert time.tolist() == [1.0, 3.0]
     assert completed.tolist() == [pytest.approx(1 / 3), pytest.approx(1.0)]
     assert withdrawn.tolist() == [0.0, 0.0]
+
+
+# ---------------------------------------------------------------- Kaplan-Meier's edges
+
+
+def test_a_curve_of_no_projects_is_empty_and_keeps_its_confidence_level():
+    curve = kaplan_meier(np.zeros(0), np.zeros(0, dtype=bool), 0.9)
+    for values in (curve.time, curve.survival, curve.at_risk, curve.events):
+        assert values.size == 0
+    assert curve.ci_low.size == curve.ci_high.size == 0
+    assert curve.confidence_level == 0.9
+    assert curve.median() is None
+
+
+def test_a_curve_without_completions_stays_at_one_over_its_risk_set():
+    """Three open projects, after 2, 5 and 5 days: nothing completes, S stays 1 with
+    its band, and 3 then 2 projects are at risk."""
+    curve = kaplan_meier(np.array([2.0, 5, 5]), np.zeros(3, dtype=bool), 0.9)
+    assert curve.time.tolist() == [2, 5]
+    assert curve.survival.tolist() == [1, 1]
+    assert curve.at_risk.tolist() == [3, 2]
+    assert curve.events.tolist() == [0, 0]
+    assert curve.ci_low.tolist() == curve.ci_high.tolist() == [1, 1]
+    assert curve.confidence_level == 0.9
+
+
+def test_the_band_is_its_limit_where_the_curve_is_one_or_zero():
+    """Open after 1 day, complete after 3 and 4: S is 1, 1/2, 0. Log-log has no band
+    where S is 1 or 0: the band is S itself there."""
+    curve = kaplan_meier(np.array([1.0, 3, 4]), np.array([False, True, True]))
+    assert curve.survival.tolist() == [1, 0.5, 0]
+    assert (curve.ci_low[0], curve.ci_high[0]) == (1, 1)
+    assert (curve.ci_low[2], curve.ci_high[2]) == (0, 0)
+    assert 0 < curve.ci_low[1] < 0.5 < curve.ci_high[1] < 1
+
+
+def test_a_lower_confidence_level_narrows_the_band():
+    times = np.arange(1.0, 9)
+    observed = np.array([True] * 7 + [False])
+    wide = kaplan_meier(times, observed)
+    narrow = kaplan_meier(times, observed, 0.8)
+    assert (wide.confidence_level, narrow.confidence_level) == (0.95, 0.8)
+    inside = (narrow.ci_low >= wide.ci_low) & (narrow.ci_high <= wide.ci_high)
+    assert inside.all()
+    assert (narrow.ci_low > wide.ci_low).any() and (narrow.ci_high < wide.ci_high).any()
+
+
+def test_logrank_warns_of_nothing_when_the_last_project_at_risk_completes_alone():
+    """At day 6 one project is at risk and completes: its variance term is 0, not 0/0
+    (which numpy would warn of on stderr)."""
+    times = np.arange(1.0, 7)
+    first, second = life_tables(times, np.full(6, COMPLETED), np.array([0, 1] * 3), 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = logrank(first, second)
+    assert p is not None and 0 < p < 1
