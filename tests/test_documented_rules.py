@@ -396,3 +396,10 @@ def test_the_bootstrap_resamples_both_groups(run, write, varying):
     assert comparison["median_difference"] == median(other) - median(reference)
     assert (comparison["ci_low"], comparison["ci_high"]) == expected
     assert comparison["ci_low"] < comparison["median_difference"] < comparison["ci_high"]
+    # No project open: a resample's Kaplan-Meier median is its plain median (an odd
+    # number of projects never leaves the curve at exactly one half).
+    km = comparison["km_median_difference"]
+    assert (km["estimate"], km["ci_low"], km["ci_high"]) == (
+        comparison["median_difference"],
+        *expected,
+    )
