@@ -20,7 +20,15 @@ import pandas as pd
 import pytest
 
 from etown_approvals.analysis import analyze
+from etown_approvals.compare import (
+    _interval,
+    bootstrap_medians,
+    compare,
+    group_generator,
+    split_keys,
+)
 from etown_approvals.metrics import (
+    MetricOptionError,
     MetricOptions,
     groups,
     out_of_order_pairs,
@@ -30,6 +38,7 @@ from etown_approvals.metrics import (
     stage_transitions,
 )
 from etown_approvals.options import InputOptions
+from etown_approvals.ranks import Tally
 from etown_approvals.survival import (
     CENSORED,
     COMPLETED,
@@ -202,7 +211,6 @@ def test_many_ties_keep_file_order(write):
 
 
 def test_an_unknown_pairs_choice_names_the_choices(write):
-    from etown_approvals.metrics import MetricOptionError
 
     analysis = analyze(write(SORTABLE), InputOptions(), MetricOptions(as_of=date(2022, 1, 1)))
     with pytest.raises(
@@ -212,7 +220,6 @@ def test_an_unknown_pairs_choice_names_the_choices(write):
 
 
 def test_an_unknown_sort_key_names_the_keys(write):
-    from etown_approvals.metrics import MetricOptionError
 
     analysis = analyze(write(SORTABLE), InputOptions(), MetricOptions(as_of=date(2022, 1, 1)))
     with pytest.raises(MetricOptionError, match="sort keys are days, start, end, waiting, project"):
@@ -383,3 +390,110 @@ def test_logrank_warns_of_nothing_when_the_last_project_at_risk_completes_alone(
         warnings.simplefilter("error")
         p = logrank(first, second)
     assert p is not None and 0 < p < 1
+
+
+# ---------------------------------------------------------------- compare's details
+
+BY_ZONE = """project,event,date
+A,land,2021-01-01
+A,construction permit,2021-01-11
+B,land,2021-01-01
+C,land,2021-01-01
+C,construction permit,2021-01-21
+D,land,2021-01-01
+"""
+
+
+def zone_keys(analysis):
+    return pd.DataFrame(
+        {"zone": ["North", "North", "South", "South"]}, index=analysis.projects.index
+    )
+
+
+def by_zone(write):
+    """A and B in North, C and D in South; on 2021-04-01 B and D have waited 90 days."""
+    analysis = analyze(write(BY_ZONE), InputOptions(), MetricOptions(as_of=date(2021, 4, 1)))
+    assert analysis.projects.index.tolist() == ["A", "B", "C", "D"]
+    return analysis
+
+
+def test_compare_applies_the_withdrawn_marks_it_is_given(write):
+    """B marked withdrawn: counted withdrawn, not open, and a competing event for the
+    share completed by 180 days (North is then known to the end: 1 of 2)."""
+    analysis = by_zone(write)
+    marked = analysis.projects.index == "B"
+    result = compare(
+        analysis.projects,
+        analysis.stages,
+        zone_keys(analysis),
+        analysis.options,
+        withdrawn=marked,
+        survival=True,
+    )
+    north, south = result["groups"]
+    assert (north["complete"], north["open"], north["withdrawn"]) == (1, 0, 1)
+    assert (south["complete"], south["open"], south["withdrawn"]) == (1, 1, 0)
+    assert north["completed_by"] == {"90": 0.5, "180": 0.5, "365": 0.5}
+
+
+def test_the_share_completed_by_n_days_is_given_when_followed_exactly_n_days(write):
+    """D has waited exactly 90 days: South is followed that long (C completed, 1 of 2),
+    not longer."""
+    analysis = by_zone(write)
+    result = compare(
+        analysis.projects, analysis.stages, zone_keys(analysis), analysis.options, survival=True
+    )
+    south = result["groups"][1]
+    assert south["group"] == {"zone": "South"}
+    assert south["completed_by"] == {"90": 0.5, "180": None, "365": None}
+
+
+def test_a_seed_of_zero_is_a_seed_and_a_horizon_must_be_positive(write):
+    analysis = by_zone(write)
+    keys = zone_keys(analysis)
+    args = (analysis.projects, analysis.stages, keys, analysis.options)
+    assert compare(*args, seed=0)["bootstrap"]["seed"] == 0
+    with pytest.raises(MetricOptionError, match="the bootstrap seed must be a whole number, 0"):
+        compare(*args, seed=-1)
+    with pytest.raises(MetricOptionError, match=r"^the horizon must be more than 0 days$"):
+        compare(*args, horizon=0)
+
+
+def test_a_groups_generator_does_not_depend_on_the_order_of_its_label():
+    """A label names its columns: the same group whatever order they come in."""
+    one = group_generator(7, {"zone": "North", "type": "Housing"}).random(3)
+    other = group_generator(7, {"type": "Housing", "zone": "North"}).random(3)
+    assert one.tolist() == other.tolist()
+    assert group_generator(8, {"zone": "North"}).random(3).tolist() != (
+        group_generator(7, {"zone": "North"}).random(3).tolist()
+    )
+
+
+def test_bootstrap_medians_of_no_projects_are_not_reached():
+    medians = bootstrap_medians(Tally.of([]), 5, np.random.default_rng(0))
+    assert medians.shape == (5,) and np.isnan(medians).all()
+
+
+def test_split_keys_are_aligned_with_the_projects(write):
+    analysis = by_zone(write)
+    keys = split_keys(analysis.projects, analysis.stages, date(2021, 1, 1))
+    assert keys.index.equals(analysis.projects.index)
+    assert set(keys.iloc[:, 0]) == {"on or after 2021-01-01"}
+
+
+def test_an_interval_end_next_to_an_unreached_median_is_open():
+    """Ten resamples of 1 day and one never reached: the 97.5% end falls between the
+    last 1 and the unreached one, so that side is open (None), not infinite."""
+    assert _interval(np.array([1.0] * 10 + [np.inf]), 0.95) == (1.0, None)
+    assert _interval(np.array([-np.inf] + [1.0] * 10), 0.95) == (None, 1.0)
+
+
+def test_an_unknown_reference_of_two_columns_is_named_as_its_groups_are(write):
+    analysis = by_zone(write)
+    keys = zone_keys(analysis).assign(type=["Housing"] * 4)
+    args = (analysis.projects, analysis.stages, keys, analysis.options)
+    with pytest.raises(MetricOptionError) as raised:
+        compare(*args, reference=["East", "Housing"])
+    assert str(raised.value) == (
+        "no group 'East / Housing' to compare with (groups: North / Housing, South / Housing)"
+    )
