@@ -21,6 +21,7 @@ import pytest
 
 from etown_approvals.analysis import analyze
 from etown_approvals.compare import (
+    NOTE_GROUP_FEW,
     _interval,
     bootstrap_medians,
     compare,
@@ -497,3 +498,21 @@ def test_an_unknown_reference_of_two_columns_is_named_as_its_groups_are(write):
     assert str(raised.value) == (
         "no group 'East / Housing' to compare with (groups: North / Housing, South / Housing)"
     )
+
+
+def test_only_a_group_with_few_complete_projects_has_the_note(write):
+    """North: three complete projects, no note; South: one, noted; one group alone has
+    no one to be compared with, so no note either."""
+    lines = ["project,event,date"]
+    for name, days in (("A", 10), ("B", 12), ("C", 14), ("D", 20)):
+        lines += [f"{name},land,2021-01-01", f"{name},construction permit,2021-01-{1 + days:02d}"]
+    analysis = analyze(
+        write("\n".join(lines) + "\n"), InputOptions(), MetricOptions(as_of=date(2021, 4, 1))
+    )
+    keys = pd.DataFrame({"zone": ["North"] * 3 + ["South"]}, index=analysis.projects.index)
+    north, south = compare(analysis.projects, analysis.stages, keys, analysis.options)["groups"]
+    assert (north["complete"], north["note"]) == (3, None)
+    assert (south["complete"], south["note"]) == (1, NOTE_GROUP_FEW)
+    alone = keys.assign(zone="North")
+    (only,) = compare(analysis.projects, analysis.stages, alone, analysis.options)["groups"]
+    assert only["note"] is None
