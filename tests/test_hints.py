@@ -287,3 +287,26 @@ def test_filtered_rows_do_not_count_in_the_share(run, write):
     run("summary", path, expect=0)  # 2 of 10 rows
     result = run("summary", path, "--where", "kind=keep", expect=4)
     assert "66.7% of the rows rejected (2 of 3" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("values", "formats"),
+    [
+        (["03/15/2021", "12/31/2021"], ("%m/%d/%Y",)),  # 15 and 31 are no months
+        (["15/03/2021", "31/12/2021"], ("%d/%m/%Y",)),
+        (["991231", "980115"], ("%y%m%d",)),  # no day 99 or 98, no month 31 or 15
+    ],
+)
+def test_values_that_prove_one_order_get_that_format(values, formats):
+    hint = dates.suggest_formats(pa.array(values))
+    assert hint == dates.FormatHint(formats)
+    assert hint.reads(pa.array(values)).all()
+
+
+def test_a_format_without_directives_is_refused_with_an_example():
+    with pytest.raises(dates.UsageError) as raised:
+        dates.check_formats(["dd/mm/yyyy"])
+    assert str(raised.value) == (
+        "date format 'dd/mm/yyyy': give strptime directives such as '%d/%m/%Y' "
+        "or 'epoch_s' / 'epoch_ms'"
+    )
