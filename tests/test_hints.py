@@ -310,3 +310,9 @@ def test_a_format_without_directives_is_refused_with_an_example():
         "date format 'dd/mm/yyyy': give strptime directives such as '%d/%m/%Y' "
         "or 'epoch_s' / 'epoch_ms'"
     )
+
+
+def test_a_format_with_an_unknown_directive_is_refused_naming_it():
+    with pytest.raises(dates.UsageError) as raised:
+        dates.check_formats(["%d/%Q"])
+    assert str(raised.value) == "date format '%d/%Q': 'Q' is a bad directive in format '%d/%Q'"
