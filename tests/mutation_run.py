@@ -1,6 +1,7 @@
 """Mutation testing of the measuring modules with mutmut: run before each release, not in CI.
 
     .venv/bin/python tests/mutation_run.py metrics survival compare dates
+    .venv/bin/python tests/mutation_run.py metrics --sample 60   # a seeded sample
 
 For each module, a copy of the checkout (its tracked files as they are in the working
 tree) is made in ``.mutation/MODULE/`` with a ``[tool.mutmut]`` table that mutates that
