@@ -54,7 +54,7 @@ def test_quick_start_has_exactly_two_commands():
     assert commands[0].endswith("etown summary data/projects.csv")
     assert "pytest" in commands[1]
     ci = (ROOT / ".ci" / "run").read_text()
-    # CI runs the README's test command (quietly), reference implementations included.
+    # CI runs the README's test command (quietly).
     assert commands[1].replace("pip install ", "pip install --quiet ") in ci
 
 

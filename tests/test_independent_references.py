@@ -24,8 +24,6 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-# Installed from tests/requirements-reference.txt (see there why not from the test extra).
 from lifelines import statistics as lifelines_statistics
 
 from etown_approvals.survival import CENSORED, COMPLETED, life_tables, logrank
