@@ -115,7 +115,7 @@ def test_counts_add_up_in_every_commands_output(run, generated: Generated, as_of
             return
         summary = doc("summary", "--survival")
         grouped = doc("summary", "--group-by", "zone")
-        projects = doc("projects")
+        projects = doc("projects")["projects"]
         stages = doc("stages")
         trend = doc("trend", "--by", "quarter")
         compared = doc("compare", "--by", "zone")

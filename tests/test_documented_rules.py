@@ -70,7 +70,7 @@ def test_a_window_keeps_projects_starting_on_either_end(run, write, window, kept
     inclusive; projects without one are left out."""
     path = write(long_file(WINDOW))
     args = [a for pair in window for a in pair]
-    listed = as_json(run("projects", path, *args, "--as-of", "2022-01-01", "--json"))
+    listed = as_json(run("projects", path, *args, "--as-of", "2022-01-01", "--json"))["projects"]
     assert {p["project"] for p in listed} == kept
     summary = as_json(run("summary", path, *args, "--as-of", "2022-01-01", "--json"))
     expected_complete = len(kept - {"inside"})
@@ -89,7 +89,7 @@ def test_a_one_day_window_keeps_the_projects_of_that_day(run, write):
     path = write(long_file(WINDOW))
     listed = as_json(
         run("projects", path, "--since", UNTIL, "--until", UNTIL, "--as-of", "2022-01-01", "--json")
-    )
+    )["projects"]
     assert [p["project"] for p in listed] == ["on until"]
 
 
@@ -110,13 +110,15 @@ def test_an_open_project_starting_on_the_as_of_day_has_waited_zero_days(run, wri
     )
     listed = as_json(
         run("projects", path, "--as-of", "2021-05-01", "--withdrawn", WITHDRAWN_RULE, "--json")
-    )
+    )["projects"]
     assert {p["project"]: (p["status"], p["waiting_days"]) for p in listed} == {
         "starts that day": ("open", 0),
         "a day earlier": ("open", 1),
         "withdrawn that day": ("withdrawn", None),  # a withdrawn project waits no more
     }
-    ordered = as_json(run("projects", path, "--as-of", "2021-05-01", "--sort", "waiting", "--json"))
+    ordered = as_json(
+        run("projects", path, "--as-of", "2021-05-01", "--sort", "waiting", "--json")
+    )["projects"]
     assert [p["waiting_days"] for p in ordered] == [0, 0, 1]
 
 

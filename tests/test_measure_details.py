@@ -104,7 +104,7 @@ def test_stages_on_the_same_day_are_not_out_of_order(run, write):
         "project,event,date\nA,land,2021-01-05\nA,project approval,2021-01-05\n"
         "A,planning permit,2021-01-05\nA,construction permit,2021-01-09\n"
     )
-    listed = as_json(run("projects", path, "--as-of", "2022-01-01", "--json"))
+    listed = as_json(run("projects", path, "--as-of", "2022-01-01", "--json"))["projects"]
     assert listed[0]["flags"] == []
     validation = as_json(run("validate", path, "--json"))
     assert not [f for f in validation["warnings"] if f["type"] == "out-of-order"]
