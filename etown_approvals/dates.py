@@ -678,8 +678,9 @@ class FormatHint:
 
     #: The formats to give, in order.
     formats: tuple[str, ...]
-    #: When the values read either way and nothing said which: the same formats
-    #: with day and month swapped (``formats`` is then day-first, these month-first).
+    #: When the values read either way and nothing said which: the other reading
+    #: (``formats`` is then day first; these month first, or year first for compact
+    #: ``210315``).
     month_first: tuple[str, ...] | None = None
 
     def reads(self, values: pa.Array) -> np.ndarray:
@@ -696,9 +697,18 @@ class FormatHint:
         if self.month_first is None:
             return given
         return (
-            f"{given} (day first) or {_options(self.month_first)} (month first): "
-            "the values read either way"
+            f"{given} ({order_word(self.formats[0])}) or {_options(self.month_first)} "
+            f"({order_word(self.month_first[0])}): the values read either way"
         )
+
+
+def order_word(fmt: str) -> str:
+    """Which field a format writes first: ``day first`` (``%d/%m/%y``), ``month first``
+    (``%m/%d/%y``) or ``year first`` (``%y%m%d``)."""
+    at = {word: fmt.find(code) for word, code in (("day", "%d"), ("month", "%m"))}
+    at["year"] = min((i for i in (fmt.find("%y"), fmt.find("%Y")) if i >= 0), default=-1)
+    first = min((i, word) for word, i in at.items() if i >= 0)[1]
+    return f"{first} first"
 
 
 def _options(formats: Sequence[str]) -> str:
@@ -776,10 +786,22 @@ def _choose_order(
     the values read either way; None when they mix orders."""
     readings = [_read_with(sample, fmt) for fmt in formats]
     ok = [reading[0] for reading in readings]
+    # An order whose readings are plausible dates (the defaults' range) only where
+    # another's are too, and fewer, is disproved as well: an order that makes 211231
+    # the year 2031 is no reading the hint may offer.
+    first_day = (EARLIEST - date(1970, 1, 1)).days
+    last_day = (latest_plausible() - date(1970, 1, 1)).days
+    plausible = [read & (days >= first_day) & (days <= last_day) for read, days in readings]
+
+    def fewer(masks: list[np.ndarray], i: int) -> bool:
+        """Another order reads every value this one reads, and more."""
+        return any(
+            not (masks[i] & ~masks[j]).any() and (masks[j] & ~masks[i]).any()
+            for j in range(len(masks))
+        )
 
     def disproved(i: int) -> bool:
-        """Another order reads every value this one reads, and more."""
-        return any(not (ok[i] & ~ok[j]).any() and (ok[j] & ~ok[i]).any() for j in range(len(ok)))
+        return fewer(ok, i) or fewer(plausible, i)
 
     kept = [i for i in range(len(formats)) if ok[i].any() and not disproved(i)]
     if not kept:

@@ -792,7 +792,9 @@ def _date_formats(columns: Sequence[ColumnProfile]) -> tuple[list[str], list[str
         return [], [f"two-digit years such as {values[0]!r}: give their format under formats"]
     if hint.month_first is not None:
         return [], [
-            f"two-digit years such as {values[0]!r} read either day first or month first: "
+            f"two-digit years such as {values[0]!r} read either "
+            f"{dates_mod.order_word(hint.formats[0])} or "
+            f"{dates_mod.order_word(hint.month_first[0])}: "
             f"choose formats = {_toml_list(hint.formats)} or {_toml_list(hint.month_first)}"
         ]
     return list(hint.formats), []

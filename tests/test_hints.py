@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -316,3 +317,34 @@ def test_a_format_with_an_unknown_directive_is_refused_naming_it():
     with pytest.raises(dates.UsageError) as raised:
         dates.check_formats(["%d/%Q"])
     assert str(raised.value) == "date format '%d/%Q': 'Q' is a bad directive in format '%d/%Q'"
+
+
+def test_compact_two_digit_years_name_each_order_as_written(run, write):
+    """``150321`` reads as 15 March 2021 (day, month, year) or as 21 March 2015 (year,
+    month, day): the hint names the second "year first", and each option it gives
+    reads the values as it says."""
+    path = write("project,event,date\nA,land acquisition,150321\nA,construction permit,100512\n")
+    result = run("summary", path, "--json", expect=4)
+    assert (
+        "--date-format '%d%m%y' (day first) or --date-format '%y%m%d' (year first)" in result.stderr
+    )
+    assert "month first" not in result.stderr
+    expected = {
+        "%d%m%y": (date(2021, 3, 15), date(2012, 5, 10)),
+        "%y%m%d": (date(2015, 3, 21), date(2010, 5, 12)),
+    }
+    for fmt, (start, end) in expected.items():
+        listed = run("projects", path, "--format", "csv", "--date-format", fmt).stdout
+        row = listed.splitlines()[1].split(",")
+        assert row[1:5] == [start.isoformat(), "", "", end.isoformat()]
+
+
+def test_a_reading_that_makes_a_date_implausible_is_no_order_to_offer(run, write):
+    """``211231`` read day first is 21 December 2031, more than a year after today: the
+    hint offers the year-first reading alone, and following it gives the numbers."""
+    path = write("project,event,date\nA,land acquisition,210315\nA,construction permit,211231\n")
+    result = run("summary", path, "--json", expect=4)
+    assert "--date-format '%y%m%d'" in result.stderr
+    assert "%d%m%y" not in result.stderr
+    followed = json.loads(run("summary", path, "--json", "--date-format", "%y%m%d").stdout)
+    assert followed["days"]["median"] == (date(2021, 12, 31) - date(2021, 3, 15)).days
