@@ -31,6 +31,7 @@ from ..i18n import (
 )
 from ..i18n import stage_label as translated_stage
 from . import FORMATS, added_percentiles, percentile_columns, rejected_share, statistic_keys
+from .labels import km_median_line, not_compared_line
 
 if TYPE_CHECKING:
     from ..results import Result
@@ -326,28 +327,7 @@ def _number_of(key: str) -> Callable[[Mapping[str, Any]], str]:
 
 def _km_median(survival: Mapping[str, Any], days: str, _: Translator) -> str:
     """The Kaplan-Meier line as the table says it."""
-    if survival["median"] is None:
-        estimate = _("not reached: more than half are still waiting")
-    else:
-        estimate = _("{median} {unit}").format(median=number(survival["median"]), unit=days)
-        low, high = survival["ci_low"], survival["ci_high"]
-        # The level is a value: gettext tools read "95% i" as a printf code.
-        if low is not None and high is not None:
-            estimate += _(" ({level} interval {low} to {high})").format(
-                level="95%", low=number(low), high=number(high)
-            )
-        elif low is not None:  # the band never falls below one half
-            estimate += _(" ({level} interval from {low}, no upper end)").format(
-                level="95%", low=number(low)
-            )
-    withdrawn = survival.get("withdrawn", 0)  # censored counts them too
-    return estimate + _(
-        "; {events} complete, {waiting} still waiting and {withdrawn} withdrawn counted"
-    ).format(
-        events=number(survival["events"]),
-        waiting=number(survival["censored"] - withdrawn),
-        withdrawn=number(withdrawn),
-    )
+    return km_median_line(survival, days, _, number)
 
 
 def _rows_footer(document: Mapping[str, Any], _: Translator) -> str:
@@ -604,15 +584,9 @@ def compare(document: Mapping[str, Any], w: Words) -> str:
             [False, True, True, True, True, True, True, True],
         )
     )
-    if document["ungrouped"] or not comparisons:
-        if "split_date" in document:
-            without = _("Not compared, without a date to split by: {count}")
-            columns_named = ""
-        else:
-            by = document.get("group_by")
-            columns_named = ", ".join(by) if isinstance(by, list) else str(by)
-            without = _("Not compared, without a value of {columns}: {count}")
-        lines.append(without.format(columns=columns_named, count=number(document["ungrouped"])))
+    said = not_compared_line(document, _, number)
+    if said is not None:
+        lines.append(said)
     if comparisons:
 
         def interval(estimate: Any, low: Any, high: Any) -> str:

@@ -58,6 +58,7 @@ from ..i18n import (
 from ..terminal import visible
 from . import added_percentiles, percentile_columns, rejected_share, statistic_keys
 from .labels import english as _english
+from .labels import km_median_line, not_compared_line
 from .labels import stage_label as stage_label
 from .labels import status_label as status_label
 
@@ -522,28 +523,7 @@ def summary(result: Result, console: Console, options: OutputOptions) -> None:
     survival = doc.get("survival")
     if survival:
         unit_word = _("workdays") if workdays else _("days")
-        if survival["median"] is None:
-            estimate = _("not reached: more than half are still waiting")
-        else:
-            estimate = _("{median} {unit}").format(median=n(survival["median"]), unit=unit_word)
-            # The level is a value: gettext tools read "95% i" as a printf code.
-            if survival["ci_low"] is not None and survival["ci_high"] is not None:
-                estimate += _(" ({level} interval {low} to {high})").format(
-                    level="95%", low=n(survival["ci_low"]), high=n(survival["ci_high"])
-                )
-            elif survival["ci_low"] is not None:  # the band never falls below one half
-                estimate += _(" ({level} interval from {low}, no upper end)").format(
-                    level="95%", low=n(survival["ci_low"])
-                )
-        # censored counts the withdrawn projects too (at their last stage)
-        withdrawn = survival.get("withdrawn", 0)
-        estimate += _(
-            "; {events} complete, {waiting} still waiting and {withdrawn} withdrawn counted"
-        ).format(
-            events=n(survival["events"]),
-            waiting=n(survival["censored"] - withdrawn),
-            withdrawn=n(withdrawn),
-        )
+        estimate = km_median_line(survival, unit_word, _, n)
         overview.append((_("Kaplan-Meier median"), estimate))
     label_width = max(cell_len(label) for label, _value in overview)
     table = Table(box=None, show_header=False, pad_edge=False)
@@ -901,15 +881,8 @@ def compare(result: Result, console: Console, options: OutputOptions) -> None:
         options,
         title=_title(_("Compared with {reference}").format(reference=reference)),
     )
-    if doc["ungrouped"] or not comparisons:
-        if "split_date" in doc:
-            without = _("Not compared, without a date to split by: {count}")
-            columns_named = ""
-        else:
-            by = doc.get("group_by")
-            columns_named = ", ".join(by) if isinstance(by, list) else str(by)
-            without = _("Not compared, without a value of {columns}: {count}")
-        said = without.format(columns=visible(columns_named), count=fmt_number(doc["ungrouped"]))
+    said = not_compared_line(doc, _, fmt_number)
+    if said is not None:
         console.print(Text(said), overflow="fold")
     if comparisons:
         console.print()
